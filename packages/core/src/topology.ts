@@ -1,0 +1,249 @@
+/**
+ * The one declaration of what pushgate is made of: tables, buckets, the
+ * WebSocket API, the HTTP API and the stream consumers.
+ *
+ * Two readers build from it and nothing else: `stacks/` turns it into SST
+ * constructs for AWS, and `packages/local` turns it into DynamoDB Local tables,
+ * emulated routes and stream pollers. A route, table or consumer added here
+ * therefore appears in both places, and the local cloud cannot drift from what
+ * is deployed.
+ *
+ * This file is plain data (no AWS SDK, no CDK), so both sides can import it.
+ */
+
+export type KeyType = "string" | "number";
+
+export interface KeyDecl {
+  name: string;
+  type: KeyType;
+}
+
+export interface IndexDecl {
+  name: string;
+  partitionKey: KeyDecl;
+  sortKey?: KeyDecl;
+}
+
+export interface TableDecl {
+  partitionKey: KeyDecl;
+  sortKey?: KeyDecl;
+  globalIndexes?: IndexDecl[];
+  /** Number attribute of epoch seconds; DynamoDB deletes the item after it. */
+  ttlAttribute?: string;
+  /** A NEW_AND_OLD_IMAGES stream, read by the consumers below. */
+  stream?: boolean;
+}
+
+export interface BucketDecl {
+  /** Key prefixes that expire, so snapshots and results do not pile up. */
+  expire: { prefix: string; days: number }[];
+  /** Browsers GET (snapshots, results) and PUT from the web origin. */
+  cors: boolean;
+}
+
+/** What a function may touch; the stacks grant exactly this and no more. */
+export interface Grants {
+  tables?: Record<string, "read" | "readWrite">;
+  buckets?: Record<string, "read" | "readWrite">;
+  /** PostToConnection / GetConnection / DeleteConnection on the WebSocket API. */
+  manageConnections?: boolean;
+  secrets?: string[];
+}
+
+export interface FunctionDecl {
+  /** `path/to/file.exportName`, relative to the repository root (SST's convention). */
+  handler: string;
+  timeoutSeconds: number;
+  memoryMB: number;
+  grants: Grants;
+}
+
+export interface WebSocketRouteDecl {
+  function: FunctionDecl;
+  /**
+   * The handler's returned `body` is sent back to the caller (an API Gateway
+   * route response). Without it the return value is dropped, as on AWS.
+   */
+  routeResponse: boolean;
+}
+
+export interface HttpRouteDecl {
+  function: FunctionDecl;
+}
+
+/**
+ * A Lambda event source mapping over a table's stream. Every field maps 1:1 to
+ * DynamoEventSourceProps on AWS and to the local stream poller.
+ */
+export interface StreamConsumerDecl {
+  /** Logical name of a table in `tables` that has `stream: true`. */
+  table: string;
+  function: FunctionDecl;
+  batchSize: number;
+  maxBatchingWindowSeconds: number;
+  startingPosition: "LATEST" | "TRIM_HORIZON";
+  bisectBatchOnError: boolean;
+  reportBatchItemFailures: boolean;
+  retryAttempts: number;
+  maxRecordAgeSeconds: number;
+  parallelizationFactor: number;
+  /** Lambda event filter patterns (any one matches), e.g. { eventName: ["INSERT"] }. */
+  filters?: Record<string, unknown>[];
+}
+
+export type SecretName = "JWT_SECRET" | "OPERATOR_KEY";
+export type TableName = "connections" | "subscriptions" | "games" | "queues" | "jobs";
+export type BucketName = "data";
+
+/** Environment variable that tells a function the physical name of a resource. */
+export const envVar = {
+  table: (name: TableName) => `PUSHGATE_TABLE_${name.toUpperCase()}`,
+  bucket: (name: BucketName) => `PUSHGATE_BUCKET_${name.toUpperCase()}`,
+  /** https endpoint of the Management API, `https://{api}.execute-api.{region}.amazonaws.com/{stage}`. */
+  managementEndpoint: "PUSHGATE_WS_MANAGEMENT_ENDPOINT",
+  stage: "PUSHGATE_STAGE",
+} as const;
+
+const fn = (handler: string, grants: Grants, timeoutSeconds = 10, memoryMB = 512): FunctionDecl => ({
+  handler: `packages/functions/src/${handler}`,
+  timeoutSeconds,
+  memoryMB,
+  grants,
+});
+
+/** Defaults shared by the fan-out consumers; see FACTS.md for the AWS ranges. */
+const fanoutConsumer = {
+  batchSize: 100,
+  maxBatchingWindowSeconds: 0,
+  startingPosition: "LATEST",
+  bisectBatchOnError: true,
+  reportBatchItemFailures: true,
+  retryAttempts: 5,
+  maxRecordAgeSeconds: 3600,
+  parallelizationFactor: 2,
+} as const;
+
+const fanoutGrants = (source: TableName): Grants => ({
+  tables: { [source]: "read", subscriptions: "readWrite", connections: "readWrite" },
+  buckets: { data: "readWrite" },
+  manageConnections: true,
+});
+
+export const topology = {
+  app: "pushgate",
+
+  tables: {
+    /** One item per open socket: fanId, topics, TTL past the 2-hour limit. */
+    connections: {
+      partitionKey: { name: "connectionId", type: "string" },
+      ttlAttribute: "expiresAt",
+    },
+    /**
+     * Who listens to a topic. Partition key `topic#shard` spreads a big topic
+     * over shards that fan out in parallel; Query per shard, never Scan.
+     */
+    subscriptions: {
+      partitionKey: { name: "topicShard", type: "string" },
+      sortKey: { name: "connectionId", type: "string" },
+      ttlAttribute: "expiresAt",
+    },
+    /** Source of truth for `game/{gameId}`; each write bumps `seq`. */
+    games: {
+      partitionKey: { name: "gameId", type: "string" },
+      stream: true,
+    },
+    /** Source of truth for `queue/{eventId}`: servingNumber, nextTicket, seq. */
+    queues: {
+      partitionKey: { name: "eventId", type: "string" },
+      stream: true,
+    },
+    /** Source of truth for `job/{jobId}`: owner, status, seq. */
+    jobs: {
+      partitionKey: { name: "jobId", type: "string" },
+      globalIndexes: [{ name: "byFan", partitionKey: { name: "fanId", type: "string" }, sortKey: { name: "createdAt", type: "string" } }],
+      ttlAttribute: "expiresAt",
+      stream: true,
+    },
+  } satisfies Record<TableName, TableDecl>,
+
+  buckets: {
+    /** `snapshots/{topic}.json` (polling fallback, resync point) and `results/{jobId}.json`. */
+    data: {
+      expire: [
+        { prefix: "snapshots/", days: 7 },
+        { prefix: "results/", days: 7 },
+      ],
+      cors: true,
+    },
+  } satisfies Record<BucketName, BucketDecl>,
+
+  secrets: ["JWT_SECRET", "OPERATOR_KEY"] satisfies SecretName[],
+
+  websocket: {
+    routeSelectionExpression: "$request.body.action",
+    /** The subprotocol the server answers with; see DESIGN.md "Wire protocol v1". */
+    subprotocol: "pushgate.v1",
+    routes: {
+      $connect: { function: fn("ws/connect.handler", { tables: { connections: "readWrite" }, secrets: ["JWT_SECRET"] }), routeResponse: false },
+      $disconnect: { function: fn("ws/disconnect.handler", { tables: { connections: "readWrite", subscriptions: "readWrite" } }), routeResponse: false },
+      subscribe: {
+        function: fn("ws/subscribe.handler", {
+          tables: { connections: "readWrite", subscriptions: "readWrite", games: "read", queues: "read", jobs: "read" },
+          buckets: { data: "read" },
+        }),
+        routeResponse: true,
+      },
+      unsubscribe: { function: fn("ws/unsubscribe.handler", { tables: { connections: "readWrite", subscriptions: "readWrite" } }), routeResponse: true },
+      ping: { function: fn("ws/ping.handler", {}), routeResponse: true },
+      $default: { function: fn("ws/default.handler", {}), routeResponse: true },
+    } satisfies Record<string, WebSocketRouteDecl>,
+  },
+
+  http: {
+    /** Route keys as API Gateway HTTP APIs spell them: `METHOD /path/{param}`. */
+    routes: {
+      "POST /session": { function: fn("http/session.handler", { secrets: ["JWT_SECRET"] }) },
+      "POST /games/{gameId}/score": { function: fn("http/score.handler", { tables: { games: "readWrite" }, secrets: ["OPERATOR_KEY"] }) },
+      "POST /queues/{eventId}/join": { function: fn("http/join.handler", { tables: { queues: "readWrite" }, secrets: ["JWT_SECRET"] }) },
+      "POST /queues/{eventId}/advance": { function: fn("http/advance.handler", { tables: { queues: "readWrite" }, secrets: ["OPERATOR_KEY"] }) },
+      "POST /jobs": { function: fn("http/jobs.handler", { tables: { jobs: "readWrite" }, buckets: { data: "read" }, secrets: ["JWT_SECRET"] }) },
+      "GET /snapshots": { function: fn("http/snapshots.handler", { buckets: { data: "read" }, secrets: ["JWT_SECRET"] }) },
+    } satisfies Record<string, HttpRouteDecl>,
+  },
+
+  consumers: {
+    gamesFanout: { table: "games", function: fn("stream/games.handler", fanoutGrants("games"), 60), ...fanoutConsumer },
+    queuesFanout: { table: "queues", function: fn("stream/queues.handler", fanoutGrants("queues"), 60), ...fanoutConsumer },
+    jobsFanout: {
+      table: "jobs",
+      function: fn("stream/jobs.handler", fanoutGrants("jobs"), 60),
+      ...fanoutConsumer,
+      // Only a finished job is news to its owner.
+      filters: [{ dynamodb: { NewImage: { status: { S: ["ready"] } } } }],
+    },
+    jobWorker: {
+      table: "jobs",
+      function: fn("stream/job-worker.handler", { tables: { jobs: "readWrite", games: "read" }, buckets: { data: "readWrite" } }, 120, 1024),
+      ...fanoutConsumer,
+      batchSize: 10,
+      parallelizationFactor: 1,
+      filters: [{ eventName: ["INSERT"], dynamodb: { NewImage: { status: { S: ["pending"] } } } }],
+    },
+  } satisfies Record<string, StreamConsumerDecl>,
+} as const;
+
+export type Topology = typeof topology;
+
+/** The shape both readers accept, so tests can hand them a smaller topology. */
+export interface TopologyShape {
+  app: string;
+  tables: Record<string, TableDecl>;
+  buckets: Record<string, BucketDecl>;
+  secrets: readonly string[];
+  websocket: { routeSelectionExpression: string; subprotocol: string; routes: Record<string, WebSocketRouteDecl> };
+  http: { routes: Record<string, HttpRouteDecl> };
+  consumers: Record<string, StreamConsumerDecl>;
+}
+
+/** Physical resource names for a stage, the same on AWS and locally. */
+export const physicalName = (app: string, stage: string, logical: string) => `${stage}-${app}-${logical}`;
