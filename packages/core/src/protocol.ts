@@ -1,0 +1,156 @@
+/**
+ * Wire protocol v1 (normative; see DESIGN.md "Wire protocol v1").
+ *
+ * Client frames are parsed with zod here and only here; the server frames are
+ * plain types plus builders so that every edge writes them the same way. The
+ * browser client imports the types only (`import type`), so zod stays out of
+ * its bundle.
+ */
+import { z } from "zod";
+
+export const SUBPROTOCOL = "pushgate.v1";
+/** Prefix of the second subprotocol a browser offers: `token.<jwt>`. */
+export const TOKEN_SUBPROTOCOL_PREFIX = "token.";
+
+/** API Gateway's limits: 32 KB per frame, 128 KB per message. */
+export const MAX_FRAME_BYTES = 32 * 1024;
+export const MAX_TOPICS_PER_REQUEST = 50;
+
+export const ERROR_CODES = [
+  "BAD_REQUEST",
+  "UNKNOWN_ACTION",
+  "INVALID_TOPIC",
+  "FORBIDDEN",
+  "TOO_LARGE",
+  "RATE_LIMITED",
+  "INTERNAL",
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export const MESSAGE_KINDS = ["score-update", "queue-position", "result-ready"] as const;
+export type MessageKind = (typeof MESSAGE_KINDS)[number];
+
+// ---- client -> server ------------------------------------------------------
+
+const requestId = z.string().min(1).max(64);
+const topicList = z.array(z.string().max(200)).min(1).max(MAX_TOPICS_PER_REQUEST);
+
+export const SubscribeFrame = z.strictObject({ action: z.literal("subscribe"), id: requestId, topics: topicList });
+export const UnsubscribeFrame = z.strictObject({ action: z.literal("unsubscribe"), id: requestId, topics: topicList });
+export const PingFrame = z.strictObject({ action: z.literal("ping"), id: requestId });
+export const ClientFrame = z.discriminatedUnion("action", [SubscribeFrame, UnsubscribeFrame, PingFrame]);
+
+export type SubscribeFrame = z.infer<typeof SubscribeFrame>;
+export type UnsubscribeFrame = z.infer<typeof UnsubscribeFrame>;
+export type PingFrame = z.infer<typeof PingFrame>;
+export type ClientFrame = z.infer<typeof ClientFrame>;
+export type ClientAction = ClientFrame["action"];
+
+// ---- server -> client ------------------------------------------------------
+
+export interface SubscribedTopic {
+  topic: string;
+  /** The topic's current seq (0 when nothing was published yet). */
+  seq: number;
+  /** Presigned GET of `snapshots/{topic}.json`; may 404 until the first publication. */
+  snapshotUrl: string;
+}
+
+export interface SubscribedFrame {
+  type: "subscribed";
+  id: string;
+  topics: SubscribedTopic[];
+}
+export interface UnsubscribedFrame {
+  type: "unsubscribed";
+  id: string;
+  topics: string[];
+}
+export interface PongFrame {
+  type: "pong";
+  id: string;
+}
+
+export interface ScoreData {
+  home: number;
+  away: number;
+  period?: string;
+  clock?: string;
+  lastPlay?: string;
+}
+export interface QueuePositionData {
+  /** The highest ticket admitted; a fan with ticket t has t - servingNumber people ahead. */
+  servingNumber: number;
+}
+export interface ResultReadyData {
+  jobId: string;
+  /** Presigned GET of `results/{jobId}.json`. */
+  url: string;
+  expiresAt: string;
+}
+
+export interface DataByKind {
+  "score-update": ScoreData;
+  "queue-position": QueuePositionData;
+  "result-ready": ResultReadyData;
+}
+
+/** A publication on a topic; also the exact body of the S3 snapshot. */
+export interface MessageFrame<K extends MessageKind = MessageKind> {
+  type: "message";
+  topic: string;
+  seq: number;
+  kind: K;
+  data: DataByKind[K];
+  /** ISO-8601 time of the source write. */
+  ts: string;
+}
+
+export interface ErrorFrame {
+  type: "error";
+  /** The request's id when the frame had one. */
+  id?: string;
+  code: ErrorCode;
+  message: string;
+}
+
+export type ServerFrame = SubscribedFrame | UnsubscribedFrame | PongFrame | MessageFrame | ErrorFrame;
+
+export const errorFrame = (code: ErrorCode, message: string, id?: string): ErrorFrame =>
+  id === undefined ? { type: "error", code, message } : { type: "error", id, code, message };
+
+/**
+ * Parse one text frame from a client. Never throws: a frame that is not valid
+ * protocol v1 comes back as the error frame to send, with the request id when
+ * one could be read, so the caller can answer and keep the connection.
+ */
+export function parseClientFrame(text: string): { ok: true; frame: ClientFrame } | { ok: false; error: ErrorFrame } {
+  if (Buffer.byteLength(text, "utf8") > MAX_FRAME_BYTES) {
+    return { ok: false, error: errorFrame("TOO_LARGE", `frame is over ${MAX_FRAME_BYTES} bytes`) };
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return { ok: false, error: errorFrame("BAD_REQUEST", "frame is not JSON; send a JSON object with an action") };
+  }
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    return { ok: false, error: errorFrame("BAD_REQUEST", "frame must be a JSON object with an action") };
+  }
+  const record = raw as Record<string, unknown>;
+  const id = typeof record.id === "string" && record.id.length <= 64 ? record.id : undefined;
+  if (record.action !== "subscribe" && record.action !== "unsubscribe" && record.action !== "ping") {
+    const shown = typeof record.action === "string" ? `"${record.action.slice(0, 40)}"` : "missing";
+    return {
+      ok: false,
+      error: errorFrame("UNKNOWN_ACTION", `action ${shown} is not one of subscribe, unsubscribe, ping`, id),
+    };
+  }
+  const parsed = ClientFrame.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue && issue.path.length > 0 ? issue.path.join(".") : "frame";
+    return { ok: false, error: errorFrame("BAD_REQUEST", `${where}: ${issue?.message ?? "invalid"}`, id) };
+  }
+  return { ok: true, frame: parsed.data };
+}
