@@ -1,0 +1,12 @@
+export { createInvoker, FunctionTimeoutError } from "./invoker";
+export type { Invoke, InvokerOptions, LambdaHandler, LambdaCallback, LoadHandler } from "./invoker";
+export { createHandlerLoader } from "./handler-loader";
+export type { HandlerLoader, HandlerLoaderOptions } from "./handler-loader";
+export { createImportLoader } from "./import-loader";
+export { parseHandlerRef, functionNameFor } from "./handler-ref";
+export type { HandlerRef } from "./handler-ref";
+export { installHandlerRejectionGuard } from "./invocation-scope";
+export { systemClock, systemTimers } from "./clock";
+export type { Clock, Timers, TimerHandle } from "./clock";
+export { consoleLog, describeError } from "./log";
+export type { Log, LogLevel } from "./log";

@@ -1,0 +1,159 @@
+import { execFile } from "node:child_process";
+import { resolve } from "node:path";
+import { promisify } from "node:util";
+import type { Context } from "aws-lambda";
+import { describe, expect, it } from "vitest";
+import type { FunctionDecl } from "@pushgate/core";
+import { createInvoker, FunctionTimeoutError, type LambdaHandler } from "../../src/invoke";
+import { collectingLog, FakeTime } from "./fake-time";
+
+const decl = (handler = "packages/functions/src/ws/connect.handler", timeoutSeconds = 3): FunctionDecl => ({
+  handler,
+  timeoutSeconds,
+  memoryMB: 256,
+  grants: {},
+});
+
+/** An invoker whose loadHandler answers with the given function, as tests do. */
+function invokerFor(handler: LambdaHandler, options: { timeoutMs?: number; time?: FakeTime } = {}) {
+  const { log, lines, text } = collectingLog();
+  const invoke = createInvoker({
+    loadHandler: async () => handler,
+    log,
+    timeoutMs: options.timeoutMs,
+    clock: options.time,
+    timers: options.time,
+  });
+  return { invoke, lines, text };
+}
+
+describe("createInvoker", () => {
+  it("passes the event and returns the handler's result", async () => {
+    const { invoke } = invokerFor(async (event: { n: number }) => ({ doubled: event.n * 2 }));
+    await expect(invoke(decl(), { n: 21 })).resolves.toEqual({ doubled: 42 });
+  });
+
+  it("gives the handler a Lambda-like context", async () => {
+    const time = new FakeTime();
+    let seen: Context | undefined;
+    let remainingLater = -1;
+    const { invoke } = invokerFor(
+      async (_event, context) => {
+        seen = context;
+        const remainingNow = context.getRemainingTimeInMillis();
+        time.advance(1_000);
+        remainingLater = context.getRemainingTimeInMillis();
+        return remainingNow;
+      },
+      { time },
+    );
+    const remainingAtStart = await invoke(decl("packages/functions/src/ws/subscribe.handler", 3), {}, "ws/subscribe");
+    expect(remainingAtStart).toBe(3_000);
+    expect(remainingLater).toBe(2_000);
+    expect(seen?.awsRequestId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(seen?.functionName).toBe("ws-subscribe");
+    expect(seen?.functionVersion).toBe("$LATEST");
+    expect(seen?.memoryLimitInMB).toBe("256");
+    expect(seen?.logGroupName).toBe("/aws/lambda/ws-subscribe");
+    expect(seen?.invokedFunctionArn).toBe("arn:aws:lambda:us-east-1:123456789012:function:ws-subscribe");
+    expect(seen?.callbackWaitsForEmptyEventLoop).toBe(true);
+  });
+
+  it("gives every invocation its own request id", async () => {
+    const { invoke } = invokerFor(async (_event, context) => context.awsRequestId);
+    const [a, b] = await Promise.all([invoke(decl(), {}), invoke(decl(), {})]);
+    expect(a).not.toBe(b);
+  });
+
+  it("supports callback-style handlers", async () => {
+    const { invoke } = invokerFor((event: string, _context, callback) => {
+      setImmediate(() => callback(null, `hello ${event}`));
+    });
+    await expect(invoke(decl(), "fan")).resolves.toBe("hello fan");
+  });
+
+  it("rejects with a callback's error", async () => {
+    const { invoke } = invokerFor((_event, _context, callback) => callback(new Error("callback said no")));
+    await expect(invoke(decl(), {})).rejects.toThrow("callback said no");
+  });
+
+  it("returns a thrown error as a rejection and logs it with the function name", async () => {
+    const failure = new Error("table missing");
+    const { invoke, text } = invokerFor(() => {
+      throw failure;
+    });
+    await expect(invoke(decl(), {}, "ws/connect")).rejects.toBe(failure);
+    expect(text()).toMatch(/^error: ws\/connect \(request [0-9a-f-]{36}\) failed: Error: table missing/);
+  });
+
+  it("returns an async rejection to the caller", async () => {
+    const { invoke, text } = invokerFor(async () => {
+      await Promise.resolve();
+      throw new TypeError("bad input");
+    });
+    await expect(invoke(decl(), {})).rejects.toThrow(TypeError);
+    expect(text()).toContain("ws/connect");
+  });
+
+  it("times out after FunctionDecl.timeoutSeconds with Lambda's message", async () => {
+    const time = new FakeTime();
+    const { invoke, text } = invokerFor(() => new Promise(() => {}), { time });
+    const result = invoke(decl(undefined, 3), {});
+    await Promise.resolve();
+    await new Promise((resolveTick) => setImmediate(resolveTick));
+    time.advance(2_999);
+    time.advance(1);
+    const error = await result.then(
+      () => undefined,
+      (reason: unknown) => reason,
+    );
+    expect(error).toBeInstanceOf(FunctionTimeoutError);
+    expect((error as Error).message).toMatch(/^Task timed out after 3\.00 seconds \(ws\/connect\); .*timeoutSeconds/);
+    expect(text()).toContain("Task timed out");
+  });
+
+  it("lets timeoutMs override every declaration", async () => {
+    const time = new FakeTime();
+    const { invoke } = invokerFor(() => new Promise(() => {}), { time, timeoutMs: 50 });
+    const result = invoke(decl(undefined, 900), {});
+    await new Promise((resolveTick) => setImmediate(resolveTick));
+    time.advance(50);
+    await expect(result).rejects.toThrow("Task timed out after 0.05 seconds");
+  });
+
+  it("does not time out a handler that answers in time, and clears its timer", async () => {
+    const time = new FakeTime();
+    const { invoke } = invokerFor(async () => "done", { time });
+    await expect(invoke(decl(), {})).resolves.toBe("done");
+    expect(time.timerCount).toBe(0);
+  });
+
+  it("rejects (and logs) when the handler cannot be loaded", async () => {
+    const { log, text } = collectingLog();
+    const invoke = createInvoker({
+      loadHandler: async () => {
+        throw new Error("no such file; create it");
+      },
+      log,
+    });
+    await expect(invoke(decl(), {}, "ws/connect")).rejects.toThrow("no such file");
+    expect(text()).toContain("ws/connect could not be loaded");
+  });
+
+  it("rejects a malformed handler path with what to fix", async () => {
+    const { invoke } = invokerFor(async () => "unused");
+    await expect(invoke(decl("packages/functions/src/ws/connect"), {})).rejects.toThrow(/path\/to\/file\.exportName.*topology\.ts/);
+  });
+
+  it("survives a rejection a handler never awaited and names the function", async () => {
+    // In a child process: vitest itself fails a run on any unhandled rejection,
+    // and Node's default behaviour (exit) is exactly what is being guarded.
+    const tsx = resolve(import.meta.dirname, "../../../../node_modules/.bin/tsx");
+    const script = resolve(import.meta.dirname, "fixtures/floating-rejection.ts");
+    const { stdout } = await promisify(execFile)(tsx, [script], { timeout: 20_000 });
+    const report = JSON.parse(stdout) as { first: string; second: string; lines: string[] };
+    expect(report.first).toBe("first");
+    expect(report.second).toBe("second");
+    expect(report.lines.join("\n")).toMatch(/ws\/careless \(request [0-9a-f-]{36}\) left a promise rejection unhandled.*nobody awaited me/s);
+  });
+});
