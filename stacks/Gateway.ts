@@ -1,0 +1,61 @@
+import { Api, WebSocketApi, type StackContext } from "sst/constructs";
+import { physicalName } from "@pushgate/core/topology";
+import { declared } from "./declared";
+
+/** API Gateway access logs are kept as long as function logs, not forever. */
+const accessLog = { retention: "two_weeks" } as const;
+
+/**
+ * The two front doors, the WebSocket API and the HTTP API, without their
+ * handlers.
+ *
+ * They are a stack of their own, deployed first, because of one dependency
+ * chain: the site is built with their URLs, the data bucket's CORS rule names
+ * the site's origin, and the handlers need the bucket. An API's URL depends on
+ * nothing but the API itself, so putting the bare APIs first lets every arrow
+ * point one way (Gateway -> Web -> Storage -> Realtime). Realtime attaches the
+ * routes from its own stack with `addRoutes(stack, ...)`.
+ */
+export function Gateway({ stack, app }: StackContext) {
+  const websocket = new WebSocketApi(stack, "websocket", {
+    accessLog,
+    cdk: {
+      webSocketApi: {
+        apiName: physicalName(declared.app, app.stage, "websocket"),
+        routeSelectionExpression: declared.websocket.routeSelectionExpression,
+      },
+    },
+  });
+  // SST's WebSocketApi gives execute-api:ManageConnections to every route it
+  // will ever get. In pushgate only the fan-out consumers post to
+  // connections, so that blanket grant is dropped here and Realtime grants it
+  // per function from topology `grants.manageConnections`.
+  websocket["permissionsAttachedForAllRoutes"].length = 0;
+
+  const http = new Api(stack, "http", {
+    accessLog,
+    // Callers authenticate with a bearer token (never a cookie), so no origin
+    // can ride on a visitor's credentials and `*` is safe. It cannot name the
+    // site's origin anyway: the site is built after this API (see above).
+    cors: {
+      allowOrigins: ["*"],
+      allowMethods: ["GET", "POST"],
+      allowHeaders: ["authorization", "content-type"],
+      allowCredentials: false,
+      maxAge: "1 day",
+    },
+    cdk: { httpApi: { apiName: physicalName(declared.app, app.stage, "http") } },
+  });
+
+  stack.addOutputs({
+    WebSocketUrl: websocket.url,
+    HttpApiUrl: http.url,
+  });
+
+  return {
+    websocket,
+    http,
+    /** `https://{api}.execute-api.{region}.amazonaws.com/{stage}`, where the fan-out posts. */
+    managementEndpoint: websocket.cdk.webSocketStage.callbackUrl,
+  };
+}

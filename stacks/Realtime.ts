@@ -1,0 +1,96 @@
+import { Duration } from "aws-cdk-lib/core";
+import { StartingPosition } from "aws-cdk-lib/aws-lambda";
+import { SqsDlq } from "aws-cdk-lib/aws-lambda-event-sources";
+import { Queue } from "aws-cdk-lib/aws-sqs";
+import { Topic } from "aws-cdk-lib/aws-sns";
+import { Config, use, type StackContext } from "sst/constructs";
+import { envVar, physicalName, type BucketName } from "@pushgate/core/topology";
+import { consumerAlarms, functionAlarms } from "./alarms";
+import { declared, lookup } from "./declared";
+import { functionFromDecl, type Grantables } from "./functions";
+import { Gateway } from "./Gateway";
+import { constructIdPart } from "./names";
+import { Storage } from "./Storage";
+
+/** How long a dead-lettered stream record is kept for replay: SQS's maximum. */
+const deadLetterRetention = Duration.days(14);
+
+/**
+ * Every handler: the WebSocket routes, the HTTP routes and the stream
+ * consumers, each walked from the topology, with its grants and alarms.
+ *
+ * The consumers are added here, from the stack that attaches the WebSocket
+ * routes, with `table.addConsumers(stack, ...)`: created in the table's stack
+ * they would need the API and make the stacks depend on each other in a cycle.
+ */
+export function Realtime({ stack, app }: StackContext) {
+  const { websocket, http, managementEndpoint } = use(Gateway);
+  const { tables, buckets } = use(Storage);
+
+  // Values are set with `npx sst secrets set NAME value` (SSM), never in code.
+  const secrets = Object.fromEntries(declared.secrets.map((name) => [name, new Config.Secret(stack, name)]));
+
+  const alerts = new Topic(stack, "alerts", { topicName: physicalName(declared.app, app.stage, "alerts") });
+
+  const grantables: Grantables = {
+    tables,
+    buckets,
+    secrets,
+    grantManageConnections: (grantee) => websocket.cdk.webSocketStage.grantManagementApiAccess(grantee),
+    environment: {
+      [envVar.stage]: app.stage,
+      [envVar.managementEndpoint]: managementEndpoint,
+      ...Object.fromEntries(Object.entries(buckets).map(([name, bucket]) => [envVar.bucket(name as BucketName), bucket.bucketName])),
+    },
+  };
+
+  for (const [routeKey, route] of Object.entries(declared.websocket.routes)) {
+    const id = `ws${constructIdPart(routeKey)}`;
+    const fn = functionFromDecl(stack, id, route.function, grantables);
+    // returnResponse makes CDK add the `$default` route response and set the
+    // route's RouteResponseSelectionExpression, so the handler's body reaches the caller.
+    websocket.addRoutes(stack, { [routeKey]: { function: fn, returnResponse: route.routeResponse } });
+    functionAlarms(stack, id, fn, alerts);
+  }
+
+  for (const [routeKey, route] of Object.entries(declared.http.routes)) {
+    const id = `http${constructIdPart(routeKey)}`;
+    const fn = functionFromDecl(stack, id, route.function, grantables);
+    http.addRoutes(stack, { [routeKey]: { function: fn } });
+    functionAlarms(stack, id, fn, alerts);
+  }
+
+  for (const [name, consumer] of Object.entries(declared.consumers)) {
+    const fn = functionFromDecl(stack, name, consumer.function, grantables);
+    // One queue per consumer, so a dead letter says which consumer gave up.
+    const deadLetters = new Queue(stack, `${name}DeadLetters`, {
+      queueName: physicalName(declared.app, app.stage, `${name}-dead-letters`),
+      retentionPeriod: deadLetterRetention,
+      enforceSSL: true,
+    });
+    lookup(tables, consumer.table, "table").addConsumers(stack, {
+      [name]: {
+        function: fn,
+        // Topology filters are already Lambda filter patterns; SST JSON-encodes each.
+        filters: consumer.filters,
+        cdk: {
+          eventSource: {
+            startingPosition: StartingPosition[consumer.startingPosition],
+            batchSize: consumer.batchSize,
+            maxBatchingWindow: Duration.seconds(consumer.maxBatchingWindowSeconds),
+            bisectBatchOnError: consumer.bisectBatchOnError,
+            reportBatchItemFailures: consumer.reportBatchItemFailures,
+            retryAttempts: consumer.retryAttempts,
+            maxRecordAge: Duration.seconds(consumer.maxRecordAgeSeconds),
+            parallelizationFactor: consumer.parallelizationFactor,
+            onFailure: new SqsDlq(deadLetters),
+          },
+        },
+      },
+    });
+    functionAlarms(stack, name, fn, alerts);
+    consumerAlarms(stack, name, fn, deadLetters, alerts);
+  }
+
+  stack.addOutputs({ AlertsTopicArn: alerts.topicArn });
+}
