@@ -1,0 +1,78 @@
+/**
+ * Everything the client takes from its surroundings, as small interfaces, so a
+ * test can hand in a manual clock and a seeded random, and Node can hand in
+ * `ws`'s WebSocket where a browser has its own.
+ */
+
+/** The part of `setTimeout` / `clearTimeout` the client uses. */
+export interface Timers {
+  setTimeout(callback: () => void, delayMs: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+/** Wall-clock milliseconds since the epoch (token expiry, `nextRetryAt`). */
+export type Clock = () => number;
+
+/** A number in [0, 1), like `Math.random`. */
+export type RandomSource = () => number;
+
+export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
+
+/**
+ * The part of a WebSocket the client uses. Both the browser's WebSocket and
+ * `ws`'s WebSocket fit; the handler parameters are `any` because the two
+ * declare different event classes and a stricter type would reject one of them.
+ */
+export interface WebSocketLike {
+  readonly readyState: number;
+  readonly protocol: string;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  onopen: ((event: any) => void) | null;
+  onmessage: ((event: any) => void) | null;
+  onclose: ((event: any) => void) | null;
+  onerror: ((event: any) => void) | null;
+}
+
+export type WebSocketConstructor = new (url: string, protocols: string[]) => WebSocketLike;
+
+/**
+ * Whether the device has a network, and a way to hear when that changes.
+ * In a browser this is `navigator.onLine` and the window's online/offline
+ * events (see `browserOnlineSource`).
+ */
+export interface OnlineSource {
+  isOnline(): boolean;
+  subscribe(listener: (online: boolean) => void): () => void;
+}
+
+/** The platform's timers, bound, because a browser throws "Illegal invocation" for an unbound setTimeout. */
+export const platformTimers: Timers = {
+  setTimeout: (callback, delayMs) => globalThis.setTimeout(callback, delayMs),
+  clearTimeout: (handle) => globalThis.clearTimeout(handle as ReturnType<typeof globalThis.setTimeout>),
+};
+
+/** The window's online/offline events, or undefined outside a browser (Node has no such events). */
+export function browserOnlineSource(): OnlineSource | undefined {
+  const target = globalThis as unknown as {
+    addEventListener?: (type: string, listener: () => void) => void;
+    removeEventListener?: (type: string, listener: () => void) => void;
+    navigator?: { onLine?: boolean };
+  };
+  if (typeof target.addEventListener !== "function" || typeof target.removeEventListener !== "function") return undefined;
+  const add = target.addEventListener.bind(target);
+  const remove = target.removeEventListener.bind(target);
+  return {
+    isOnline: () => target.navigator?.onLine !== false,
+    subscribe(listener) {
+      const onOnline = () => listener(true);
+      const onOffline = () => listener(false);
+      add("online", onOnline);
+      add("offline", onOffline);
+      return () => {
+        remove("online", onOnline);
+        remove("offline", onOffline);
+      };
+    },
+  };
+}

@@ -1,0 +1,229 @@
+import type { ClientFrame, ServerFrame } from "@pushgate/core/protocol";
+import type { Timers, WebSocketConstructor, WebSocketLike } from "./environment";
+import { clientError, type PushClientError } from "./errors";
+
+/** Subprotocol v1, and the prefix of the token subprotocol (DESIGN.md "Wire protocol v1"). */
+export const SUBPROTOCOL = "pushgate.v1";
+export const TOKEN_SUBPROTOCOL_PREFIX = "token.";
+
+/** WebSocket readyState OPEN (the browser and `ws` agree; not every runtime has the static). */
+const OPEN = 1;
+
+export interface WebSocketTransportOptions {
+  WebSocket: WebSocketConstructor;
+  url: string;
+  token: string;
+  timers: Timers;
+  /** Send a ping this often while open; well inside API Gateway's 10-minute idle timeout. */
+  pingIntervalMs: number;
+  /** No pong this long after a ping: the socket is dead. */
+  pongTimeoutMs: number;
+  /** Give up on a socket that has neither opened nor failed after this long. */
+  connectTimeoutMs: number;
+  nextRequestId: () => string;
+}
+
+export interface CloseInfo {
+  /** Whether the socket had opened (a live connection dropped) or not (the handshake failed). */
+  wasOpen: boolean;
+  error: PushClientError;
+}
+
+export interface WebSocketTransportEvents {
+  onOpen(transport: WebSocketTransport): void;
+  onFrame(transport: WebSocketTransport, frame: ServerFrame): void;
+  onBadFrame(transport: WebSocketTransport, error: PushClientError): void;
+  onClose(transport: WebSocketTransport, info: CloseInfo): void;
+}
+
+/**
+ * One WebSocket, from handshake to close. It owns what is about this socket
+ * alone: the subprotocols, JSON framing, the connect timeout, and the ping/pong
+ * liveness check (a half-open TCP connection looks open for minutes; only an
+ * unanswered ping tells). Reconnecting is not its business: it reports
+ * `onClose` exactly once and is then dead; the client makes a new one.
+ */
+export class WebSocketTransport {
+  private readonly socket: WebSocketLike;
+  private opened = false;
+  private finished = false;
+  private connectTimer: unknown;
+  private pingTimer: unknown;
+  private pongTimer: unknown;
+  private awaitedPongId: string | undefined;
+
+  constructor(
+    private readonly options: WebSocketTransportOptions,
+    private readonly events: WebSocketTransportEvents,
+  ) {
+    // Browsers cannot set headers on a WebSocket and a token in the URL ends up in access
+    // logs, so the token travels as the second offered subprotocol.
+    this.socket = new options.WebSocket(options.url, [SUBPROTOCOL, `${TOKEN_SUBPROTOCOL_PREFIX}${options.token}`]);
+    this.socket.onopen = () => this.handleOpen();
+    this.socket.onmessage = (event: { data?: unknown }) => this.handleMessage(event.data);
+    this.socket.onclose = (event: { code?: number; reason?: string }) => this.handleClose(event.code, event.reason);
+    // The error event carries nothing useful in a browser and is always followed by close.
+    this.socket.onerror = () => {};
+    this.connectTimer = options.timers.setTimeout(() => {
+      this.fail(
+        false,
+        clientError("HANDSHAKE_TIMEOUT", `the socket did not open within ${options.connectTimeoutMs} ms`),
+      );
+    }, options.connectTimeoutMs);
+  }
+
+  get isOpen(): boolean {
+    return this.opened && !this.finished;
+  }
+
+  /** Send one frame; false when the socket is not open (the caller resends after reconnecting). */
+  send(frame: ClientFrame): boolean {
+    if (!this.isOpen || this.socket.readyState !== OPEN) return false;
+    this.socket.send(JSON.stringify(frame));
+    return true;
+  }
+
+  /** Close on purpose. No `onClose` follows: the caller already knows. */
+  close(code = 1000, reason = "client closed"): void {
+    if (this.finished) return;
+    this.finish();
+    this.closeSocket(code, reason);
+  }
+
+  private handleOpen(): void {
+    if (this.finished) return;
+    this.options.timers.clearTimeout(this.connectTimer);
+    if (this.socket.protocol !== "" && this.socket.protocol !== SUBPROTOCOL) {
+      this.fail(false, clientError("HANDSHAKE_FAILED", `the server chose subprotocol "${this.socket.protocol}", not ${SUBPROTOCOL}`));
+      return;
+    }
+    this.opened = true;
+    this.schedulePing();
+    this.events.onOpen(this);
+  }
+
+  private handleMessage(data: unknown): void {
+    if (this.finished) return;
+    const frame = parseServerFrame(data);
+    if (!frame.ok) {
+      this.events.onBadFrame(this, frame.error);
+      return;
+    }
+    if (frame.frame.type === "pong" && frame.frame.id === this.awaitedPongId) {
+      this.awaitedPongId = undefined;
+      this.options.timers.clearTimeout(this.pongTimer);
+      this.schedulePing();
+      return;
+    }
+    this.events.onFrame(this, frame.frame);
+  }
+
+  private handleClose(code: number | undefined, reason: string | undefined): void {
+    if (this.finished) return;
+    const detail = `code ${code ?? "unknown"}${reason ? `, "${reason}"` : ""}`;
+    const error = this.opened
+      ? clientError("SOCKET_CLOSED", `the socket closed (${detail})`, code === undefined ? {} : { status: code })
+      : clientError(
+          "HANDSHAKE_FAILED",
+          `the socket closed before opening (${detail}): refused, unreachable, or no ${SUBPROTOCOL} answer`,
+          code === undefined ? {} : { status: code },
+        );
+    this.finish();
+    this.events.onClose(this, { wasOpen: this.opened, error });
+  }
+
+  private schedulePing(): void {
+    this.options.timers.clearTimeout(this.pingTimer);
+    this.pingTimer = this.options.timers.setTimeout(() => this.ping(), this.options.pingIntervalMs);
+  }
+
+  private ping(): void {
+    if (this.finished) return;
+    const id = this.options.nextRequestId();
+    this.awaitedPongId = id;
+    this.send({ action: "ping", id });
+    this.pongTimer = this.options.timers.setTimeout(() => {
+      this.fail(true, clientError("PONG_TIMEOUT", `no pong within ${this.options.pongTimeoutMs} ms of ping ${id}`));
+    }, this.options.pongTimeoutMs);
+  }
+
+  /** Give up on this socket: report once, then close it without waiting for its close handshake. */
+  private fail(wasOpen: boolean, error: PushClientError): void {
+    if (this.finished) return;
+    this.finish();
+    this.closeSocket(4000, error.code);
+    this.events.onClose(this, { wasOpen, error });
+  }
+
+  private finish(): void {
+    this.finished = true;
+    this.options.timers.clearTimeout(this.connectTimer);
+    this.options.timers.clearTimeout(this.pingTimer);
+    this.options.timers.clearTimeout(this.pongTimer);
+  }
+
+  private closeSocket(code: number, reason: string): void {
+    try {
+      this.socket.close(code, reason);
+    } catch (cause) {
+      // close() throws only for an invalid code or reason, which would be a bug here: show it.
+      console.error("pushgate client: closing the socket failed", cause);
+    }
+  }
+}
+
+/**
+ * Read one server frame. Only the fields the client relies on are checked
+ * (the client ships without zod); anything else is a BAD_FRAME, and the socket
+ * stays open, as the protocol asks of the server too.
+ */
+export function parseServerFrame(data: unknown): { ok: true; frame: ServerFrame } | { ok: false; error: PushClientError } {
+  const bad = (why: string) => ({ ok: false as const, error: clientError("BAD_FRAME", `dropped a server frame: ${why}`) });
+  if (typeof data !== "string") return bad("not a text frame");
+  let raw: unknown;
+  try {
+    raw = JSON.parse(data);
+  } catch {
+    return bad("not JSON");
+  }
+  if (typeof raw !== "object" || raw === null) return bad("not a JSON object");
+  const frame = raw as Record<string, unknown>;
+  switch (frame.type) {
+    case "message":
+      return isMessageFrame(frame) ? { ok: true, frame: raw as ServerFrame } : bad("a message without topic, seq, kind or ts");
+    case "subscribed":
+      return Array.isArray(frame.topics) &&
+        frame.topics.every(
+          (t: unknown) =>
+            typeof t === "object" && t !== null && typeof (t as Record<string, unknown>).topic === "string" &&
+            isSeq((t as Record<string, unknown>).seq) && typeof (t as Record<string, unknown>).snapshotUrl === "string",
+        )
+        ? { ok: true, frame: raw as ServerFrame }
+        : bad("a subscribed ack without topics[{topic, seq, snapshotUrl}]");
+    case "unsubscribed":
+    case "pong":
+      return { ok: true, frame: raw as ServerFrame };
+    case "error":
+      return typeof frame.code === "string" && typeof frame.message === "string"
+        ? { ok: true, frame: raw as ServerFrame }
+        : bad("an error without code or message");
+    default:
+      return bad(`unknown type ${JSON.stringify(frame.type)}`);
+  }
+}
+
+export function isMessageFrame(value: unknown): boolean {
+  if (typeof value !== "object" || value === null) return false;
+  const frame = value as Record<string, unknown>;
+  return (
+    frame.type === "message" &&
+    typeof frame.topic === "string" &&
+    isSeq(frame.seq) &&
+    typeof frame.kind === "string" &&
+    typeof frame.ts === "string"
+  );
+}
+
+function isSeq(value: unknown): boolean {
+  return typeof value === "number" && Number.isSafeInteger(value) && value >= 0;
+}
