@@ -1,0 +1,11 @@
+export { startWebSocketGateway } from "./websocket-gateway";
+export type { WebSocketGateway, WebSocketGatewayOptions } from "./websocket-gateway";
+export { DEFAULT_GATEWAY_LIMITS, resolveGatewayLimits } from "./limits";
+export type { GatewayLimits } from "./limits";
+export type { ConnectionInfo } from "./connection";
+export type { WebSocketEvent, WebSocketRequestContext } from "./events";
+export { DELETE_CONNECTION_CLOSE } from "./management-api";
+export { selectRouteKey } from "./route-selection";
+export { createFrameInspector } from "./frame-inspector";
+export type { FrameViolation } from "./frame-inspector";
+export { TokenBucket } from "./token-bucket";
