@@ -27,6 +27,13 @@ export const ERROR_CODES = [
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
+/**
+ * Codes that only the HTTP API answers with (401, 404): a socket never sees
+ * them, since a WebSocket is authorized once, at `$connect`.
+ */
+export const HTTP_ONLY_ERROR_CODES = ["UNAUTHORIZED", "NOT_FOUND"] as const;
+export type ApiErrorCode = ErrorCode | (typeof HTTP_ONLY_ERROR_CODES)[number];
+
 export const MESSAGE_KINDS = ["score-update", "queue-position", "result-ready"] as const;
 export type MessageKind = (typeof MESSAGE_KINDS)[number];
 
@@ -153,4 +160,47 @@ export function parseClientFrame(text: string): { ok: true; frame: ClientFrame }
     return { ok: false, error: errorFrame("BAD_REQUEST", `${where}: ${issue?.message ?? "invalid"}`, id) };
   }
   return { ok: true, frame: parsed.data };
+}
+
+// ---- HTTP API bodies (issue 3, item 4) -------------------------------------
+
+/** Every 4xx/5xx of the HTTP API. */
+export interface HttpErrorBody {
+  error: { code: ApiErrorCode; message: string };
+}
+/** `POST /session`; send the previous token as `Authorization: Bearer` to renew for the same fan. */
+export interface SessionResponse {
+  token: string;
+  fanId: string;
+  /** ISO-8601. */
+  expiresAt: string;
+}
+/** `POST /games/{gameId}/score` with `x-operator-key`; the body is a `ScoreData`. */
+export interface ScoreResponse {
+  topic: string;
+  seq: number;
+}
+/** `POST /queues/{eventId}/join` with a fan token. */
+export interface JoinResponse {
+  ticket: number;
+  servingNumber: number;
+  eventId: string;
+  topic: string;
+}
+/** `POST /queues/{eventId}/advance` with `x-operator-key`, body `{ by }`. */
+export interface AdvanceResponse {
+  topic: string;
+  seq: number;
+  servingNumber: number;
+}
+/** `POST /jobs` with a fan token, body `{ kind: "contest-report" }`. */
+export interface CreateJobResponse {
+  jobId: string;
+  /** Presigned GET of `results/{jobId}.json`, valid before the object exists (404 until then). */
+  resultUrl: string;
+  topic: string;
+}
+/** `GET /snapshots?topics=game/g1,queue/e1` with a fan token. */
+export interface SnapshotsResponse {
+  snapshots: { topic: string; url: string }[];
 }

@@ -1,0 +1,169 @@
+/**
+ * The composition root: ports in, use cases out. `appFromEnvironment` wires
+ * the AWS adapters from config; a handler builds it once per cold start.
+ * Adapters resolve their table, bucket and endpoint on first use, so a
+ * function only needs the environment of what it touches.
+ */
+import { DynamoConnectionStore } from "./adapters/dynamo-connections";
+import { DynamoGameStore } from "./adapters/dynamo-games";
+import { DynamoJobStore } from "./adapters/dynamo-jobs";
+import { DynamoQueueStore } from "./adapters/dynamo-queues";
+import { DynamoSubscriptionStore } from "./adapters/dynamo-subscriptions";
+import { dynamoDocumentClient, managementApiClient, s3Client, ssmClient } from "./adapters/aws-clients";
+import { ManagementApiGateway } from "./adapters/management-api-gateway";
+import { S3SnapshotStore } from "./adapters/s3-snapshots";
+import { readSsmSecret } from "./adapters/ssm-secrets";
+import { decodeStreamRecord } from "./adapters/stream-records";
+import { createTokenService, requireOperator, type TokenService } from "./auth";
+import { loadConfig, ssmSecretPaths, type Config } from "./config";
+import { fanOut, type FanoutResult } from "./fanout";
+import type { ClientFrame, MessageFrame, PongFrame, ServerFrame } from "./protocol";
+import type {
+  Clock,
+  ConnectionStore,
+  Gateway,
+  GameStore,
+  JobStore,
+  Log,
+  Meter,
+  QueueStore,
+  SnapshotStore,
+  SubscriptionStore,
+} from "./ports";
+import { gamePublication, jobPublication, queuePublication } from "./publications";
+import { processEachRecord, processStreamBatch, type BatchResponse, type DecodeRecord, type PublicationOf, type StreamRecordIn } from "./stream";
+import { once, onceAsync } from "./once";
+import { topology, type SecretName } from "./topology";
+import { connect, forgetConnection } from "./usecases/connections";
+import { createJob, runJob } from "./usecases/jobs";
+import { advanceQueue, joinQueue, publishScore } from "./usecases/producers";
+import { fanOf, startSession } from "./usecases/session";
+import { snapshotsFor, subscribe, unsubscribe } from "./usecases/subscriptions";
+
+export interface Ports {
+  connections: ConnectionStore;
+  subscriptions: SubscriptionStore;
+  gateway: Gateway;
+  snapshots: SnapshotStore;
+  games: GameStore;
+  queues: QueueStore;
+  jobs: JobStore;
+  clock: Clock;
+  log: Log;
+  meter: Meter;
+  decode: DecodeRecord;
+  secret(name: SecretName): Promise<string>;
+}
+
+export type App = ReturnType<typeof createApp>;
+export type StreamSource = "games" | "queues" | "jobs";
+
+export function createApp(config: Config, ports: Ports) {
+  const tokens = onceAsync(
+    async (): Promise<TokenService> =>
+      createTokenService({
+        secret: await ports.secret("JWT_SECRET"),
+        issuer: `${topology.app}/${config.stage}`,
+        ttlSeconds: config.tokenTtlSeconds,
+        renewalGraceSeconds: config.tokenRenewalGraceSeconds,
+        clock: ports.clock,
+      }),
+  );
+  const operatorKey = onceAsync(() => ports.secret("OPERATOR_KEY"));
+  const asOperator = async (header: string | undefined) => requireOperator(await operatorKey(), header);
+  const forget = (connectionId: string) => forgetConnection(ports, connectionId);
+  const subscribeDeps = { ...ports, maxTopicsPerConnection: config.maxTopicsPerConnection };
+
+  /** Snapshot first, so a client that resyncs on the push finds at least this state. */
+  async function publish(frame: MessageFrame): Promise<FanoutResult> {
+    await ports.snapshots.putSnapshot(frame);
+    const started = ports.clock.now().getTime();
+    const result = await fanOut(frame, { ...ports, forgetConnection: forget, concurrency: config.fanoutConcurrency });
+    ports.meter.count("MessagesPushed", result.delivered);
+    ports.meter.count("GoneConnections", result.gone);
+    ports.meter.count("PushFailures", result.failed);
+    ports.meter.milliseconds("FanoutDurationMs", ports.clock.now().getTime() - started);
+    return result;
+  }
+
+  const publicationOf: Record<StreamSource, PublicationOf> = {
+    games: gamePublication,
+    queues: queuePublication,
+    jobs: jobPublication(ports.snapshots),
+  };
+
+  return {
+    // WebSocket routes
+    connect: async (connectionId: string, secWebSocketProtocol: string | undefined) =>
+      connect({ ...ports, tokens: await tokens() }, { connectionId, secWebSocketProtocol }),
+    disconnect: forget,
+    /** A parsed client frame -> the frame to answer with; errors are thrown as PushgateError. */
+    async handleFrame(connectionId: string, frame: ClientFrame): Promise<ServerFrame> {
+      switch (frame.action) {
+        case "subscribe":
+          return subscribe(subscribeDeps, connectionId, frame);
+        case "unsubscribe":
+          return unsubscribe(ports, connectionId, frame);
+        case "ping":
+          return { type: "pong", id: frame.id } satisfies PongFrame;
+      }
+    },
+
+    // HTTP routes
+    startSession: async (authorization: string | undefined) => startSession(await tokens(), authorization),
+    publishScore: async (operatorHeader: string | undefined, gameId: string | undefined, body: unknown) => {
+      await asOperator(operatorHeader);
+      return publishScore(ports, gameId, body);
+    },
+    joinQueue: async (authorization: string | undefined, eventId: string | undefined) => {
+      await fanOf(await tokens(), authorization);
+      return joinQueue(ports, eventId);
+    },
+    advanceQueue: async (operatorHeader: string | undefined, eventId: string | undefined, body: unknown) => {
+      await asOperator(operatorHeader);
+      return advanceQueue(ports, eventId, body);
+    },
+    createJob: async (authorization: string | undefined, body: unknown) =>
+      createJob(ports, await fanOf(await tokens(), authorization), body),
+    snapshotsFor: async (authorization: string | undefined, topics: string | undefined) =>
+      snapshotsFor(ports, await fanOf(await tokens(), authorization), topics),
+
+    // Stream consumers
+    publishChanges: (source: StreamSource, records: StreamRecordIn[]): Promise<BatchResponse> =>
+      processStreamBatch(records, { decode: ports.decode, publicationOf: publicationOf[source], publish, log: ports.log }),
+    runJobs: (records: StreamRecordIn[]): Promise<BatchResponse> =>
+      processEachRecord(records, { decode: ports.decode, handle: (change) => runJob(ports, change), log: ports.log }),
+  };
+}
+
+/** The app over AWS (or the local cloud's emulators of it), configured from the environment. */
+export function appFromEnvironment(observability: { log: Log; meter: Meter }, env = process.env): App {
+  const config = loadConfig(env);
+  const db = once(() => dynamoDocumentClient(config));
+  const ssm = once(() => ssmClient(config));
+  const clock: Clock = { now: () => new Date() };
+  const secrets = { JWT_SECRET: onceAsync(() => secret("JWT_SECRET")), OPERATOR_KEY: onceAsync(() => secret("OPERATOR_KEY")) };
+
+  async function secret(name: SecretName): Promise<string> {
+    const fromEnv = config.secretFromEnv(name);
+    if (fromEnv !== undefined) return fromEnv;
+    if (!config.sst) {
+      throw new Error(`secret ${name} is not set: set SST_Secret_value_${name}, or run under SST (SST_APP and SST_STAGE) to read it from SSM`);
+    }
+    return readSsmSecret(ssm(), ssmSecretPaths(config.sst, name));
+  }
+
+  return createApp(config, {
+    ...observability,
+    clock,
+    decode: decodeStreamRecord,
+    connections: new DynamoConnectionStore(db(), () => config.table("connections")),
+    subscriptions: new DynamoSubscriptionStore(db(), () => config.table("subscriptions"), config.subscriptionShards),
+    games: new DynamoGameStore(db(), () => config.table("games")),
+    queues: new DynamoQueueStore(db(), () => config.table("queues")),
+    jobs: new DynamoJobStore(db(), () => config.table("jobs")),
+    gateway: new ManagementApiGateway(once(() => managementApiClient(config, config.managementEndpoint()))),
+    snapshots: new S3SnapshotStore(s3Client(config), () => config.bucket("data"), clock, config.presignSeconds),
+    secret: (name) => secrets[name](),
+  });
+}

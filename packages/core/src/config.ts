@@ -1,0 +1,97 @@
+/**
+ * Everything a function reads from its environment, read once at cold start.
+ *
+ * Only what every function needs is required up front (the region); a table,
+ * the bucket or the Management API endpoint is required when the composition
+ * root first wires the adapter that uses it, so `ping` does not need table
+ * names and a missing one is reported as the variable to set, once.
+ */
+import { envVar, type BucketName, type SecretName, type TableName } from "./topology";
+
+export type Env = Record<string, string | undefined>;
+
+/** SST v2 sets a bound secret's variable to this and expects the value to be fetched from SSM. */
+export const SST_SECRET_PLACEHOLDER = "__FETCH_FROM_SSM__";
+
+export interface Config {
+  region: string;
+  stage: string;
+  /** SST_APP / SST_STAGE, for the SSM path of secrets; undefined outside SST. */
+  sst?: { app: string; stage: string };
+  /** Only set by the local cloud: DynamoDB Local. */
+  dynamodbEndpoint?: string;
+  /** Only set by the local cloud: the S3 emulator (path-style, checksums only when required). */
+  s3Endpoint?: string;
+  subscriptionShards: number;
+  fanoutConcurrency: number;
+  maxTopicsPerConnection: number;
+  tokenTtlSeconds: number;
+  tokenRenewalGraceSeconds: number;
+  /** Lifetime of presigned snapshot and result URLs. */
+  presignSeconds: number;
+  table(name: TableName): string;
+  bucket(name: BucketName): string;
+  managementEndpoint(): string;
+  /** A secret's value when the environment carries it (the local cloud); else undefined (read SSM). */
+  secretFromEnv(name: SecretName): string | undefined;
+}
+
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const required = (name: string, forWhat: string): string => {
+    const value = env[name]?.trim();
+    if (!value) throw new ConfigError(`environment variable ${name} is not set; ${forWhat}`);
+    return value;
+  };
+  const integer = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = env[name]?.trim();
+    if (!raw) return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min || value > max) {
+      throw new ConfigError(`environment variable ${name}=${JSON.stringify(raw)} must be an integer from ${min} to ${max}; unset it for the default ${fallback}`);
+    }
+    return value;
+  };
+  const url = (name: string): string | undefined => {
+    const raw = env[name]?.trim();
+    if (!raw) return undefined;
+    if (!URL.canParse(raw)) throw new ConfigError(`environment variable ${name}=${JSON.stringify(raw)} is not a URL; set it to e.g. http://127.0.0.1:8000`);
+    return raw;
+  };
+  const grantHint = "grant it to this function in packages/core/src/topology.ts (locally, the local cloud sets it from there)";
+
+  const region = env.AWS_REGION?.trim() || env.AWS_DEFAULT_REGION?.trim();
+  if (!region) throw new ConfigError("environment variable AWS_REGION is not set; Lambda sets it, locally set it (e.g. us-east-1)");
+  const sstApp = env.SST_APP?.trim();
+  const sstStage = env.SST_STAGE?.trim();
+
+  return {
+    region,
+    stage: env[envVar.stage]?.trim() || sstStage || "local",
+    ...(sstApp && sstStage && { sst: { app: sstApp, stage: sstStage } }),
+    dynamodbEndpoint: url("PUSHGATE_DYNAMODB_ENDPOINT"),
+    s3Endpoint: url("PUSHGATE_S3_ENDPOINT"),
+    subscriptionShards: integer("PUSHGATE_SUBSCRIPTION_SHARDS", 8, 1, 256),
+    fanoutConcurrency: integer("PUSHGATE_FANOUT_CONCURRENCY", 50, 1, 1000),
+    maxTopicsPerConnection: integer("PUSHGATE_MAX_TOPICS_PER_CONNECTION", 50, 1, 1000),
+    tokenTtlSeconds: integer("PUSHGATE_TOKEN_TTL_SECONDS", 30 * 60, 60, 24 * 3600),
+    tokenRenewalGraceSeconds: integer("PUSHGATE_TOKEN_RENEWAL_GRACE_SECONDS", 3600, 0, 7 * 24 * 3600),
+    presignSeconds: integer("PUSHGATE_PRESIGN_SECONDS", 3600, 60, 7 * 24 * 3600),
+    table: (name) => required(envVar.table(name), `the function uses table ${name}: ${grantHint}`),
+    bucket: (name) => required(envVar.bucket(name), `the function uses bucket ${name}: ${grantHint}`),
+    managementEndpoint: () => required(envVar.managementEndpoint, `the function pushes to sockets: ${grantHint}`),
+    secretFromEnv: (name) => {
+      const value = env[`SST_Secret_value_${name}`];
+      return value && value !== SST_SECRET_PLACEHOLDER ? value : undefined;
+    },
+  };
+}
+
+/** Where SST v2 `Config.Secret` keeps a secret, and its app-wide fallback. */
+export const ssmSecretPaths = (sst: { app: string; stage: string }, name: SecretName): [string, string] => [
+  `/sst/${sst.app}/${sst.stage}/Secret/${name}/value`,
+  `/sst/${sst.app}/.fallback/Secret/${name}/value`,
+];

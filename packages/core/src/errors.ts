@@ -1,0 +1,56 @@
+/**
+ * The one error vocabulary of pushgate. Core throws `PushgateError` with a
+ * protocol code; each edge maps it once: the WebSocket edge to an error frame,
+ * the HTTP edge to a status and `{ "error": { "code", "message" } }`.
+ * Anything that is not a PushgateError is a bug or an outage: the edges log it
+ * and answer INTERNAL without its message or stack.
+ */
+import { errorFrame, type ApiErrorCode, type ErrorCode, type ErrorFrame, type HttpErrorBody } from "./protocol";
+
+export class PushgateError extends Error {
+  override readonly name = "PushgateError";
+  constructor(
+    readonly code: ApiErrorCode,
+    /** Safe to show a client: says what was wrong and what to do instead. */
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export const isPushgateError = (error: unknown): error is PushgateError => error instanceof PushgateError;
+
+const HTTP_STATUS: Record<ApiErrorCode, number> = {
+  BAD_REQUEST: 400,
+  UNKNOWN_ACTION: 400,
+  INVALID_TOPIC: 400,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  TOO_LARGE: 413,
+  RATE_LIMITED: 429,
+  INTERNAL: 500,
+};
+
+const INTERNAL_MESSAGE = "internal error; retry shortly, and report it if it persists";
+
+/** HTTP edge: a status and the JSON error body; never the message of an unexpected error. */
+export function toHttpError(error: unknown): { status: number; body: HttpErrorBody } {
+  if (isPushgateError(error)) {
+    return { status: HTTP_STATUS[error.code], body: { error: { code: error.code, message: error.message } } };
+  }
+  return { status: 500, body: { error: { code: "INTERNAL", message: INTERNAL_MESSAGE } } };
+}
+
+/**
+ * WebSocket edge: an error frame. The HTTP-only codes cannot reach a socket
+ * through the protocol (auth happens once, at `$connect`), but if one does it
+ * is shown as FORBIDDEN so the frame stays within protocol v1's codes.
+ */
+export function toErrorFrame(error: unknown, requestId?: string): ErrorFrame {
+  if (isPushgateError(error)) {
+    const code: ErrorCode = error.code === "UNAUTHORIZED" || error.code === "NOT_FOUND" ? "FORBIDDEN" : error.code;
+    return errorFrame(code, error.message, requestId);
+  }
+  return errorFrame("INTERNAL", INTERNAL_MESSAGE, requestId);
+}

@@ -1,0 +1,70 @@
+/**
+ * Topic grammar and per-topic authorization (DESIGN.md "Wire protocol v1"):
+ * `game/{gameId}` carries score-update, `queue/{eventId}` queue-position and
+ * `job/{jobId}` result-ready, which only the job's owner may subscribe to.
+ */
+import { PushgateError } from "./errors";
+import type { MessageKind } from "./protocol";
+
+export type TopicType = "game" | "queue" | "job";
+
+export interface Topic {
+  /** The full name, e.g. `game/g1`. */
+  name: string;
+  type: TopicType;
+  id: string;
+  kind: MessageKind;
+}
+
+const KIND_BY_TYPE: Record<TopicType, MessageKind> = {
+  game: "score-update",
+  queue: "queue-position",
+  job: "result-ready",
+};
+
+const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+const TOPIC_PATTERN = /^(game|queue|job)\/([A-Za-z0-9_-]{1,64})$/;
+
+export const isValidId = (id: string): boolean => ID_PATTERN.test(id);
+
+/** Parse a topic name; INVALID_TOPIC says what the grammar is. */
+export function parseTopic(name: string): Topic {
+  const match = TOPIC_PATTERN.exec(name);
+  if (!match) {
+    const shown = JSON.stringify(name.slice(0, 80));
+    throw new PushgateError(
+      "INVALID_TOPIC",
+      `${shown} is not a topic; use game/{id}, queue/{id} or job/{id} with an id of 1-64 letters, digits, _ or -`,
+    );
+  }
+  const type = match[1] as TopicType;
+  return { name, type, id: match[2]!, kind: KIND_BY_TYPE[type] };
+}
+
+/** Validate an id taken from a path, with the same grammar as topic ids. */
+export function requireId(what: string, id: string | undefined): string {
+  if (id === undefined || !isValidId(id)) {
+    throw new PushgateError("BAD_REQUEST", `${what} must be 1-64 letters, digits, _ or -`);
+  }
+  return id;
+}
+
+export const topicName = (type: TopicType, id: string): string => `${type}/${id}`;
+
+/** Who owns a job; undefined when there is no such job. */
+export interface JobOwnerLookup {
+  jobOwner(jobId: string): Promise<string | undefined>;
+}
+
+/**
+ * May this fan subscribe to (or read the snapshot of) this topic? Games and
+ * queues are public; a job only for its owner. A job that does not exist is
+ * refused the same way as another fan's, so job ids cannot be probed.
+ */
+export async function authorizeTopic(topic: Topic, fanId: string, jobs: JobOwnerLookup): Promise<void> {
+  if (topic.type !== "job") return;
+  const owner = await jobs.jobOwner(topic.id);
+  if (owner !== fanId) {
+    throw new PushgateError("FORBIDDEN", `${topic.name} is not your job; subscribe to jobs you created with POST /jobs`);
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * Long jobs: `POST /jobs` stores a pending job and answers a presigned URL for
+ * its result right away; the job worker (a stream consumer on INSERT pending)
+ * computes the result, writes `results/{jobId}.json` and marks the job ready,
+ * which bumps seq, so the jobs fan-out pushes `result-ready` to the owner.
+ */
+import { randomUUID } from "node:crypto";
+import { z } from "zod";
+import { resultKey } from "../keys";
+import type { CreateJobResponse } from "../protocol";
+import type { Clock, GameStore, JobStore, SnapshotStore } from "../ports";
+import type { Change } from "../stream";
+import { topicName } from "../topics";
+import { parseBody } from "../validate";
+
+/** Results live 7 days in the bucket (topology `expire`); the job item goes with them. */
+export const JOB_TTL_SECONDS = 7 * 24 * 3600;
+const REPORT_GAMES_LIMIT = 100;
+
+const CreateJobBody = z.strictObject({ kind: z.literal("contest-report") });
+
+export async function createJob(
+  deps: { jobs: JobStore; snapshots: SnapshotStore; clock: Clock },
+  fanId: string,
+  body: unknown,
+): Promise<CreateJobResponse> {
+  const { kind } = parseBody(CreateJobBody, body, `{"kind":"contest-report"}`);
+  const now = deps.clock.now();
+  const jobId = randomUUID();
+  await deps.jobs.create({
+    jobId,
+    fanId,
+    kind,
+    status: "pending",
+    createdAt: now.toISOString(),
+    updatedAt: now.toISOString(),
+    // seq 0: creating a job is no news; becoming ready (seq 1) is.
+    seq: 0,
+    expiresAt: Math.floor(now.getTime() / 1000) + JOB_TTL_SECONDS,
+  });
+  const { url } = await deps.snapshots.presignResult(jobId);
+  return { jobId, resultUrl: url, topic: topicName("job", jobId) };
+}
+
+export interface ContestReport {
+  jobId: string;
+  fanId: string;
+  kind: "contest-report";
+  generatedAt: string;
+  games: { gameId: string; home: number; away: number; period?: string; leader: "home" | "away" | "tied" }[];
+}
+
+/**
+ * The worker for one INSERT of a pending job. Idempotent: a re-delivered
+ * record rewrites the same result and finds the job already ready.
+ */
+export async function runJob(deps: { jobs: JobStore; games: GameStore; snapshots: SnapshotStore; clock: Clock }, change: Change): Promise<void> {
+  const jobId = change.newImage?.jobId;
+  if (typeof jobId !== "string") throw new Error("jobs record has no jobId in its NewImage; is the worker's event filter right?");
+  const job = await deps.jobs.get(jobId);
+  if (!job || job.status === "ready") return;
+  const games = await deps.games.list(REPORT_GAMES_LIMIT);
+  const report: ContestReport = {
+    jobId,
+    fanId: job.fanId,
+    kind: "contest-report",
+    generatedAt: deps.clock.now().toISOString(),
+    games: games.map(({ gameId, home, away, period }) => ({
+      gameId,
+      home,
+      away,
+      ...(period !== undefined && { period }),
+      leader: home > away ? "home" : home < away ? "away" : "tied",
+    })),
+  };
+  await deps.snapshots.putResult(jobId, report);
+  await deps.jobs.markReady(jobId, resultKey(jobId), deps.clock.now().toISOString());
+}

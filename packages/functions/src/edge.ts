@@ -1,0 +1,150 @@
+/**
+ * The one piece of handler plumbing: the app built once per cold start,
+ * Powertools logging and metrics, and the mapping of core's errors at each
+ * edge (WebSocket -> error frame, HTTP -> status + JSON error, stream -> batch
+ * response). Handlers only adapt an AWS event to a use case.
+ */
+import { Logger } from "@aws-lambda-powertools/logger";
+import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
+import { appFromEnvironment, type App } from "@pushgate/core/app";
+import { PushgateError, isPushgateError, toErrorFrame, toHttpError } from "@pushgate/core/errors";
+import { once } from "@pushgate/core/once";
+import type { Log, Meter } from "@pushgate/core/ports";
+import { parseClientFrame, type ServerFrame } from "@pushgate/core/protocol";
+import type { BatchResponse, StreamRecordIn } from "@pushgate/core/stream";
+import type {
+  APIGatewayProxyEventV2,
+  APIGatewayProxyResultV2,
+  APIGatewayProxyWebsocketEventV2,
+  Context,
+  DynamoDBStreamEvent,
+} from "aws-lambda";
+
+// POWERTOOLS_LOG_LEVEL and POWERTOOLS_METRICS_DISABLED are read by Powertools itself.
+export const logger = new Logger({ serviceName: "pushgate" });
+const metrics = new Metrics({ namespace: "pushgate", serviceName: "pushgate" });
+const meter: Meter = {
+  count: (name, value) => void metrics.addMetric(name, MetricUnit.Count, value),
+  milliseconds: (name, value) => void metrics.addMetric(name, MetricUnit.Milliseconds, value),
+};
+
+const log: Log = {
+  warn: (message, extra = {}) => logger.warn(message, extra),
+  error: (message, extra = {}) => logger.error(message, extra),
+};
+
+/** Built on first invocation, kept for the container's life; a failure (bad config) is logged and retried next time. */
+const app = once(() => appFromEnvironment({ log, meter }));
+
+async function invocation<T>(context: Context, extra: Record<string, unknown>, run: () => Promise<T>): Promise<T> {
+  logger.addContext(context);
+  logger.appendKeys(extra);
+  try {
+    return await run();
+  } finally {
+    if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+    logger.resetKeys();
+  }
+}
+
+/** Logs what a client must not see; answers what it may. */
+function reported(error: unknown): unknown {
+  if (isPushgateError(error)) logger.info("request refused", { code: error.code, reason: error.message });
+  else logger.error("request failed", error as Error);
+  return error;
+}
+
+// ---- WebSocket -------------------------------------------------------------
+
+/** `$connect` carries the handshake's headers, which the message event type does not declare. */
+export type WsConnectEvent = APIGatewayProxyWebsocketEventV2 & { headers?: Record<string, string | undefined> };
+export type WsResult = { statusCode: number; headers?: Record<string, string>; body?: string };
+
+export const header = (headers: Record<string, string | undefined> | undefined, name: string) =>
+  Object.entries(headers ?? {}).find(([key]) => key.toLowerCase() === name)?.[1];
+
+/** A `$connect`/`$disconnect` route: the answer is a status (and headers), a refusal its HTTP status. */
+export const wsLifecycle =
+  (run: (event: WsConnectEvent, app: App) => Promise<WsResult>) =>
+  (event: WsConnectEvent, context: Context): Promise<WsResult> =>
+    invocation(context, { connectionId: event.requestContext.connectionId }, async () => {
+      try {
+        return await run(event, app());
+      } catch (error) {
+        const { status, body } = toHttpError(reported(error));
+        return { statusCode: status, body: JSON.stringify(body) };
+      }
+    });
+
+/**
+ * Every message route (subscribe, unsubscribe, ping, $default): parse the
+ * frame, run it, answer one frame as the route response. A bad frame gets its
+ * error frame and the connection stays open.
+ */
+export const wsMessage = (event: APIGatewayProxyWebsocketEventV2, context: Context): Promise<WsResult> =>
+  invocation(context, { connectionId: event.requestContext.connectionId, routeKey: event.requestContext.routeKey }, async () => {
+    const answer = (frame: ServerFrame): WsResult => ({ statusCode: 200, body: JSON.stringify(frame) });
+    const text = event.isBase64Encoded ? Buffer.from(event.body ?? "", "base64").toString("utf8") : (event.body ?? "");
+    const parsed = parseClientFrame(text);
+    if (!parsed.ok) return answer(parsed.error);
+    try {
+      return answer(await app().handleFrame(event.requestContext.connectionId, parsed.frame));
+    } catch (error) {
+      return answer(toErrorFrame(reported(error), parsed.frame.id));
+    }
+  });
+
+// ---- HTTP API (payload v2) -------------------------------------------------
+
+const MAX_BODY_BYTES = 16 * 1024;
+
+export interface HttpRequest {
+  header(name: string): string | undefined;
+  path(name: string): string | undefined;
+  query(name: string): string | undefined;
+  /** The JSON body (undefined when empty); BAD_REQUEST when it is not JSON, TOO_LARGE over 16 KB. */
+  json(): unknown;
+}
+
+export const httpRoute =
+  (run: (request: HttpRequest, app: App) => Promise<unknown>, okStatus = 200) =>
+  (event: APIGatewayProxyEventV2, context: Context): Promise<APIGatewayProxyResultV2> =>
+    invocation(context, { routeKey: event.routeKey }, async () => {
+      const respond = (statusCode: number, body: unknown) => ({
+        statusCode,
+        headers: { "content-type": "application/json", "cache-control": "no-store" },
+        body: JSON.stringify(body),
+      });
+      try {
+        return respond(okStatus, await run(httpRequest(event), app()));
+      } catch (error) {
+        const { status, body } = toHttpError(reported(error));
+        return respond(status, body);
+      }
+    });
+
+function httpRequest(event: APIGatewayProxyEventV2): HttpRequest {
+  return {
+    header: (name) => header(event.headers, name.toLowerCase()),
+    path: (name) => event.pathParameters?.[name],
+    query: (name) => event.queryStringParameters?.[name],
+    json() {
+      const text = event.isBase64Encoded ? Buffer.from(event.body ?? "", "base64").toString("utf8") : (event.body ?? "");
+      if (Buffer.byteLength(text, "utf8") > MAX_BODY_BYTES) throw new PushgateError("TOO_LARGE", `body is over ${MAX_BODY_BYTES} bytes`);
+      if (text.trim() === "") return undefined;
+      try {
+        return JSON.parse(text);
+      } catch {
+        throw new PushgateError("BAD_REQUEST", "body is not JSON; send a JSON object with content-type application/json");
+      }
+    },
+  };
+}
+
+// ---- DynamoDB stream consumers ---------------------------------------------
+
+/** A consumer with ReportBatchItemFailures; throws only when the whole batch failed. */
+export const streamConsumer =
+  (run: (records: StreamRecordIn[], app: App) => Promise<BatchResponse>) =>
+  (event: DynamoDBStreamEvent, context: Context): Promise<BatchResponse> =>
+    invocation(context, { records: event.Records.length }, () => run(event.Records, app()));

@@ -1,0 +1,4 @@
+/** The `unsubscribe` route. All message routes share one path: parse the frame (protocol v1), run it, answer one frame. */
+import { wsMessage } from "../edge";
+
+export const handler = wsMessage;
