@@ -28,7 +28,10 @@ export function explainError(error: unknown): FanMessage {
       return { title: "We can't reach pushgate right now.", next: "Check your internet connection, then try again.", detail };
     case "RATE_LIMITED":
       return { title: "Lots of fans are doing this at once.", next: "Wait a few seconds, then try again.", detail };
+    case "SESSION_FAILED":
+      return { title: "We couldn't start your session.", next: "Check your internet connection, then try again.", detail };
     case "UNAUTHORIZED":
+    case "HTTP_401":
     case "FORBIDDEN":
       return { title: "Your session isn't allowed to do that.", next: "Reload the page to start a new session, then try again.", detail };
     case "BAD_REQUEST":

@@ -20,14 +20,18 @@ export type ConnectionState = "connecting" | "live" | "reconnecting" | "polling"
 
 export interface ConnectionSnapshot {
   state: ConnectionState;
+  /** Why the client is closed: never started (idle), the app called close() (client), or the device went offline. */
+  reason?: "idle" | "client" | "offline";
+  /** The failure that led to this state, if one did. */
+  lastError?: TopicError;
   /** Epoch milliseconds of the next WebSocket attempt while reconnecting (and, in the background, while polling). */
   nextRetryAt?: number;
   /** Failed attempts since the last time the socket was live. */
   attempt: number;
 }
 
-/** Where the latest value of a topic came from. */
-export type TopicSource = "push" | "snapshot" | "poll";
+/** Where the latest value of a topic came from: a pushed frame, or an S3 snapshot (resync or polling). */
+export type TopicSource = "push" | "snapshot";
 
 export interface TopicError {
   code: string;
@@ -47,14 +51,16 @@ export interface TopicSnapshot<D = unknown> {
   error?: TopicError;
 }
 
+/**
+ * What the app needs of `@pushgate/client`'s PushClient; the real client
+ * satisfies it structurally (checked in src/start.ts), the tests use a fake.
+ */
 export interface PushClient {
   readonly connection: ReadableStore<ConnectionSnapshot>;
-  /**
-   * The store of one topic. Subscribing to it subscribes on the wire; the
-   * client unsubscribes when its last listener leaves. Returns the same store
-   * for the same name so React does not resubscribe on every render.
-   */
+  /** The data store of one topic, the same store for the same name; reading it does not subscribe. */
   topic(name: string): ReadableStore<TopicSnapshot>;
+  /** Hold a topic on the wire (reference-counted); returns the release function. */
+  subscribe(topic: string): () => void;
 }
 
 /** The data type each topic family carries, for typed `useTopic` calls. */

@@ -38,9 +38,22 @@ export class FakePushClient implements PushClient {
     return store;
   }
 
-  /** How many components listen to a topic right now (what the real client turns into a wire subscription). */
-  listenerCount(name: string): number {
-    return this.topics.get(name)?.listeners.size ?? 0;
+  /** Holders per topic, as the real client counts them before subscribing or unsubscribing on the wire. */
+  readonly held = new Map<string, number>();
+
+  subscribe(topic: string): () => void {
+    this.held.set(topic, (this.held.get(topic) ?? 0) + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.held.set(topic, this.held.get(topic)! - 1);
+    };
+  }
+
+  /** How many components hold a topic right now (what the real client turns into a wire subscription). */
+  holders(name: string): number {
+    return this.held.get(name) ?? 0;
   }
 
   setConnection(snapshot: ConnectionSnapshot) {
@@ -63,7 +76,6 @@ export class FakePushClient implements PushClient {
 export function fakeApi(overrides: Partial<FanApi> = {}): FanApi {
   const unexpected = (name: string) => () => Promise.reject(new Error(`unexpected call to api.${name}`));
   return {
-    session: unexpected("session"),
     joinQueue: unexpected("joinQueue"),
     requestReport: unexpected("requestReport"),
     ...overrides,

@@ -1,0 +1,45 @@
+/**
+ * Start-up, done once outside React (so StrictMode's double effects cannot
+ * create two clients): find the endpoints, create the one push client with a
+ * session that survives a reload, and the HTTP API that shares its token.
+ */
+import { createPushClient, sessionEndpointTokenProvider, type PushClient as RealPushClient } from "@pushgate/client";
+import { createFanApi } from "./api.js";
+import { resolveEndpoints } from "./endpoints.js";
+import type { PushServices } from "./push-context.js";
+import type { PushClient } from "./push.js";
+import { rememberedSession } from "./remembered-session.js";
+
+export interface Started extends PushServices {
+  /** The real client, for closing it (e.g. on hot reload). */
+  realClient: RealPushClient;
+}
+
+export async function startPushgate(env: ImportMetaEnv, origin: string): Promise<Started> {
+  const { httpApiUrl, websocketUrl } = await resolveEndpoints({ env, origin });
+  const fetchImpl = (input: string, init?: RequestInit) => globalThis.fetch(input, init);
+  const realClient = createPushClient({
+    httpApiUrl,
+    websocketUrl,
+    tokenProvider: rememberedSession(sessionEndpointTokenProvider({ httpApiUrl, fetch: fetchImpl }), sessionStorageOrUndefined()),
+  });
+  // The views only know the small interface in ./push.ts; this assignment is
+  // the compile-time proof that the real client still satisfies it.
+  const client: PushClient = realClient;
+  const api = createFanApi({ httpApiUrl, token: async () => (await realClient.getSession()).token });
+
+  // Connection failures reach the fan through the badge and banner, refused
+  // topics through the views; this log is for whoever opens the console.
+  realClient.on("error", (error) => console.warn(`pushgate client: ${error.code}: ${error.message}`, error.cause ?? ""));
+  realClient.connect();
+  return { client, api, realClient };
+}
+
+function sessionStorageOrUndefined(): Storage | undefined {
+  try {
+    return globalThis.sessionStorage;
+  } catch {
+    // Some privacy modes throw on access: the session then lasts as long as the page.
+    return undefined;
+  }
+}

@@ -1,0 +1,76 @@
+import { act, cleanup, screen } from "@testing-library/react";
+import { afterEach, describe, expect, it } from "vitest";
+import { App } from "../src/App.js";
+import { pageConfig } from "../src/config.js";
+import { FakePushClient, renderWithPush } from "./fake-push.js";
+
+afterEach(() => {
+  cleanup();
+  window.location.hash = "";
+});
+
+function navigate(hash: string) {
+  act(() => {
+    window.location.hash = hash;
+    window.dispatchEvent(new HashChangeEvent("hashchange"));
+  });
+}
+
+describe("App", () => {
+  it("opens on the scoreboard, with the badge in the header and the scores tab current", () => {
+    renderWithPush(<App config={pageConfig({})} />);
+    expect(screen.getByRole("heading", { level: 1, name: "Live scores" })).toBeTruthy();
+    expect(screen.getByTestId("connection-badge").textContent).toBe("Live");
+    expect(screen.getByRole("link", { name: "Scores" }).getAttribute("aria-current")).toBe("page");
+    expect(screen.getByTestId("game-g1")).toBeTruthy();
+    expect(screen.getByTestId("game-g2")).toBeTruthy();
+  });
+
+  it("switches views with the URL hash, so each view has its own link", () => {
+    renderWithPush(<App config={pageConfig({})} />);
+    navigate("#/queue");
+    expect(screen.getByRole("heading", { level: 1, name: "Waiting room" })).toBeTruthy();
+    expect(screen.getByRole("link", { name: "Tickets" }).getAttribute("aria-current")).toBe("page");
+    expect(screen.getByRole("link", { name: "Scores" }).getAttribute("aria-current")).toBeNull();
+    navigate("#/results");
+    expect(screen.getByRole("heading", { level: 1, name: "My results" })).toBeTruthy();
+    navigate("#/nonsense");
+    expect(screen.getByRole("heading", { level: 1, name: "Live scores" })).toBeTruthy();
+  });
+
+  it("releases a view's topics when the fan leaves it", () => {
+    const client = new FakePushClient();
+    renderWithPush(<App config={pageConfig({})} />, client);
+    expect(client.holders("game/g1")).toBe(1);
+    navigate("#/results");
+    expect(client.holders("game/g1")).toBe(0);
+  });
+
+  it("shows the banner only when the connection is not live", () => {
+    const client = new FakePushClient();
+    renderWithPush(<App config={pageConfig({})} />, client);
+    expect(screen.queryByTestId("connection-hint")).toBeNull();
+    client.setConnection({ state: "closed", attempt: 0, reason: "offline" });
+    expect(screen.getByTestId("connection-badge").textContent).toBe("Offline");
+    expect(screen.getByTestId("connection-hint").textContent).toMatch(/You're offline/);
+  });
+});
+
+describe("pageConfig", () => {
+  it("follows the demo simulator by default and takes games and names from VITE_GAMES", () => {
+    expect(pageConfig({})).toEqual({
+      games: [
+        { id: "g1", home: "Home", away: "Away" },
+        { id: "g2", home: "Home", away: "Away" },
+      ],
+      queueEventId: "e1",
+    });
+    expect(pageConfig({ VITE_GAMES: "g7:Hawks:Bears, g9", VITE_QUEUE_EVENT: "e4" })).toEqual({
+      games: [
+        { id: "g7", home: "Hawks", away: "Bears" },
+        { id: "g9", home: "Home", away: "Away" },
+      ],
+      queueEventId: "e4",
+    });
+  });
+});

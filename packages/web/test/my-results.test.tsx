@@ -1,0 +1,103 @@
+import { act, cleanup, fireEvent, screen } from "@testing-library/react";
+import { afterEach, describe, expect, it } from "vitest";
+import { ApiError, type ReportJob } from "../src/api.js";
+import { MyResults } from "../src/views/MyResults.js";
+import { deferred, fakeApi, FakePushClient, renderWithPush } from "./fake-push.js";
+
+const JOB: ReportJob = { jobId: "j1", resultUrl: "http://s3.local/results/j1.json?sig", topic: "job/j1" };
+const READY = { jobId: "j1", url: "http://s3.local/results/j1.json?X-Amz-Signature=abc", expiresAt: "2999-01-01T00:00:00.000Z" };
+
+afterEach(() => {
+  cleanup();
+  sessionStorage.clear();
+});
+
+async function requested(client = new FakePushClient(), job = JOB) {
+  renderWithPush(<MyResults />, client, fakeApi({ requestReport: async () => job }));
+  await act(async () => fireEvent.click(screen.getByRole("button", { name: "Get my contest report" })));
+  return client;
+}
+
+describe("MyResults", () => {
+  it("shows a requested report as pending, listening on its job topic", async () => {
+    const client = await requested();
+    expect(screen.getByTestId("report").dataset.status).toBe("pending");
+    expect(screen.getByTestId("report-pending").textContent).toMatch(/Preparing your report/);
+    expect(screen.queryByRole("link", { name: "Download report" })).toBeNull();
+    expect(client.holders("job/j1")).toBe(1);
+  });
+
+  it("turns pending into a download link when the result is ready", async () => {
+    const client = await requested();
+    client.publish("job/j1", READY);
+    const link = screen.getByRole("link", { name: "Download report" });
+    expect(link.getAttribute("href")).toBe(READY.url);
+    expect(link).toBe(screen.getByTestId("report-download"));
+    expect(screen.queryByTestId("report-pending")).toBeNull();
+    expect(screen.getByTestId("report").dataset.status).toBe("ready");
+    expect(screen.getByTestId("report").textContent).toMatch(/Download report/);
+  });
+
+  it("announces the ready report to screen readers", async () => {
+    const client = await requested();
+    const region = screen.getByTestId("report").querySelector('[aria-live="polite"]');
+    expect(region?.textContent).toBe("Preparing your contest report.");
+    client.publish("job/j1", READY);
+    expect(region?.textContent).toBe("Your contest report is ready to download.");
+  });
+
+  it("does not offer an expired link", async () => {
+    const client = await requested();
+    client.publish("job/j1", { ...READY, expiresAt: "2000-01-01T00:00:00.000Z" });
+    expect(screen.queryByTestId("report-download")).toBeNull();
+    expect(screen.getByTestId("report-expired").textContent).toMatch(/Ask for a new report/);
+  });
+
+  it("keeps each report apart, newest first", async () => {
+    const client = new FakePushClient();
+    const jobs = [JOB, { jobId: "j2", resultUrl: "http://s3.local/results/j2.json", topic: "job/j2" }];
+    renderWithPush(<MyResults />, client, fakeApi({ requestReport: async () => jobs.shift()! }));
+    await act(async () => fireEvent.click(screen.getByRole("button", { name: "Get my contest report" })));
+    await act(async () => fireEvent.click(screen.getByRole("button", { name: "Get my contest report" })));
+    client.publish("job/j2", { ...READY, jobId: "j2", url: "http://s3.local/results/j2.json?sig" });
+    const rows = screen.getAllByTestId("report");
+    expect(rows.map((row) => [row.dataset.jobId, row.dataset.status])).toEqual([
+      ["j2", "ready"],
+      ["j1", "pending"],
+    ]);
+  });
+
+  it("remembers reports across a reload of the tab", async () => {
+    await requested();
+    cleanup();
+    const client = new FakePushClient();
+    renderWithPush(<MyResults />, client);
+    expect(screen.getByTestId("report").dataset.jobId).toBe("j1");
+    client.publish("job/j1", READY);
+    expect(screen.getByTestId("report-download").getAttribute("href")).toBe(READY.url);
+  });
+
+  it("says it is asking while the request runs", async () => {
+    const answer = deferred<ReportJob>();
+    renderWithPush(<MyResults />, undefined, fakeApi({ requestReport: () => answer.promise }));
+    fireEvent.click(screen.getByRole("button", { name: "Get my contest report" }));
+    expect((screen.getByRole("button", { name: "Asking…" }) as HTMLButtonElement).disabled).toBe(true);
+    await act(async () => answer.resolve(JOB));
+    expect(screen.getByTestId("report")).toBeTruthy();
+  });
+
+  it("explains a failed request with what to do next", async () => {
+    renderWithPush(<MyResults />, undefined, fakeApi({ requestReport: async () => Promise.reject(new ApiError("NETWORK", "fetch failed", 0)) }));
+    await act(async () => fireEvent.click(screen.getByRole("button", { name: "Get my contest report" })));
+    const alert = screen.getByRole("alert");
+    expect(alert.textContent).toMatch(/can't reach pushgate/);
+    expect(alert.textContent).toMatch(/Check your internet connection/);
+    expect(screen.queryByTestId("report")).toBeNull();
+  });
+
+  it("says so when the server refuses the job topic", async () => {
+    const client = await requested();
+    client.refuse("job/j1", "FORBIDDEN", "not your job");
+    expect(screen.getByTestId("topic-problem").textContent).toMatch(/this report/);
+  });
+});
