@@ -2,6 +2,7 @@ import type { ErrorFrame, MessageFrame, SubscribedFrame, SubscribedTopic } from 
 import { fullJitterDelay, RECONNECT_BACKOFF, type BackoffOptions } from "./backoff";
 import {
   ConnectionStateMachine,
+  type ClosedReason,
   type ConnectionSnapshot,
   type ConnectionState,
   type StateChange,
@@ -103,9 +104,15 @@ export interface PushClient {
   /** `{state, attempt, nextRetryAt, since, reason, lastError}` for `useSyncExternalStore`. */
   readonly connection: ReadableStore<ConnectionSnapshot>;
   getState(): ConnectionState;
-  /** The topic's data store (created on first use; does not subscribe). */
+  /**
+   * The topic's store, the same object for the same name. Subscribing a
+   * listener holds the topic on the wire; when the last listener leaves, the
+   * client unsubscribes (a microtask later, so React StrictMode's
+   * unmount-remount does not send unsubscribe + subscribe). `getSnapshot`
+   * alone subscribes nothing.
+   */
   topic<T extends string>(name: T): ReadableStore<TopicSnapshot<KindOfTopic<T>>>;
-  /** Hold topics (reference-counted); returns the release function, safe to call twice. */
+  /** Hold topics without a listener (reference-counted, shared with `topic().subscribe`); returns the release, safe to call twice. */
   subscribe(topics: string | readonly string[]): () => void;
   on<K extends keyof PushClientEvents>(type: K, listener: (event: PushClientEvents[K]) => void): () => void;
   /** Start (or restart after `close()`). No-op unless closed. */
@@ -168,6 +175,8 @@ class PushClientImpl implements PushClient {
 
   /** Topic -> holders. A topic is subscribed on the server while it has one. */
   private readonly wanted = new Map<string, number>();
+  /** One stable store handle per topic name (React compares stores by identity). */
+  private readonly topicHandles = new Map<string, ReadableStore<TopicSnapshot>>();
   private readonly pending = new Map<string, PendingSubscribe>();
   /** Timers that die with the current run (resync retries, subscribe retries). */
   private readonly runTimers = new Set<unknown>();
@@ -259,7 +268,23 @@ class PushClientImpl implements PushClient {
   }
 
   topic<T extends string>(name: T): ReadableStore<TopicSnapshot<KindOfTopic<T>>> {
-    return this.topicStores.store(name);
+    let handle = this.topicHandles.get(name);
+    if (!handle) {
+      const store = this.topicStores.store(name) as ReadableStore<TopicSnapshot>;
+      handle = {
+        getSnapshot: store.getSnapshot,
+        subscribe: (listener) => {
+          const stopListening = store.subscribe(listener);
+          const release = this.subscribe(name);
+          return () => {
+            stopListening();
+            release();
+          };
+        },
+      };
+      this.topicHandles.set(name, handle);
+    }
+    return handle as unknown as ReadableStore<TopicSnapshot<KindOfTopic<T>>>;
   }
 
   on<K extends keyof PushClientEvents>(type: K, listener: (event: PushClientEvents[K]) => void): () => void {
@@ -309,7 +334,9 @@ class PushClientImpl implements PushClient {
     return () => {
       if (released) return;
       released = true;
-      this.release(list);
+      // Deferred: a release followed at once by a new hold (a React remount) must not
+      // cost an unsubscribe and a subscribe round trip.
+      queueMicrotask(() => this.release(list));
     };
   }
 
@@ -317,7 +344,7 @@ class PushClientImpl implements PushClient {
 
   private setState(
     to: ConnectionState,
-    details: { nextRetryAt?: number; reason?: "idle" | "client" | "offline"; lastError?: PushClientError } = {},
+    details: { nextRetryAt?: number; reason?: ClosedReason; lastError?: PushClientError } = {},
   ): void {
     this.machine.setState(to, { attempt: this.attempt, ...details });
   }

@@ -9,14 +9,14 @@ import { ExternalStore, type ReadableStore } from "./externalStore";
  *   (the data is seconds old, the retry usually succeeds at once).
  * - `polling`: a socket attempt failed; snapshots are polled over presigned S3 URLs while the
  *   socket is retried in the background with backoff.
- * - `closed`: nothing runs: not connected yet (`reason: "idle"`), `close()` was called
+ * - `closed`: nothing runs: not connected yet (`reason` undefined), `close()` was called
  *   (`reason: "client"`), or the device is offline (`reason: "offline"`; the client
  *   reconnects by itself when it is back online).
  */
 export type ConnectionState = "connecting" | "live" | "reconnecting" | "polling" | "closed";
 
-/** `idle`: never connected; `client`: `close()` was called; `offline`: the device lost its network. */
-export type ClosedReason = "idle" | "client" | "offline";
+/** `client`: `close()` was called; `offline`: the device lost its network. */
+export type ClosedReason = "client" | "offline";
 
 export interface ConnectionSnapshot {
   state: ConnectionState;
@@ -26,7 +26,7 @@ export interface ConnectionSnapshot {
   nextRetryAt: number | undefined;
   /** Epoch ms of entering `state`. */
   since: number;
-  /** Why the client is closed; undefined in other states. */
+  /** Why the client is closed; undefined in other states and before the first `connect()`. */
   reason: ClosedReason | undefined;
   /** The failure that led here, if one did. */
   lastError: PushClientError | undefined;
@@ -62,7 +62,7 @@ export class ConnectionStateMachine {
       attempt: 0,
       nextRetryAt: undefined,
       since: clock(),
-      reason: "idle",
+      reason: undefined,
       lastError: undefined,
     });
   }

@@ -1,0 +1,98 @@
+import { EventEmitter } from "node:events";
+import { WebSocket } from "ws";
+import { createPushClient, type PushClient, type PushClientOptions } from "../../src/client";
+import type { StateChange } from "../../src/connectionState";
+import type { OnlineSource } from "../../src/environment";
+import type { PushClientError } from "../../src/errors";
+import { FakeCloud, type FakeCloudOptions } from "./fakeCloud";
+import { ManualClock, seededRandom } from "./manualClock";
+
+/** The browser's online/offline events, driven by the test. */
+export class ManualOnline implements OnlineSource {
+  private online = true;
+  private readonly listeners = new Set<(online: boolean) => void>();
+  isOnline = () => this.online;
+  subscribe(listener: (online: boolean) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+  set(online: boolean): void {
+    this.online = online;
+    for (const listener of this.listeners) listener(online);
+  }
+}
+
+export interface Harness {
+  clock: ManualClock;
+  cloud: FakeCloud;
+  client: PushClient;
+  online: ManualOnline;
+  errors: PushClientError[];
+  states: StateChange[];
+  /** Resolve once `check` holds, re-checked on every cloud and client event. */
+  until<T>(check: () => T | undefined | false, what: string): Promise<T>;
+  /** `subscribed` acks received so far. */
+  acks: number;
+  /** Connect and wait until live and (when `expectAck`) the subscribe is acknowledged. */
+  goLive(expectAck?: boolean): Promise<void>;
+  dispose(): Promise<void>;
+}
+
+export async function startHarness(
+  options: Partial<PushClientOptions> = {},
+  cloudOptions: Partial<FakeCloudOptions> = {},
+): Promise<Harness> {
+  const clock = new ManualClock();
+  const cloud = await FakeCloud.start({ now: clock.now, ...cloudOptions });
+  const online = new ManualOnline();
+  const client = createPushClient({
+    httpApiUrl: cloud.httpApiUrl,
+    websocketUrl: cloud.websocketUrl,
+    WebSocket,
+    timers: clock,
+    clock: clock.now,
+    random: seededRandom(7),
+    online,
+    ...options,
+  });
+  const changes = new EventEmitter();
+  changes.setMaxListeners(100);
+  const errors: PushClientError[] = [];
+  const states: StateChange[] = [];
+  client.on("error", (error) => {
+    errors.push(error);
+    changes.emit("change");
+  });
+  client.on("state", (change) => {
+    states.push(change);
+    changes.emit("change");
+  });
+  let acks = 0;
+  client.on("subscribed", () => acks++);
+  for (const type of ["message", "stale", "subscribed", "token", "handover"] as const) {
+    client.on(type, () => changes.emit("change"));
+  }
+  const until = <T,>(check: () => T | undefined | false, what: string) => cloud.until(check, what, changes);
+  return {
+    clock,
+    cloud,
+    client,
+    online,
+    errors,
+    states,
+    until,
+    get acks() {
+      return acks;
+    },
+    async goLive(expectAck = true) {
+      const before = acks;
+      client.connect();
+      await until(() => client.getState() === "live", "the client to go live");
+      if (expectAck) await until(() => acks > before, "the subscribe ack");
+    },
+    async dispose() {
+      client.close();
+      await cloud.stop();
+    },
+  };
+}

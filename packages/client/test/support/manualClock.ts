@@ -1,0 +1,73 @@
+import type { Timers } from "../../src/environment";
+
+/**
+ * Virtual time for the client only: its injected `timers` and `clock`. The
+ * sockets, HTTP server and fetch underneath stay on real time, so `ws` and
+ * Node's own timers behave normally, and the test decides when the client's
+ * backoff, ping and planned-reconnect timers fire by calling `advance`.
+ */
+export class ManualClock implements Timers {
+  private current = Date.UTC(2026, 10, 22, 12, 0, 0);
+  private nextId = 1;
+  private readonly scheduled = new Map<number, { at: number; callback: () => void }>();
+
+  readonly now = (): number => this.current;
+
+  readonly setTimeout = (callback: () => void, delayMs: number): unknown => {
+    const id = this.nextId++;
+    this.scheduled.set(id, { at: this.current + Math.max(0, delayMs), callback });
+    return id;
+  };
+
+  readonly clearTimeout = (handle: unknown): void => {
+    if (typeof handle === "number") this.scheduled.delete(handle);
+  };
+
+  /** When the earliest timer is due, or undefined when none is scheduled. */
+  nextDueAt(): number | undefined {
+    let earliest: number | undefined;
+    for (const { at } of this.scheduled.values()) if (earliest === undefined || at < earliest) earliest = at;
+    return earliest;
+  }
+
+  /** Move time forward by `ms`, firing every timer that falls due on the way, in order. */
+  advance(ms: number): void {
+    const target = this.current + ms;
+    for (;;) {
+      let dueId: number | undefined;
+      let due: { at: number; callback: () => void } | undefined;
+      for (const [id, timer] of this.scheduled) {
+        if (timer.at <= target && (due === undefined || timer.at < due.at)) {
+          dueId = id;
+          due = timer;
+        }
+      }
+      if (due === undefined || dueId === undefined) break;
+      this.scheduled.delete(dueId);
+      this.current = due.at;
+      due.callback();
+    }
+    this.current = target;
+  }
+
+  /** Jump straight to the earliest scheduled timer and fire it (and any due with it). */
+  advanceToNext(): number {
+    const at = this.nextDueAt();
+    if (at === undefined) throw new Error("advanceToNext: no timer is scheduled");
+    const delta = at - this.current;
+    this.advance(delta);
+    return delta;
+  }
+}
+
+/** mulberry32: a small seeded PRNG, so jitter is random-looking yet the same on every run. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
