@@ -1,0 +1,74 @@
+import S3rver from "@20minutes/s3rver";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { corsConfigurationXml, type BucketCors } from "./cors";
+import { quietLog, type Log } from "./log";
+
+export interface LocalBucket {
+  name: string;
+  cors?: BucketCors;
+}
+
+export interface StartS3Options {
+  /** Default: a free port. */
+  port?: number;
+  /** Objects on disk (kept between runs); omitted: a temporary folder removed on stop. */
+  dataDir?: string;
+  /** Force a throw-away store even if dataDir is set (tests). */
+  inMemory?: boolean;
+  /** Created (or kept, with their objects) at start, with their CORS rules. */
+  buckets: LocalBucket[];
+  log?: Log;
+}
+
+export interface LocalS3 {
+  /** `http://127.0.0.1:<port>`; use with forcePathStyle (see localS3ClientConfig). */
+  endpoint: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * S3 for the local cloud: @20minutes/s3rver, which verifies SigV4 signatures
+ * of pre-signed URLs (tampered or expired: 403) like S3 does. Buckets and CORS
+ * are set through its configureBuckets option, because s3rver rejects the
+ * signature of SDK-signed bucket-level requests (CreateBucket, PutBucketCors).
+ * s3rver has no memory store, so "in memory" is a temporary folder.
+ */
+export async function startS3(options: StartS3Options): Promise<LocalS3> {
+  const log = options.log ?? quietLog;
+  const temporary = options.inMemory || !options.dataDir;
+  const directory = temporary ? mkdtempSync(join(tmpdir(), "pushgate-s3-")) : resolve(options.dataDir!);
+  mkdirSync(directory, { recursive: true });
+  const server = new S3rver({
+    address: "127.0.0.1",
+    port: options.port ?? 0,
+    silent: true,
+    directory,
+    // Path-style only: bucket.127.0.0.1 does not resolve, and vhost parsing of "localhost" misroutes.
+    vhostBuckets: false,
+    configureBuckets: options.buckets.map((bucket) => ({ name: bucket.name, configs: bucket.cors ? [corsConfigurationXml(bucket.cors)] : [] })),
+  });
+  let address;
+  try {
+    address = await server.run();
+  } catch (error) {
+    if (temporary) rmSync(directory, { recursive: true, force: true });
+    const hint = (error as NodeJS.ErrnoException).code === "EADDRINUSE" ? `port ${options.port} is taken: pass another \`port\` or stop what holds it.` : "check the data folder is writable.";
+    throw new Error(`The S3 emulator could not start: ${(error as Error).message}; ${hint}`, { cause: error });
+  }
+  const endpoint = `http://127.0.0.1:${address.port}`;
+  log("info", `S3 ready on ${endpoint} (buckets ${options.buckets.map((bucket) => bucket.name).join(", ") || "none"}; ${temporary ? "temporary store" : `data in ${directory}`}).`);
+  let stopped = false;
+  return {
+    endpoint,
+    port: address.port,
+    stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      await server.close();
+      if (temporary) rmSync(directory, { recursive: true, force: true });
+    },
+  };
+}

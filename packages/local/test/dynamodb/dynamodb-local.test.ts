@@ -1,0 +1,121 @@
+import { DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createConnection } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { afterAll, describe, expect, it } from "vitest";
+import { localDynamoDbClientConfig, startDynamoDbLocal } from "../../src/dynamodb/index";
+import { isAlive, residentBytesOf } from "../../src/dynamodb/process-tools";
+
+const scratch = mkdtempSync(join(tmpdir(), "pushgate-ddb-test-"));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+const portAccepts = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const socket = createConnection({ host: "127.0.0.1", port });
+    socket.once("connect", () => (socket.destroy(), resolve(true)));
+    socket.once("error", () => resolve(false));
+  });
+
+describe("startDynamoDbLocal", () => {
+  it("is ready in under 5 s, answers the SDK, and leaves no java process or port after stop()", async () => {
+    const lines: string[] = [];
+    const startedAt = Date.now();
+    const db = await startDynamoDbLocal({ log: (_level, message) => lines.push(message) });
+    const readyMs = Date.now() - startedAt;
+    const rssMB = (residentBytesOf(db.pid) ?? 0) / 1024 / 1024;
+    console.info(`DynamoDB Local ready in ${readyMs} ms, RSS ${rssMB.toFixed(0)} MB`);
+    expect(readyMs).toBeLessThan(5_000);
+    expect(db.endpoint).toBe(`http://127.0.0.1:${db.port}`);
+    expect(lines.some((line) => line.includes("ready on"))).toBe(true);
+
+    const client = new DynamoDBClient(localDynamoDbClientConfig(db.endpoint));
+    expect((await client.send(new ListTablesCommand({}))).TableNames).toEqual([]);
+    client.destroy();
+
+    await db.stop();
+    expect(isAlive(db.pid)).toBe(false);
+    expect(await portAccepts(db.port)).toBe(false);
+    await db.stop(); // a second stop is harmless
+  });
+
+  it("keeps data in dataDir (created if missing) across restarts, and writes then removes the pid file", async () => {
+    const dataDir = join(scratch, "data", "nested");
+    const pidFile = join(scratch, "run", "ddb.pid");
+    const first = await startDynamoDbLocal({ dataDir, pidFile });
+    expect(JSON.parse(readFileSync(pidFile, "utf8")).pid).toBe(first.pid);
+    const client = new DynamoDBClient(localDynamoDbClientConfig(first.endpoint));
+    const { CreateTableCommand } = await import("@aws-sdk/client-dynamodb");
+    await client.send(
+      new CreateTableCommand({
+        TableName: "kept",
+        BillingMode: "PAY_PER_REQUEST",
+        AttributeDefinitions: [{ AttributeName: "id", AttributeType: "S" }],
+        KeySchema: [{ AttributeName: "id", KeyType: "HASH" }],
+      }),
+    );
+    client.destroy();
+    await first.stop();
+    expect(existsSync(pidFile)).toBe(false);
+
+    const second = await startDynamoDbLocal({ dataDir });
+    const again = new DynamoDBClient(localDynamoDbClientConfig(second.endpoint));
+    expect((await again.send(new ListTablesCommand({}))).TableNames).toEqual(["kept"]);
+    again.destroy();
+    await second.stop();
+  });
+
+  it("kills a DynamoDB Local left behind by a SIGKILLed parent when the next run starts with the same pid file", async () => {
+    const pidFile = join(scratch, "stale.pid");
+    const parent = spawn(process.execPath, ["--import", "tsx", join(import.meta.dirname, "fixtures", "crashing-parent.ts"), pidFile], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    const firstLine = await new Promise<string>((resolve, reject) => {
+      createInterface({ input: parent.stdout! }).once("line", resolve);
+      parent.once("exit", (code) => reject(new Error(`fixture exited early with ${code}`)));
+    });
+    const orphan = JSON.parse(firstLine) as { javaPid: number; port: number };
+    parent.kill("SIGKILL");
+    await new Promise((resolve) => parent.once("exit", resolve));
+    // The crash left java running and holding its port: the situation to clean up.
+    expect(isAlive(orphan.javaPid)).toBe(true);
+    expect(await portAccepts(orphan.port)).toBe(true);
+
+    const db = await startDynamoDbLocal({ pidFile, port: orphan.port });
+    expect(isAlive(orphan.javaPid)).toBe(false);
+    expect(JSON.parse(readFileSync(pidFile, "utf8")).pid).toBe(db.pid);
+    await db.stop();
+  });
+
+  it("leaves alone a process named by a stale pid file that is not DynamoDB Local", async () => {
+    const pidFile = join(scratch, "reused.pid");
+    // Our own pid: a pid reused by an unrelated program.
+    writeFileSync(pidFile, JSON.stringify({ pid: process.pid, port: 1, startedAt: "" }));
+    const db = await startDynamoDbLocal({ pidFile });
+    expect(JSON.parse(readFileSync(pidFile, "utf8")).pid).toBe(db.pid);
+    await db.stop();
+  });
+
+  it("says how to install Java when java is not on PATH", async () => {
+    const saved = { PATH: process.env.PATH, JAVA_HOME: process.env.JAVA_HOME };
+    process.env.PATH = join(scratch, "no-java-here");
+    delete process.env.JAVA_HOME;
+    try {
+      await expect(startDynamoDbLocal({})).rejects.toThrow(/Java was not found.*Install Java 17: `apt-get install -y openjdk-17-jre-headless`/s);
+    } finally {
+      process.env.PATH = saved.PATH;
+      if (saved.JAVA_HOME !== undefined) process.env.JAVA_HOME = saved.JAVA_HOME;
+    }
+  });
+
+  it("reports a taken port with what to do", async () => {
+    const db = await startDynamoDbLocal({});
+    try {
+      await expect(startDynamoDbLocal({ port: db.port })).rejects.toThrow(new RegExp(`Port ${db.port} is taken`));
+    } finally {
+      await db.stop();
+    }
+  });
+});
