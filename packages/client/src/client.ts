@@ -631,8 +631,10 @@ class PushClientImpl implements PushClient {
       ...(frame.id === undefined ? {} : { requestId: frame.id }),
       ...(refusedTopic === undefined ? {} : { topic: refusedTopic }),
     };
-    this.emitter.emit("error", error);
-    if (!request || frame.id === undefined) return;
+    if (!request || frame.id === undefined) {
+      this.emitter.emit("error", error);
+      return;
+    }
     this.pending.delete(frame.id);
 
     if (frame.code === "FORBIDDEN" || frame.code === "INVALID_TOPIC") {
@@ -655,6 +657,8 @@ class PushClientImpl implements PushClient {
       }, fullJitterDelay(this.backoff, 3, this.random));
       this.runTimers.add(timer);
     }
+    // Told after the topic store is updated, so a listener reading the store sees the refusal.
+    this.emitter.emit("error", error);
     if (transport === this.successor && !this.hasPending(transport)) this.promoteSuccessor();
   }
 
