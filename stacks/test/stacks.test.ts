@@ -1,0 +1,17 @@
+import { beforeAll, describe } from "vitest";
+import { buildItems } from "./build-items";
+import { synthesize, type Synthesized } from "./synth";
+import { views, type Views } from "./templates";
+import { topologyWalk } from "./topology-walk";
+
+// One synthesis for every template test: it bundles 16 handlers with esbuild
+// (~8 s of a shared CPU), and two files synthesizing at once would write the
+// same .sst/artifacts directories concurrently.
+let synthesized: { synth: Synthesized; view: Views };
+beforeAll(async () => {
+  const synth = await synthesize();
+  synthesized = { synth, view: views(synth) };
+});
+
+describe("issue 4, Build 2", () => buildItems(() => synthesized));
+describe("topology.ts, walked", () => topologyWalk(() => synthesized));
