@@ -166,8 +166,11 @@ export async function startWebSocketGateway(options: WebSocketGatewayOptions): P
         return rejectHandshake(socket, decision.status, decision.body);
       }
       subprotocol = decision.subprotocol;
-      if (socket.destroyed || stopping) {
-        // $connect accepted a client that is already gone: tell $disconnect, so what $connect stored is cleaned up.
+      if (socket.destroyed || !socket.readable || !socket.writable || stopping) {
+        // $connect accepted a client that is already gone (ws would drop it
+        // silently): tell $disconnect, so what $connect stored is cleaned up.
+        // If the departure is not visible yet, ws sees it after the upgrade
+        // and the close handler reports the same 1006.
         socket.destroy();
         return void trackDisconnect(facts, 1006, "Connection closed abnormally");
       }
