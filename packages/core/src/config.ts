@@ -58,7 +58,7 @@ export function loadConfig(env: Env = process.env): Config {
   const url = (name: string): string | undefined => {
     const raw = env[name]?.trim();
     if (!raw) return undefined;
-    if (!URL.canParse(raw)) throw new ConfigError(`environment variable ${name}=${JSON.stringify(raw)} is not a URL; set it to e.g. http://127.0.0.1:8000`);
+    if (!/^https?:\/\//.test(raw) || !URL.canParse(raw)) throw new ConfigError(`environment variable ${name}=${JSON.stringify(raw)} is not a URL; set it to e.g. http://127.0.0.1:8000`);
     return raw;
   };
   const grantHint = "grant it to this function in packages/core/src/topology.ts (locally, the local cloud sets it from there)";
@@ -72,8 +72,9 @@ export function loadConfig(env: Env = process.env): Config {
     region,
     stage: env[envVar.stage]?.trim() || sstStage || "local",
     ...(sstApp && sstStage && { sst: { app: sstApp, stage: sstStage } }),
-    dynamodbEndpoint: url("PUSHGATE_DYNAMODB_ENDPOINT"),
-    s3Endpoint: url("PUSHGATE_S3_ENDPOINT"),
+    // The AWS_ENDPOINT_URL_* forms are the SDK's own; honoured too so S3 still gets path-style URLs.
+    dynamodbEndpoint: url("PUSHGATE_DYNAMODB_ENDPOINT") ?? url("AWS_ENDPOINT_URL_DYNAMODB"),
+    s3Endpoint: url("PUSHGATE_S3_ENDPOINT") ?? url("AWS_ENDPOINT_URL_S3"),
     subscriptionShards: integer("PUSHGATE_SUBSCRIPTION_SHARDS", 8, 1, 256),
     fanoutConcurrency: integer("PUSHGATE_FANOUT_CONCURRENCY", 50, 1, 1000),
     maxTopicsPerConnection: integer("PUSHGATE_MAX_TOPICS_PER_CONNECTION", 50, 1, 1000),

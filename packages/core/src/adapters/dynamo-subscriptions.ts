@@ -24,6 +24,8 @@ export class DynamoSubscriptionStore implements SubscriptionStore {
     private readonly db: DynamoDBDocumentClient,
     private readonly tableName: () => string,
     readonly shardCount: number,
+    /** Query Limit; DynamoDB's own 1 MB page when unset. Tests set it low to exercise pagination. */
+    private readonly pageSize?: number,
   ) {}
 
   async putAll(subscriptions: Subscription[]): Promise<void> {
@@ -47,6 +49,7 @@ export class DynamoSubscriptionStore implements SubscriptionStore {
           KeyConditionExpression: "topicShard = :key",
           ExpressionAttributeValues: { ":key": topicShardKey(topic, shard) },
           ExclusiveStartKey: startKey,
+          Limit: this.pageSize,
         }),
       );
       const items = (page.Items ?? []) as SubscriptionItem[];

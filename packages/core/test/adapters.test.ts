@@ -1,0 +1,193 @@
+/**
+ * The adapters against the real things: DynamoDB Local, the S3 emulator (which
+ * checks presigned signatures) and the local API Gateway's Management API,
+ * through the same SDK clients the functions use.
+ */
+import { startDynamoDbLocal, createTables, type DynamoDbLocal } from "@pushgate/local/dynamodb/index";
+import { startWebSocketGateway } from "@pushgate/local/gateway/index";
+import { startS3, type LocalS3 } from "@pushgate/local/s3/index";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import WebSocket from "ws";
+import { dynamoDocumentClient, managementApiClient, s3Client } from "../src/adapters/aws-clients";
+import { DynamoConnectionStore } from "../src/adapters/dynamo-connections";
+import { DynamoGameStore } from "../src/adapters/dynamo-games";
+import { DynamoJobStore } from "../src/adapters/dynamo-jobs";
+import { DynamoQueueStore } from "../src/adapters/dynamo-queues";
+import { DynamoSubscriptionStore } from "../src/adapters/dynamo-subscriptions";
+import { ManagementApiGateway } from "../src/adapters/management-api-gateway";
+import { S3SnapshotStore } from "../src/adapters/s3-snapshots";
+import type { Subscription } from "../src/ports";
+import type { MessageFrame } from "../src/protocol";
+import { topology } from "../src/topology";
+
+const region = "us-east-1";
+let dynamo: DynamoDbLocal;
+let s3: LocalS3;
+let tables: Record<string, string>;
+const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
+
+beforeAll(async () => {
+  // The SDK's default credential chain, as in a function; s3rver only accepts this pair, DynamoDB Local any.
+  process.env.AWS_ACCESS_KEY_ID = "S3RVER";
+  process.env.AWS_SECRET_ACCESS_KEY = "S3RVER";
+  [dynamo, s3] = await Promise.all([startDynamoDbLocal({}), startS3({ buckets: [{ name: "adapter-test-data" }] })]);
+  tables = (await createTables({ endpoint: dynamo.endpoint, topology, stage: "adapters" })).tableNames;
+});
+
+afterAll(async () => {
+  await Promise.all([dynamo?.stop(), s3?.stop()]);
+  process.env.AWS_ACCESS_KEY_ID = saved.id;
+  process.env.AWS_SECRET_ACCESS_KEY = saved.secret;
+});
+
+const db = () => dynamoDocumentClient({ region, dynamodbEndpoint: dynamo.endpoint });
+
+describe("DynamoConnectionStore", () => {
+  it("stores a connection, adds and removes topics, and deletes it answering what it was", async () => {
+    const store = new DynamoConnectionStore(db(), () => tables.connections!);
+    await store.put({ connectionId: "c1", fanId: "fan-a", topics: [], connectedAt: "2026-11-22T12:00:00.000Z", expiresAt: 1_900_000_000 });
+    expect(await store.addTopics("c1", ["game/g1", "queue/e1"])).toBe(true);
+    await store.removeTopics("c1", ["queue/e1"]);
+    expect(await store.get("c1")).toEqual({
+      connectionId: "c1",
+      fanId: "fan-a",
+      topics: ["game/g1"],
+      connectedAt: "2026-11-22T12:00:00.000Z",
+      expiresAt: 1_900_000_000,
+    });
+    expect((await store.delete("c1"))?.topics).toEqual(["game/g1"]);
+    expect(await store.get("c1")).toBeUndefined();
+    expect(await store.delete("c1")).toBeUndefined();
+  });
+
+  it("never brings a gone connection back by adding or removing topics", async () => {
+    const store = new DynamoConnectionStore(db(), () => tables.connections!);
+    expect(await store.addTopics("gone-1", ["game/g1"])).toBe(false);
+    await store.removeTopics("gone-1", ["game/g1"]);
+    expect(await store.get("gone-1")).toBeUndefined();
+  });
+});
+
+describe("DynamoSubscriptionStore", () => {
+  const subscription = (topic: string, connectionId: string): Subscription => ({ topic, connectionId, fanId: "fan", expiresAt: 1_900_000_000 });
+
+  it("spreads a topic over its shards; the shards' pages together are exactly its subscribers", async () => {
+    const store = new DynamoSubscriptionStore(db(), () => tables.subscriptions!, 4, 5);
+    const audience = Array.from({ length: 60 }, (_, i) => `conn-${i}`);
+    await store.putAll([...audience.map((id) => subscription("game/big", id)), subscription("game/other", "conn-x")]);
+
+    const seen: string[] = [];
+    const pageSizes: number[] = [];
+    for (let shard = 0; shard < store.shardCount; shard++) {
+      for await (const page of store.listShard("game/big", shard)) {
+        pageSizes.push(page.length);
+        seen.push(...page.map((item) => item.connectionId));
+      }
+    }
+    expect(seen.sort()).toEqual([...audience].sort());
+    expect(Math.max(...pageSizes)).toBeLessThanOrEqual(5);
+    expect(pageSizes.filter((size) => size > 0).length).toBeGreaterThan(4);
+
+    await store.deleteAll(audience.slice(0, 59).map((connectionId) => ({ topic: "game/big", connectionId })));
+    const left: string[] = [];
+    for (let shard = 0; shard < 4; shard++) for await (const page of store.listShard("game/big", shard)) left.push(...page.map((item) => item.connectionId));
+    expect(left).toEqual(["conn-59"]);
+  });
+});
+
+describe("source tables", () => {
+  it("games: each score bumps seq; the item is the score as last sent", async () => {
+    const games = new DynamoGameStore(db(), () => tables.games!);
+    expect(await games.currentSeq("g-a")).toBe(0);
+    expect(await games.recordScore("g-a", { home: 7, away: 3, period: "Q2", lastPlay: "TD" }, "2026-11-22T12:00:00.000Z")).toBe(1);
+    expect(await games.recordScore("g-a", { home: 7, away: 6, period: "Q2" }, "2026-11-22T12:01:00.000Z")).toBe(2);
+    expect(await games.currentSeq("g-a")).toBe(2);
+    const listed = (await games.list(100)).find((game) => game.gameId === "g-a");
+    expect(listed).toEqual({ gameId: "g-a", home: 7, away: 6, period: "Q2", seq: 2, updatedAt: "2026-11-22T12:01:00.000Z" });
+  });
+
+  it("queues: joining hands out tickets without bumping seq; advancing bumps it", async () => {
+    const queues = new DynamoQueueStore(db(), () => tables.queues!);
+    expect(await queues.join("e-a")).toEqual({ ticket: 1, servingNumber: 0 });
+    expect(await queues.join("e-a")).toEqual({ ticket: 2, servingNumber: 0 });
+    expect(await queues.currentSeq("e-a")).toBe(0);
+    expect(await queues.advance("e-a", 10, "2026-11-22T12:00:00.000Z")).toEqual({ seq: 1, servingNumber: 10 });
+    expect(await queues.join("e-a")).toEqual({ ticket: 3, servingNumber: 10 });
+    expect(await queues.advance("e-a", 5, "2026-11-22T12:00:01.000Z")).toEqual({ seq: 2, servingNumber: 15 });
+  });
+
+  it("jobs: created once; ready once, which bumps seq", async () => {
+    const jobs = new DynamoJobStore(db(), () => tables.jobs!);
+    const job = {
+      jobId: "j-a",
+      fanId: "fan-a",
+      kind: "contest-report",
+      status: "pending" as const,
+      createdAt: "2026-11-22T12:00:00.000Z",
+      updatedAt: "2026-11-22T12:00:00.000Z",
+      seq: 0,
+      expiresAt: 1_900_000_000,
+    };
+    await jobs.create(job);
+    await expect(jobs.create(job)).rejects.toThrow();
+    expect(await jobs.markReady("j-a", "results/j-a.json", "2026-11-22T12:00:05.000Z")).toBe(true);
+    expect(await jobs.markReady("j-a", "results/j-a.json", "2026-11-22T12:00:06.000Z")).toBe(false);
+    expect(await jobs.get("j-a")).toMatchObject({ status: "ready", seq: 1, resultKey: "results/j-a.json", updatedAt: "2026-11-22T12:00:05.000Z" });
+    expect(await jobs.currentSeq("j-a")).toBe(1);
+  });
+});
+
+describe("S3SnapshotStore", () => {
+  const frame: MessageFrame = { type: "message", topic: "game/g1", seq: 3, kind: "score-update", data: { home: 1, away: 0 }, ts: "2026-11-22T12:00:00.000Z" };
+  const store = () => new S3SnapshotStore(s3Client({ region, s3Endpoint: s3.endpoint }), () => "adapter-test-data", { now: () => new Date() }, 600);
+
+  it("a snapshot is the exact envelope pushed, at snapshots/{topic}.json, behind a presigned GET", async () => {
+    await store().putSnapshot(frame);
+    const { url, expiresAt } = await store().presignSnapshot("game/g1");
+    expect(new URL(url).pathname).toBe("/adapter-test-data/snapshots/game/g1.json");
+    expect(Date.parse(expiresAt) - Date.now()).toBeGreaterThan(500_000);
+    const response = await fetch(url);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual(frame);
+  });
+
+  it("a result URL is valid before the object exists, and a tampered one is refused", async () => {
+    const { url } = await store().presignResult("j-s3");
+    expect((await fetch(url)).status).toBe(404);
+    await store().putResult("j-s3", { total: 42 });
+    expect(await (await fetch(url)).json()).toEqual({ total: 42 });
+    const tampered = url.replace(/X-Amz-Signature=([0-9a-f])/, (_, c: string) => `X-Amz-Signature=${c === "0" ? "1" : "0"}`);
+    expect((await fetch(tampered)).status).toBe(403);
+  });
+});
+
+describe("ManagementApiGateway against the local API Gateway", () => {
+  it("posts to a live connection, answers gone for an unknown one, and closes a connection", async () => {
+    const route = { function: { handler: "unused", timeoutSeconds: 5, memoryMB: 128, grants: {} }, routeResponse: false };
+    const gatewayServer = await startWebSocketGateway({
+      stage: "adapters",
+      apiId: "test",
+      routes: { $connect: route, $disconnect: route, $default: route },
+      invoke: async () => ({ statusCode: 200 }),
+      log: () => {},
+    });
+    try {
+      const socket = new WebSocket(gatewayServer.url);
+      await new Promise((resolve, reject) => socket.once("open", resolve).once("error", reject));
+      const received = new Promise<string>((resolve) => socket.once("message", (data) => resolve(String(data))));
+      const [connection] = gatewayServer.connections();
+      const gateway = new ManagementApiGateway(() => managementApiClient({ region }, gatewayServer.managementEndpoint));
+
+      expect(await gateway.post(connection!.connectionId, '{"hello":1}')).toBe("ok");
+      expect(await received).toBe('{"hello":1}');
+      expect(await gateway.post("bm90LWEtY29ubmVjdGlvbg=", "{}")).toBe("gone");
+
+      const closed = new Promise((resolve) => socket.once("close", resolve));
+      await gateway.delete(connection!.connectionId);
+      await closed;
+      await gateway.delete(connection!.connectionId);
+    } finally {
+      await gatewayServer.stop();
+    }
+  });
+});
