@@ -82,8 +82,10 @@ export class FakeCloud {
   autoPong: boolean;
   /** Tokens the gateway refuses even before they expire (a rotated key). */
   readonly revokedTokens = new Set<string>();
-  /** Snapshot signatures S3 now refuses with 403 (expired presigned URLs). */
-  readonly expiredSignatures = new Set<string>();
+  /** Snapshot URLs signed up to this number are refused by "S3" with 403 (expired). */
+  private expiredUpTo = 0;
+  /** While true, `GET /snapshots` answers 503. */
+  failSnapshotUrls = false;
 
   private readonly server: Server;
   private readonly wss = new WebSocketServer({ noServer: true, handleProtocols: () => "pushgate.v1" });
@@ -224,7 +226,8 @@ export class FakeCloud {
       } else if (request.method === "GET" && url.pathname === "/snapshots") {
         const topics = (url.searchParams.get("topics") ?? "").split(",").filter(Boolean);
         this.snapshotUrlRequests.push({ topics, authorization });
-        if (!this.validToken(authorization?.replace(/^Bearer /, ""))) json(401, { message: "bad token" });
+        if (this.failSnapshotUrls) json(503, { message: "try later" });
+        else if (!this.validToken(authorization?.replace(/^Bearer /, ""))) json(401, { message: "bad token" });
         else json(200, { snapshots: topics.map((topic) => ({ topic, url: this.signSnapshotUrl(topic) })) });
       } else if (request.method === "GET" && url.pathname.startsWith("/s3/snapshots/")) {
         this.serveSnapshot(url, request, response);
@@ -239,7 +242,7 @@ export class FakeCloud {
     const topic = decodeURIComponent(url.pathname.slice("/s3/snapshots/".length).replace(/\.json$/, ""));
     const ifNoneMatch = request.headers["if-none-match"];
     const record = (status: number) => this.snapshotGets.push({ topic, ifNoneMatch, status });
-    if (this.expiredSignatures.has(url.searchParams.get("sig") ?? "")) {
+    if (Number((url.searchParams.get("sig") ?? "s0").slice(1)) <= this.expiredUpTo) {
       record(403);
       response.writeHead(403, { "content-type": "application/xml" }).end("<Error><Code>AccessDenied</Code></Error>");
       return;
@@ -258,6 +261,11 @@ export class FakeCloud {
     }
     record(200);
     response.writeHead(200, { "content-type": "application/json", etag }).end(JSON.stringify(snapshot));
+  }
+
+  /** Every presigned URL handed out so far expires. */
+  expireSignedUrls(): void {
+    this.expiredUpTo = this.signatureCounter;
   }
 
   signSnapshotUrl(topic: string): string {

@@ -67,6 +67,7 @@ export async function startHarness(
     states.push(change);
     changes.emit("change");
   });
+  clock.onSchedule = () => changes.emit("change");
   let acks = 0;
   client.on("subscribed", () => acks++);
   for (const type of ["message", "stale", "subscribed", "token", "handover"] as const) {

@@ -10,12 +10,15 @@ export class ManualClock implements Timers {
   private current = Date.UTC(2026, 10, 22, 12, 0, 0);
   private nextId = 1;
   private readonly scheduled = new Map<number, { at: number; callback: () => void }>();
+  /** Told whenever a timer is scheduled, so a test can wait for the client to arm its next one. */
+  onSchedule: () => void = () => {};
 
   readonly now = (): number => this.current;
 
   readonly setTimeout = (callback: () => void, delayMs: number): unknown => {
     const id = this.nextId++;
     this.scheduled.set(id, { at: this.current + Math.max(0, delayMs), callback });
+    this.onSchedule();
     return id;
   };
 
@@ -28,6 +31,12 @@ export class ManualClock implements Timers {
     let earliest: number | undefined;
     for (const { at } of this.scheduled.values()) if (earliest === undefined || at < earliest) earliest = at;
     return earliest;
+  }
+
+  /** Whether some timer falls due within `ms` from now. */
+  dueWithin(ms: number): boolean {
+    const at = this.nextDueAt();
+    return at !== undefined && at - this.current <= ms;
   }
 
   /** Move time forward by `ms`, firing every timer that falls due on the way, in order. */
