@@ -1,0 +1,107 @@
+import { describe, expect, it } from "vitest";
+import { ApiError, createFanApi } from "../src/api.js";
+import { resolveEndpoints, EndpointsError } from "../src/endpoints.js";
+import { explainError } from "../src/errors.js";
+
+type Call = { url: string; init: RequestInit | undefined };
+
+function fetchAnswering(status: number, body: string) {
+  const calls: Call[] = [];
+  const fetch = (async (url: RequestInfo | URL, init?: RequestInit) => {
+    calls.push({ url: String(url), init });
+    return new Response(body, { status, headers: { "content-type": "application/json" } });
+  }) as typeof globalThis.fetch;
+  return { fetch, calls };
+}
+
+describe("createFanApi", () => {
+  it("joins a queue with the client's token as Bearer", async () => {
+    const { fetch, calls } = fetchAnswering(200, JSON.stringify({ ticket: 42, servingNumber: 30, eventId: "e1", topic: "queue/e1" }));
+    const api = createFanApi({ httpApiUrl: "http://api.test/", token: async () => "tok-1", fetch });
+    await expect(api.joinQueue("e1")).resolves.toEqual({ ticket: 42, servingNumber: 30, eventId: "e1", topic: "queue/e1" });
+    expect(calls[0]!.url).toBe("http://api.test/queues/e1/join");
+    expect(calls[0]!.init?.method).toBe("POST");
+    expect((calls[0]!.init?.headers as Record<string, string>).authorization).toBe("Bearer tok-1");
+  });
+
+  it("asks for a contest report", async () => {
+    const { fetch, calls } = fetchAnswering(200, JSON.stringify({ jobId: "j1", resultUrl: "http://s3/r", topic: "job/j1" }));
+    const api = createFanApi({ httpApiUrl: "http://api.test", token: async () => "t", fetch });
+    await expect(api.requestReport()).resolves.toEqual({ jobId: "j1", resultUrl: "http://s3/r", topic: "job/j1" });
+    expect(JSON.parse(String(calls[0]!.init?.body))).toEqual({ kind: "contest-report" });
+  });
+
+  it("turns {error:{code,message}} into an ApiError with the server's code", async () => {
+    const { fetch } = fetchAnswering(429, JSON.stringify({ error: { code: "RATE_LIMITED", message: "slow down" } }));
+    const api = createFanApi({ httpApiUrl: "http://api.test", token: async () => "t", fetch });
+    const error = await api.joinQueue("e1").catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ApiError);
+    expect(error).toMatchObject({ code: "RATE_LIMITED", status: 429, message: "slow down" });
+  });
+
+  it("names an unreachable server, a body that is not JSON, and an answer missing fields", async () => {
+    const offline = createFanApi({
+      httpApiUrl: "http://api.test",
+      token: async () => "t",
+      fetch: async () => Promise.reject(new TypeError("Failed to fetch")),
+    });
+    await expect(offline.requestReport()).rejects.toMatchObject({ code: "NETWORK", status: 0 });
+
+    const html = createFanApi({ httpApiUrl: "http://api.test", token: async () => "t", fetch: fetchAnswering(502, "<html>").fetch });
+    await expect(html.requestReport()).rejects.toMatchObject({ code: "HTTP_502", status: 502 });
+
+    const partial = createFanApi({ httpApiUrl: "http://api.test", token: async () => "t", fetch: fetchAnswering(200, '{"jobId":"j1"}').fetch });
+    await expect(partial.requestReport()).rejects.toMatchObject({ code: "BAD_RESPONSE" });
+  });
+
+  it("reports a session that cannot be had without calling the API", async () => {
+    const { fetch, calls } = fetchAnswering(200, "{}");
+    const api = createFanApi({ httpApiUrl: "http://api.test", token: async () => Promise.reject(new Error("POST /session answered 500")), fetch });
+    await expect(api.joinQueue("e1")).rejects.toMatchObject({ code: "SESSION_FAILED" });
+    expect(calls).toHaveLength(0);
+  });
+});
+
+describe("explainError", () => {
+  it("gives every failure a plain title and a next step, keeping the detail for support", () => {
+    for (const error of [
+      new ApiError("NETWORK", "x", 0),
+      new ApiError("RATE_LIMITED", "x", 429),
+      new ApiError("FORBIDDEN", "x", 403),
+      new ApiError("INTERNAL", "x", 500),
+      new ApiError("SESSION_FAILED", "x", 0),
+      new Error("boom"),
+    ]) {
+      const message = explainError(error);
+      expect(message.title).not.toBe("");
+      expect(message.next).not.toBe("");
+      expect(message.detail).toMatch(/x|boom/);
+    }
+    expect(explainError(new ApiError("INTERNAL", "x", 500)).title).toBe("Something went wrong on our side.");
+  });
+});
+
+describe("resolveEndpoints", () => {
+  it("uses the build-time variables when both are set, without fetching", async () => {
+    const endpoints = await resolveEndpoints({
+      env: { VITE_HTTP_API_URL: "http://api", VITE_WS_URL: "ws://ws" },
+      origin: "http://page",
+      fetch: async () => Promise.reject(new Error("must not fetch")),
+    });
+    expect(endpoints).toEqual({ httpApiUrl: "http://api", websocketUrl: "ws://ws" });
+  });
+
+  it("reads /endpoints.json from the page's origin otherwise", async () => {
+    const { fetch, calls } = fetchAnswering(200, JSON.stringify({ websocketUrl: "ws://127.0.0.1:9/local", httpApiUrl: "http://127.0.0.1:8", region: "x" }));
+    const endpoints = await resolveEndpoints({ env: {}, origin: "http://localhost:5173", fetch });
+    expect(calls[0]!.url).toBe("http://localhost:5173/endpoints.json");
+    expect(endpoints).toEqual({ httpApiUrl: "http://127.0.0.1:8", websocketUrl: "ws://127.0.0.1:9/local" });
+  });
+
+  it("fails with an EndpointsError naming the file when it is missing or incomplete", async () => {
+    await expect(resolveEndpoints({ env: {}, origin: "http://page", fetch: fetchAnswering(404, "").fetch })).rejects.toThrow(EndpointsError);
+    await expect(
+      resolveEndpoints({ env: {}, origin: "http://page", fetch: fetchAnswering(200, '{"httpApiUrl":"http://a"}').fetch }),
+    ).rejects.toThrow(/endpoints\.json lacks/);
+  });
+});

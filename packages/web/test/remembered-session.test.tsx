@@ -1,0 +1,55 @@
+import type { SessionToken, TokenProvider } from "@pushgate/client";
+import { afterEach, describe, expect, it } from "vitest";
+import { rememberedSession } from "../src/remembered-session.js";
+
+const NOW = 1_800_000_000_000;
+
+function recordingProvider() {
+  const requests: Parameters<TokenProvider>[0][] = [];
+  let n = 0;
+  const provider: TokenProvider = async (request) => {
+    requests.push(request);
+    n += 1;
+    return { token: `tok-${n}`, expiresAt: NOW + 3_600_000, fanId: "fan-1" };
+  };
+  return { provider, requests };
+}
+
+afterEach(() => sessionStorage.clear());
+
+describe("rememberedSession", () => {
+  it("reuses a stored token with life left in it after a reload, so the fan id (and its reports) survive", async () => {
+    const first = recordingProvider();
+    const token = await rememberedSession(first.provider, sessionStorage, () => NOW)({ reason: "initial" });
+    expect(token.token).toBe("tok-1");
+
+    const afterReload = recordingProvider();
+    const again = await rememberedSession(afterReload.provider, sessionStorage, () => NOW + 60_000)({ reason: "initial" });
+    expect(again.token).toBe("tok-1");
+    expect(afterReload.requests).toHaveLength(0);
+  });
+
+  it("renews an expired stored token with the old one, to keep the fan id", async () => {
+    const stored: SessionToken = { token: "old", expiresAt: NOW - 1_000, fanId: "fan-1" };
+    sessionStorage.setItem("pushgate.session", JSON.stringify(stored));
+    const { provider, requests } = recordingProvider();
+    const token = await rememberedSession(provider, sessionStorage, () => NOW)({ reason: "initial" });
+    expect(requests).toEqual([{ reason: "expiring", previous: stored }]);
+    expect(JSON.parse(sessionStorage.getItem("pushgate.session")!).token).toBe(token.token);
+  });
+
+  it("passes renewals through and remembers their result", async () => {
+    const { provider, requests } = recordingProvider();
+    const previous: SessionToken = { token: "refused", expiresAt: NOW + 10_000 };
+    const token = await rememberedSession(provider, sessionStorage, () => NOW)({ reason: "refused", previous });
+    expect(requests).toEqual([{ reason: "refused", previous }]);
+    expect(JSON.parse(sessionStorage.getItem("pushgate.session")!).token).toBe(token.token);
+  });
+
+  it("ignores a malformed stored entry", async () => {
+    sessionStorage.setItem("pushgate.session", "{not json");
+    const { provider, requests } = recordingProvider();
+    await rememberedSession(provider, sessionStorage, () => NOW)({ reason: "initial" });
+    expect(requests).toEqual([{ reason: "initial" }]);
+  });
+});
