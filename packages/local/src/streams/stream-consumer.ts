@@ -57,6 +57,8 @@ interface ShardState {
   running?: Promise<void>;
   /** Read to the end, or skipped (a closed shard when starting at LATEST). */
   done: boolean;
+  /** The consumer's position for shards there at start; TRIM_HORIZON for shards that appear later (all new). */
+  startingPosition: "LATEST" | "TRIM_HORIZON";
 }
 
 interface DrainWaiter {
@@ -142,8 +144,7 @@ export async function startStreamConsumer(options: StartStreamConsumerOptions): 
         api,
         streamArn: options.streamArn,
         shard: state.shard,
-        // A shard that appears while we run is new: all of it is unread.
-        startingPosition: state.shard.ParentShardId && shards.get(state.shard.ParentShardId) ? "TRIM_HORIZON" : firstDiscovery ? options.consumer.startingPosition : "TRIM_HORIZON",
+        startingPosition: state.startingPosition,
         consumer: options.consumer,
         processor,
         clock,
@@ -178,7 +179,7 @@ export async function startStreamConsumer(options: StartStreamConsumerOptions): 
         const closed = Boolean(shard.SequenceNumberRange?.EndingSequenceNumber);
         // Starting at LATEST, shards already closed hold only the past: skip them.
         const skip = firstDiscovery && closed && options.consumer.startingPosition === "LATEST";
-        shards.set(shard.ShardId, { shard, done: skip });
+        shards.set(shard.ShardId, { shard, done: skip, startingPosition: firstDiscovery ? options.consumer.startingPosition : "TRIM_HORIZON" });
       }
       exclusiveStartShardId = description?.LastEvaluatedShardId;
     } while (exclusiveStartShardId);

@@ -1,0 +1,100 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { MemoryOnFailureDestination, startStreamConsumer, type StreamConsumer } from "../../src/streams/index";
+import { FakeStreams } from "./fake-streams";
+import { consumerDecl, Recorder } from "./helpers";
+
+const streamArn = "arn:aws:dynamodb:us-east-1:000000000000:table/fake/stream/2026-01-01T00:00:00.000";
+const running: StreamConsumer[] = [];
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((consumer) => consumer.stop()));
+});
+
+async function start(fake: FakeStreams, recorder: Recorder, overrides: Parameters<typeof consumerDecl>[0] = {}) {
+  const consumer = await startStreamConsumer({
+    streamArn,
+    tableName: "fake",
+    streamsClient: fake,
+    consumer: consumerDecl(overrides),
+    onFailure: new MemoryOnFailureDestination(),
+    shardDiscoveryIntervalMs: 20,
+    pollIntervalMs: 5,
+    invoke: async (event) => void recorder.events.push(event),
+  });
+  running.push(consumer);
+  return consumer;
+}
+
+describe("shard rollover (fake streams client)", () => {
+  it("reads a child shard only after its parent is read to the end, whatever order DescribeStream lists them in", async () => {
+    const fake = new FakeStreams(streamArn);
+    fake.addShard("child", "parent");
+    fake.addShard("parent");
+    fake.write("parent", "p1", "p2", "p3");
+    fake.close("parent");
+    fake.write("child", "c1", "c2");
+    const recorder = new Recorder();
+    const consumer = await start(fake, recorder);
+    await consumer.drained();
+    expect(recorder.ids()).toEqual(["p1", "p2", "p3", "c1", "c2"]);
+    const parentEnd = fake.calls.indexOf("records parent 3 end");
+    const childStart = fake.calls.indexOf("iterator child TRIM_HORIZON");
+    expect(parentEnd).toBeGreaterThanOrEqual(0);
+    expect(childStart).toBeGreaterThan(parentEnd);
+    expect(consumer.stats.shardsFinished).toBe(1);
+  });
+
+  it("follows a rollover that happens while polling: the parent closes, a child appears and is read from its start", async () => {
+    const fake = new FakeStreams(streamArn);
+    fake.addShard("s1");
+    const recorder = new Recorder();
+    const consumer = await start(fake, recorder, { startingPosition: "LATEST" });
+    fake.write("s1", "a", "b");
+    await consumer.drained();
+    // Rollover: the last records land in the old shard, then it closes and a child takes over.
+    fake.write("s1", "c");
+    fake.close("s1");
+    fake.addShard("s2", "s1");
+    fake.write("s2", "d", "e");
+    await consumer.drained();
+    fake.write("s2", "f");
+    await consumer.drained();
+    expect(recorder.ids()).toEqual(["a", "b", "c", "d", "e", "f"]);
+    expect(fake.calls).toContain("iterator s2 TRIM_HORIZON");
+  });
+
+  it("starting at LATEST skips shards that were already closed and starts their open child at LATEST", async () => {
+    const fake = new FakeStreams(streamArn);
+    fake.addShard("old");
+    fake.write("old", "history");
+    fake.close("old");
+    fake.addShard("current", "old");
+    fake.write("current", "before-start");
+    const recorder = new Recorder();
+    const consumer = await start(fake, recorder, { startingPosition: "LATEST" });
+    fake.write("current", "after-start");
+    await consumer.drained();
+    expect(recorder.ids()).toEqual(["after-start"]);
+    expect(fake.calls.some((call) => call.startsWith("iterator old"))).toBe(false);
+  });
+
+  it("keeps order within each shard while sibling shards are read side by side", async () => {
+    const fake = new FakeStreams(streamArn);
+    fake.addShard("left");
+    fake.addShard("right");
+    const expected: Record<string, string[]> = { left: [], right: [] };
+    for (let index = 0; index < 30; index++) {
+      for (const shard of ["left", "right"] as const) {
+        const id = `${shard}-${String(index).padStart(2, "0")}`;
+        fake.write(shard, id);
+        expected[shard]!.push(id);
+      }
+    }
+    const recorder = new Recorder();
+    const consumer = await start(fake, recorder, { batchSize: 4 });
+    await consumer.drained();
+    const delivered = recorder.ids();
+    expect(delivered.filter((id) => id.startsWith("left"))).toEqual(expected.left);
+    expect(delivered.filter((id) => id.startsWith("right"))).toEqual(expected.right);
+    expect(Math.max(...recorder.batchSizes)).toBeLessThanOrEqual(4);
+  });
+});
