@@ -96,6 +96,8 @@ export interface PushClientEvents {
   subscribed: { requestId: string; topics: SubscribedTopic[] };
   /** A token was obtained or renewed. */
   token: { token: SessionToken; reason: TokenReason };
+  /** The server answered the liveness ping (for a latency readout). */
+  pong: { roundTripMs: number };
   /** A planned reconnect (before the 2-hour limit) moved to its new socket. */
   handover: { at: number };
 }
@@ -380,6 +382,7 @@ class PushClientImpl implements PushClient {
           url: this.websocketUrl,
           token,
           timers: this.timers,
+          clock: this.clock,
           pingIntervalMs: this.settings.pingIntervalMs,
           pongTimeoutMs: this.settings.pongTimeoutMs,
           connectTimeoutMs: this.settings.connectTimeoutMs,
@@ -414,6 +417,9 @@ class PushClientImpl implements PushClient {
     },
     onBadFrame: (transport, error) => {
       if (transport === this.socket || transport === this.successor) this.emitter.emit("error", error);
+    },
+    onPong: (transport, roundTripMs) => {
+      if (transport === this.socket || transport === this.successor) this.emitter.emit("pong", { roundTripMs });
     },
     onClose: (transport, info) => this.socketClosed(transport, info),
   };

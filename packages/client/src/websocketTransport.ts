@@ -1,5 +1,5 @@
 import type { ClientFrame, ServerFrame } from "@pushgate/core/protocol";
-import type { Timers, WebSocketConstructor, WebSocketLike } from "./environment";
+import type { Clock, Timers, WebSocketConstructor, WebSocketLike } from "./environment";
 import { clientError, type PushClientError } from "./errors";
 
 /** Subprotocol v1, and the prefix of the token subprotocol (DESIGN.md "Wire protocol v1"). */
@@ -14,6 +14,7 @@ export interface WebSocketTransportOptions {
   url: string;
   token: string;
   timers: Timers;
+  clock: Clock;
   /** Send a ping this often while open; well inside API Gateway's 10-minute idle timeout. */
   pingIntervalMs: number;
   /** No pong this long after a ping: the socket is dead. */
@@ -33,6 +34,8 @@ export interface WebSocketTransportEvents {
   onOpen(transport: WebSocketTransport): void;
   onFrame(transport: WebSocketTransport, frame: ServerFrame): void;
   onBadFrame(transport: WebSocketTransport, error: PushClientError): void;
+  /** The answer to our ping, with the round trip in ms. */
+  onPong(transport: WebSocketTransport, roundTripMs: number): void;
   onClose(transport: WebSocketTransport, info: CloseInfo): void;
 }
 
@@ -51,6 +54,7 @@ export class WebSocketTransport {
   private pingTimer: unknown;
   private pongTimer: unknown;
   private awaitedPongId: string | undefined;
+  private pingSentAt = 0;
 
   constructor(
     private readonly options: WebSocketTransportOptions,
@@ -113,6 +117,7 @@ export class WebSocketTransport {
       this.awaitedPongId = undefined;
       this.options.timers.clearTimeout(this.pongTimer);
       this.schedulePing();
+      this.events.onPong(this, this.options.clock() - this.pingSentAt);
       return;
     }
     this.events.onFrame(this, frame.frame);
@@ -141,6 +146,7 @@ export class WebSocketTransport {
     if (this.finished) return;
     const id = this.options.nextRequestId();
     this.awaitedPongId = id;
+    this.pingSentAt = this.options.clock();
     this.send({ action: "ping", id });
     this.pongTimer = this.options.timers.setTimeout(() => {
       this.fail(true, clientError("PONG_TIMEOUT", `no pong within ${this.options.pongTimeoutMs} ms of ping ${id}`));

@@ -31,6 +31,12 @@ export interface Harness {
   states: StateChange[];
   /** Resolve once `check` holds, re-checked on every cloud and client event. */
   until<T>(check: () => T | undefined | false, what: string): Promise<T>;
+  /**
+   * Advance virtual time by `ms` in ping-sized steps, letting each ping's pong
+   * come back over the real socket before moving on (a single jump would fire
+   * the pong timeout before the pong could arrive).
+   */
+  advanceKeepingAlive(ms: number, pingIntervalMs?: number): Promise<void>;
   /** `subscribed` acks received so far. */
   acks: number;
   /** Connect and wait until live and (when `expectAck`) the subscribe is acknowledged. */
@@ -45,10 +51,18 @@ export async function startHarness(
   const clock = new ManualClock();
   const cloud = await FakeCloud.start({ now: clock.now, ...cloudOptions });
   const online = new ManualOnline();
+  // ws's own WebSocket, counting the pings the client sends (to wait for their pongs).
+  const pingsSent = { count: 0 };
+  class CountingWebSocket extends WebSocket {
+    override send(data: string): void {
+      if ((JSON.parse(data) as { action?: string }).action === "ping") pingsSent.count++;
+      super.send(data);
+    }
+  }
   const client = createPushClient({
     httpApiUrl: cloud.httpApiUrl,
     websocketUrl: cloud.websocketUrl,
-    WebSocket,
+    WebSocket: CountingWebSocket,
     timers: clock,
     clock: clock.now,
     random: seededRandom(7),
@@ -69,8 +83,10 @@ export async function startHarness(
   });
   clock.onSchedule = () => changes.emit("change");
   let acks = 0;
+  let pongs = 0;
+  client.on("pong", () => pongs++);
   client.on("subscribed", () => acks++);
-  for (const type of ["message", "stale", "subscribed", "token", "handover"] as const) {
+  for (const type of ["message", "stale", "subscribed", "token", "handover", "pong"] as const) {
     client.on(type, () => changes.emit("change"));
   }
   const until = <T,>(check: () => T | undefined | false, what: string) => cloud.until(check, what, changes);
@@ -82,6 +98,15 @@ export async function startHarness(
     errors,
     states,
     until,
+    async advanceKeepingAlive(ms, pingIntervalMs = 5 * 60_000) {
+      let remaining = ms;
+      while (remaining > 0) {
+        const step = Math.min(remaining, pingIntervalMs);
+        clock.advance(step);
+        remaining -= step;
+        await until(() => pongs >= pingsSent.count, `the pong to ping ${pingsSent.count}`);
+      }
+    },
     get acks() {
       return acks;
     },
