@@ -88,7 +88,22 @@ describe("ConnectionBadge", () => {
 });
 
 describe("ConnectionBanner", () => {
-  afterEach(cleanup);
+  afterEach(() => {
+    cleanup();
+    vi.useRealTimers();
+  });
+
+  it("says when the background retry comes while polling", () => {
+    vi.useFakeTimers({ now: NOW });
+    const client = new FakePushClient();
+    client.connection.set({ state: "polling", attempt: 2, nextRetryAt: NOW + 6_000 });
+    renderWithPush(<ConnectionBanner />, client);
+    expect(screen.getByTestId("connection-next-try").textContent).toBe(" Next live attempt in 6 s.");
+    act(() => vi.advanceTimersByTime(2_000));
+    expect(screen.getByTestId("connection-next-try").textContent).toBe(" Next live attempt in 4 s.");
+    act(() => vi.advanceTimersByTime(4_000));
+    expect(screen.queryByTestId("connection-next-try")).toBeNull();
+  });
 
   it("is absent while live and explains the other states in plain words", () => {
     const client = new FakePushClient();

@@ -4,6 +4,7 @@
  */
 import { useConnectionState } from "../hooks.js";
 import type { ConnectionSnapshot } from "../push.js";
+import { useSecondsUntil } from "../use-seconds-until.js";
 
 /** One line under the badge for every state that is not plain "Live": what it means for the fan. */
 export function connectionHint({ state, reason }: Pick<ConnectionSnapshot, "state" | "reason">): string | undefined {
@@ -24,11 +25,14 @@ export function connectionHint({ state, reason }: Pick<ConnectionSnapshot, "stat
 
 export function ConnectionBanner() {
   const connection = useConnectionState();
+  // While polling, the socket is retried in the background; the badge stays "Polling", the banner says when.
+  const seconds = useSecondsUntil(connection.state === "polling" ? connection.nextRetryAt : undefined);
   const hint = connectionHint(connection);
   if (hint === undefined) return null;
   return (
     <p className={`banner banner--${connection.state}`} data-testid="connection-hint">
       {hint}
+      {seconds !== undefined && seconds > 0 && <span data-testid="connection-next-try"> Next live attempt in {seconds} s.</span>}
     </p>
   );
 }
