@@ -89,6 +89,19 @@ describe("startDynamoDbLocal", () => {
     await db.stop();
   });
 
+  it.each(["SIGTERM", "SIGINT"] as const)("on %s kills java and still lets the host process die of the signal", async (signal) => {
+    const parent = spawn(process.execPath, ["--import", "tsx", join(import.meta.dirname, "fixtures", "crashing-parent.ts"), join(scratch, `${signal}.pid`)], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => parent.once("exit", (code, exitSignal) => resolve({ code, signal: exitSignal })));
+    const firstLine = await new Promise<string>((resolve) => createInterface({ input: parent.stdout! }).once("line", resolve));
+    const { javaPid } = JSON.parse(firstLine) as { javaPid: number };
+    parent.kill(signal);
+    // Default signal behaviour kept: the host dies of the signal rather than hanging on.
+    expect(await exit).toEqual({ code: null, signal });
+    await expect.poll(() => isAlive(javaPid), { timeout: 5_000 }).toBe(false);
+  });
+
   it("leaves alone a process named by a stale pid file that is not DynamoDB Local", async () => {
     const pidFile = join(scratch, "reused.pid");
     // Our own pid: a pid reused by an unrelated program.

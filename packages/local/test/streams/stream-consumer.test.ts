@@ -103,6 +103,32 @@ describe("stream consumer on DynamoDB Local", () => {
     expect(JSON.parse(JSON.stringify(recorder.events[0]))).toEqual(recorder.events[0]);
   });
 
+  it("measures put -> handler latency on a warm client (logged, not asserted: timing depends on the machine)", async () => {
+    const { tableName, streamArn } = await freshTable(db);
+    const arrivals = new Map<string, number>();
+    const consumer = await start({
+      streamArn,
+      tableName,
+      consumer: consumerDecl({ startingPosition: "LATEST" }),
+      invoke: async (event) => {
+        for (const record of event.Records) arrivals.set(record.dynamodb!.Keys!.id!.S!, Date.now());
+      },
+    });
+    await put(tableName, "warm-up");
+    await consumer.drained();
+    const latencies: number[] = [];
+    for (let index = 0; index < 15; index++) {
+      const id = `m${index}`;
+      const sentAt = Date.now();
+      await put(tableName, id);
+      await eventually(() => arrivals.has(id), 10_000, `record ${id}`);
+      latencies.push(arrivals.get(id)! - sentAt);
+    }
+    latencies.sort((a, b) => a - b);
+    console.info(`put -> handler latency, 15 puts, 50 ms polling: median ${latencies[7]} ms, max ${latencies[14]} ms`);
+    expect(arrivals.size).toBe(16);
+  });
+
   it("starts at LATEST without replaying older records, and at TRIM_HORIZON with them", async () => {
     const { tableName, streamArn } = await freshTable(db);
     await put(tableName, "old");
@@ -346,20 +372,6 @@ describe("stream consumer on DynamoDB Local", () => {
     expect(recorder.ids()).toEqual(["a", "b", "c", "d"]);
     real.destroy();
   });
-
-  it("turns a TTL deletion into REMOVE with the dynamodb.amazonaws.com service identity", async () => {
-    const { tableName, streamArn } = await freshTable(db);
-    const recorder = new Recorder();
-    await start({ streamArn, tableName, consumer: consumerDecl({ filters: [{ eventName: ["REMOVE"] }] }), invoke: async (event) => void recorder.events.push(event) });
-    // Already expired: DynamoDB Local's TTL sweep (about every 10 s) deletes it.
-    await put(tableName, "expired", { expiresAt: { N: String(Math.floor(Date.now() / 1000) - 60) } });
-    await eventually(() => recorder.records.length > 0, 30_000, "the TTL sweep to delete the item");
-    expect(recorder.records[0]).toMatchObject({
-      eventName: "REMOVE",
-      userIdentity: { type: "Service", principalId: "dynamodb.amazonaws.com" },
-      dynamodb: { Keys: { id: { S: "expired" } }, OldImage: { id: { S: "expired" } } },
-    });
-  }, 45_000);
 
   it("writes discarded batches as JSON lines to .pushgate/dead-letters/<consumer>.jsonl", async () => {
     const { tableName, streamArn } = await freshTable(db);
