@@ -1,3 +1,4 @@
+import { PostToConnectionCommand } from "@aws-sdk/client-apigatewaymanagementapi";
 import { afterEach, describe, expect, it } from "vitest";
 import { createFrameInspector, type FrameViolation } from "../../src/gateway";
 import { startTestGateway, type TestGateway } from "./harness";
@@ -134,7 +135,6 @@ describe("connection time limits", () => {
     const client = t.connect();
     await client;
     t.time.advance(600);
-    const { PostToConnectionCommand } = await import("@aws-sdk/client-apigatewaymanagementapi");
     await t.management.send(new PostToConnectionCommand({ ConnectionId: t.gateway.connections()[0]!.connectionId, Data: "news" }));
     t.time.advance(400);
     expect((await client.closed).code).toBe(1001);
