@@ -4,7 +4,7 @@
  * Connection status and topic data are separate hooks on purpose: a topic can
  * hold perfectly good data while the connection is reconnecting.
  */
-import { useCallback, useEffect, useSyncExternalStore } from "react";
+import { useCallback, useSyncExternalStore } from "react";
 import type { MessageKind } from "@pushgate/core/protocol";
 import { usePushServices } from "./push-context.js";
 import type { ConnectionSnapshot, TopicData, TopicSnapshot } from "./push.js";
@@ -24,7 +24,8 @@ const noopUnsubscribe = () => {};
 /**
  * The latest value of `topic`, or an empty snapshot while `topic` is undefined
  * (e.g. before the fan has joined the queue and knows which topic is theirs).
- * Mounting subscribes on the wire; unmounting releases the subscription.
+ * The store's listener is what holds the topic on the wire (reference-counted
+ * in the client), so mounting subscribes and the last unmount unsubscribes.
  */
 export function useTopic<K extends MessageKind>(topic: string | undefined): TopicSnapshot<TopicData<K>> {
   const { client } = usePushServices();
@@ -34,8 +35,5 @@ export function useTopic<K extends MessageKind>(topic: string | undefined): Topi
     [store],
   );
   const getSnapshot = useCallback(() => (store ? store.getSnapshot() : NO_TOPIC), [store]);
-  // Holding the topic is reference-counted in the client, so two views on the
-  // same topic share one wire subscription and the last to unmount releases it.
-  useEffect(() => (topic === undefined ? undefined : client.subscribe(topic)), [client, topic]);
   return useSyncExternalStore(subscribe, getSnapshot) as TopicSnapshot<TopicData<K>>;
 }

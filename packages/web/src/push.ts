@@ -57,10 +57,12 @@ export interface TopicSnapshot<D = unknown> {
  */
 export interface PushClient {
   readonly connection: ReadableStore<ConnectionSnapshot>;
-  /** The data store of one topic, the same store for the same name; reading it does not subscribe. */
+  /**
+   * The store of one topic, the same store for the same name. A listener on
+   * it holds the topic on the wire; when the last listener leaves, the client
+   * unsubscribes (a microtask later, so a React remount costs nothing).
+   */
   topic(name: string): ReadableStore<TopicSnapshot>;
-  /** Hold a topic on the wire (reference-counted); returns the release function. */
-  subscribe(topic: string): () => void;
 }
 
 /** The data type each topic family carries, for typed `useTopic` calls. */

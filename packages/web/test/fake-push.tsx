@@ -38,22 +38,13 @@ export class FakePushClient implements PushClient {
     return store;
   }
 
-  /** Holders per topic, as the real client counts them before subscribing or unsubscribing on the wire. */
-  readonly held = new Map<string, number>();
-
-  subscribe(topic: string): () => void {
-    this.held.set(topic, (this.held.get(topic) ?? 0) + 1);
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      this.held.set(topic, this.held.get(topic)! - 1);
-    };
+  /** Listeners on a topic's store: what the real client counts to hold the topic on the wire. */
+  holders(name: string): number {
+    return this.topics.get(name)?.listeners.size ?? 0;
   }
 
-  /** How many components hold a topic right now (what the real client turns into a wire subscription). */
-  holders(name: string): number {
-    return this.held.get(name) ?? 0;
+  totalHolders(): number {
+    return [...this.topics.values()].reduce((sum, store) => sum + store.listeners.size, 0);
   }
 
   setConnection(snapshot: ConnectionSnapshot) {

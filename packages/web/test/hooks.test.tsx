@@ -53,7 +53,7 @@ describe("useTopic", () => {
         <Switcher />
       </PushProvider>,
     );
-    expect([...client.held.values()].reduce((a, b) => a + b, 0)).toBe(0);
+    expect(client.totalHolders()).toBe(0);
     expect(screen.getByTestId("value").textContent).toBe("none");
 
     act(() => setTopic("game/g1"));
