@@ -1,0 +1,106 @@
+/**
+ * `npm start`: the local cloud with pushgate's functions, the web app and the
+ * demo simulator, like `sst dev` but offline. Ctrl-C stops everything.
+ *
+ *   npm start                 everything, data kept under .pushgate/
+ *   npm start -- --no-demo    no simulator: you are the producer
+ *   npm start -- --no-web     no web app (API and sockets only)
+ *   npm start -- --fresh      forget the data of earlier runs first
+ */
+import { rmSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { repoRoot, startLocalCloud, writeEndpointsFile, type Endpoints } from "./cloud";
+import { startSimulator, type Simulator } from "./demo/simulator";
+import type { Log } from "./log";
+import { startWebApp, type WebApp } from "./web-app";
+
+const usage = "usage: npm start [-- --no-demo] [-- --no-web] [-- --fresh] [-- --port-ws N] [-- --port-http N] [-- --port-web N]";
+
+async function main() {
+  const { values } = parseArgs({
+    options: {
+      "no-demo": { type: "boolean", default: false },
+      "no-web": { type: "boolean", default: false },
+      fresh: { type: "boolean", default: false },
+      "port-ws": { type: "string" },
+      "port-http": { type: "string" },
+      "port-web": { type: "string" },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  }).valueOf() as { values: Record<string, string | boolean | undefined> };
+  if (values.help) return console.log(usage);
+  const port = (name: string, fallback: number) => {
+    const raw = values[name];
+    if (raw === undefined) return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < 0 || value > 65535) throw new Error(`--${name} ${raw} is not a port number; ${usage}`);
+    return value;
+  };
+
+  const stateDir = join(repoRoot, ".pushgate");
+  if (values.fresh) rmSync(join(stateDir, "data"), { recursive: true, force: true });
+
+  const started = Date.now();
+  const log: Log = (level, message) => {
+    if (level === "debug") return;
+    (level === "error" || level === "warn" ? console.error : console.log)(`  ${message}`);
+  };
+  console.log("pushgate local cloud: starting (DynamoDB Local, S3, gateway, HTTP API, stream consumers)");
+  const cloud = await startLocalCloud({
+    persist: true,
+    stateDir,
+    hotReload: true,
+    onReload: (handler) => console.log(`  reloaded ${handler} (next invocation runs the new code; sockets stay open)`),
+    ports: { websocket: port("port-ws", 3001), http: port("port-http", 3002) },
+    log,
+  });
+
+  let web: WebApp | undefined;
+  let simulator: Simulator | undefined;
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\npushgate local cloud: ${signal}, stopping`);
+    await simulator?.stop();
+    await web?.stop();
+    await cloud.stop();
+    console.log("pushgate local cloud: stopped, nothing left running");
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void stop("Ctrl-C"));
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+
+  const endpoints: Endpoints = { ...cloud.endpoints };
+  if (!values["no-web"]) {
+    web = await startWebApp({ port: port("port-web", 5173), endpoints: () => endpoints, log });
+    endpoints.webUrl = web.url;
+  }
+  const file = writeEndpointsFile(stateDir, endpoints);
+  if (!values["no-demo"]) {
+    simulator = startSimulator({ httpApiUrl: endpoints.httpApiUrl!, operatorKey: endpoints.operatorKey, log: (line) => console.log(`  ${line}`) });
+  }
+
+  console.log(`
+pushgate local cloud: ready in ${((Date.now() - started) / 1000).toFixed(1)} s
+  web app         ${endpoints.webUrl ?? "(off: --no-web)"}
+  WebSocket       ${endpoints.websocketUrl}
+  HTTP API        ${endpoints.httpApiUrl}
+  @connections    ${endpoints.managementEndpoint}
+  DynamoDB        ${endpoints.dynamodbEndpoint}
+  S3              ${endpoints.s3Endpoint}
+  endpoints       ${file}  (operator key for x-operator-key is in there)
+  dead letters    ${join(stateDir, "dead-letters")}/<consumer>.jsonl
+
+${endpoints.webUrl ? `Open ${endpoints.webUrl} to see the waiting room, the scoreboard and your reports.` : ""}
+${simulator ? "The demo simulator is publishing scores and advancing the queue (--no-demo turns it off)." : `Publish a score: curl -X POST ${endpoints.httpApiUrl}/games/g1/score -H 'x-operator-key: ${endpoints.operatorKey}' -d '{"home":7,"away":3}'`}
+Edit a handler in packages/functions or packages/core and save: it reloads without dropping sockets.
+Ctrl-C stops everything.`);
+}
+
+main().catch((error: Error) => {
+  console.error(`pushgate local cloud: could not start: ${error.message}`);
+  console.error("Fix the cause above and run npm start again; npm start -- --fresh starts from empty tables.");
+  process.exit(1);
+});
