@@ -179,6 +179,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       POWERTOOLS_SERVICE_NAME: topology.app,
       POWERTOOLS_METRICS_NAMESPACE: topology.app,
       POWERTOOLS_LOG_LEVEL: "WARN",
+      // EMF lines every few seconds drown the terminal; pass POWERTOOLS_METRICS_DISABLED=false to see them.
+      POWERTOOLS_METRICS_DISABLED: "true",
       ...Object.fromEntries(Object.entries(tableNames).map(([logical, name]) => [envVar.table(logical as never), name])),
       ...Object.fromEntries(Object.entries(bucketNames).map(([logical, name]) => [envVar.bucket(logical as never), name])),
       ...Object.fromEntries(Object.entries(secrets).map(([name, value]) => [`SST_Secret_value_${name}`, value])),

@@ -89,6 +89,8 @@ export class ShardReader {
         options.log("info", `[${options.name}] ${(error as Error).name} on shard ${this.shardId}; re-acquiring an iterator after ${this.lastReadSequence ?? options.startingPosition}.`);
         this.iterator = undefined;
         if (isTrimmedData(error)) this.trimmed = true;
+        // Pause as after an empty read, so an emulator that keeps refusing is not polled in a busy loop.
+        await options.sleep(options.pollIntervalMs);
         return;
       }
       throw error;
@@ -139,6 +141,11 @@ export class ShardReader {
     if (this.lastReadSequence && !this.trimmed) {
       type = "AFTER_SEQUENCE_NUMBER";
       sequenceNumber = this.lastReadSequence;
+    } else if (this.trimmed && this.lastReadSequence === undefined) {
+      // Nothing was read yet, so nothing can have been lost: start over where we were told to.
+      // (DynamoDB Local sometimes answers the first read of a brand-new table's LATEST iterator this way.)
+      options.log("debug", `[${options.name}] first iterator on shard ${this.shardId} was refused as trimmed; re-acquiring at ${options.startingPosition}.`);
+      this.trimmed = false;
     } else if (this.trimmed) {
       // The records after our position aged out of the stream (24 h); the oldest left is the best we can do.
       options.log("warn", `[${options.name}] records after ${this.lastReadSequence} on shard ${this.shardId} were trimmed; resuming from TRIM_HORIZON. Some records were lost.`);
