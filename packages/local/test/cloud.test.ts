@@ -1,0 +1,89 @@
+import { createConnection } from "node:net";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import WebSocket from "ws";
+import { startLocalCloud, type LocalCloud } from "../src";
+import { received } from "./fixtures/echo-handlers";
+import { echoTopology } from "./fixtures/echo-topology";
+
+const portIsClosed = (url: string) =>
+  new Promise<boolean>((resolve) => {
+    const { hostname, port } = new URL(url);
+    const socket = createConnection({ host: hostname, port: Number(port) });
+    socket.once("connect", () => (socket.destroy(), resolve(false)));
+    socket.once("error", () => resolve(true));
+  });
+
+const processIsGone = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch {
+    return true;
+  }
+};
+
+describe("startLocalCloud", () => {
+  let cloud: LocalCloud;
+  let readyMs = 0;
+
+  beforeAll(async () => {
+    const started = performance.now();
+    cloud = await startLocalCloud({ topology: echoTopology, stage: "t" });
+    readyMs = performance.now() - started;
+    console.log(`local cloud ready in ${readyMs.toFixed(0)} ms`);
+  });
+  afterAll(() => cloud?.stop());
+
+  it("reports every endpoint under the keys endpoints.json promises", () => {
+    expect(Object.keys(cloud.endpoints).sort()).toEqual(
+      ["buckets", "dynamodbEndpoint", "httpApiUrl", "managementEndpoint", "operatorKey", "region", "s3Endpoint", "tables", "webUrl", "websocketUrl"].sort(),
+    );
+    expect(cloud.endpoints.tables).toEqual({ items: "t-echo-items" });
+    expect(cloud.endpoints.buckets).toEqual({ files: "t-echo-files" });
+    expect(cloud.endpoints.websocketUrl).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/t$/);
+    expect(cloud.endpoints.operatorKey).toBe(cloud.secrets.OPERATOR_KEY);
+    expect(cloud.endpoints.operatorKey.length).toBeGreaterThanOrEqual(32);
+  });
+
+  it("runs the topology's WebSocket route with the environment SST would set", async () => {
+    const socket = new WebSocket(cloud.endpoints.websocketUrl);
+    const reply = await new Promise<Record<string, string>>((resolve, reject) => {
+      socket.once("open", () => socket.send(JSON.stringify({ action: "echo", n: 1 })));
+      socket.once("message", (data) => resolve(JSON.parse(String(data))));
+      socket.once("error", reject);
+    });
+    socket.close();
+    expect(JSON.parse(reply.echo!)).toEqual({ action: "echo", n: 1 });
+    expect(reply.table).toBe("t-echo-items");
+  });
+
+  it("runs the topology's HTTP route", async () => {
+    const response = await fetch(`${cloud.endpoints.httpApiUrl}/hello`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ hello: "world" });
+  });
+
+  it("delivers a table write to the topology's stream consumer", async () => {
+    const documents = DynamoDBDocumentClient.from(
+      new DynamoDBClient({ endpoint: cloud.endpoints.dynamodbEndpoint, region: "us-east-1", credentials: { accessKeyId: "x", secretAccessKey: "x" } }),
+    );
+    await documents.send(new PutCommand({ TableName: "t-echo-items", Item: { id: "a1", value: 42 } }));
+    await cloud.drained();
+    const record = received.find((r) => r.dynamodb?.Keys?.id?.S === "a1");
+    expect(record?.eventName).toBe("INSERT");
+    expect(record?.eventSourceARN).toContain("t-echo-items");
+  });
+
+  it("stops every server and DynamoDB Local, leaving no port or process behind", async () => {
+    const { websocketUrl, httpApiUrl, dynamodbEndpoint, s3Endpoint } = cloud.endpoints;
+    const pid = cloud.dynamodbPid;
+    await cloud.stop();
+    for (const url of [websocketUrl.replace("ws:", "http:"), httpApiUrl!, dynamodbEndpoint, s3Endpoint]) {
+      expect(await portIsClosed(url), `${url} still listens`).toBe(true);
+    }
+    expect(processIsGone(pid), `DynamoDB Local (pid ${pid}) still runs`).toBe(true);
+    expect(process.env.PUSHGATE_TABLE_ITEMS).toBeUndefined();
+  });
+});
