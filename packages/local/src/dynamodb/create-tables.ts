@@ -12,7 +12,7 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import { physicalName, type KeyDecl, type TableDecl, type TopologyShape } from "@pushgate/core/topology";
 import { localDynamoDbClientConfig } from "./client-config";
-import { quietLog, type Log } from "./log";
+import { quietLog, type Log } from "../log";
 
 export interface CreateTablesOptions {
   endpoint: string;

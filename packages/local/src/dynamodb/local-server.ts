@@ -7,7 +7,7 @@ import { localDynamoDbClientConfig } from "./client-config";
 import { forgetOnExit, killOnExit } from "./exit-hooks";
 import { findFreePort, isPortFree } from "./free-port";
 import { findDynamoDbLocalJar } from "./jar";
-import { quietLog, type Log } from "./log";
+import { quietLog, type Log } from "../log";
 import { cleanStalePidFile, removePidFile, writePidFile } from "./pid-file";
 import { waitForExit } from "./process-tools";
 

@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
-import type { Log } from "./log";
+import type { Log } from "../log";
 import { commandLineOf, isAlive, waitForExit } from "./process-tools";
 
 interface PidFileContent {

@@ -1,7 +1,7 @@
 import { watch, type FSWatcher } from "node:fs";
 import { basename, dirname } from "node:path";
-import type { Log } from "./log";
-import { describeError } from "./log";
+import type { Log } from "../log";
+import { describeError } from "../log";
 import type { TimerHandle, Timers } from "./clock";
 
 /**

@@ -8,7 +8,7 @@ import { createFileWatcher } from "./file-watcher";
 import { pickHandlerExport, resolveHandlerFile } from "./handler-module";
 import { parseHandlerRef, type HandlerRef } from "./handler-ref";
 import type { LambdaHandler, LoadHandler } from "./invoker";
-import { consoleLog, describeError, type Log } from "./log";
+import { consoleLog, describeError, type Log } from "../log";
 
 export interface HandlerLoaderOptions {
   /** Repository root: FunctionDecl.handler paths are relative to it. */

@@ -8,5 +8,5 @@ export type { HandlerRef } from "./handler-ref";
 export { installHandlerRejectionGuard } from "./invocation-scope";
 export { systemClock, systemTimers } from "./clock";
 export type { Clock, Timers, TimerHandle } from "./clock";
-export { consoleLog, describeError } from "./log";
-export type { Log, LogLevel } from "./log";
+export { consoleLog, describeError } from "../log";
+export type { Log, LogLevel } from "../log";

@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from "node:async_hooks";
-import { describeError, type Log } from "./log";
+import { describeError, type Log } from "../log";
 
 /** Which handler invocation the current async work belongs to. */
 export interface InvocationScope {

@@ -4,7 +4,7 @@ import { systemClock, systemTimers, type Clock, type Timers } from "./clock";
 import { functionNameFor, parseHandlerRef } from "./handler-ref";
 import { installHandlerRejectionGuard, invocationScope } from "./invocation-scope";
 import { createLambdaContext } from "./lambda-context";
-import { consoleLog, describeError, type Log } from "./log";
+import { consoleLog, describeError, type Log } from "../log";
 
 export type LambdaCallback = (error?: unknown, result?: unknown) => void;
 export type LambdaHandler = (event: any, context: Context, callback: LambdaCallback) => unknown;

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { corsConfigurationXml, type BucketCors } from "./cors";
-import { quietLog, type Log } from "./log";
+import { quietLog, type Log } from "../log";
 
 export interface LocalBucket {
   name: string;

@@ -1,7 +1,7 @@
 import type { StreamConsumerDecl } from "@pushgate/core/topology";
 import type { DynamoDBRecord, DynamoDBStreamEvent } from "aws-lambda";
 import type { StreamClock } from "./clock";
-import type { Log } from "./log";
+import type { Log } from "../log";
 import { buildOnFailureRecord, type OnFailureCondition, type OnFailureDestination } from "./on-failure";
 import type { StreamConsumerStats } from "./stats";
 

@@ -6,4 +6,4 @@ export { toLambdaRecord } from "./lambda-event";
 export { matchesAnyPattern, validateFilterPatterns, type FilterPattern } from "./event-filter";
 export { systemStreamClock, type StreamClock } from "./clock";
 export type { StreamConsumerStats } from "./stats";
-export type { Log, LogLevel } from "./log";
+export type { Log, LogLevel } from "../log";

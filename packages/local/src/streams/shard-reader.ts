@@ -5,7 +5,7 @@ import type { BatchProcessor } from "./batch-processor";
 import type { StreamClock } from "./clock";
 import { matchesAnyPattern } from "./event-filter";
 import { toLambdaRecord } from "./lambda-event";
-import type { Log } from "./log";
+import type { Log } from "../log";
 import type { StreamConsumerStats } from "./stats";
 import { isExpiredIterator, isMissingResource, isTrimmedData, type StreamsApi } from "./streams-api";
 
@@ -48,6 +48,13 @@ export class ShardReader {
   private firstBufferedAt = 0;
   /** Set by TrimmedDataAccessException: our position is gone, resume from the oldest record left. */
   private trimmed = false;
+  private markPositioned!: () => void;
+  /**
+   * Resolves once the reader holds its first iterator (or gave up on the
+   * shard), so a consumer starting at LATEST sees every write made after its
+   * start resolved, as a test or the local cloud expects.
+   */
+  readonly positioned = new Promise<void>((resolve) => (this.markPositioned = resolve));
 
   constructor(private readonly options: ShardReaderOptions) {}
 
@@ -63,12 +70,14 @@ export class ShardReader {
         await this.pollOnce();
       } catch (error) {
         // A failing read (emulator restarting, network) must not end the poller: back off and try again.
+        this.markPositioned();
         options.stats.readErrors += 1;
         options.log("warn", `[${options.name}] reading shard ${this.shardId} failed (${(error as Error).message}); retrying in 1 s. Is DynamoDB Local still running?`);
         await options.sleep(1_000);
       }
       options.onProgress();
     }
+    this.markPositioned();
     if (this.finished) options.stats.shardsFinished += 1;
   }
 
@@ -77,6 +86,7 @@ export class ShardReader {
     if (this.iterator === undefined) {
       this.iterator = await this.acquireIterator();
       if (this.iterator === undefined) return;
+      this.markPositioned();
     }
     const mark = options.nextMark();
     const wanted = Math.min(maxRecordsPerCall, Math.max(1, options.consumer.batchSize - this.buffer.length));

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { BatchProcessor, type StreamInvoke } from "./batch-processor";
 import { systemStreamClock, WakeableSleep, type StreamClock } from "./clock";
 import { validateFilterPatterns } from "./event-filter";
-import { quietLog, type Log } from "./log";
+import { quietLog, type Log } from "../log";
 import { FileOnFailureDestination, type OnFailureDestination } from "./on-failure";
 import { ShardReader } from "./shard-reader";
 import { emptyStats, type StreamConsumerStats } from "./stats";
@@ -196,6 +196,7 @@ export async function startStreamConsumer(options: StartStreamConsumerOptions): 
     const hint = isMissingResource(error) ? "the stream does not exist: create the tables first (createTables) and pass its ARN." : "is DynamoDB Local running on that endpoint?";
     throw new Error(`Consumer ${name} cannot read stream ${options.streamArn} of ${options.tableName}: ${(error as Error).message}; ${hint}`, { cause: error });
   }
+  await Promise.all([...shards.values()].map((state) => state.reader?.positioned));
   log("info", `[${name}] polling ${options.tableName} (${shards.size} shard(s), from ${options.consumer.startingPosition}).`);
 
   const discoveryLoop = (async () => {
