@@ -139,7 +139,7 @@ export function createApp(config: Config, ports: Ports) {
 /** The app over AWS (or the local cloud's emulators of it), configured from the environment. */
 export function appFromEnvironment(observability: { log: Log; meter: Meter }, env = process.env): App {
   const config = loadConfig(env);
-  const db = once(() => dynamoDocumentClient(config));
+  const db = dynamoDocumentClient(config);
   const ssm = once(() => ssmClient(config));
   const clock: Clock = { now: () => new Date() };
   const secrets = { JWT_SECRET: onceAsync(() => secret("JWT_SECRET")), OPERATOR_KEY: onceAsync(() => secret("OPERATOR_KEY")) };
@@ -157,11 +157,11 @@ export function appFromEnvironment(observability: { log: Log; meter: Meter }, en
     ...observability,
     clock,
     decode: decodeStreamRecord,
-    connections: new DynamoConnectionStore(db(), () => config.table("connections")),
-    subscriptions: new DynamoSubscriptionStore(db(), () => config.table("subscriptions"), config.subscriptionShards),
-    games: new DynamoGameStore(db(), () => config.table("games")),
-    queues: new DynamoQueueStore(db(), () => config.table("queues")),
-    jobs: new DynamoJobStore(db(), () => config.table("jobs")),
+    connections: new DynamoConnectionStore(db, () => config.table("connections")),
+    subscriptions: new DynamoSubscriptionStore(db, () => config.table("subscriptions"), config.subscriptionShards),
+    games: new DynamoGameStore(db, () => config.table("games")),
+    queues: new DynamoQueueStore(db, () => config.table("queues")),
+    jobs: new DynamoJobStore(db, () => config.table("jobs")),
     gateway: new ManagementApiGateway(once(() => managementApiClient(config, config.managementEndpoint()))),
     snapshots: new S3SnapshotStore(s3Client(config), () => config.bucket("data"), clock, config.presignSeconds),
     secret: (name) => secrets[name](),

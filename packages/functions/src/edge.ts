@@ -21,7 +21,7 @@ import type {
 } from "aws-lambda";
 
 // POWERTOOLS_LOG_LEVEL and POWERTOOLS_METRICS_DISABLED are read by Powertools itself.
-export const logger = new Logger({ serviceName: "pushgate" });
+const logger = new Logger({ serviceName: "pushgate" });
 const metrics = new Metrics({ namespace: "pushgate", serviceName: "pushgate" });
 const meter: Meter = {
   count: (name, value) => void metrics.addMetric(name, MetricUnit.Count, value),
