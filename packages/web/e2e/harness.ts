@@ -173,6 +173,8 @@ export async function otherFansJoin(endpoints: Endpoints, eventId: string, count
  * `drained()` (a poll that began after the writes, so after the re-acquire).
  */
 export async function primeStreams(stack: Pick<Stack, "cloud" | "endpoints">): Promise<void> {
+  // PUSHGATE_E2E_NO_PRIME=1 runs without the workaround, to check whether the local cloud is fixed.
+  if (process.env.PUSHGATE_E2E_NO_PRIME) return;
   const { endpoints } = stack;
   await operator(endpoints, "/games/g1/score", { home: 0, away: 0, period: "Q1", clock: "15:00", lastPlay: "Kick-off" });
   await operator(endpoints, "/queues/e0/advance", { by: 1 });
