@@ -1,0 +1,286 @@
+/**
+ * A fan process: holds many real `ws` sockets (or push clients, or polling
+ * fans) apart from the server's process, and records when each message
+ * arrives with the shared wall clock (lib/clock.ts). Receipts are kept here
+ * and handed over on `collect`, so no IPC traffic competes with the
+ * measurement while messages are in flight.
+ *
+ * Started by lib/fan-fleet.ts with `fork(..., { execArgv: ["--import", "tsx"] })`.
+ */
+import { WebSocket } from "ws";
+import { createPushClient, type PushClient } from "@pushgate/client";
+import { epochMs, sleep } from "./lib/clock";
+import type {
+  ClientReportReply,
+  CollectedReply,
+  FanCommand,
+  OpenedReply,
+  OpenSockets,
+  Poll,
+  PolledReply,
+  StartClients,
+} from "./lib/fan-protocol";
+
+const SETUP_TIMEOUT_MS = 120_000;
+const sockets: WebSocket[] = [];
+let receipts = new Map<string, number[]>();
+
+function record(text: string, at: number) {
+  // Only pushes are timed; acks and pongs are not part of any latency.
+  if (!text.startsWith('{"type":"message"')) return;
+  const frame = JSON.parse(text) as { topic: string; seq: number };
+  const key = `${frame.topic}#${frame.seq}`;
+  let list = receipts.get(key);
+  if (!list) receipts.set(key, (list = []));
+  list.push(at);
+}
+
+async function sessionToken(httpApiUrl: string): Promise<string> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const response = await fetch(`${httpApiUrl}/session`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+    if (response.ok) return ((await response.json()) as { token: string }).token;
+    await sleep(200 * (attempt + 1));
+  }
+  throw new Error(`POST ${httpApiUrl}/session kept failing; is the local cloud's HTTP API up?`);
+}
+
+type OpenOutcome = { socket: WebSocket } | { status: number };
+
+function openOne(url: string, protocols: string[] | undefined): Promise<OpenOutcome> {
+  return new Promise((resolve, reject) => {
+    const socket = protocols ? new WebSocket(url, protocols) : new WebSocket(url);
+    const timer = setTimeout(() => {
+      socket.terminate();
+      reject(new Error(`socket to ${url} neither opened nor failed in 30 s`));
+    }, 30_000);
+    socket.once("open", () => {
+      clearTimeout(timer);
+      resolve({ socket });
+    });
+    socket.once("unexpected-response", (_request, response) => {
+      clearTimeout(timer);
+      socket.terminate();
+      resolve({ status: response.statusCode ?? 0 });
+    });
+    socket.once("error", (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+  });
+}
+
+function subscribeOn(socket: WebSocket, topics: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const id = `s${Math.random().toString(36).slice(2)}`;
+    const timer = setTimeout(() => reject(new Error(`no "subscribed" ack for ${topics.join(",")} within 30 s`)), 30_000);
+    const onMessage = (data: Buffer) => {
+      const text = data.toString();
+      if (!text.includes(id)) return;
+      clearTimeout(timer);
+      socket.off("message", onMessage);
+      if (text.startsWith('{"type":"subscribed"')) resolve();
+      else reject(new Error(`subscribe refused: ${text}`));
+    };
+    socket.on("message", onMessage);
+    socket.send(JSON.stringify({ action: "subscribe", id, topics }));
+  });
+}
+
+/** Opens `count` sockets at a steady rate; a 429 (new-connection quota) is retried after a pause, up to 10 times. */
+async function openSockets(command: OpenSockets): Promise<OpenedReply> {
+  const started = Date.now();
+  const gapMs = 1000 / command.ratePerSecond;
+  let failed = 0;
+  let refused429 = 0;
+  const openFan = async () => {
+    const protocols = command.httpApiUrl ? ["pushgate.v1", `token.${await sessionToken(command.httpApiUrl)}`] : undefined;
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const outcome = await openOne(command.url, protocols);
+      if ("socket" in outcome) {
+        const socket = outcome.socket;
+        socket.on("message", (data: Buffer) => record(data.toString(), epochMs()));
+        socket.on("error", () => {});
+        if (command.subscribe) await subscribeOn(socket, command.subscribe);
+        sockets.push(socket);
+        return;
+      }
+      if (outcome.status !== 429) throw new Error(`handshake refused with HTTP ${outcome.status}`);
+      refused429++;
+      await sleep(500 + Math.random() * 500);
+    }
+    throw new Error("handshake refused with 429 ten times");
+  };
+  const pending: Promise<void>[] = [];
+  for (let index = 0; index < command.count; index++) {
+    if (Date.now() - started > SETUP_TIMEOUT_MS) throw new Error(`opening ${command.count} sockets took over ${SETUP_TIMEOUT_MS} ms`);
+    pending.push(openFan().catch(() => void failed++));
+    await sleep(gapMs);
+  }
+  await Promise.all(pending);
+  return { opened: command.count - failed, failed, refused429, ms: Date.now() - started };
+}
+
+async function closeSockets(): Promise<void> {
+  const closed = sockets.map((socket) => new Promise<void>((resolve) => {
+    if (socket.readyState === WebSocket.CLOSED) return resolve();
+    socket.once("close", () => resolve());
+    socket.close(1000, "bench done");
+    setTimeout(() => {
+      socket.terminate();
+      resolve();
+    }, 3000);
+  }));
+  await Promise.all(closed);
+  sockets.length = 0;
+}
+
+/**
+ * Each fan gets its own token and presigned URL (GET /snapshots), then GETs it
+ * every `intervalMs` from a random phase with If-None-Match, as the client's
+ * polling transport does. Records the first time each fan held each seq.
+ */
+async function poll(command: Poll): Promise<PolledReply> {
+  const counts = { requests: 0, ok: 0, notModified: 0, errors: 0 };
+  const urls: string[] = [];
+  for (let fan = 0; fan < command.fans; fan++) {
+    const token = await sessionToken(command.httpApiUrl);
+    const response = await fetch(`${command.httpApiUrl}/snapshots?topics=${encodeURIComponent(command.topic)}`, { headers: { authorization: `Bearer ${token}` } });
+    if (!response.ok) throw new Error(`GET /snapshots answered ${response.status}: ${await response.text()}`);
+    urls.push(((await response.json()) as { snapshots: { url: string }[] }).snapshots[0]!.url);
+  }
+  const firstSeen: [number, number][][] = urls.map(() => []);
+  const startedAt = epochMs();
+  const endAt = Date.now() + command.durationMs;
+  const fanLoop = async (fan: number) => {
+    let etag: string | undefined;
+    let lastSeq = 0;
+    await sleep(Math.random() * command.intervalMs);
+    while (Date.now() < endAt) {
+      const due = Date.now() + command.intervalMs;
+      counts.requests++;
+      try {
+        const response = await fetch(urls[fan]!, { headers: etag ? { "if-none-match": etag } : {} });
+        const at = epochMs();
+        if (response.status === 304) counts.notModified++;
+        else if (response.ok) {
+          counts.ok++;
+          etag = response.headers.get("etag") ?? undefined;
+          const snapshot = (await response.json()) as { seq: number };
+          if (snapshot.seq > lastSeq) {
+            lastSeq = snapshot.seq;
+            firstSeen[fan]!.push([snapshot.seq, at]);
+          }
+        } else {
+          counts.errors++;
+          await response.arrayBuffer();
+        }
+      } catch {
+        counts.errors++;
+      }
+      await sleep(Math.max(0, due - Date.now()));
+    }
+  };
+  await Promise.all(urls.map((_, fan) => fanLoop(fan)));
+  return { ...counts, firstSeen, startedAt, endedAt: epochMs() };
+}
+
+interface ClientRecord {
+  client: PushClient;
+  applied: [number, number][];
+}
+const clients: ClientRecord[] = [];
+let states: [number, string, number][] = [];
+let failures: Record<string, number> = {};
+
+/** Push clients, started at a steady rate; resolves when every one is subscribed (or 120 s passed). */
+async function startClients(command: StartClients): Promise<OpenedReply> {
+  const started = Date.now();
+  let subscribed = 0;
+  const offset = clients.length;
+  for (let index = 0; index < command.count; index++) {
+    const clientIndex = offset + index;
+    const client = createPushClient({
+      httpApiUrl: command.httpApiUrl,
+      websocketUrl: command.websocketUrl,
+      WebSocket: WebSocket as never,
+      topics: [command.topic],
+      // The storm is about sockets: polling S3 meanwhile would be a different load.
+      polling: false,
+      online: null,
+      reconnect: command.reconnect,
+      ...(command.fixedRandom !== undefined && { random: () => command.fixedRandom! }),
+    });
+    const entry: ClientRecord = { client, applied: [] };
+    client.on("message", ({ frame }) => entry.applied.push([frame.seq, epochMs()]));
+    client.on("state", ({ to }) => states.push([clientIndex, to, epochMs()]));
+    client.on("error", (error) => {
+      if (error.origin !== "client") return;
+      const key = error.status !== undefined ? String(error.status) : error.code;
+      failures[key] = (failures[key] ?? 0) + 1;
+    });
+    let counted = false;
+    client.on("subscribed", () => {
+      if (!counted) subscribed++;
+      counted = true;
+    });
+    clients.push(entry);
+    client.connect();
+    await sleep(1000 / command.ratePerSecond);
+  }
+  while (subscribed < command.count && Date.now() - started < SETUP_TIMEOUT_MS) await sleep(50);
+  return { opened: subscribed, failed: command.count - subscribed, refused429: failures["429"] ?? 0, ms: Date.now() - started };
+}
+
+/** The topic the push clients hold (one per process, set by start-clients). */
+let heldTopic = "";
+
+function clientReport(): ClientReportReply {
+  return {
+    applied: clients.map((entry) => entry.applied),
+    states,
+    failures,
+    final: clients.map(({ client }) => {
+      const snapshot = client.topic(heldTopic).getSnapshot();
+      return { seq: snapshot.seq, data: snapshot.data, state: client.getState() };
+    }),
+  };
+}
+
+async function handle(command: FanCommand): Promise<unknown> {
+  switch (command.type) {
+    case "open-sockets":
+      return openSockets(command);
+    case "collect": {
+      const reply: CollectedReply = { receipts: Object.fromEntries(receipts) };
+      receipts = new Map();
+      return reply;
+    }
+    case "close-sockets":
+      return closeSockets();
+    case "poll":
+      return poll(command);
+    case "start-clients":
+      heldTopic = command.topic;
+      return startClients(command);
+    case "client-report": {
+      const reply = clientReport();
+      for (const entry of clients) entry.applied = [];
+      states = [];
+      failures = {};
+      return reply;
+    }
+    case "close-clients":
+      for (const { client } of clients) client.close();
+      clients.length = 0;
+      return undefined;
+  }
+}
+
+process.on("message", (command: FanCommand) => {
+  handle(command).then(
+    (result) => process.send?.({ id: command.id, result }),
+    (error: unknown) => process.send?.({ id: command.id, error: error instanceof Error ? error.message : String(error) }),
+  );
+});
+// The orchestrator going away (even killed) must not leave this process holding sockets.
+process.on("disconnect", () => process.exit(0));

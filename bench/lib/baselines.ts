@@ -1,0 +1,126 @@
+/**
+ * The machine's own limits, each fed the same messages to the same kind of
+ * sockets as pushgate:
+ *  (a) a bare `ws` broadcast: no Lambda, no DynamoDB, no HTTP per message;
+ *  (b) one keep-alive `node:http` POST per message to the emulator's
+ *      `@connections`, no SDK: the cost of an HTTP call per message, which
+ *      AWS's Management API also imposes;
+ *  (c) the same loop through `@aws-sdk/client-apigatewaymanagementapi`.
+ * (b) and (c) run with the fan-out's own concurrency (PUSHGATE_FANOUT_CONCURRENCY, default 50).
+ */
+import { Agent, request } from "node:http";
+import type { AddressInfo } from "node:net";
+import { ApiGatewayManagementApiClient, PostToConnectionCommand } from "@aws-sdk/client-apigatewaymanagementapi";
+import { NodeHttpHandler } from "@smithy/node-http-handler";
+import { WebSocketServer } from "ws";
+
+export interface BareBroadcastServer {
+  url: string;
+  clients(): number;
+  /** Sends `text` to every open client, in one synchronous pass like a naive broadcast. */
+  broadcast(text: string): void;
+  stop(): Promise<void>;
+}
+
+export async function startBareBroadcastServer(): Promise<BareBroadcastServer> {
+  const wss = new WebSocketServer({ host: "127.0.0.1", port: 0 });
+  await new Promise<void>((resolve) => wss.once("listening", () => resolve()));
+  const { port } = wss.address() as AddressInfo;
+  return {
+    url: `ws://127.0.0.1:${port}/`,
+    clients: () => wss.clients.size,
+    broadcast(text) {
+      for (const client of wss.clients) client.send(text);
+    },
+    stop: () =>
+      new Promise<void>((resolve) => {
+        for (const client of wss.clients) client.terminate();
+        wss.close(() => resolve());
+      }),
+  };
+}
+
+export interface PostLoopResult {
+  ok: number;
+  failed: number;
+}
+
+/** Runs `post` over every id with `concurrency` workers sharing one cursor (the fan-out's own shape). */
+async function workerPool(ids: readonly string[], concurrency: number, post: (id: string) => Promise<boolean>): Promise<PostLoopResult> {
+  const result: PostLoopResult = { ok: 0, failed: 0 };
+  let cursor = 0;
+  const worker = async () => {
+    while (cursor < ids.length) {
+      const id = ids[cursor++]!;
+      if (await post(id)) result.ok++;
+      else result.failed++;
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return result;
+}
+
+export interface ManagementPoster {
+  postAll(ids: readonly string[], body: string): Promise<PostLoopResult>;
+  close(): void;
+}
+
+/**
+ * (b): raw keep-alive POSTs. The emulator requires a SigV4 Authorization
+ * header to be present but does not verify it, so a dummy one is sent.
+ */
+export function rawManagementPoster(managementEndpoint: string, concurrency: number): ManagementPoster {
+  const base = new URL(managementEndpoint);
+  const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
+  const authorization = "AWS4-HMAC-SHA256 Credential=BENCH/20260101/us-east-1/execute-api/aws4_request, SignedHeaders=host, Signature=00";
+  const post = (id: string, body: Buffer) =>
+    new Promise<boolean>((resolve) => {
+      const call = request(
+        {
+          agent,
+          host: base.hostname,
+          port: base.port,
+          method: "POST",
+          path: `${base.pathname}/@connections/${encodeURIComponent(id)}`,
+          headers: { authorization, "content-type": "application/octet-stream", "content-length": body.length },
+        },
+        (response) => {
+          response.resume();
+          response.on("end", () => resolve(response.statusCode === 200));
+        },
+      );
+      call.on("error", () => resolve(false));
+      call.end(body);
+    });
+  return {
+    postAll: (ids, body) => {
+      const bytes = Buffer.from(body);
+      return workerPool(ids, concurrency, (id) => post(id, bytes));
+    },
+    close: () => agent.destroy(),
+  };
+}
+
+/** (c): the AWS SDK's PostToConnection, with a keep-alive agent sized to the concurrency. */
+export function sdkManagementPoster(managementEndpoint: string, concurrency: number): ManagementPoster {
+  const client = new ApiGatewayManagementApiClient({
+    region: "us-east-1",
+    endpoint: managementEndpoint,
+    credentials: { accessKeyId: "BENCH", secretAccessKey: "bench-secret" },
+    requestHandler: new NodeHttpHandler({ httpAgent: new Agent({ keepAlive: true, maxSockets: concurrency }) }),
+  });
+  return {
+    postAll: (ids, body) => {
+      const data = Buffer.from(body);
+      return workerPool(ids, concurrency, async (id) => {
+        try {
+          await client.send(new PostToConnectionCommand({ ConnectionId: id, Data: data }));
+          return true;
+        } catch {
+          return false;
+        }
+      });
+    },
+    close: () => client.destroy(),
+  };
+}

@@ -1,0 +1,95 @@
+/**
+ * The IPC vocabulary between the orchestrator (bench/run.ts) and the fan
+ * processes (bench/fan-process.ts). Every command carries an id; the fan
+ * process answers each with exactly one reply of the same id.
+ */
+
+/** Raw `ws` sockets: optionally authenticated (POST /session) and subscribed to topics. */
+export interface OpenSockets {
+  type: "open-sockets";
+  url: string;
+  count: number;
+  /** When set, each socket gets its own session token and offers ["pushgate.v1", "token.<jwt>"]. */
+  httpApiUrl?: string;
+  subscribe?: string[];
+  /** New sockets per second from this process; the gateway refuses over 500/s in total with 429. */
+  ratePerSecond: number;
+}
+
+/** The receipt times recorded since the last collect, keyed `${topic}#${seq}`; then forgotten. */
+export interface Collect {
+  type: "collect";
+}
+
+export interface CloseSockets {
+  type: "close-sockets";
+}
+
+/** Fans that poll a topic's snapshot through presigned S3 URLs (what the client does with the socket down). */
+export interface Poll {
+  type: "poll";
+  httpApiUrl: string;
+  topic: string;
+  fans: number;
+  intervalMs: number;
+  durationMs: number;
+}
+
+/** `createPushClient` instances holding one topic. */
+export interface StartClients {
+  type: "start-clients";
+  httpApiUrl: string;
+  websocketUrl: string;
+  topic: string;
+  count: number;
+  ratePerSecond: number;
+  /** The client's `reconnect` option. */
+  reconnect: { baseMs: number; capMs: number };
+  /** A constant in place of Math.random: with baseMs === capMs this makes a fixed retry interval. */
+  fixedRandom?: number;
+}
+
+/** What the clients saw since start (or the last report): applied messages, state changes, final stores. */
+export interface ClientReport {
+  type: "client-report";
+}
+
+export interface CloseClients {
+  type: "close-clients";
+}
+
+export type FanCommand = (OpenSockets | Collect | CloseSockets | Poll | StartClients | ClientReport | CloseClients) & { id: number };
+
+export interface OpenedReply {
+  opened: number;
+  failed: number;
+  refused429: number;
+  ms: number;
+}
+
+export interface CollectedReply {
+  receipts: Record<string, number[]>;
+}
+
+export interface PolledReply {
+  requests: number;
+  ok: number;
+  notModified: number;
+  errors: number;
+  /** Per fan: [seq, first time this fan held seq] for every seq it saw. */
+  firstSeen: [number, number][][];
+  startedAt: number;
+  endedAt: number;
+}
+
+export interface ClientReportReply {
+  /** Per client: [seq, receivedAt] of each applied message. */
+  applied: [number, number][][];
+  /** Every state change: [client index, state, at]. */
+  states: [number, string, number][];
+  /** Handshake failures by HTTP status or error code, e.g. {"429": 12, "HANDSHAKE_FAILED": 3}. */
+  failures: Record<string, number>;
+  final: { seq: number; data: unknown; state: string }[];
+}
+
+export type FanReply = { id: number; error?: string; result?: unknown };

@@ -1,0 +1,160 @@
+/**
+ * Writing a run: bench/results/<date>.json (every number, without the raw
+ * latency samples), <date>.md (the summary tables) and <date>.svg (the chart).
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { FanoutRun } from "../scenarios/fanout";
+import type { FootprintResult } from "../scenarios/footprint";
+import type { PollingResult } from "../scenarios/polling";
+import type { StormResult } from "../scenarios/reconnect";
+import type { SpikeResult } from "../scenarios/spike";
+import { latencyChartSvg, type Series } from "./chart";
+import { round } from "./stats";
+
+export interface BenchResults {
+  startedAt: string;
+  quick: boolean;
+  durationS?: number;
+  machine: {
+    cpus: number;
+    cpuModel: string;
+    memoryGB: number;
+    node: string;
+    loadAverageAtStart: number[];
+    loadAverageAtEnd: number[];
+    fanProcesses: number;
+  };
+  sizes: unknown;
+  deadLetters?: number;
+  scenarios: {
+    fanout?: FanoutRun[];
+    polling?: PollingResult;
+    spike?: SpikeResult;
+    reconnect?: StormResult[];
+    footprint?: FootprintResult;
+  };
+}
+
+const RESULTS_DIR = join(dirname(fileURLToPath(import.meta.url)), "..", "results");
+
+/** The JSON keeps summaries: raw samples would make every committed run megabytes long. */
+function withoutSamples(results: BenchResults): unknown {
+  return JSON.parse(JSON.stringify(results, (key, value) => (key === "samples" ? undefined : value)));
+}
+
+const fmt = (value: number, digits = 0) => (Number.isFinite(value) ? value.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits }) : "n/a");
+const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
+
+export function markdownSummary(results: BenchResults): string {
+  const lines: string[] = [];
+  const { machine } = results;
+  lines.push(`# pushgate bench, ${results.startedAt}${results.quick ? " (quick)" : ""}`, "");
+  lines.push(
+    `Machine: ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGB} GB, Node ${machine.node}; load average ${machine.loadAverageAtStart.join(" / ")} at start, ${machine.loadAverageAtEnd.join(" / ")} at the end (the cores are shared with other work). ` +
+      `Server (gateway, HTTP API, handlers, stream pollers) in one process, DynamoDB Local and the S3 emulator in their own, clients in ${machine.fanProcesses} fan processes. ` +
+      `Times are epoch ms from one wall clock shared by every process on this machine. Run took ${results.durationS ?? "?"} s.`,
+    "",
+  );
+  const fanout = results.scenarios.fanout;
+  if (fanout?.length) {
+    lines.push("## Fan-out: publish-to-receive latency and delivery rate", "");
+    lines.push("| N | publishes | delivered | p50 ms | p95 ms | p99 ms | max ms | pushgate msg/s | (a) bare ws msg/s | (b) raw POST msg/s | (c) SDK msg/s | pushgate ÷ (a) | ÷ (b) | ÷ (c) |");
+    lines.push("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for (const run of fanout) {
+      const l = run.pushgate.latencyMs;
+      lines.push(
+        `| ${fmt(run.n)} | ${run.publishes} | ${fmt(run.pushgate.delivered)}/${fmt(run.pushgate.expected)} | ${fmt(l.p50)} | ${fmt(l.p95)} | ${fmt(l.p99)} | ${fmt(l.max)} | ${fmt(run.pushgate.fanoutRate)} | ${fmt(run.bareWs.fanoutRate)} | ${fmt(run.rawPost.fanoutRate)} | ${fmt(run.sdkPost.fanoutRate)} | ${fmt(run.ratio.bareWs * 100, 1)}% | ${fmt(run.ratio.rawPost * 100, 1)}% | ${fmt(run.ratio.sdkPost * 100, 1)}% |`,
+      );
+    }
+    lines.push("", "msg/s is the fan-out rate: (deliveries − 1) ÷ (last receipt − first receipt) of one message, averaged over messages. End to end (deliveries ÷ (last receipt − request start)):", "");
+    lines.push("| N | pushgate | (a) bare ws | (b) raw POST | (c) SDK | (a) p50/p99 ms | (b) p50/p99 ms | (c) p50/p99 ms | setup s | 429s in setup |");
+    lines.push("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for (const run of fanout) {
+      const pair = (result: FanoutRun["bareWs"]) => `${fmt(result.latencyMs.p50, 1)} / ${fmt(result.latencyMs.p99, 1)}`;
+      lines.push(
+        `| ${fmt(run.n)} | ${fmt(run.pushgate.endToEndRate)} | ${fmt(run.bareWs.endToEndRate)} | ${fmt(run.rawPost.endToEndRate)} | ${fmt(run.sdkPost.endToEndRate)} | ${pair(run.bareWs)} | ${pair(run.rawPost)} | ${pair(run.sdkPost)} | ${fmt(run.setup.seconds, 1)} | ${run.setup.refused429} |`,
+      );
+    }
+    lines.push("");
+  }
+  const polling = results.scenarios.polling;
+  if (polling) {
+    lines.push(`## Push against polling (${polling.fans} fans, ${polling.publishes} publishes every ${polling.publishEveryMs / 1000} s)`, "");
+    lines.push("| mode | requests from fans /s | deliveries /s | mean staleness ms | p50 ms | p95 ms | max ms | details |");
+    lines.push("|---|---:|---:|---:|---:|---:|---:|---|");
+    for (const mode of polling.modes) {
+      const s = mode.staleness;
+      lines.push(`| ${mode.mode} | ${fmt(mode.fanRequestsPerS, 1)} | ${fmt(mode.deliveriesPerS, 1)} | ${fmt(s.meanMs)} | ${fmt(s.p50Ms)} | ${fmt(s.p95Ms)} | ${fmt(s.maxMs)} | ${Object.entries(mode.detail).map(([k, v]) => `${k} ${v}`).join(", ")}; seen ${s.seen}/${s.expected} |`);
+    }
+    lines.push("", `Polling requests per push message at this update rate: ${Object.entries(polling.requestRatio).map(([mode, ratio]) => `${mode}: ${ratio}×`).join(", ")}.`, "");
+  }
+  const spike = results.scenarios.spike;
+  if (spike) {
+    lines.push(`## Touchdown spike (${spike.clients} push clients; ${spike.baseRatePerS}/s, then ${spike.spikeRatePerS}/s for ${spike.spikeSeconds} s)`, "");
+    lines.push(
+      `- ${spike.published} states published; ${spike.neverPushed} were never pushed to anyone (the stream batch carried a newer seq of the topic); each client missed ${spike.conflatedPerClient.mean} on average (min ${spike.conflatedPerClient.min}, max ${spike.conflatedPerClient.max}).`,
+      `- Latency, base rate: p50 ${fmt(spike.latencyMs.base.p50)} ms, p99 ${fmt(spike.latencyMs.base.p99)} ms; during the spike: p50 ${fmt(spike.latencyMs.spike.p50)} ms, p99 ${fmt(spike.latencyMs.spike.p99)} ms, max ${fmt(spike.latencyMs.spike.max)} ms.`,
+      `- **${spike.clientsOnFinalScore}/${spike.clients} clients ended on the final score** (seq ${spike.finalSeq}).`,
+      "",
+    );
+    lines.push("| second | phase | published | delivered share | p50 ms | p99 ms | max ms |", "|---:|---|---:|---:|---:|---:|---:|");
+    for (const point of spike.timeline) lines.push(`| ${point.second} | ${point.phase} | ${point.published} | ${Number.isFinite(point.deliveredFraction) ? `${fmt(point.deliveredFraction * 100, 1)}%` : "n/a"} | ${fmt(point.p50Ms)} | ${fmt(point.p99Ms)} | ${fmt(point.maxMs)} |`);
+    lines.push("");
+  }
+  const storms = results.scenarios.reconnect;
+  if (storms?.length) {
+    lines.push("## Reconnect storm (gateway stopped and restarted)", "");
+    lines.push("| retry policy | clients | down ms | stop ms | all live after ms | peak connections /s (100 ms window) | peak in one second | refused 429 | failed attempts | got the next publish |");
+    lines.push("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for (const storm of storms) {
+      lines.push(`| ${storm.policy} | ${storm.clients} | ${storm.downMs} | ${fmt(storm.stopMs)} | ${fmt(storm.allLiveAfterMs)}${storm.liveAtEnd < storm.clients ? ` (${storm.liveAtEnd} live)` : ""} | ${fmt(storm.peakPer100msAsPerS)} | ${fmt(storm.peakPerSecond)} | ${storm.refused429} | ${storm.failedAttempts} | ${storm.receivedAfter}/${storm.clients} |`);
+    }
+    lines.push("");
+  }
+  const footprint = results.scenarios.footprint;
+  if (footprint || fanout?.length) {
+    lines.push("## Footprint", "");
+    for (const run of fanout ?? []) {
+      lines.push(`- Server process memory with ${fmt(run.setup.opened)} subscribed sockets: RSS +${fmt(run.memory.rssAfterMB - run.memory.rssBeforeMB, 1)} MB (${fmt(run.memory.rssPer1000MB, 1)} MB per 1,000), JS heap +${fmt(run.memory.heapAfterMB - run.memory.heapBeforeMB, 1)} MB (${fmt(run.memory.heapPer1000MB, 1)} MB per 1,000), after a full GC.`);
+    }
+    if (footprint) {
+      lines.push("", `Lambda bundles (esbuild ${footprint.esbuildVersion}, ESM, minified, node22, as SST v2 builds them):`, "");
+      lines.push("| handler | bytes | gzipped | largest inputs |", "|---|---:|---:|---|");
+      for (const lambda of footprint.lambdas) {
+        lines.push(`| ${lambda.handler} | ${kb(lambda.bytes)} | ${kb(lambda.gzipBytes)} | ${lambda.largestInputs.map((input) => `${input.path} ${kb(input.bytes)}`).join(", ")} |`);
+      }
+      lines.push("", `Web app JavaScript (${footprint.web.note}): ${footprint.web.files.map((file) => `${file.file} ${kb(file.bytes)} (${kb(file.gzipBytes)} gzipped)`).join(", ") || "no files"}; total gzipped ${kb(footprint.web.totalGzipBytes)}.`, "");
+    }
+  }
+  if (results.deadLetters) lines.push(`Dead letters during the run: ${results.deadLetters}.`, "");
+  return lines.join("\n");
+}
+
+export function chartSeries(results: BenchResults): Series[] {
+  const series: Series[] = [];
+  for (const run of results.scenarios.fanout ?? []) series.push({ label: `pushgate N=${run.n.toLocaleString("en-US")}`, samples: run.pushgate.samples });
+  const largest = results.scenarios.fanout?.at(-1);
+  if (largest) {
+    const n = largest.n.toLocaleString("en-US");
+    series.push({ label: `(a) bare ws N=${n}`, samples: largest.bareWs.samples });
+    series.push({ label: `(b) raw POST N=${n}`, samples: largest.rawPost.samples });
+    series.push({ label: `(c) SDK POST N=${n}`, samples: largest.sdkPost.samples });
+  }
+  return series;
+}
+
+/** Writes the three files; returns their paths. */
+export function writeResults(results: BenchResults): string[] {
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const stamp = results.startedAt.replace(/:/g, "-").replace(/\..*$/, "") + (results.quick ? "-quick" : "");
+  const base = join(RESULTS_DIR, stamp);
+  const spike = results.scenarios.spike?.timeline.map((point) => ({ second: point.second, spike: point.phase === "spike", p50: point.p50Ms, p99: point.p99Ms }));
+  writeFileSync(`${base}.json`, JSON.stringify(withoutSamples(results), null, 2) + "\n");
+  writeFileSync(`${base}.md`, markdownSummary(results));
+  writeFileSync(`${base}.svg`, latencyChartSvg(chartSeries(results), spike, `pushgate latency distributions, ${results.startedAt.slice(0, 10)}${results.quick ? " (quick)" : ""}`));
+  return [`${base}.json`, `${base}.md`, `${base}.svg`];
+}
+
+export { round };

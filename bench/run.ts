@@ -1,0 +1,156 @@
+/**
+ * `npm run bench [-- --quick] [-- --only fanout,baselines,polling,spike,reconnect,footprint]`
+ *
+ * Starts the local cloud in this process (gateway, HTTP API, handlers, stream
+ * pollers; DynamoDB Local and the S3 emulator as their own processes), forks
+ * the fan processes that hold the client sockets, runs the scenarios in order
+ * and writes bench/results/<date>.json, .md and .svg. Everything talks to
+ * 127.0.0.1 only; every process and port is released at the end, also on
+ * failure and on Ctrl-C.
+ */
+import { cpus, loadavg, totalmem } from "node:os";
+import { startLocalCloud } from "@pushgate/local";
+import { sleep } from "./lib/clock";
+import type { BenchContext } from "./lib/context";
+import { FanFleet } from "./lib/fan-fleet";
+import type { OpenedReply } from "./lib/fan-protocol";
+import { scoreProducer } from "./lib/producer";
+import { progress } from "./lib/progress";
+import { writeResults, type BenchResults } from "./lib/results";
+import { runFanout } from "./scenarios/fanout";
+import { runFootprint } from "./scenarios/footprint";
+import { runPolling } from "./scenarios/polling";
+import { runReconnectStorms } from "./scenarios/reconnect";
+import { runSpike } from "./scenarios/spike";
+
+const SCENARIOS = ["fanout", "polling", "spike", "reconnect", "footprint"] as const;
+type Scenario = (typeof SCENARIOS)[number];
+
+/** Scenario sizes. Full: a few minutes on a shared 2-core machine. Quick: a smoke check in about a minute. */
+const SIZES = {
+  full: {
+    fanout: [
+      { n: 100, publishes: 10 },
+      { n: 1000, publishes: 10 },
+      { n: 5000, publishes: 5 },
+    ],
+    polling: { fans: 500, publishes: 8, everyMs: 2000 },
+    spike: { clients: 1000, baseRatePerS: 2, spikeSeconds: 10, calmSeconds: 5 },
+    reconnect: { clients: 1000, downMs: 2000, waitLimitMs: 60_000 },
+    fanProcesses: 2,
+  },
+  quick: {
+    fanout: [{ n: 100, publishes: 3 }],
+    polling: { fans: 50, publishes: 3, everyMs: 1500 },
+    spike: { clients: 100, baseRatePerS: 1, spikeSeconds: 3, calmSeconds: 2 },
+    reconnect: { clients: 100, downMs: 1000, waitLimitMs: 30_000 },
+    fanProcesses: 2,
+  },
+};
+
+function parseArgs(argv: string[]): { quick: boolean; only: Set<Scenario> } {
+  const quick = argv.includes("--quick");
+  const onlyArg = argv.find((arg) => arg.startsWith("--only"));
+  const onlyValue = onlyArg?.includes("=") ? onlyArg.split("=")[1] : onlyArg ? argv[argv.indexOf(onlyArg) + 1] : undefined;
+  const only = new Set<Scenario>((onlyValue?.split(",") ?? SCENARIOS) as Scenario[]);
+  for (const name of only) if (!SCENARIOS.includes(name)) throw new Error(`unknown scenario "${name}"; choose from ${SCENARIOS.join(", ")}`);
+  return { quick, only };
+}
+
+/** Loads every handler and gets past DynamoDB Local's first-record quirk (see docs/benchmarks.md) before anything is measured. */
+async function warmUp(context: BenchContext): Promise<void> {
+  progress("warm-up: 20 subscribed sockets, 2 publishes (loads every handler; the first stream record is lost locally, see the report)");
+  const { cloud, fleet } = context;
+  await fleet.all<OpenedReply>(
+    (index) => ({ type: "open-sockets", url: cloud.endpoints.websocketUrl, count: 10, ratePerSecond: 50, httpApiUrl: cloud.endpoints.httpApiUrl!, subscribe: ["game/warmup"] }),
+    60_000,
+  );
+  const producer = scoreProducer(cloud.endpoints.httpApiUrl!, cloud.endpoints.operatorKey, "warmup");
+  for (let index = 0; index < 2; index++) {
+    await producer.publish(index, 0);
+    await cloud.drained(60_000);
+  }
+  await sleep(300);
+  await fleet.all(() => ({ type: "collect" }), 30_000);
+  await fleet.all(() => ({ type: "close-sockets" }), 30_000);
+  await sleep(1000);
+}
+
+async function main() {
+  const { quick, only } = parseArgs(process.argv.slice(2));
+  const sizes = quick ? SIZES.quick : SIZES.full;
+  const startedAt = new Date();
+  const results: BenchResults = {
+    startedAt: startedAt.toISOString(),
+    quick,
+    machine: {
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model ?? "unknown",
+      memoryGB: Math.round(totalmem() / 2 ** 30),
+      node: process.version,
+      loadAverageAtStart: loadavg().map((value) => Number(value.toFixed(2))),
+      loadAverageAtEnd: [],
+      fanProcesses: sizes.fanProcesses,
+    },
+    sizes,
+    scenarios: {},
+  };
+
+  const counters = { refused429: 0 };
+  progress(`starting the local cloud (quick: ${quick}; scenarios: ${[...only].join(", ")}; load average ${results.machine.loadAverageAtStart.join(" ")})`);
+  const needsCloud = [...only].some((name) => name !== "footprint");
+  const cloud = needsCloud
+    ? await startLocalCloud({
+        log: (level, message) => {
+          if (message.includes("with 429")) counters.refused429++;
+          else if (level === "error") process.stderr.write(`[local cloud] ${message}\n`);
+        },
+      })
+    : undefined;
+  const fleet = needsCloud ? FanFleet.start(sizes.fanProcesses) : undefined;
+  let stopping = false;
+  const shutdown = async () => {
+    if (stopping) return;
+    stopping = true;
+    await fleet?.stop();
+    await cloud?.stop();
+  };
+  process.once("SIGINT", () => void shutdown().then(() => process.exit(130)));
+
+  try {
+    if (cloud && fleet) {
+      const context: BenchContext = { cloud, fleet, options: { quick }, counters };
+      await warmUp(context);
+      if (only.has("fanout")) {
+        results.scenarios.fanout = [];
+        for (const { n, publishes } of sizes.fanout) results.scenarios.fanout.push(await runFanout(context, n, publishes));
+      }
+      if (only.has("polling")) {
+        const { fans, publishes, everyMs } = sizes.polling;
+        results.scenarios.polling = await runPolling(context, fans, publishes, everyMs);
+      }
+      if (only.has("spike")) {
+        const { clients, baseRatePerS, spikeSeconds, calmSeconds } = sizes.spike;
+        results.scenarios.spike = await runSpike(context, clients, baseRatePerS, spikeSeconds, calmSeconds);
+      }
+      if (only.has("reconnect")) {
+        const { clients, downMs, waitLimitMs } = sizes.reconnect;
+        results.scenarios.reconnect = await runReconnectStorms(context, clients, downMs, waitLimitMs);
+      }
+      results.deadLetters = cloud.deadLetters.records.length;
+    }
+    await shutdown();
+    if (only.has("footprint")) results.scenarios.footprint = await runFootprint();
+  } finally {
+    await shutdown();
+  }
+  results.machine.loadAverageAtEnd = loadavg().map((value) => Number(value.toFixed(2)));
+  results.durationS = Math.round((Date.now() - startedAt.getTime()) / 1000);
+  const files = writeResults(results);
+  progress(`done in ${results.durationS} s: ${files.join(", ")}`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

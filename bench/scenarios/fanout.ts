@@ -1,0 +1,174 @@
+/**
+ * Scenario 1 (fan-out) and 2 (the machine's limits), on the same sockets:
+ * N clients in the fan processes subscribe to one game; K score publishes go
+ * through the HTTP API; each client's receipt is timed against the request's
+ * start. Then the same clients get the same-sized messages from (b) a raw
+ * POST loop and (c) the SDK loop to @connections, and a second set of N
+ * sockets gets them from (a) a bare `ws` broadcast.
+ */
+import { epochMs, sleep } from "../lib/clock";
+import { rawManagementPoster, sdkManagementPoster, startBareBroadcastServer, type ManagementPoster } from "../lib/baselines";
+import { localCloudCredentials, serverMemory, type BenchContext } from "../lib/context";
+import type { CollectedReply, OpenedReply } from "../lib/fan-protocol";
+import { latencies, mergeReceipts, type LatencyResult, type SentMessage } from "../lib/latency";
+import { scoreProducer } from "../lib/producer";
+import { progress } from "../lib/progress";
+import { round } from "../lib/stats";
+import { subscriberIds } from "../lib/subscribers";
+
+export interface FanoutRun {
+  n: number;
+  publishes: number;
+  pushgate: LatencyResult;
+  bareWs: LatencyResult;
+  rawPost: LatencyResult;
+  sdkPost: LatencyResult;
+  /** pushgate's fan-out rate as a fraction of each baseline's. */
+  ratio: { bareWs: number; rawPost: number; sdkPost: number };
+  setup: { opened: number; failed: number; refused429: number; seconds: number };
+  memory: { rssBeforeMB: number; rssAfterMB: number; heapBeforeMB: number; heapAfterMB: number; rssPer1000MB: number; heapPer1000MB: number };
+}
+
+/** New sockets per second over all fan processes: under the gateway's 500/s quota, so setup is not a storm. */
+const SETUP_RATE = 400;
+const FANOUT_CONCURRENCY = Number(process.env.PUSHGATE_FANOUT_CONCURRENCY ?? 50);
+
+async function collect(context: BenchContext): Promise<Map<string, number[]>> {
+  const parts = await context.fleet.all<CollectedReply>(() => ({ type: "collect" }), 60_000);
+  return mergeReceipts(parts.map((part) => part.receipts));
+}
+
+async function openSockets(context: BenchContext, n: number, url: string, authenticated: { topic: string } | undefined) {
+  const shares = context.fleet.share(n);
+  const replies = await context.fleet.all<OpenedReply>(
+    (index) =>
+      shares[index]! === 0
+        ? undefined
+        : {
+            type: "open-sockets",
+            url,
+            count: shares[index]!,
+            ratePerSecond: SETUP_RATE / context.fleet.size,
+            ...(authenticated && { httpApiUrl: context.cloud.endpoints.httpApiUrl!, subscribe: [authenticated.topic] }),
+          },
+    180_000,
+  );
+  const live = replies.filter(Boolean);
+  return {
+    opened: live.reduce((total, reply) => total + reply.opened, 0),
+    failed: live.reduce((total, reply) => total + reply.failed, 0),
+    refused429: live.reduce((total, reply) => total + reply.refused429, 0),
+    seconds: Math.max(...live.map((reply) => reply.ms)) / 1000,
+  };
+}
+
+/** A frame the size and shape of a score-update push, on its own topic so receipts cannot mix. */
+function benchFrame(topic: string, seq: number): string {
+  return JSON.stringify({
+    type: "message",
+    topic,
+    seq,
+    kind: "score-update",
+    data: { home: 21, away: 17, period: "Q4", clock: "02:00" },
+    ts: new Date().toISOString(),
+  });
+}
+
+async function postLoopRounds(context: BenchContext, poster: ManagementPoster, ids: string[], topic: string, rounds: number, n: number) {
+  const sent: SentMessage[] = [];
+  for (let seq = 1; seq <= rounds; seq++) {
+    const body = benchFrame(topic, seq);
+    const startedAt = epochMs();
+    const outcome = await poster.postAll(ids, body);
+    if (outcome.failed > 0) progress(`  ${topic}: ${outcome.failed} posts of ${ids.length} failed`);
+    sent.push({ key: `${topic}#${seq}`, startedAt });
+    await sleep(200); // the last frames reach the clients
+  }
+  return latencies(sent, await collect(context), n);
+}
+
+export async function runFanout(context: BenchContext, n: number, publishes: number): Promise<FanoutRun> {
+  const { cloud } = context;
+  const gameId = `fan${n}`;
+  const topic = `game/${gameId}`;
+  const producer = scoreProducer(cloud.endpoints.httpApiUrl!, cloud.endpoints.operatorKey, gameId);
+
+  const before = serverMemory();
+  progress(`fan-out N=${n}: opening ${n} sockets (token, $connect, subscribe each) at ${SETUP_RATE}/s`);
+  const setup = await openSockets(context, n, cloud.endpoints.websocketUrl, { topic });
+  await sleep(500);
+  const after = serverMemory();
+  progress(`fan-out N=${n}: ${setup.opened} subscribed (${setup.failed} failed, ${setup.refused429} refused 429) in ${setup.seconds.toFixed(1)} s; server RSS +${(after.rssMB - before.rssMB).toFixed(1)} MB`);
+
+  // --- pushgate: HTTP API -> games table -> stream -> fan-out Lambda -> @connections -> ws
+  const sent: SentMessage[] = [];
+  for (let index = 1; index <= publishes; index++) {
+    const publication = await producer.publish(index, index - 1, `bench play ${index}`);
+    sent.push({ key: `${topic}#${publication.seq}`, startedAt: publication.startedAt });
+    // One publication at a time: the stream would otherwise conflate them (newest seq per batch).
+    await cloud.drained(120_000);
+    await sleep(100);
+    progress(`fan-out N=${n}: publish ${index}/${publishes} (seq ${publication.seq}) delivered`);
+  }
+  const pushgate = latencies(sent, await collect(context), setup.opened);
+  progress(`fan-out N=${n}: pushgate p50 ${pushgate.latencyMs.p50.toFixed(0)} ms, p99 ${pushgate.latencyMs.p99.toFixed(0)} ms, ${pushgate.fanoutRate.toFixed(0)} msg/s; ${pushgate.delivered}/${pushgate.expected} delivered`);
+
+  // --- (b) and (c) on the same sockets
+  const ids = await subscriberIds(cloud.endpoints.dynamodbEndpoint, localCloudCredentials(cloud), cloud.endpoints.tables.subscriptions!, topic);
+  const rounds = Math.max(3, Math.min(publishes, 5));
+  progress(`fan-out N=${n}: (b) raw keep-alive POST loop to @connections, ${rounds} rounds to ${ids.length} connections, concurrency ${FANOUT_CONCURRENCY}`);
+  const raw = rawManagementPoster(cloud.endpoints.managementEndpoint, FANOUT_CONCURRENCY);
+  const rawPost = await postLoopRounds(context, raw, ids, "bench/raw", rounds, ids.length);
+  raw.close();
+  progress(`fan-out N=${n}: (b) ${rawPost.fanoutRate.toFixed(0)} msg/s; (c) the same through the AWS SDK`);
+  const sdk = sdkManagementPoster(cloud.endpoints.managementEndpoint, FANOUT_CONCURRENCY);
+  const sdkPost = await postLoopRounds(context, sdk, ids, "bench/sdk", rounds, ids.length);
+  sdk.close();
+  progress(`fan-out N=${n}: (c) ${sdkPost.fanoutRate.toFixed(0)} msg/s; closing the gateway sockets`);
+  await context.fleet.all(() => ({ type: "close-sockets" }), 60_000);
+
+  // --- (a) bare ws broadcast to a fresh set of N sockets
+  const bare = await startBareBroadcastServer();
+  let bareWs: LatencyResult;
+  try {
+    progress(`fan-out N=${n}: (a) opening ${n} sockets to a bare ws server`);
+    await openSockets(context, n, bare.url, undefined);
+    const bareSent: SentMessage[] = [];
+    for (let seq = 1; seq <= rounds; seq++) {
+      const startedAt = epochMs();
+      bare.broadcast(benchFrame("bench/ws", seq));
+      bareSent.push({ key: `bench/ws#${seq}`, startedAt });
+      await sleep(300);
+    }
+    bareWs = latencies(bareSent, await collect(context), bare.clients());
+    progress(`fan-out N=${n}: (a) ${bareWs.fanoutRate.toFixed(0)} msg/s`);
+    await context.fleet.all(() => ({ type: "close-sockets" }), 60_000);
+  } finally {
+    await bare.stop();
+  }
+  // $disconnect of the gateway sockets runs in the background; let it finish before the next size.
+  await sleep(1000);
+
+  return {
+    n,
+    publishes,
+    pushgate,
+    bareWs,
+    rawPost,
+    sdkPost,
+    ratio: {
+      bareWs: round(pushgate.fanoutRate / bareWs.fanoutRate, 3),
+      rawPost: round(pushgate.fanoutRate / rawPost.fanoutRate, 3),
+      sdkPost: round(pushgate.fanoutRate / sdkPost.fanoutRate, 3),
+    },
+    setup,
+    memory: {
+      rssBeforeMB: round(before.rssMB),
+      rssAfterMB: round(after.rssMB),
+      heapBeforeMB: round(before.heapUsedMB),
+      heapAfterMB: round(after.heapUsedMB),
+      rssPer1000MB: round(((after.rssMB - before.rssMB) / setup.opened) * 1000, 2),
+      heapPer1000MB: round(((after.heapUsedMB - before.heapUsedMB) / setup.opened) * 1000, 2),
+    },
+  };
+}
