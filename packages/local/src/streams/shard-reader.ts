@@ -49,6 +49,9 @@ export class ShardReader {
   /** Set by TrimmedDataAccessException: our position is gone, resume from the oldest record left. */
   private trimmed = false;
   private markPositioned!: () => void;
+  private readonly startedAtMs: number;
+  /** Set when a LATEST start had to fall back to TRIM_HORIZON: records created before it are the past. */
+  private skipCreatedBeforeSeconds = 0;
   /**
    * Resolves once the reader holds its first iterator (or gave up on the
    * shard), so a consumer starting at LATEST sees every write made after its
@@ -56,7 +59,9 @@ export class ShardReader {
    */
   readonly positioned = new Promise<void>((resolve) => (this.markPositioned = resolve));
 
-  constructor(private readonly options: ShardReaderOptions) {}
+  constructor(private readonly options: ShardReaderOptions) {
+    this.startedAtMs = options.clock.now();
+  }
 
   get shardId(): string {
     return this.options.shard.ShardId!;
@@ -110,7 +115,8 @@ export class ShardReader {
     for (const record of records) {
       this.lastReadSequence = record.dynamodb?.SequenceNumber ?? this.lastReadSequence;
       const lambdaRecord = toLambdaRecord(record, options.streamArn);
-      if (!matchesAnyPattern(lambdaRecord, options.consumer.filters)) {
+      const beforeStart = (lambdaRecord.dynamodb?.ApproximateCreationDateTime ?? Infinity) < this.skipCreatedBeforeSeconds;
+      if (beforeStart || !matchesAnyPattern(lambdaRecord, options.consumer.filters)) {
         options.stats.recordsFiltered += 1;
         continue;
       }
@@ -152,9 +158,13 @@ export class ShardReader {
       type = "AFTER_SEQUENCE_NUMBER";
       sequenceNumber = this.lastReadSequence;
     } else if (this.trimmed && this.lastReadSequence === undefined) {
-      // Nothing was read yet, so nothing can have been lost: start over where we were told to.
-      // (DynamoDB Local sometimes answers the first read of a brand-new table's LATEST iterator this way.)
-      options.log("debug", `[${options.name}] first iterator on shard ${this.shardId} was refused as trimmed; re-acquiring at ${options.startingPosition}.`);
+      // DynamoDB Local refuses a LATEST iterator taken on an empty shard as
+      // "trimmed" once the first record arrives. Nothing was read yet, so read
+      // from the oldest record, skipping what was written before we started
+      // (to the minute: DynamoDB Local truncates ApproximateCreationDateTime).
+      options.log("debug", `[${options.name}] first iterator on shard ${this.shardId} was refused as trimmed; reading from TRIM_HORIZON, skipping records older than the start.`);
+      type = "TRIM_HORIZON";
+      if (options.startingPosition === "LATEST") this.skipCreatedBeforeSeconds = Math.floor(this.startedAtMs / 60_000) * 60;
       this.trimmed = false;
     } else if (this.trimmed) {
       // The records after our position aged out of the stream (24 h); the oldest left is the best we can do.
