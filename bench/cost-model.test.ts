@@ -1,0 +1,68 @@
+import { describe, expect, it } from "vitest";
+import {
+  billedMessages,
+  DEFAULT_ASSUMPTIONS,
+  DEFAULT_PRICES,
+  DEFAULT_QUOTAS,
+  DEFAULT_WORKLOAD,
+  pollingBill,
+  pushBill,
+  quotaArithmetic,
+  websocketMessageCost,
+  type Workload,
+} from "./cost-model";
+
+const line = (bill: ReturnType<typeof pushBill>, prefix: string) => bill.lines.find((entry) => entry.item.startsWith(prefix))!;
+const small: Workload = { ...DEFAULT_WORKLOAD, fans: 1000, hours: 1, updates: 10, pollIntervalSeconds: 5, eventsPerMonth: 1 };
+
+describe("cost model", () => {
+  it("bills WebSocket messages per started 32 KB", () => {
+    expect(billedMessages(10, 200)).toBe(10);
+    expect(billedMessages(10, 32 * 1024)).toBe(10);
+    expect(billedMessages(10, 32 * 1024 + 1)).toBe(20);
+  });
+
+  it("applies the message tier above one billion", () => {
+    expect(websocketMessageCost(1e9, DEFAULT_PRICES)).toBeCloseTo(1000, 6);
+    expect(websocketMessageCost(1.5e9, DEFAULT_PRICES)).toBeCloseTo(1000 + 400, 6);
+  });
+
+  it("counts connection minutes and pushes from the workload", () => {
+    const bill = pushBill(small, DEFAULT_PRICES, DEFAULT_ASSUMPTIONS);
+    expect(line(bill, "WebSocket connection minutes").quantity).toBe(1000 * 60);
+    // 10 pushes + ack + subscribe + 12 pings + 12 pongs per fan.
+    expect(line(bill, "WebSocket messages").quantity).toBe(1000 * (10 + 2 + 24));
+    expect(line(bill, "WebSocket messages").cost).toBeCloseTo((36_000 / 1e6) * 1.0, 9);
+    // Fan-out: 1000 fans x 10 updates at 1,100 posts/s, 0.5 GB.
+    const fanoutGbSeconds = ((1000 * 10) / 1100) * 0.5;
+    const shortInvocations = 1000 * (3 + 12) + 1000 * 3 + 10;
+    expect(line(bill, "Lambda compute").quantity).toBeCloseTo(fanoutGbSeconds + shortInvocations * 0.02 * 0.5, 6);
+    expect(bill.total).toBeCloseTo(bill.lines.reduce((total, entry) => total + entry.cost, 0), 9);
+  });
+
+  it("counts one S3 GET per poll and a body at most once per update", () => {
+    const bill = pollingBill(small, DEFAULT_PRICES, DEFAULT_ASSUMPTIONS);
+    expect(line(bill, "S3 GET (polls").quantity).toBe(1000 * 720);
+    expect(line(bill, "S3 GET (polls").cost).toBeCloseTo((720_000 / 1000) * 0.0004, 9);
+    const bytes = 1000 * (720 * 300 + 11 * 200);
+    expect(line(bill, "Data transfer out").quantity).toBeCloseTo(bytes / 1024 ** 3, 12);
+  });
+
+  it("moves polls to CloudFront when asked", () => {
+    const bill = pollingBill({ ...small, cloudFront: true }, DEFAULT_PRICES, DEFAULT_ASSUMPTIONS);
+    expect(line(bill, "CloudFront requests").quantity).toBe(720_000);
+    expect(line(bill, "S3 GET (CloudFront origin").quantity).toBe(20 * 720);
+    expect(bill.lines.some((entry) => entry.item.startsWith("S3 GET (polls"))).toBe(false);
+  });
+
+  it("does the quota arithmetic of the issue's example", () => {
+    const quota = quotaArithmetic(DEFAULT_WORKLOAD, DEFAULT_ASSUMPTIONS, DEFAULT_QUOTAS);
+    expect(quota.broadcastSecondsAtAccountRate).toBe(10);
+    expect(quota.reconnectStormSeconds).toBe(200);
+    expect(quota.pollGetsPerSecond).toBe(20_000);
+    expect(quota.pollFitsS3PrefixRate).toBe(false);
+    expect(quota.broadcastSecondsPerInvocation).toBeCloseTo(100_000 / 1100, 9);
+    expect(quota.fanoutFitsTimeout).toBe(false);
+    expect(quota.invocationsNeededForTimeout).toBe(2);
+  });
+});

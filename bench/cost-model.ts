@@ -1,0 +1,272 @@
+/**
+ * The monthly AWS bill of pushgate's push against the polling it replaces,
+ * and the quota arithmetic behind it. Pure functions of the workload, the
+ * prices and the assumptions (no I/O): bench/cost.ts is the CLI, and
+ * bench/cost-model.test.ts checks the arithmetic.
+ *
+ * Every count follows the code path of packages/core (what each route and
+ * the fan-out read and write); docs/benchmarks.md lists the sources of the
+ * prices. Prices are us-east-1, on-demand, without free tiers.
+ */
+
+export interface Workload {
+  /** Fans watching one event at once. */
+  fans: number;
+  /** How long each fan stays connected (or polls) per event. */
+  hours: number;
+  /** Publications per event (score changes, queue advances). */
+  updates: number;
+  /** Seconds between two polls of one fan. */
+  pollIntervalSeconds: number;
+  eventsPerMonth: number;
+  /** Bytes of one pushed message (a score-update frame is ~200 B). */
+  messageBytes: number;
+  /** Bytes of one snapshot body. */
+  snapshotBytes: number;
+  /** Response headers of a GET (200 or 304), for data transfer. */
+  responseHeaderBytes: number;
+  /** Poll through CloudFront instead of S3 presigned URLs (needs CloudFront-signed URLs or cookies in place of S3 presigning). */
+  cloudFront: boolean;
+}
+
+export interface Prices {
+  /** API Gateway WebSocket, per million messages (billed per 32 KB), up to the tier boundary. */
+  websocketMessagesPerMillion: number;
+  websocketMessagesPerMillionOverTier: number;
+  websocketMessageTierMillions: number;
+  websocketConnectionMinutesPerMillion: number;
+  httpApiRequestsPerMillion: number;
+  lambdaGbSecond: number;
+  lambdaRequestsPerMillion: number;
+  dynamodbWriteUnitsPerMillion: number;
+  dynamodbReadUnitsPerMillion: number;
+  s3GetPerThousand: number;
+  s3PutPerThousand: number;
+  dataTransferOutPerGb: number;
+  cloudFrontRequestsPerMillion: number;
+  cloudFrontTransferPerGb: number;
+}
+
+export interface Assumptions {
+  lambdaMemoryMb: number;
+  /** Billed duration of one $connect, subscribe, ping, $disconnect, session or snapshots invocation. */
+  shortInvocationMs: number;
+  /** PostToConnection calls one fan-out invocation makes per second (SDK measured ~1,100; raw HTTP ~6,900). */
+  fanoutPostsPerSecond: number;
+  /** Client ping interval (API Gateway's idle timeout is 10 min). */
+  pingIntervalMinutes: number;
+  tokenTtlMinutes: number;
+  presignMinutes: number;
+  /** Bytes of one subscriptions item read by the fan-out Query. */
+  subscriptionItemBytes: number;
+  /** CloudFront edges that each fetch the snapshot from S3 once per TTL. */
+  cloudFrontEdges: number;
+}
+
+export interface Quotas {
+  /** Account-wide API Gateway requests per second (HTTP, REST, WebSocket and @connections together). */
+  accountRequestsPerSecond: number;
+  /** New WebSocket connections per second per account and Region. */
+  newConnectionsPerSecond: number;
+  /** S3 GET/HEAD per second per partitioned prefix. */
+  s3GetsPerSecondPerPrefix: number;
+  fanoutTimeoutSeconds: number;
+}
+
+/** Defaults, each documented with its source in docs/benchmarks.md. */
+export const DEFAULT_PRICES: Prices = {
+  websocketMessagesPerMillion: 1.0,
+  websocketMessagesPerMillionOverTier: 0.8,
+  websocketMessageTierMillions: 1000,
+  websocketConnectionMinutesPerMillion: 0.25,
+  httpApiRequestsPerMillion: 1.0,
+  lambdaGbSecond: 0.0000133334,
+  lambdaRequestsPerMillion: 0.2,
+  dynamodbWriteUnitsPerMillion: 0.625,
+  dynamodbReadUnitsPerMillion: 0.125,
+  s3GetPerThousand: 0.0004,
+  s3PutPerThousand: 0.005,
+  dataTransferOutPerGb: 0.09,
+  cloudFrontRequestsPerMillion: 1.0,
+  cloudFrontTransferPerGb: 0.085,
+};
+
+export const DEFAULT_ASSUMPTIONS: Assumptions = {
+  lambdaMemoryMb: 512,
+  shortInvocationMs: 20,
+  fanoutPostsPerSecond: 1100,
+  pingIntervalMinutes: 5,
+  tokenTtlMinutes: 30,
+  presignMinutes: 60,
+  subscriptionItemBytes: 120,
+  cloudFrontEdges: 20,
+};
+
+export const DEFAULT_QUOTAS: Quotas = {
+  accountRequestsPerSecond: 10_000,
+  newConnectionsPerSecond: 500,
+  s3GetsPerSecondPerPrefix: 5_500,
+  fanoutTimeoutSeconds: 60,
+};
+
+export const DEFAULT_WORKLOAD: Workload = {
+  fans: 100_000,
+  hours: 3,
+  updates: 300,
+  pollIntervalSeconds: 5,
+  eventsPerMonth: 30,
+  messageBytes: 200,
+  snapshotBytes: 200,
+  responseHeaderBytes: 300,
+  cloudFront: false,
+};
+
+export interface LineItem {
+  item: string;
+  /** Per month. */
+  quantity: number;
+  unit: string;
+  cost: number;
+}
+
+export interface Bill {
+  lines: LineItem[];
+  total: number;
+}
+
+const GB = 1024 ** 3;
+const million = (count: number, pricePerMillion: number) => (count / 1e6) * pricePerMillion;
+
+/** Messages are billed in 32 KB increments. */
+export const billedMessages = (messages: number, bytes: number): number => messages * Math.max(1, Math.ceil(bytes / (32 * 1024)));
+
+/** The WebSocket message price with its volume tier (monthly volume). */
+export function websocketMessageCost(messagesPerMonth: number, prices: Prices): number {
+  const tier = prices.websocketMessageTierMillions * 1e6;
+  const inTier = Math.min(messagesPerMonth, tier);
+  return million(inTier, prices.websocketMessagesPerMillion) + million(Math.max(0, messagesPerMonth - tier), prices.websocketMessagesPerMillionOverTier);
+}
+
+function bill(lines: LineItem[]): Bill {
+  return { lines, total: lines.reduce((total, line) => total + line.cost, 0) };
+}
+
+/** Sessions per fan per event: the first token, then one renewal per token lifetime. */
+const sessionsPerFan = (workload: Workload, assumptions: Assumptions) => 1 + Math.floor((workload.hours * 60) / assumptions.tokenTtlMinutes);
+
+export function pushBill(workload: Workload, prices: Prices, assumptions: Assumptions): Bill {
+  const { fans, hours, updates, eventsPerMonth: events } = workload;
+  const memoryGb = assumptions.lambdaMemoryMb / 1024;
+  const pingsPerFan = Math.floor((hours * 60) / assumptions.pingIntervalMinutes);
+
+  // Per event, then times the events of a month.
+  const connectionMinutes = fans * hours * 60 * events;
+  // Out: every push, the subscribed ack, every pong. In: the subscribe frame, every ping.
+  const pushes = billedMessages(fans * updates, workload.messageBytes) * events;
+  const routeMessages = fans * (2 + 2 * pingsPerFan) * events;
+  const messages = pushes + routeMessages;
+  const sessions = fans * sessionsPerFan(workload, assumptions) * events;
+  const httpRequests = sessions + updates * events;
+  // $connect, subscribe, every ping and $disconnect per fan; the session route; the score route per update.
+  const shortInvocations = fans * (3 + pingsPerFan) * events + sessions + updates * events;
+  // One fan-out invocation per update (batches of one topic collapse to its newest seq).
+  const fanoutInvocations = updates * events;
+  const fanoutSeconds = ((fans * updates) / assumptions.fanoutPostsPerSecond) * events;
+  const gbSeconds = ((shortInvocations * assumptions.shortInvocationMs) / 1000) * memoryGb + fanoutSeconds * memoryGb;
+  // Per fan: connection put, connection update + subscription put on subscribe, two deletes on disconnect. Per update: the source item.
+  const writeUnits = (fans * 5 + updates) * events;
+  // Per fan: connection and game GetItem (eventually consistent, 0.5 each). Per update: the Query over every subscription (0.5 per 4 KB).
+  const queryUnitsPerUpdate = Math.ceil((fans * assumptions.subscriptionItemBytes) / 4096) * 0.5;
+  const readUnits = (fans * 1 + updates * queryUnitsPerUpdate) * events;
+  const s3Puts = updates * events;
+  // Each subscribe resyncs from the snapshot once.
+  const s3Gets = fans * events;
+  const transferBytes = (fans * updates * workload.messageBytes + fans * (workload.snapshotBytes + workload.responseHeaderBytes)) * events;
+  const transferGb = transferBytes / GB;
+
+  return bill([
+    { item: "WebSocket connection minutes", quantity: connectionMinutes, unit: "minutes", cost: million(connectionMinutes, prices.websocketConnectionMinutesPerMillion) },
+    { item: "WebSocket messages (pushes, acks, pings, pongs)", quantity: messages, unit: "messages", cost: websocketMessageCost(messages, prices) },
+    { item: "HTTP API requests (sessions, producer)", quantity: httpRequests, unit: "requests", cost: million(httpRequests, prices.httpApiRequestsPerMillion) },
+    { item: "Lambda requests", quantity: shortInvocations + fanoutInvocations, unit: "invocations", cost: million(shortInvocations + fanoutInvocations, prices.lambdaRequestsPerMillion) },
+    { item: "Lambda compute (fan-out at the posts/s assumption)", quantity: gbSeconds, unit: "GB-s", cost: gbSeconds * prices.lambdaGbSecond },
+    { item: "DynamoDB writes", quantity: writeUnits, unit: "WRU", cost: million(writeUnits, prices.dynamodbWriteUnitsPerMillion) },
+    { item: "DynamoDB reads (subscriber Query)", quantity: readUnits, unit: "RRU", cost: million(readUnits, prices.dynamodbReadUnitsPerMillion) },
+    { item: "S3 PUT (snapshots)", quantity: s3Puts, unit: "requests", cost: (s3Puts / 1000) * prices.s3PutPerThousand },
+    { item: "S3 GET (resync on subscribe)", quantity: s3Gets, unit: "requests", cost: (s3Gets / 1000) * prices.s3GetPerThousand },
+    { item: "Data transfer out", quantity: transferGb, unit: "GB", cost: transferGb * prices.dataTransferOutPerGb },
+  ]);
+}
+
+export function pollingBill(workload: Workload, prices: Prices, assumptions: Assumptions): Bill {
+  const { fans, hours, updates, eventsPerMonth: events, pollIntervalSeconds } = workload;
+  const memoryGb = assumptions.lambdaMemoryMb / 1024;
+  const pollsPerFan = Math.floor((hours * 3600) / pollIntervalSeconds);
+  const polls = fans * pollsPerFan * events;
+  // A fan downloads a body at most once per update (ETag 304 otherwise).
+  const bodiesPerFan = Math.min(pollsPerFan, updates + 1);
+  const sessions = fans * sessionsPerFan(workload, assumptions) * events;
+  const urlRenewals = fans * Math.max(1, Math.ceil((hours * 60) / assumptions.presignMinutes)) * events;
+  const httpRequests = sessions + urlRenewals + updates * events;
+  // The fan-out still runs per update (snapshot write) but pushes to no one.
+  const invocations = sessions + urlRenewals + 2 * updates * events;
+  const gbSeconds = ((invocations * assumptions.shortInvocationMs) / 1000) * memoryGb;
+  const writeUnits = updates * events;
+  const s3Puts = updates * events;
+  const transferBytes = fans * events * (pollsPerFan * workload.responseHeaderBytes + bodiesPerFan * workload.snapshotBytes);
+  const transferGb = transferBytes / GB;
+
+  const lines: LineItem[] = [
+    { item: "HTTP API requests (sessions, snapshot URLs, producer)", quantity: httpRequests, unit: "requests", cost: million(httpRequests, prices.httpApiRequestsPerMillion) },
+    { item: "Lambda requests", quantity: invocations, unit: "invocations", cost: million(invocations, prices.lambdaRequestsPerMillion) },
+    { item: "Lambda compute", quantity: gbSeconds, unit: "GB-s", cost: gbSeconds * prices.lambdaGbSecond },
+    { item: "DynamoDB writes", quantity: writeUnits, unit: "WRU", cost: million(writeUnits, prices.dynamodbWriteUnitsPerMillion) },
+    { item: "S3 PUT (snapshots)", quantity: s3Puts, unit: "requests", cost: (s3Puts / 1000) * prices.s3PutPerThousand },
+  ];
+  if (workload.cloudFront) {
+    const originGets = assumptions.cloudFrontEdges * Math.ceil((hours * 3600) / Math.max(1, pollIntervalSeconds)) * events;
+    lines.push(
+      { item: "CloudFront requests (polls)", quantity: polls, unit: "requests", cost: million(polls, prices.cloudFrontRequestsPerMillion) },
+      { item: "S3 GET (CloudFront origin fetches)", quantity: originGets, unit: "requests", cost: (originGets / 1000) * prices.s3GetPerThousand },
+      { item: "CloudFront data transfer out", quantity: transferGb, unit: "GB", cost: transferGb * prices.cloudFrontTransferPerGb },
+    );
+  } else {
+    lines.push(
+      { item: "S3 GET (polls, 304 or 200)", quantity: polls, unit: "requests", cost: (polls / 1000) * prices.s3GetPerThousand },
+      { item: "Data transfer out", quantity: transferGb, unit: "GB", cost: transferGb * prices.dataTransferOutPerGb },
+    );
+  }
+  return bill(lines);
+}
+
+export interface QuotaArithmetic {
+  /** Seconds one broadcast to every fan takes at the account's request rate (if nothing else used it). */
+  broadcastSecondsAtAccountRate: number;
+  /** Seconds one fan-out invocation needs at the posts/s assumption, against its timeout. */
+  broadcastSecondsPerInvocation: number;
+  fanoutFitsTimeout: boolean;
+  /** Parallel fan-out invocations needed to finish within the timeout at that rate. */
+  invocationsNeededForTimeout: number;
+  /** Seconds until every fan is back after a drop, at the new-connection quota. */
+  reconnectStormSeconds: number;
+  /** Polling GET/s on the one snapshot key, against S3's per-prefix rate. */
+  pollGetsPerSecond: number;
+  pollFitsS3PrefixRate: boolean;
+  /** Mean staleness of a polling fan: half the interval, plus the pipeline. */
+  pollMeanStalenessSeconds: number;
+}
+
+export function quotaArithmetic(workload: Workload, assumptions: Assumptions, quotas: Quotas): QuotaArithmetic {
+  const perInvocation = workload.fans / assumptions.fanoutPostsPerSecond;
+  const pollGetsPerSecond = workload.fans / workload.pollIntervalSeconds;
+  return {
+    broadcastSecondsAtAccountRate: workload.fans / quotas.accountRequestsPerSecond,
+    broadcastSecondsPerInvocation: perInvocation,
+    fanoutFitsTimeout: perInvocation <= quotas.fanoutTimeoutSeconds,
+    invocationsNeededForTimeout: Math.ceil(perInvocation / quotas.fanoutTimeoutSeconds),
+    reconnectStormSeconds: workload.fans / quotas.newConnectionsPerSecond,
+    pollGetsPerSecond,
+    pollFitsS3PrefixRate: workload.cloudFront || pollGetsPerSecond <= quotas.s3GetsPerSecondPerPrefix,
+    pollMeanStalenessSeconds: workload.pollIntervalSeconds / 2,
+  };
+}

@@ -1,0 +1,96 @@
+/**
+ * `npm run cost -- --fans 100000 --hours 3 --updates 300 --poll-interval 5`
+ *
+ * Prints the monthly AWS bill of push against polling and the quota
+ * arithmetic. Any workload field, price or assumption of bench/cost-model.ts
+ * can be given in kebab case, e.g. `--events-per-month 8`,
+ * `--fanout-posts-per-second 6900`, `--websocket-messages-per-million 1.0`,
+ * `--cloud-front` (poll through CloudFront), `--json`.
+ */
+import {
+  DEFAULT_ASSUMPTIONS,
+  DEFAULT_PRICES,
+  DEFAULT_QUOTAS,
+  DEFAULT_WORKLOAD,
+  pollingBill,
+  pushBill,
+  quotaArithmetic,
+  type Bill,
+} from "./cost-model";
+
+const ALIASES: Record<string, string> = { "poll-interval": "pollIntervalSeconds", events: "eventsPerMonth" };
+const camel = (flag: string) => ALIASES[flag] ?? flag.replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase());
+
+function parse(argv: string[]) {
+  const workload = { ...DEFAULT_WORKLOAD };
+  const prices = { ...DEFAULT_PRICES };
+  const assumptions = { ...DEFAULT_ASSUMPTIONS };
+  const quotas = { ...DEFAULT_QUOTAS };
+  const targets = [workload, prices, assumptions, quotas] as Record<string, unknown>[];
+  let json = false;
+  for (let index = 0; index < argv.length; index++) {
+    const arg = argv[index]!;
+    if (!arg.startsWith("--")) throw new Error(`unexpected argument "${arg}"; flags look like --fans 100000`);
+    const [flag, inline] = arg.slice(2).split("=", 2) as [string, string | undefined];
+    if (flag === "json") {
+      json = true;
+      continue;
+    }
+    const key = camel(flag);
+    const target = targets.find((candidate) => key in candidate);
+    if (!target) throw new Error(`unknown option --${flag}; see the fields of bench/cost-model.ts (workload, prices, assumptions, quotas)`);
+    if (typeof target[key] === "boolean") {
+      target[key] = inline === undefined ? true : inline === "true";
+      continue;
+    }
+    const raw = inline ?? argv[++index];
+    const value = Number(raw);
+    if (raw === undefined || !Number.isFinite(value) || value < 0) throw new Error(`--${flag} needs a non-negative number (got ${raw})`);
+    target[key] = value;
+  }
+  if (workload.pollIntervalSeconds <= 0 || assumptions.fanoutPostsPerSecond <= 0) throw new Error("--poll-interval and --fanout-posts-per-second must be above 0");
+  return { workload, prices, assumptions, quotas, json };
+}
+
+const usd = (value: number) => `$${value.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+const count = (value: number) => value.toLocaleString("en-US", { maximumFractionDigits: value < 100 ? 2 : 0 });
+
+function printBill(title: string, bill: Bill) {
+  console.log(`\n${title}`);
+  for (const line of bill.lines) console.log(`  ${line.item.padEnd(55)} ${count(line.quantity).padStart(18)} ${line.unit.padEnd(12)} ${usd(line.cost).padStart(12)}`);
+  console.log(`  ${"total per month".padEnd(55)} ${"".padStart(18)} ${"".padEnd(12)} ${usd(bill.total).padStart(12)}`);
+}
+
+function main() {
+  const { workload, prices, assumptions, quotas, json } = parse(process.argv.slice(2));
+  const push = pushBill(workload, prices, assumptions);
+  const polling = pollingBill(workload, prices, assumptions);
+  const quota = quotaArithmetic(workload, assumptions, quotas);
+  if (json) {
+    console.log(JSON.stringify({ workload, prices, assumptions, quotas, push, polling, quota }, null, 2));
+    return;
+  }
+  console.log(
+    `${count(workload.fans)} fans x ${workload.hours} h x ${workload.eventsPerMonth} events/month, ${workload.updates} updates per event, polling every ${workload.pollIntervalSeconds} s${workload.cloudFront ? " through CloudFront" : " on S3 presigned URLs"}. Prices: us-east-1 on-demand, no free tier (docs/benchmarks.md).`,
+  );
+  printBill("Push (pushgate)", push);
+  printBill(`Polling every ${workload.pollIntervalSeconds} s`, polling);
+  const ratio = polling.total / push.total;
+  console.log(`\nPolling costs ${ratio.toFixed(2)}x push (${usd(polling.total - push.total)} per month ${ratio >= 1 ? "more" : "less"}), for a mean staleness of ~${quota.pollMeanStalenessSeconds} s instead of well under a second.`);
+  console.log("\nQuotas");
+  console.log(`  one broadcast at the account's ${count(quotas.accountRequestsPerSecond)} req/s (shared by every API call): ${quota.broadcastSecondsAtAccountRate.toFixed(1)} s`);
+  console.log(
+    `  one broadcast in one fan-out invocation at ${count(assumptions.fanoutPostsPerSecond)} posts/s: ${quota.broadcastSecondsPerInvocation.toFixed(1)} s against a ${quotas.fanoutTimeoutSeconds} s timeout: ${quota.fanoutFitsTimeout ? "fits" : `does NOT fit; needs ${quota.invocationsNeededForTimeout} parallel invocations (or a leaner PostToConnection)`}`,
+  );
+  console.log(`  reconnect storm: ${count(workload.fans)} fans at ${quotas.newConnectionsPerSecond} new connections/s: ${quota.reconnectStormSeconds.toFixed(0)} s until all are back`);
+  console.log(
+    `  polling: ${count(quota.pollGetsPerSecond)} GET/s on one snapshot key; S3 serves ${count(quotas.s3GetsPerSecondPerPrefix)}/s per prefix: ${quota.pollFitsS3PrefixRate ? "fits" : "does NOT fit (503 SlowDown); use CloudFront (--cloud-front)"}`,
+  );
+}
+
+try {
+  main();
+} catch (error) {
+  console.error(`cost: ${(error as Error).message}`);
+  process.exit(2);
+}
