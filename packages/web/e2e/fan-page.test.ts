@@ -12,7 +12,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { childProcesses, CHROMIUM, hasChromium, imgDir, isRunning, openFan, operator, otherFansJoin, primeStreams, startStack, type Stack } from "./harness";
+import { childProcesses, CHROMIUM, hasChromium, imgDir, isRunning, openFan, operator, otherFansJoin, startStack, type Stack } from "./harness";
 
 /** The bound the issue sets: POST to the score on screen. */
 const LATENCY_BOUND_MS = 1_000;
@@ -29,7 +29,6 @@ describe.skipIf(!hasChromium)("the fan's page in Chromium against the local clou
   beforeAll(async () => {
     mkdirSync(imgDir, { recursive: true });
     stack = await startStack();
-    await primeStreams(stack);
     ({ page, problems } = await openFan(stack, "scores", { width: 1024, height: 720 }));
     // The first load through Vite's dev server can be slow (dependency pre-bundling).
     await waitForBadge(page, "live", 60_000);

@@ -14,7 +14,13 @@ import { chromium, type Browser, type BrowserContext, type Page } from "playwrig
 
 export const CHROMIUM = "/usr/bin/chromium";
 export const hasChromium = existsSync(CHROMIUM);
-export const imgDir = join(dirname(fileURLToPath(import.meta.url)), "../../../docs/img");
+const repo = join(dirname(fileURLToPath(import.meta.url)), "../../..");
+/**
+ * Every run takes the screenshots (a broken view shows there first), but only
+ * `npm run screenshots` replaces the ones the README shows, so `npm test`
+ * leaves the work tree clean.
+ */
+export const imgDir = process.env.UPDATE_SCREENSHOTS ? join(repo, "docs/img") : join(repo, ".pushgate/screenshots");
 
 /** FACTS.md "Browser tests": Debian's Chromium, headless, nothing reaching out to the network on its own. */
 const CHROMIUM_ARGS = [
@@ -162,29 +168,3 @@ export async function otherFansJoin(endpoints: Endpoints, eventId: string, count
   }
 }
 
-/**
- * WORKAROUND for a local-cloud bug (reported with the e2e tests; remove once
- * packages/local/src/streams is fixed): on a fresh in-memory cloud the first
- * write to each streamed table is never delivered. DynamoDB Local answers the
- * consumer's first GetRecords after that write with TrimmedDataAccessException,
- * and ShardReader re-acquires at LATEST, which lies after the record. Without
- * this, the first score of g1 never reaches the page and the fan's first
- * report stays pending for ever. One throwaway write per streamed table, then
- * `drained()` (a poll that began after the writes, so after the re-acquire).
- */
-export async function primeStreams(stack: Pick<Stack, "cloud" | "endpoints">): Promise<void> {
-  // PUSHGATE_E2E_NO_PRIME=1 runs without the workaround, to check whether the local cloud is fixed.
-  if (process.env.PUSHGATE_E2E_NO_PRIME) return;
-  const { endpoints } = stack;
-  await operator(endpoints, "/games/g1/score", { home: 0, away: 0, period: "Q1", clock: "15:00", lastPlay: "Kick-off" });
-  await operator(endpoints, "/queues/e0/advance", { by: 1 });
-  const session = await fetch(`${endpoints.httpApiUrl}/session`, { method: "POST" });
-  const { token } = (await session.json()) as { token: string };
-  const job = await fetch(`${endpoints.httpApiUrl}/jobs`, {
-    method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
-    body: JSON.stringify({ kind: "contest-report" }),
-  });
-  if (!job.ok) throw new Error(`POST /jobs answered ${job.status}: ${await job.text()}`);
-  await stack.cloud.drained(30_000);
-}
