@@ -146,6 +146,11 @@ describe.skipIf(!hasChromium)("the fan's page in Chromium against the local clou
     expect(games.g2).toMatchObject({ home: 21, away: 24, period: "Q4", leader: "away" });
 
     await page.screenshot({ path: join(imgDir, "results.png"), fullPage: true });
+
+    // A click saves a file rather than leaving the app for the raw JSON (the presigned URL sets Content-Disposition).
+    const [download] = await Promise.all([page.waitForEvent("download", { timeout: DOM_WAIT_MS }), link.click()]);
+    expect(download.suggestedFilename()).toBe(`contest-report-${jobId}.json`);
+    expect(page.url()).toContain("#/results");
     expect(problems).toEqual([]);
   }, 60_000);
 

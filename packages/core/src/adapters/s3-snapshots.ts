@@ -26,7 +26,9 @@ export class S3SnapshotStore implements SnapshotStore {
   }
 
   presignResult(jobId: string): Promise<PresignedUrl> {
-    return this.presignGet(resultKey(jobId));
+    // The page and the bucket are on different origins, where browsers ignore
+    // <a download>: only this response header makes the link save a file.
+    return this.presignGet(resultKey(jobId), `attachment; filename="contest-report-${jobId}.json"`);
   }
 
   private async putJson(key: string, body: unknown): Promise<void> {
@@ -42,9 +44,10 @@ export class S3SnapshotStore implements SnapshotStore {
     );
   }
 
-  private async presignGet(key: string): Promise<PresignedUrl> {
+  private async presignGet(key: string, contentDisposition?: string): Promise<PresignedUrl> {
     const signingDate = this.clock.now();
-    const url = await getSignedUrl(this.s3, new GetObjectCommand({ Bucket: this.bucket(), Key: key }), {
+    const command = new GetObjectCommand({ Bucket: this.bucket(), Key: key, ...(contentDisposition && { ResponseContentDisposition: contentDisposition }) });
+    const url = await getSignedUrl(this.s3, command, {
       expiresIn: this.presignSeconds,
       signingDate,
     });
