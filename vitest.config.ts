@@ -12,7 +12,7 @@ export default defineConfig({
         test: {
           name: "node",
           environment: "node",
-          include: ["packages/*/test/**/*.test.ts", "packages/*/e2e/**/*.test.ts", "stacks/test/**/*.test.ts"],
+          include: ["packages/*/test/**/*.test.ts", "packages/*/e2e/**/*.test.ts", "stacks/test/**/*.test.ts", "bench/**/*.test.ts"],
         },
       },
       {
