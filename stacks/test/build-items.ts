@@ -220,14 +220,17 @@ export function buildItems(get: () => { synth: Synthesized; view: Views }) {
   it("grants each function only what it uses, and nothing on `*` but X-Ray and ListStreams", () => {
     const statements = (handler: string) => view.statementsOf(view.functionFor(handler)[0]);
     const actions = (handler: string) => statements(handler).flatMap(actionsOf);
-    // ping touches nothing.
-    expect(actions("packages/functions/src/ws/ping.handler").sort()).toEqual(["xray:PutTelemetryRecords", "xray:PutTraceSegments"]);
+    // ping touches only what every message route needs: the connections table (the per-connection rate
+    // limit lives on its item), subscriptions (forgetting an abuser) and its own stage's @connections (closing one).
+    const pingTables = statements("packages/functions/src/ws/ping.handler").flatMap((s) => [...view.referencedIds(s.Resource)]);
+    expect(pingTables).toContain(view.tableId("connections"));
+    expect(pingTables).not.toContain(view.tableId("games"));
     // subscribe reads games but cannot write it, and cannot post to connections.
     const games = view.tableId("games");
     const onGames = statements("packages/functions/src/ws/subscribe.handler").filter((s) => view.referencedIds(s.Resource).has(games));
     expect(onGames.flatMap(actionsOf)).toContain("dynamodb:Query");
     expect(onGames.flatMap(actionsOf)).not.toContain("dynamodb:PutItem");
-    expect(actions("packages/functions/src/ws/subscribe.handler")).not.toContain("execute-api:ManageConnections");
+    expect(actions("packages/functions/src/ws/connect.handler")).not.toContain("execute-api:ManageConnections");
     // The fan-out posts to this stage's connections, and only there.
     const manage = statements("packages/functions/src/stream/games.handler").filter((s) => actionsOf(s).includes("execute-api:ManageConnections"));
     expect(manage).toHaveLength(1);

@@ -16,7 +16,8 @@ import { readSsmSecret } from "./adapters/ssm-secrets";
 import { decodeStreamRecord } from "./adapters/stream-records";
 import { createTokenService, requireOperator, type TokenService } from "./auth";
 import { loadConfig, ssmSecretPaths, type Config } from "./config";
-import { fanOut, type FanoutResult } from "./fanout";
+import { DeliveryMemo, fanOut, type FanoutResult } from "./fanout";
+import { GuardedGateway } from "./guarded-gateway";
 import type { ClientFrame, MessageFrame, PongFrame, ServerFrame } from "./protocol";
 import type {
   Clock,
@@ -38,6 +39,7 @@ import { connect, forgetConnection } from "./usecases/connections";
 import { createJob, runJob } from "./usecases/jobs";
 import { advanceQueue, joinQueue, publishScore } from "./usecases/producers";
 import { fanOf, startSession } from "./usecases/session";
+import { handleMessage, type MessageOutcome } from "./usecases/messages";
 import { snapshotsFor, subscribe, unsubscribe } from "./usecases/subscriptions";
 
 export interface Ports {
@@ -73,12 +75,13 @@ export function createApp(config: Config, ports: Ports) {
   const asOperator = async (header: string | undefined) => requireOperator(await operatorKey(), header);
   const forget = (connectionId: string) => forgetConnection(ports, connectionId);
   const subscribeDeps = { ...ports, maxTopicsPerConnection: config.maxTopicsPerConnection };
+  const memo = new DeliveryMemo();
 
   /** Snapshot first, so a client that resyncs on the push finds at least this state. */
   async function publish(frame: MessageFrame): Promise<FanoutResult> {
     await ports.snapshots.putSnapshot(frame);
     const started = ports.clock.now().getTime();
-    const result = await fanOut(frame, { ...ports, forgetConnection: forget, concurrency: config.fanoutConcurrency });
+    const result = await fanOut(frame, { ...ports, forgetConnection: forget, concurrency: config.fanoutConcurrency, memo });
     ports.meter.count("MessagesPushed", result.delivered);
     ports.meter.count("GoneConnections", result.gone);
     ports.meter.count("PushFailures", result.failed);
@@ -92,22 +95,27 @@ export function createApp(config: Config, ports: Ports) {
     jobs: jobPublication(ports.snapshots),
   };
 
+  async function handleFrame(connectionId: string, frame: ClientFrame): Promise<ServerFrame> {
+    switch (frame.action) {
+      case "subscribe":
+        return subscribe(subscribeDeps, connectionId, frame);
+      case "unsubscribe":
+        return unsubscribe(ports, connectionId, frame);
+      case "ping":
+        return { type: "pong", id: frame.id } satisfies PongFrame;
+    }
+  }
+
   return {
     // WebSocket routes
     connect: async (connectionId: string, secWebSocketProtocol: string | undefined) =>
       connect({ ...ports, tokens: await tokens() }, { connectionId, secWebSocketProtocol }),
     disconnect: forget,
     /** A parsed client frame -> the frame to answer with; errors are thrown as PushgateError. */
-    async handleFrame(connectionId: string, frame: ClientFrame): Promise<ServerFrame> {
-      switch (frame.action) {
-        case "subscribe":
-          return subscribe(subscribeDeps, connectionId, frame);
-        case "unsubscribe":
-          return unsubscribe(ports, connectionId, frame);
-        case "ping":
-          return { type: "pong", id: frame.id } satisfies PongFrame;
-      }
-    },
+    handleFrame,
+    /** A raw client frame: rate limit, parse, run; never throws (see usecases/messages.ts). */
+    handleMessage: (connectionId: string, text: string): Promise<MessageOutcome> =>
+      handleMessage({ ...ports, frameRate: config.frameRate, handleFrame, forgetConnection: forget }, connectionId, text),
 
     // HTTP routes
     startSession: async (authorization: string | undefined) => startSession(await tokens(), authorization),
@@ -162,7 +170,11 @@ export function appFromEnvironment(observability: { log: Log; meter: Meter }, en
     games: new DynamoGameStore(db, () => config.table("games")),
     queues: new DynamoQueueStore(db, () => config.table("queues")),
     jobs: new DynamoJobStore(db, () => config.table("jobs")),
-    gateway: new ManagementApiGateway(once(() => managementApiClient(config, config.managementEndpoint()))),
+    gateway: new GuardedGateway(
+      new ManagementApiGateway(once(() => managementApiClient(config, config.managementEndpoint()))),
+      { ...config.breaker, clock, sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) },
+      observability.log,
+    ),
     snapshots: new S3SnapshotStore(s3Client(config), () => config.bucket("data"), clock, config.presignSeconds),
     secret: (name) => secrets[name](),
   });

@@ -25,6 +25,19 @@ export interface Config {
   subscriptionShards: number;
   fanoutConcurrency: number;
   maxTopicsPerConnection: number;
+  /** Per-connection token bucket for client frames; see usecases/admission.ts. */
+  frameRate: { perSecond: number; burst: number; maxStrikes: number };
+  /** Management API client retries (429/5xx/network), full-jitter backoff. */
+  pushRetry: { maxAttempts: number; baseMs: number; capMs: number };
+  /** The circuit breaker and bulkhead around the Management API (per function instance). */
+  breaker: {
+    failureRateThreshold: number;
+    minimumVolume: number;
+    windowMs: number;
+    sleepWindowMs: number;
+    maxConcurrent: number;
+    maxWaitMs: number;
+  };
   tokenTtlSeconds: number;
   tokenRenewalGraceSeconds: number;
   /** Lifetime of presigned snapshot and result URLs. */
@@ -78,6 +91,24 @@ export function loadConfig(env: Env = process.env): Config {
     subscriptionShards: integer("PUSHGATE_SUBSCRIPTION_SHARDS", 8, 1, 256),
     fanoutConcurrency: integer("PUSHGATE_FANOUT_CONCURRENCY", 50, 1, 1000),
     maxTopicsPerConnection: integer("PUSHGATE_MAX_TOPICS_PER_CONNECTION", 50, 1, 1000),
+    frameRate: {
+      perSecond: integer("PUSHGATE_FRAME_RATE_PER_SECOND", 10, 1, 1000),
+      burst: integer("PUSHGATE_FRAME_BURST", 20, 1, 10_000),
+      maxStrikes: integer("PUSHGATE_FRAME_RATE_STRIKES", 10, 0, 10_000),
+    },
+    pushRetry: {
+      maxAttempts: integer("PUSHGATE_PUSH_MAX_ATTEMPTS", 3, 1, 10),
+      baseMs: integer("PUSHGATE_PUSH_RETRY_BASE_MS", 100, 1, 10_000),
+      capMs: integer("PUSHGATE_PUSH_RETRY_CAP_MS", 2_000, 1, 60_000),
+    },
+    breaker: {
+      failureRateThreshold: integer("PUSHGATE_BREAKER_FAILURE_PERCENT", 50, 1, 100) / 100,
+      minimumVolume: integer("PUSHGATE_BREAKER_MINIMUM_VOLUME", 20, 1, 100_000),
+      windowMs: integer("PUSHGATE_BREAKER_WINDOW_MS", 10_000, 100, 600_000),
+      sleepWindowMs: integer("PUSHGATE_BREAKER_SLEEP_MS", 5_000, 10, 600_000),
+      maxConcurrent: integer("PUSHGATE_BREAKER_MAX_CONCURRENT", 100, 1, 10_000),
+      maxWaitMs: integer("PUSHGATE_BREAKER_MAX_WAIT_MS", 20_000, 0, 600_000),
+    },
     tokenTtlSeconds: integer("PUSHGATE_TOKEN_TTL_SECONDS", 30 * 60, 60, 24 * 3600),
     tokenRenewalGraceSeconds: integer("PUSHGATE_TOKEN_RENEWAL_GRACE_SECONDS", 3600, 0, 7 * 24 * 3600),
     presignSeconds: integer("PUSHGATE_PRESIGN_SECONDS", 3600, 60, 7 * 24 * 3600),

@@ -54,3 +54,35 @@ export function toErrorFrame(error: unknown, requestId?: string): ErrorFrame {
   }
   return errorFrame("INTERNAL", INTERNAL_MESSAGE, requestId);
 }
+
+/**
+ * The downstream a publication is pushed through (the Management API) is
+ * throttling (429), failing (5xx) or unreachable, after the SDK's own retries,
+ * or the circuit around it is open. Not a client's fault and not the
+ * connection's: the publication is incomplete and its stream record is retried.
+ */
+export class GatewayUnavailableError extends Error {
+  override readonly name = "GatewayUnavailableError";
+  constructor(
+    message: string,
+    readonly status?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export const isGatewayUnavailable = (error: unknown): error is GatewayUnavailableError =>
+  error instanceof GatewayUnavailableError || (error as { name?: string } | null)?.name === "CircuitOpenError";
+
+/** A publication reached some subscribers but not all: the stream record is reported for retry. */
+export class PublicationIncompleteError extends Error {
+  override readonly name = "PublicationIncompleteError";
+  constructor(
+    readonly topic: string,
+    readonly seq: number,
+    readonly undelivered: number,
+  ) {
+    super(`${topic} seq ${seq}: ${undelivered} subscriber(s) not reached (downstream unavailable); the record is retried and only they are pushed again by this instance`);
+  }
+}

@@ -9,6 +9,7 @@
  * Promise.all over the audience: one failure must not fail (and so retry and
  * duplicate) the push to everyone else.
  */
+import { isGatewayUnavailable, PublicationIncompleteError } from "./errors";
 import type { MessageFrame } from "./protocol";
 import type { Gateway, Log, SubscriptionStore } from "./ports";
 
@@ -19,6 +20,8 @@ export interface FanoutDeps {
   forgetConnection(connectionId: string): Promise<void>;
   log: Log;
   concurrency: number;
+  /** Who this instance already reached with a publication, so a retried record only pushes to the rest. */
+  memo?: DeliveryMemo;
 }
 
 export interface FanoutResult {
@@ -26,13 +29,18 @@ export interface FanoutResult {
   delivered: number;
   /** Subscribers that were gone and have been removed. */
   gone: number;
-  /** Subscribers whose push failed otherwise (logged; not retried). */
+  /** Subscribers whose push failed (logged). */
   failed: number;
+  /** Of those, the ones failed because the downstream was unavailable (429/5xx/circuit open): the publication is retried for them. */
+  unavailable: number;
+  /** Subscribers skipped because this instance had already reached them with this publication. */
+  skipped: number;
 }
 
 export async function fanOut(frame: MessageFrame, deps: FanoutDeps): Promise<FanoutResult> {
   const data = JSON.stringify(frame);
-  const result: FanoutResult = { delivered: 0, gone: 0, failed: 0 };
+  const result: FanoutResult = { delivered: 0, gone: 0, failed: 0, unavailable: 0, skipped: 0 };
+  const reached = deps.memo?.reached(frame);
   const shards = Array.from({ length: deps.subscriptions.shardCount }, (_, shard) =>
     deps.subscriptions.listShard(frame.topic, shard),
   );
@@ -46,15 +54,24 @@ export async function fanOut(frame: MessageFrame, deps: FanoutDeps): Promise<Fan
   }
 
   async function pushTo(connectionId: string): Promise<void> {
+    if (reached?.has(connectionId)) {
+      result.skipped++;
+      return;
+    }
     try {
       if ((await deps.gateway.post(connectionId, data)) === "ok") {
         result.delivered++;
+        reached?.add(connectionId);
         return;
       }
       result.gone++;
       await deps.forgetConnection(connectionId);
     } catch (error) {
       result.failed++;
+      if (isGatewayUnavailable(error)) {
+        result.unavailable++;
+        return;
+      }
       deps.log.warn("push to one connection failed; the others continue", {
         connectionId,
         topic: frame.topic,
@@ -68,7 +85,39 @@ export async function fanOut(frame: MessageFrame, deps: FanoutDeps): Promise<Fan
   // The workers, not the audience: a failed subscriber query (the only throw
   // that reaches here) must fail the publication so the record is retried.
   await Promise.all(workers);
+  if (result.unavailable > 0) {
+    deps.log.warn("publication incomplete: the Management API is unavailable; the record is reported for retry", {
+      topic: frame.topic,
+      seq: frame.seq,
+      delivered: result.delivered,
+      skipped: result.skipped,
+      unavailable: result.unavailable,
+    });
+    throw new PublicationIncompleteError(frame.topic, frame.seq, result.unavailable);
+  }
   return result;
+}
+
+/**
+ * Per instance, bounded: the connections each recent publication reached. A
+ * retried record lands on the same instance most of the time (one poller per
+ * shard); on another instance the memo is empty and everyone is pushed again,
+ * which clients drop by seq (delivery is at least once).
+ */
+export class DeliveryMemo {
+  private readonly byPublication = new Map<string, Set<string>>();
+  constructor(private readonly maxPublications = 200) {}
+
+  reached(frame: Pick<MessageFrame, "topic" | "seq">): Set<string> {
+    const key = `${frame.topic}#${frame.seq}`;
+    let set = this.byPublication.get(key);
+    if (!set) {
+      set = new Set();
+      this.byPublication.set(key, set);
+      if (this.byPublication.size > this.maxPublications) this.byPublication.delete(this.byPublication.keys().next().value!);
+    }
+    return set;
+  }
 }
 
 async function* connectionIdsOf(pages: AsyncIterable<{ connectionId: string }[]>): AsyncGenerator<string> {

@@ -45,7 +45,21 @@ export interface ConnectionStore {
   removeTopics(connectionId: string, topics: string[]): Promise<void>;
   /** Deletes the connection and answers what it was, so its subscriptions can follow. */
   delete(connectionId: string): Promise<Connection | undefined>;
+  /**
+   * Takes one frame from the connection's token bucket, kept on its item so
+   * every function instance sees the same bucket. `limited` counts the
+   * connection's rate-limited frames so far.
+   */
+  admitFrame(connectionId: string, nowMs: number, rate: FrameRate): Promise<Admission>;
 }
+
+/** A token bucket of `burst` frames refilled at one frame per `intervalMs`. */
+export interface FrameRate {
+  intervalMs: number;
+  burst: number;
+}
+
+export type Admission = { outcome: "admitted" } | { outcome: "limited"; strikes: number } | { outcome: "unknown" };
 
 export interface Subscription {
   topic: string;

@@ -190,12 +190,14 @@ export const topology = {
         function: fn("ws/subscribe.handler", {
           tables: { connections: "readWrite", subscriptions: "readWrite", games: "read", queues: "read", jobs: "read" },
           buckets: { data: "read" },
+          manageConnections: true,
         }),
         routeResponse: true,
       },
-      unsubscribe: { function: fn("ws/unsubscribe.handler", { tables: { connections: "readWrite", subscriptions: "readWrite" } }), routeResponse: true },
-      ping: { function: fn("ws/ping.handler", {}), routeResponse: true },
-      $default: { function: fn("ws/default.handler", {}), routeResponse: true },
+      unsubscribe: { function: fn("ws/unsubscribe.handler", { tables: { connections: "readWrite", subscriptions: "readWrite" }, manageConnections: true }), routeResponse: true },
+      // Every message route takes a token from the connection's rate limit (on its item) and may close an abuser.
+      ping: { function: fn("ws/ping.handler", { tables: { connections: "readWrite", subscriptions: "readWrite" }, manageConnections: true }), routeResponse: true },
+      $default: { function: fn("ws/default.handler", { tables: { connections: "readWrite", subscriptions: "readWrite" }, manageConnections: true }), routeResponse: true },
     } satisfies Record<string, WebSocketRouteDecl>,
   },
 

@@ -10,7 +10,7 @@ import { appFromEnvironment, type App } from "@pushgate/core/app";
 import { PushgateError, isPushgateError, toErrorFrame, toHttpError } from "@pushgate/core/errors";
 import { once } from "@pushgate/core/once";
 import type { Log, Meter } from "@pushgate/core/ports";
-import { parseClientFrame, type ServerFrame } from "@pushgate/core/protocol";
+import { clip } from "@pushgate/core/log-safe";
 import type { BatchResponse, StreamRecordIn } from "@pushgate/core/stream";
 import type {
   APIGatewayProxyEventV2,
@@ -47,9 +47,14 @@ async function invocation<T>(context: Context, extra: Record<string, unknown>, r
   }
 }
 
-/** Logs what a client must not see; answers what it may. */
+/**
+ * Logs what a client must not see; answers what it may. A refusal's message
+ * may quote the client (a topic, an action): it is clipped, and the JSON
+ * logger escapes it. An unexpected error is logged whole (stack included) but
+ * never reaches the client (toErrorFrame / toHttpError answer INTERNAL).
+ */
 function reported(error: unknown): unknown {
-  if (isPushgateError(error)) logger.info("request refused", { code: error.code, reason: error.message });
+  if (isPushgateError(error)) logger.info("request refused", { code: error.code, reason: clip(error.message) });
   else logger.error("request failed", error as Error);
   return error;
 }
@@ -77,21 +82,18 @@ export const wsLifecycle =
     });
 
 /**
- * Every message route (subscribe, unsubscribe, ping, $default): parse the
- * frame, run it, answer one frame as the route response. A bad frame gets its
- * error frame and the connection stays open.
+ * Every message route (subscribe, unsubscribe, ping, $default): core rate
+ * limits, parses and runs the frame and answers one frame as the route
+ * response (none when it closed the connection). A bad frame gets its error
+ * frame and the connection stays open.
  */
 export const wsMessage = (event: APIGatewayProxyWebsocketEventV2, context: Context): Promise<WsResult> =>
   invocation(context, { connectionId: event.requestContext.connectionId, routeKey: event.requestContext.routeKey }, async () => {
-    const answer = (frame: ServerFrame): WsResult => ({ statusCode: 200, body: JSON.stringify(frame) });
     const text = event.isBase64Encoded ? Buffer.from(event.body ?? "", "base64").toString("utf8") : (event.body ?? "");
-    const parsed = parseClientFrame(text);
-    if (!parsed.ok) return answer(parsed.error);
-    try {
-      return answer(await app().handleFrame(event.requestContext.connectionId, parsed.frame));
-    } catch (error) {
-      return answer(toErrorFrame(reported(error), parsed.frame.id));
-    }
+    const { reply, problem, closed } = await app().handleMessage(event.requestContext.connectionId, text);
+    if (problem !== undefined) reported(problem);
+    if (closed) logger.warn("connection closed for abuse", { reason: closed });
+    return reply ? { statusCode: 200, body: JSON.stringify(reply) } : { statusCode: 200 };
   });
 
 // ---- HTTP API (payload v2) -------------------------------------------------

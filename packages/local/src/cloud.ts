@@ -15,7 +15,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { envVar, physicalName, topology as pushgateTopology, type TopologyShape } from "@pushgate/core/topology";
-import { createTables, startDynamoDbLocal } from "./dynamodb";
+import { createTables, startDynamoDbLocal, type DynamoDbLocal } from "./dynamodb";
 import { startWebSocketGateway, type GatewayLimits, type WebSocketGateway } from "./gateway";
 import { startHttpApi, type HttpApi } from "./http-api";
 import { createHandlerLoader, createImportLoader, createInvoker, installHandlerRejectionGuard, type LoadHandler } from "./invoke";
@@ -88,7 +88,14 @@ export interface LocalCloud {
   deadLetters: MemoryOnFailureDestination;
   /** Stops the WebSocket gateway (clients see 1001) and starts it again on the same port. */
   stopGateway(): Promise<void>;
-  startGateway(): Promise<void>;
+  /** `limits` overrides the cloud's gateway limits for this run of it (fault tests: `managementRatePerSecond`). */
+  startGateway(limits?: Partial<GatewayLimits>): Promise<void>;
+  /**
+   * Kills DynamoDB Local (SIGKILL, as a crash) and starts it again on the same
+   * port with the same data; needs `persist`. Resolves once it answers again.
+   * Stream pollers and handlers ride it out with their own retries.
+   */
+  restartDynamoDb(): Promise<void>;
   /** The java process of DynamoDB Local, for measurements. */
   dynamodbPid: number;
   stop(): Promise<void>;
@@ -103,6 +110,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   const persist = options.persist ?? false;
   const log = options.log ?? quietLog;
   const cleanups: (() => Promise<void> | void)[] = [];
+  const dynamodbRef: { current?: DynamoDbLocal } = {};
   const stopAll = async () => {
     for (const cleanup of cleanups.reverse()) {
       try {
@@ -136,11 +144,12 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         log,
       }),
     ]);
-    if (dynamodbStart.status === "fulfilled") cleanups.push(() => dynamodbStart.value.stop());
+    if (dynamodbStart.status === "fulfilled") cleanups.push(() => dynamodbRef.current?.stop());
     if (s3Start.status === "fulfilled") cleanups.push(() => s3Start.value.stop());
     if (dynamodbStart.status === "rejected") throw dynamodbStart.reason;
     if (s3Start.status === "rejected") throw s3Start.reason;
-    const dynamodb = dynamodbStart.value;
+    let dynamodb = dynamodbStart.value;
+    dynamodbRef.current = dynamodb;
     const s3 = s3Start.value;
 
     const { tableNames, streamArns } = await createTables({ endpoint: dynamodb.endpoint, topology, stage, log });
@@ -238,7 +247,9 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       secrets,
       environment,
       deadLetters,
-      dynamodbPid: dynamodb.pid,
+      get dynamodbPid() {
+        return dynamodb.pid;
+      },
       drained: async (timeoutMs) => {
         await Promise.all(consumers.map((consumer) => consumer.drained(timeoutMs === undefined ? {} : { timeoutMs })));
       },
@@ -247,9 +258,20 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         gateway = undefined;
         await running?.stop();
       },
-      startGateway: async () => {
+      startGateway: async (limits) => {
         if (gateway) return;
-        gateway = await startWebSocketGateway({ ...gatewayOptions, port: gatewayPort });
+        const merged = { ...options.gatewayLimits, ...limits };
+        gateway = await startWebSocketGateway({ ...gatewayOptions, limits: merged, port: gatewayPort });
+      },
+      restartDynamoDb: async () => {
+        if (!persist) throw new Error("restartDynamoDb() keeps the data only with persist: true (and a stateDir); start the cloud with it");
+        await dynamodb.kill();
+        dynamodb = dynamodbRef.current = await startDynamoDbLocal({
+          dataDir: join(stateDir, "data", "dynamodb"),
+          pidFile: join(stateDir, "dynamodb.pid"),
+          port: dynamodb.port,
+          log,
+        });
       },
       stop: stopAll,
     };

@@ -27,7 +27,46 @@ export function s3Client(config: Pick<Config, "region" | "s3Endpoint">): S3Clien
   });
 }
 
-export const managementApiClient = (config: Pick<Config, "region">, endpoint: string) =>
-  new ApiGatewayManagementApiClient({ region: config.region, endpoint });
+export interface PushRetryOptions {
+  /** Attempts per call, the first included (SDK default 3). */
+  maxAttempts: number;
+  /** Full-jitter exponential backoff: a delay in [0, min(capMs, baseMs * 2^retry)). */
+  baseMs: number;
+  capMs: number;
+  random?: () => number;
+}
+
+/**
+ * The Management API client's retries, explicit rather than the SDK default:
+ * throttling (429), server errors (5xx) and transient network failures are
+ * retried with full-jitter exponential backoff; a client error (403, 410, 413)
+ * never is. When the attempts are spent the SDK throws the last error, which
+ * the gateway adapter turns into GatewayUnavailableError for the circuit breaker.
+ */
+export function pushRetryStrategy(options: PushRetryOptions) {
+  const random = options.random ?? Math.random;
+  const token = (retries: number, delay: number) => ({ getRetryCount: () => retries, getRetryDelay: () => delay });
+  type Token = ReturnType<typeof token>;
+  return {
+    mode: "standard",
+    acquireInitialRetryToken: async (_scope: string): Promise<Token> => token(0, 0),
+    async refreshRetryTokenForRetry(previous: Token, error: { errorType: string }): Promise<Token> {
+      const retries = previous.getRetryCount() + 1;
+      if (error.errorType === "CLIENT_ERROR" || retries >= options.maxAttempts) throw new Error("no retry");
+      return token(retries, Math.floor(random() * Math.min(options.capMs, options.baseMs * 2 ** retries)));
+    },
+    recordSuccess: (_token: Token) => {},
+  };
+}
+
+export const DEFAULT_PUSH_RETRY: PushRetryOptions = { maxAttempts: 3, baseMs: 100, capMs: 2_000 };
+
+export const managementApiClient = (config: Pick<Config, "region"> & { pushRetry?: PushRetryOptions }, endpoint: string) =>
+  new ApiGatewayManagementApiClient({
+    region: config.region,
+    endpoint,
+    maxAttempts: (config.pushRetry ?? DEFAULT_PUSH_RETRY).maxAttempts,
+    retryStrategy: pushRetryStrategy(config.pushRetry ?? DEFAULT_PUSH_RETRY),
+  });
 
 export const ssmClient = (config: Pick<Config, "region">) => new SSMClient({ region: config.region });

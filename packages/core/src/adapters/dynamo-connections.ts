@@ -1,7 +1,7 @@
 /** ConnectionStore over the connections table: one item per open socket, topics as a string set. */
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import type { Connection, ConnectionStore } from "../ports";
+import type { Admission, Connection, ConnectionStore, FrameRate } from "../ports";
 
 interface ConnectionItem {
   connectionId: string;
@@ -11,7 +11,13 @@ interface ConnectionItem {
   expiresAt: number;
 }
 
-const fromItem = ({ topics, ...item }: ConnectionItem): Connection => ({ ...item, topics: [...(topics ?? [])] });
+const fromItem = ({ topics, connectionId, fanId, connectedAt, expiresAt }: ConnectionItem): Connection => ({
+  connectionId,
+  fanId,
+  topics: [...(topics ?? [])],
+  connectedAt,
+  expiresAt,
+});
 
 export class DynamoConnectionStore implements ConnectionStore {
   constructor(
@@ -44,6 +50,49 @@ export class DynamoConnectionStore implements ConnectionStore {
       new DeleteCommand({ TableName: this.tableName(), Key: { connectionId }, ReturnValues: "ALL_OLD" }),
     );
     return Attributes ? fromItem(Attributes as ConnectionItem) : undefined;
+  }
+
+  /**
+   * The token bucket as GCRA (generic cell rate algorithm, equivalent to a
+   * token bucket): the item keeps `rateTat`, the theoretical arrival time of
+   * the next frame in epoch ms. A frame is admitted when rateTat is at most
+   * (burst - 1) intervals ahead of now. Each step is one conditional
+   * UpdateItem, so concurrent invocations cannot both take the last token:
+   *   1. rateTat absent or in the past: SET rateTat = now + interval  (a calm client: 1 write)
+   *   2. else, rateTat within the burst: SET rateTat = rateTat + interval  (a burst: 2 writes)
+   *   3. else: ADD rateStrikes 1, answering the count  (limited: 3 writes)
+   * A connection that no longer exists fails all three conditions: "unknown".
+   */
+  async admitFrame(connectionId: string, nowMs: number, rate: FrameRate): Promise<Admission> {
+    const table = this.tableName();
+    const conditional = async (update: Omit<UpdateCommand["input"], "TableName" | "Key">) => {
+      try {
+        return await this.db.send(new UpdateCommand({ TableName: table, Key: { connectionId }, ...update }));
+      } catch (error) {
+        if (error instanceof ConditionalCheckFailedException) return undefined;
+        throw error;
+      }
+    };
+    const calm = await conditional({
+      UpdateExpression: "SET rateTat = :next",
+      ConditionExpression: "attribute_exists(connectionId) AND (attribute_not_exists(rateTat) OR rateTat <= :now)",
+      ExpressionAttributeValues: { ":next": nowMs + rate.intervalMs, ":now": nowMs },
+    });
+    if (calm) return { outcome: "admitted" };
+    const burst = await conditional({
+      UpdateExpression: "SET rateTat = rateTat + :interval",
+      ConditionExpression: "attribute_exists(connectionId) AND rateTat <= :limit",
+      ExpressionAttributeValues: { ":interval": rate.intervalMs, ":limit": nowMs + (rate.burst - 1) * rate.intervalMs },
+    });
+    if (burst) return { outcome: "admitted" };
+    const limited = await conditional({
+      UpdateExpression: "ADD rateStrikes :one",
+      ConditionExpression: "attribute_exists(connectionId)",
+      ExpressionAttributeValues: { ":one": 1 },
+      ReturnValues: "UPDATED_NEW",
+    });
+    if (!limited) return { outcome: "unknown" };
+    return { outcome: "limited", strikes: Number(limited.Attributes?.rateStrikes ?? 1) };
   }
 
   /** An update that must not create an item for a connection that no longer exists; false if it does not. */

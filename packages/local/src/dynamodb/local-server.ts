@@ -33,6 +33,8 @@ export interface DynamoDbLocal {
   pid: number;
   /** Stops java and waits until it has exited; safe to call twice. */
   stop(): Promise<void>;
+  /** SIGKILL, as a crash would (fault tests); waits until it has exited. */
+  kill(): Promise<void>;
 }
 
 const javaInstallHint =
@@ -137,6 +139,13 @@ export async function startDynamoDbLocal(options: StartDynamoDbLocalOptions = {}
     await exited;
   };
 
+  const kill = async () => {
+    stopping = true;
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill("SIGKILL");
+    await exited;
+  };
+
   try {
     await waitUntilReady({ endpoint, port, readyTimeoutMs, log, exited, output });
   } catch (error) {
@@ -144,7 +153,7 @@ export async function startDynamoDbLocal(options: StartDynamoDbLocalOptions = {}
     throw error;
   }
   log("info", `DynamoDB Local ready on ${endpoint} in ${Date.now() - startedAt} ms (${options.dataDir ? `data in ${resolve(options.dataDir)}` : "in memory"}).`);
-  return { endpoint, port, pid, stop };
+  return { endpoint, port, pid, stop, kill };
 }
 
 interface ReadyWait {
