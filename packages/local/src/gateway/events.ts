@@ -1,4 +1,5 @@
 import type { IncomingMessage } from "node:http";
+import { formatRequestTime } from "../http-server";
 import { newMessageId, newRequestId } from "./ids";
 
 /**
@@ -50,14 +51,6 @@ export interface ConnectionFacts {
   domainName: string;
 }
 
-const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-const two = (n: number) => String(n).padStart(2, "0");
-
-/** API Gateway's CLF-style time, e.g. `22/Nov/2026:12:00:00 +0000`. */
-export function formatRequestTime(epochMs: number): string {
-  const d = new Date(epochMs);
-  return `${two(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())} +0000`;
-}
 
 function baseContext(facts: ConnectionFacts, now: number, routeKey: string, eventType: WebSocketRequestContext["eventType"]): WebSocketRequestContext {
   return {

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { describeError, type Clock, type Log } from "../invoke";
+import { readBody } from "../http-server";
 import { sendAwsError } from "./aws-error";
 import type { GatewayConnection } from "./connection";
 import { newRequestId } from "./ids";
@@ -100,18 +101,3 @@ function gone(response: ServerResponse, connectionId: string) {
   sendAwsError(response, 410, "GoneException", `Connection ${connectionId} is gone; delete it from your connection and subscription tables`);
 }
 
-/** The raw body, or "too large" as soon as it passes the limit (the rest is drained, keeping keep-alive). */
-function readBody(request: IncomingMessage, limit: number): Promise<Buffer | "too large"> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let tooLarge = Number(request.headers["content-length"] ?? 0) > limit;
-    request.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) tooLarge = true;
-      if (!tooLarge) chunks.push(chunk);
-    });
-    request.on("end", () => resolve(tooLarge ? "too large" : Buffer.concat(chunks)));
-    request.on("error", reject);
-  });
-}

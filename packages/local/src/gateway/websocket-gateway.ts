@@ -1,9 +1,10 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type RawData, type WebSocket } from "ws";
 import type { WebSocketRouteDecl } from "@pushgate/core";
 import { consoleLog, describeError, systemClock, systemTimers, type Clock, type Invoke, type Log, type Timers } from "../invoke";
+import { listen } from "../http-server";
 import { sendAwsError } from "./aws-error";
 import { GatewayConnection, type ConnectionInfo } from "./connection";
 import { connectEvent, disconnectEvent, messageEvent, type ConnectionFacts } from "./events";
@@ -252,15 +253,8 @@ export async function startWebSocketGateway(options: WebSocketGatewayOptions): P
     return pending;
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
+  const port = await listen(server, options.port ?? 0, host);
   server.on("error", (error) => log("error", `WebSocket gateway server error: ${describeError(error)}`));
-  const port = (server.address() as AddressInfo).port;
   const base = `${host}:${port}/${stage}`;
 
   async function stop() {

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
+import { formatRequestTime } from "../http-server";
 
 export interface HttpEventFacts {
   routeKey: string;
@@ -13,12 +14,6 @@ export interface HttpEventFacts {
   now: number;
 }
 
-const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-const two = (n: number) => String(n).padStart(2, "0");
-const requestTime = (epochMs: number) => {
-  const d = new Date(epochMs);
-  return `${two(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())} +0000`;
-};
 
 /**
  * Bodies API Gateway passes as text; everything else (including form posts and
@@ -92,7 +87,7 @@ export function httpEvent(request: IncomingMessage, facts: HttpEventFacts, reque
       requestId,
       routeKey: facts.routeKey,
       stage: "$default",
-      time: requestTime(facts.now),
+      time: formatRequestTime(facts.now),
       timeEpoch: facts.now,
     },
     isBase64Encoded: false,

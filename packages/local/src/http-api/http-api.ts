@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import type { HttpRouteDecl } from "@pushgate/core";
 import { consoleLog, describeError, systemClock, type Clock, type Invoke, type Log } from "../invoke";
+import { listen, readBody } from "../http-server";
 import { createCors, type CorsConfig } from "./cors";
 import { httpEvent, newHttpRequestId } from "./events";
 import { jsonMessage, mapHandlerResult, type HttpResponse } from "./result-mapping";
@@ -114,15 +114,8 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
     response.end(request.method === "HEAD" ? undefined : result.body);
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
+  const port = await listen(server, options.port ?? 0, host);
   server.on("error", (error) => log("error", `HTTP API server error: ${describeError(error)}`));
-  const port = (server.address() as AddressInfo).port;
 
   let stopping: Promise<void> | undefined;
   return {
@@ -136,17 +129,3 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
   };
 }
 
-function readBody(request: IncomingMessage, limit: number): Promise<Buffer | "too large"> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let tooLarge = Number(request.headers["content-length"] ?? 0) > limit;
-    request.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) tooLarge = true;
-      if (!tooLarge) chunks.push(chunk);
-    });
-    request.on("end", () => resolve(tooLarge ? "too large" : Buffer.concat(chunks)));
-    request.on("error", reject);
-  });
-}
