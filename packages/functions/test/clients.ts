@@ -1,0 +1,59 @@
+/** The real `@pushgate/client` in Node with `ws`, plus what the fault tests compare it to: the source tables. */
+import { GetCommand } from "@aws-sdk/lib-dynamodb";
+import { createPushClient, type PushClient } from "@pushgate/client";
+import { dynamoDocumentClient } from "@pushgate/core/adapters/aws-clients";
+import type { LocalCloud } from "@pushgate/local";
+import WebSocket from "ws";
+
+export interface WatchedClient {
+  client: PushClient;
+  /** Seqs applied, in order, per topic. */
+  applied: Map<string, number[]>;
+  /** Publications dropped as already seen (at-least-once duplicates). */
+  stale: number;
+  /** Subscribe acks received (one per socket that subscribed). */
+  acks: number;
+  /** Live and subscribed. */
+  ready(): boolean;
+  seq(topic: string): number;
+  data(topic: string): unknown;
+}
+
+export function realClient(cloud: LocalCloud, topics: string[], options: { polling?: false } = {}): WatchedClient {
+  const client = createPushClient({
+    httpApiUrl: cloud.endpoints.httpApiUrl!,
+    websocketUrl: cloud.endpoints.websocketUrl,
+    topics,
+    WebSocket: WebSocket as never,
+    online: null,
+    reconnect: { baseMs: 100, capMs: 1_000 },
+    stableAfterMs: 500,
+    ...(options.polling === false && { polling: false as const }),
+  });
+  const watched: WatchedClient = {
+    client,
+    applied: new Map(),
+    stale: 0,
+    acks: 0,
+    ready: () => client.getState() === "live" && watched.acks > 0,
+    seq: (topic) => client.topic(topic).getSnapshot().seq,
+    data: (topic) => client.topic(topic).getSnapshot().data,
+  };
+  client.on("message", ({ frame }) => {
+    const list = watched.applied.get(frame.topic) ?? [];
+    list.push(frame.seq);
+    watched.applied.set(frame.topic, list);
+  });
+  client.on("stale", () => watched.stale++);
+  client.on("subscribed", () => watched.acks++);
+  client.connect();
+  return watched;
+}
+
+/** The source of truth for a game: its item in the games table (consistent read). */
+export async function sourceGame(cloud: LocalCloud, gameId: string): Promise<{ seq: number; home: number; away: number } | undefined> {
+  const db = dynamoDocumentClient({ region: cloud.endpoints.region, dynamodbEndpoint: cloud.endpoints.dynamodbEndpoint });
+  const { Item } = await db.send(new GetCommand({ TableName: cloud.endpoints.tables.games!, Key: { gameId }, ConsistentRead: true }));
+  db.destroy();
+  return Item as { seq: number; home: number; away: number } | undefined;
+}
