@@ -18,10 +18,13 @@ import type {
   OpenSockets,
   Poll,
   PolledReply,
+  PreparePoll,
   StartClients,
 } from "./lib/fan-protocol";
 
-const SETUP_TIMEOUT_MS = 120_000;
+const SETUP_TIMEOUT_MS = 240_000;
+/** Handshakes (token, $connect, subscribe) in flight per process: more only queues inside the server and times out. */
+const SETUP_CONCURRENCY = 24;
 const sockets: WebSocket[] = [];
 let receipts = new Map<string, number[]>();
 
@@ -92,6 +95,7 @@ async function openSockets(command: OpenSockets): Promise<OpenedReply> {
   const gapMs = 1000 / command.ratePerSecond;
   let failed = 0;
   let refused429 = 0;
+  const reasons = new Map<string, number>();
   const openFan = async () => {
     const protocols = command.httpApiUrl ? ["pushgate.v1", `token.${await sessionToken(command.httpApiUrl)}`] : undefined;
     for (let attempt = 0; attempt < 10; attempt++) {
@@ -110,13 +114,25 @@ async function openSockets(command: OpenSockets): Promise<OpenedReply> {
     }
     throw new Error("handshake refused with 429 ten times");
   };
-  const pending: Promise<void>[] = [];
-  for (let index = 0; index < command.count; index++) {
-    if (Date.now() - started > SETUP_TIMEOUT_MS) throw new Error(`opening ${command.count} sockets took over ${SETUP_TIMEOUT_MS} ms`);
-    pending.push(openFan().catch(() => void failed++));
-    await sleep(gapMs);
-  }
-  await Promise.all(pending);
+  // At most SETUP_CONCURRENCY handshakes in flight, started no faster than ratePerSecond.
+  let next = 0;
+  let nextStartAt = Date.now();
+  const worker = async () => {
+    while (next < command.count) {
+      if (Date.now() - started > SETUP_TIMEOUT_MS) throw new Error(`opening ${command.count} sockets took over ${SETUP_TIMEOUT_MS} ms`);
+      next++;
+      const wait = nextStartAt - Date.now();
+      nextStartAt = Math.max(nextStartAt, Date.now()) + gapMs;
+      if (wait > 0) await sleep(wait);
+      await openFan().catch((error: unknown) => {
+        failed++;
+        const reason = error instanceof Error ? error.message : String(error);
+        reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
+      });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(SETUP_CONCURRENCY, command.count) }, worker));
+  if (reasons.size > 0) process.stderr.write(`fan process ${process.pid}: ${failed} sockets failed: ${JSON.stringify(Object.fromEntries(reasons))}\n`);
   return { opened: command.count - failed, failed, refused429, ms: Date.now() - started };
 }
 
@@ -139,15 +155,21 @@ async function closeSockets(): Promise<void> {
  * every `intervalMs` from a random phase with If-None-Match, as the client's
  * polling transport does. Records the first time each fan held each seq.
  */
-async function poll(command: Poll): Promise<PolledReply> {
-  const counts = { requests: 0, ok: 0, notModified: 0, errors: 0 };
-  const urls: string[] = [];
+let pollUrls: string[] = [];
+
+async function preparePoll(command: PreparePoll): Promise<void> {
+  pollUrls = [];
   for (let fan = 0; fan < command.fans; fan++) {
     const token = await sessionToken(command.httpApiUrl);
     const response = await fetch(`${command.httpApiUrl}/snapshots?topics=${encodeURIComponent(command.topic)}`, { headers: { authorization: `Bearer ${token}` } });
     if (!response.ok) throw new Error(`GET /snapshots answered ${response.status}: ${await response.text()}`);
-    urls.push(((await response.json()) as { snapshots: { url: string }[] }).snapshots[0]!.url);
+    pollUrls.push(((await response.json()) as { snapshots: { url: string }[] }).snapshots[0]!.url);
   }
+}
+
+async function poll(command: Poll): Promise<PolledReply> {
+  const counts = { requests: 0, ok: 0, notModified: 0, errors: 0 };
+  const urls = pollUrls;
   const firstSeen: [number, number][][] = urls.map(() => []);
   const startedAt = epochMs();
   const endAt = Date.now() + command.durationMs;
@@ -226,6 +248,8 @@ async function startClients(command: StartClients): Promise<OpenedReply> {
     clients.push(entry);
     client.connect();
     await sleep(1000 / command.ratePerSecond);
+    // Like the sockets above: no more than SETUP_CONCURRENCY clients still on their way to subscribed.
+    while (index + 1 - subscribed >= SETUP_CONCURRENCY && Date.now() - started < SETUP_TIMEOUT_MS) await sleep(10);
   }
   while (subscribed < command.count && Date.now() - started < SETUP_TIMEOUT_MS) await sleep(50);
   return { opened: subscribed, failed: command.count - subscribed, refused429: failures["429"] ?? 0, ms: Date.now() - started };
@@ -257,6 +281,8 @@ async function handle(command: FanCommand): Promise<unknown> {
     }
     case "close-sockets":
       return closeSockets();
+    case "prepare-poll":
+      return preparePoll(command);
     case "poll":
       return poll(command);
     case "start-clients":

@@ -47,7 +47,7 @@ export function latencyChartSvg(series: Series[], timeline: TimelinePoint[] | un
     parts.push(`<line x1="${px}" y1="${top}" x2="${px}" y2="${top + plotHeight}" stroke="#ddd"/>`);
     parts.push(`<text x="${px}" y="${top + plotHeight + 16}" text-anchor="middle">${10 ** exp >= 1000 ? `${10 ** exp / 1000} s` : `${10 ** exp} ms`}</text>`);
   }
-  for (const fraction of [0, 0.25, 0.5, 0.75, 0.95, 0.99, 1]) {
+  for (const fraction of [0, 0.25, 0.5, 0.75, 0.95, 1]) {
     parts.push(`<line x1="${left}" y1="${y(fraction)}" x2="${left + plotWidth}" y2="${y(fraction)}" stroke="#eee"/>`);
     parts.push(`<text x="${left - 6}" y="${y(fraction) + 4}" text-anchor="end">${Math.round(fraction * 100)}%</text>`);
   }

@@ -25,12 +25,17 @@ export interface CloseSockets {
   type: "close-sockets";
 }
 
-/** Fans that poll a topic's snapshot through presigned S3 URLs (what the client does with the socket down). */
-export interface Poll {
-  type: "poll";
+/** Polling fans get their tokens and presigned snapshot URLs first, so setup is not counted as staleness. */
+export interface PreparePoll {
+  type: "prepare-poll";
   httpApiUrl: string;
   topic: string;
   fans: number;
+}
+
+/** The prepared fans poll the snapshot (what the client does with the socket down). */
+export interface Poll {
+  type: "poll";
   intervalMs: number;
   durationMs: number;
 }
@@ -58,7 +63,7 @@ export interface CloseClients {
   type: "close-clients";
 }
 
-export type FanCommand = (OpenSockets | Collect | CloseSockets | Poll | StartClients | ClientReport | CloseClients) & { id: number };
+export type FanCommand = (OpenSockets | Collect | CloseSockets | PreparePoll | Poll | StartClients | ClientReport | CloseClients) & { id: number };
 
 export interface OpenedReply {
   opened: number;

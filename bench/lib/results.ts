@@ -7,6 +7,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { FanoutRun } from "../scenarios/fanout";
 import type { FootprintResult } from "../scenarios/footprint";
+import type { GatewayMemoryResult } from "../scenarios/gateway-memory";
 import type { PollingResult } from "../scenarios/polling";
 import type { StormResult } from "../scenarios/reconnect";
 import type { SpikeResult } from "../scenarios/spike";
@@ -34,6 +35,7 @@ export interface BenchResults {
     spike?: SpikeResult;
     reconnect?: StormResult[];
     footprint?: FootprintResult;
+    gatewayMemory?: GatewayMemoryResult;
   };
 }
 
@@ -114,10 +116,17 @@ export function markdownSummary(results: BenchResults): string {
     lines.push("");
   }
   const footprint = results.scenarios.footprint;
-  if (footprint || fanout?.length) {
+  const gatewayMemory = results.scenarios.gatewayMemory;
+  if (footprint || fanout?.length || gatewayMemory) {
     lines.push("## Footprint", "");
+    if (gatewayMemory) {
+      lines.push(
+        `- **Gateway emulator alone** (fresh process, handlers stubbed): **${fmt(gatewayMemory.rssPer1000MB, 1)} MB RSS and ${fmt(gatewayMemory.heapPer1000MB, 1)} MB JS heap per 1,000 open connections** (least-squares slope over ${gatewayMemory.steps.map((step) => step.connections).join(", ")} sockets; after a full GC).`,
+      );
+    }
     for (const run of fanout ?? []) {
-      lines.push(`- Server process memory with ${fmt(run.setup.opened)} subscribed sockets: RSS +${fmt(run.memory.rssAfterMB - run.memory.rssBeforeMB, 1)} MB (${fmt(run.memory.rssPer1000MB, 1)} MB per 1,000), JS heap +${fmt(run.memory.heapAfterMB - run.memory.heapBeforeMB, 1)} MB (${fmt(run.memory.heapPer1000MB, 1)} MB per 1,000), after a full GC.`);
+      // RSS of the long-lived server process keeps the high-water mark of earlier scenarios, so only its heap growth is shown.
+      lines.push(`- Whole server process (gateway + HTTP API + handlers + pollers), ${fmt(run.setup.opened)} subscribed sockets: JS heap +${fmt(run.memory.heapAfterMB - run.memory.heapBeforeMB, 1)} MB (${fmt(run.memory.heapPer1000MB, 1)} MB per 1,000) after a full GC.`);
     }
     if (footprint) {
       lines.push("", `Lambda bundles (esbuild ${footprint.esbuildVersion}, ESM, minified, node22, as SST v2 builds them):`, "");

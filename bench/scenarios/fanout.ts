@@ -51,7 +51,7 @@ async function openSockets(context: BenchContext, n: number, url: string, authen
             ratePerSecond: SETUP_RATE / context.fleet.size,
             ...(authenticated && { httpApiUrl: context.cloud.endpoints.httpApiUrl!, subscribe: [authenticated.topic] }),
           },
-    180_000,
+    300_000,
   );
   const live = replies.filter(Boolean);
   return {

@@ -73,7 +73,7 @@ export async function runPolling(context: BenchContext, fans: number, publishes:
   progress(`push vs polling: push, ${fans} subscribed sockets, ${publishes} publishes every ${everyMs} ms`);
   await fleet.all<OpenedReply>(
     (index) => ({ type: "open-sockets", url: cloud.endpoints.websocketUrl, count: shares[index]!, ratePerSecond: 200, httpApiUrl: cloud.endpoints.httpApiUrl!, subscribe: [topic] }),
-    180_000,
+    300_000,
   );
   await fleet.all(() => ({ type: "collect" }), 30_000);
   const pushStarted = Date.now();
@@ -100,13 +100,11 @@ export async function runPolling(context: BenchContext, fans: number, publishes:
   for (const intervalMs of [1000, 5000]) {
     progress(`push vs polling: ${fans} fans polling every ${intervalMs / 1000} s, ${publishes} publishes every ${everyMs} ms`);
     base += 100;
-    const durationMs = publishes * everyMs + intervalMs + 2000;
-    const polling = fleet.all<PolledReply>(
-      (index) => ({ type: "poll", httpApiUrl: cloud.endpoints.httpApiUrl!, topic, fans: shares[index]!, intervalMs, durationMs }),
-      durationMs + 180_000,
-    );
-    // Publishing starts once the fans are polling; tokens and URLs take a moment first.
-    await sleep(Math.min(3000, 200 + fans * 4));
+    const durationMs = intervalMs + publishes * everyMs + intervalMs + 2000;
+    await fleet.all((index) => ({ type: "prepare-poll", httpApiUrl: cloud.endpoints.httpApiUrl!, topic, fans: shares[index]! }), 300_000);
+    const polling = fleet.all<PolledReply>(() => ({ type: "poll", intervalMs, durationMs }), durationMs + 60_000);
+    // Every fan has polled once (each starts at a random phase within one interval) before the first publish.
+    await sleep(intervalMs);
     const published = await publishSeries(context, gameId, publishes, everyMs, base);
     const replies = await polling;
     const firstSeen = replies.flatMap((reply) => reply.firstSeen);

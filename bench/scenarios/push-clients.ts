@@ -19,7 +19,7 @@ export async function startPushClients(
       ratePerSecond: 200 / context.fleet.size,
       ...policy,
     }),
-    180_000,
+    300_000,
   );
   return { subscribed: replies.reduce((total, reply) => total + reply.opened, 0), seconds: Math.max(...replies.map((reply) => reply.ms)) / 1000 };
 }
