@@ -28,6 +28,13 @@ export interface InvokerOptions {
   timers?: Timers;
   region?: string;
   accountId?: string;
+  /**
+   * Invocations of one function running at once; more wait their turn, and
+   * their timeout starts when they run. Lambda gives every invocation its own
+   * sandbox; here they share one process (and one SDK socket pool per client),
+   * so 5,000 simultaneous $disconnects would all time out. Default 64.
+   */
+  maxConcurrencyPerFunction?: number;
 }
 
 /** The error a timed-out invocation rejects with; the message is AWS's own. */
@@ -62,6 +69,8 @@ export function createInvoker(options: InvokerOptions): Invoke {
   const region = options.region ?? "us-east-1";
   const accountId = options.accountId ?? "123456789012";
   installHandlerRejectionGuard(log);
+  const maxConcurrency = options.maxConcurrencyPerFunction ?? 64;
+  const limits = new Map<string, ConcurrencyLimit>();
 
   return async function invoke(fn, event, name) {
     const ref = parseHandlerRef(fn.handler);
@@ -76,6 +85,9 @@ export function createInvoker(options: InvokerOptions): Invoke {
       log("error", `${shortName} could not be loaded: ${describeError(error)}`);
       throw error;
     }
+    let limit = limits.get(fn.handler);
+    if (!limit) limits.set(fn.handler, (limit = new ConcurrencyLimit(maxConcurrency)));
+    await limit.acquire();
     const context = createLambdaContext({ functionName, memoryMB: fn.memoryMB, timeoutMs, clock, region, accountId });
     const scope = { name: shortName, requestId: context.awsRequestId };
 
@@ -84,8 +96,33 @@ export function createInvoker(options: InvokerOptions): Invoke {
     } catch (error) {
       log("error", `${shortName} (request ${context.awsRequestId}) failed: ${describeError(error)}`);
       throw error;
+    } finally {
+      limit.release();
     }
   };
+}
+
+/** A counting semaphore: at most `max` holders, the rest served in arrival order. */
+class ConcurrencyLimit {
+  private running = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(private readonly max: number) {}
+
+  async acquire(): Promise<void> {
+    if (this.running < this.max) {
+      this.running += 1;
+      return;
+    }
+    // The releasing holder hands its slot over directly, so running stays at max.
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+
+  release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.running -= 1;
+  }
 }
 
 function runHandler(

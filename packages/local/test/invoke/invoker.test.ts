@@ -15,12 +15,13 @@ const decl = (handler = "packages/functions/src/ws/connect.handler", timeoutSeco
 });
 
 /** An invoker whose loadHandler answers with the given function, as tests do. */
-function invokerFor(handler: LambdaHandler, options: { timeoutMs?: number; time?: FakeTime } = {}) {
+function invokerFor(handler: LambdaHandler, options: { timeoutMs?: number; time?: FakeTime; maxConcurrencyPerFunction?: number } = {}) {
   const { log, lines, text } = collectingLog();
   const invoke = createInvoker({
     loadHandler: async () => handler,
     log,
     timeoutMs: options.timeoutMs,
+    maxConcurrencyPerFunction: options.maxConcurrencyPerFunction,
     clock: options.time,
     timers: options.time,
   });
@@ -119,6 +120,36 @@ describe("createInvoker", () => {
     await new Promise((resolveTick) => setImmediate(resolveTick));
     time.advance(50);
     await expect(result).rejects.toThrow("Task timed out after 0.05 seconds");
+  });
+
+  it("runs at most maxConcurrencyPerFunction invocations of one function at once; the rest queue in order and their timeout starts when they run", async () => {
+    const time = new FakeTime();
+    const gates: (() => void)[] = [];
+    const started: number[] = [];
+    const { invoke } = invokerFor(
+      (event: { n: number }) => {
+        started.push(event.n);
+        return new Promise((resolveGate) => gates.push(() => resolveGate(event.n)));
+      },
+      { time, maxConcurrencyPerFunction: 2 },
+    );
+    const settle = () => new Promise((resolveTick) => setImmediate(resolveTick));
+    const results = [1, 2, 3, 4].map((n) => invoke(decl(undefined, 3), { n }));
+    await settle();
+    expect(started).toEqual([1, 2]);
+    // #1 answers at 2 s; #3, queued that long, starts now with a fresh 3 s.
+    time.advance(2_000);
+    gates.shift()!();
+    await settle();
+    expect(started).toEqual([1, 2, 3]);
+    // At 3.5 s #2 (running since 0) times out and frees its slot for #4; #3 (running since 2 s) does not.
+    time.advance(1_500);
+    await settle();
+    expect(started).toEqual([1, 2, 3, 4]);
+    await expect(results[0]).resolves.toBe(1);
+    await expect(results[1]).rejects.toBeInstanceOf(FunctionTimeoutError);
+    for (const release of gates) release();
+    await expect(Promise.all(results.slice(2))).resolves.toEqual([3, 4]);
   });
 
   it("does not time out a handler that answers in time, and clears its timer", async () => {
