@@ -110,7 +110,6 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   const persist = options.persist ?? false;
   const log = options.log ?? quietLog;
   const cleanups: (() => Promise<void> | void)[] = [];
-  const dynamodbRef: { current?: DynamoDbLocal } = {};
   const stopAll = async () => {
     for (const cleanup of cleanups.reverse()) {
       try {
@@ -144,12 +143,15 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         log,
       }),
     ]);
-    if (dynamodbStart.status === "fulfilled") cleanups.push(() => dynamodbRef.current?.stop());
+    // restartDynamoDb() replaces the process, so the cleanup stops whichever runs then.
+    let dynamodb!: DynamoDbLocal; // assigned below or the start throws
+    if (dynamodbStart.status === "fulfilled") {
+      dynamodb = dynamodbStart.value;
+      cleanups.push(() => dynamodb.stop());
+    }
     if (s3Start.status === "fulfilled") cleanups.push(() => s3Start.value.stop());
     if (dynamodbStart.status === "rejected") throw dynamodbStart.reason;
     if (s3Start.status === "rejected") throw s3Start.reason;
-    let dynamodb = dynamodbStart.value;
-    dynamodbRef.current = dynamodb;
     const s3 = s3Start.value;
 
     const { tableNames, streamArns } = await createTables({ endpoint: dynamodb.endpoint, topology, stage, log });
@@ -266,7 +268,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       restartDynamoDb: async () => {
         if (!persist) throw new Error("restartDynamoDb() keeps the data only with persist: true (and a stateDir); start the cloud with it");
         await dynamodb.kill();
-        dynamodb = dynamodbRef.current = await startDynamoDbLocal({
+        dynamodb = await startDynamoDbLocal({
           dataDir: join(stateDir, "data", "dynamodb"),
           pidFile: join(stateDir, "dynamodb.pid"),
           port: dynamodb.port,
