@@ -19,6 +19,9 @@ export interface BackoffOptions {
 export const RECONNECT_BACKOFF: BackoffOptions = { baseMs: 500, capMs: 20_000 };
 
 /** The largest delay attempt `attempt` (0-based) may get: min(cap, base * 2^attempt). */
+/** The first attempt whose ceiling is the cap (6 for 0.5 s to 20 s). */
+export const attemptAtCap = (options: BackoffOptions) => Math.ceil(Math.log2(options.capMs / options.baseMs));
+
 export function backoffCeiling(options: BackoffOptions, attempt: number): number {
   // 2 ** attempt overflows to Infinity for huge attempts; min() keeps it at the cap.
   return Math.min(options.capMs, options.baseMs * 2 ** Math.max(0, attempt));

@@ -1,5 +1,5 @@
 import type { ErrorFrame, MessageFrame, SubscribedFrame, SubscribedTopic } from "@pushgate/core/protocol";
-import { fullJitterDelay, RECONNECT_BACKOFF, type BackoffOptions } from "./backoff";
+import { attemptAtCap, fullJitterDelay, RECONNECT_BACKOFF, type BackoffOptions } from "./backoff";
 import {
   ConnectionStateMachine,
   type ClosedReason,
@@ -33,6 +33,13 @@ import { SnapshotFetcher } from "./snapshotFetcher";
 import { SnapshotUrls } from "./snapshotUrls";
 import { TopicStores, type KindOfTopic, type TopicSnapshot, type UpdateSource } from "./topicStore";
 import { WebSocketTransport, type CloseInfo, type WebSocketTransportEvents } from "./websocketTransport";
+
+/**
+ * Core's POLICY_VIOLATION_PREFIX (protocol.ts), spelled out here because the
+ * client imports core's types only, keeping zod out of the browser bundle; a
+ * test keeps the two equal.
+ */
+export const POLICY_VIOLATION_PREFIX = "policy violation (1008)";
 
 export interface PushClientOptions {
   /** Base URL of the HTTP API (`POST /session`, `GET /snapshots`). */
@@ -628,6 +635,10 @@ class PushClientImpl implements PushClient {
   }
 
   private serverError(transport: WebSocketTransport, frame: ErrorFrame): void {
+    if (frame.code === "RATE_LIMITED" && frame.message.startsWith(POLICY_VIOLATION_PREFIX)) {
+      // The server closes this socket next for flooding it: come back at the backoff's cap, not within 0.5 s.
+      this.attempt = Math.max(this.attempt, attemptAtCap(this.backoff));
+    }
     const request = frame.id === undefined ? undefined : this.pending.get(frame.id);
     const refusedTopic = request && request.topics.length === 1 ? request.topics[0] : undefined;
     const error: PushClientError = {

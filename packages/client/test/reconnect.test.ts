@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { backoffCeiling, RECONNECT_BACKOFF } from "../src/backoff";
+import { POLICY_VIOLATION_PREFIX as CORE_POLICY_VIOLATION_PREFIX } from "@pushgate/core/protocol";
+import { attemptAtCap, backoffCeiling, RECONNECT_BACKOFF } from "../src/backoff";
+import { POLICY_VIOLATION_PREFIX } from "../src/client";
 import { startHarness, type Harness } from "./support/harness";
 
 let h: Harness;
@@ -67,6 +69,24 @@ describe("reconnecting", () => {
     expect(h.client.connection.getSnapshot().attempt).toBe(3);
     h.clock.advance(10_000);
     expect(h.client.connection.getSnapshot()).toMatchObject({ state: "live", attempt: 0 });
+  });
+
+  it("after a policy-violation close (rate limited, then DeleteConnection) waits the backoff's cap instead of 0.5 s", async () => {
+    expect(POLICY_VIOLATION_PREFIX).toBe(CORE_POLICY_VIOLATION_PREFIX);
+    h = await startHarness({ topics: ["game/g1"], stableAfterMs: 10_000 });
+    await h.goLive();
+    h.clock.advance(10_000); // a stable connection: a plain drop would retry within 0.5 s
+    const server = h.cloud.open[0]!;
+    server.send({ type: "error", code: "RATE_LIMITED", message: `${POLICY_VIOLATION_PREFIX}: too many frames after being rate limited; this connection is closed` });
+    await h.until(() => h.errors.some((error) => error.code === "RATE_LIMITED"), "the policy frame");
+    server.socket.close(1000);
+    const snapshot = await h.until(() => {
+      const s = h.client.connection.getSnapshot();
+      return s.state !== "live" && s.nextRetryAt !== undefined ? s : undefined;
+    }, "the retry scheduled");
+    expect(snapshot.attempt).toBe(attemptAtCap(RECONNECT_BACKOFF) + 1);
+    expect(backoffCeiling(RECONNECT_BACKOFF, snapshot.attempt - 1)).toBe(RECONNECT_BACKOFF.capMs);
+    expect(snapshot.state).toBe("polling");
   });
 
   it("does not burn retries offline and reconnects at once when back online", async () => {

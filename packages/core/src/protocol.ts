@@ -34,6 +34,13 @@ export type ErrorCode = (typeof ERROR_CODES)[number];
 export const HTTP_ONLY_ERROR_CODES = ["UNAUTHORIZED", "NOT_FOUND"] as const;
 export type ApiErrorCode = ErrorCode | (typeof HTTP_ONLY_ERROR_CODES)[number];
 
+/**
+ * Starts the message of the last RATE_LIMITED frame before the server closes
+ * an abusive connection: API Gateway's DeleteConnection cannot send close code
+ * 1008, so the frame says it. A client must not reconnect at once after it.
+ */
+export const POLICY_VIOLATION_PREFIX = "policy violation (1008)";
+
 export const MESSAGE_KINDS = ["score-update", "queue-position", "result-ready"] as const;
 export type MessageKind = (typeof MESSAGE_KINDS)[number];
 

@@ -13,7 +13,7 @@
  * message and code, not in the close frame; see docs/reliability.md.
  */
 import { toErrorFrame } from "../errors";
-import { errorFrame, parseClientFrame, type ClientFrame, type ServerFrame } from "../protocol";
+import { errorFrame, parseClientFrame, POLICY_VIOLATION_PREFIX, type ClientFrame, type ServerFrame } from "../protocol";
 import type { Clock, ConnectionStore, Gateway } from "../ports";
 
 export interface MessageDeps {
@@ -35,7 +35,7 @@ export interface MessageOutcome {
   closed?: "rate-limit";
 }
 
-export const POLICY_CLOSE_MESSAGE = "policy violation (1008): too many frames after being rate limited; this connection is closed";
+export const POLICY_CLOSE_MESSAGE = `${POLICY_VIOLATION_PREFIX}: too many frames after being rate limited; this connection is closed`;
 
 export async function handleMessage(deps: MessageDeps, connectionId: string, text: string): Promise<MessageOutcome> {
   let requestId: string | undefined;
