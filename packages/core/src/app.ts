@@ -10,6 +10,7 @@ import { DynamoJobStore } from "./adapters/dynamo-jobs";
 import { DynamoQueueStore } from "./adapters/dynamo-queues";
 import { DynamoSubscriptionStore } from "./adapters/dynamo-subscriptions";
 import { dynamoDocumentClient, managementApiClient, s3Client, ssmClient } from "./adapters/aws-clients";
+import { LeanManagementApiGateway } from "./adapters/lean-management-api-gateway";
 import { ManagementApiGateway } from "./adapters/management-api-gateway";
 import { S3SnapshotStore } from "./adapters/s3-snapshots";
 import { readSsmSecret } from "./adapters/ssm-secrets";
@@ -77,11 +78,27 @@ export function createApp(config: Config, ports: Ports) {
   const subscribeDeps = { ...ports, maxTopicsPerConnection: config.maxTopicsPerConnection };
   const memo = new DeliveryMemo();
 
-  /** Snapshot first, so a client that resyncs on the push finds at least this state. */
+  /**
+   * The snapshot write runs alongside the fan-out rather than before it, which
+   * takes an S3 PUT off every publication's latency. A record is still only
+   * acknowledged once its snapshot is written: the write is awaited before
+   * returning and its failure fails the record, as before. What is given up: a
+   * client that resyncs from the snapshot the instant it gets the push may
+   * still read the previous state for those few milliseconds (the push itself
+   * carries the new one).
+   */
   async function publish(frame: MessageFrame): Promise<FanoutResult> {
-    await ports.snapshots.putSnapshot(frame);
+    const snapshot = ports.snapshots.putSnapshot(frame);
+    // Awaited below in every path; this only keeps a failure from being "unhandled" while the fan-out runs.
+    snapshot.catch(() => {});
     const started = ports.clock.now().getTime();
-    const result = await fanOut(frame, { ...ports, forgetConnection: forget, concurrency: config.fanoutConcurrency, memo });
+    let result: FanoutResult;
+    try {
+      result = await fanOut(frame, { ...ports, forgetConnection: forget, concurrency: config.fanoutConcurrency, memo });
+    } finally {
+      // Also when the fan-out failed: the record is retried either way, and no write is left running behind it.
+      await snapshot;
+    }
     ports.meter.count("MessagesPushed", result.delivered);
     ports.meter.count("GoneConnections", result.gone);
     ports.meter.count("PushFailures", result.failed);
@@ -171,11 +188,31 @@ export function appFromEnvironment(observability: { log: Log; meter: Meter }, en
     queues: new DynamoQueueStore(db, () => config.table("queues")),
     jobs: new DynamoJobStore(db, () => config.table("jobs")),
     gateway: new GuardedGateway(
-      new ManagementApiGateway(once(() => managementApiClient(config, config.managementEndpoint()))),
+      managementGateway(config),
       { ...config.breaker, clock, sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) },
       observability.log,
     ),
     snapshots: new S3SnapshotStore(s3Client(config), () => config.bucket("data"), clock, config.presignSeconds),
     secret: (name) => secrets[name](),
   });
+}
+
+/**
+ * The Management API client: the lean one unless PUSHGATE_MANAGEMENT_CLIENT=sdk.
+ * Both resolve the endpoint on first use, so functions that never push need no endpoint.
+ */
+function managementGateway(config: Config): Gateway {
+  if (config.managementClient === "sdk") return new ManagementApiGateway(once(() => managementApiClient(config, config.managementEndpoint())));
+  const lean = once(
+    () =>
+      new LeanManagementApiGateway({
+        endpoint: config.managementEndpoint(),
+        region: config.region,
+        retry: config.pushRetry,
+        // The bulkhead (GuardedGateway) bounds the pushes in flight per instance: one warm socket each.
+        maxSockets: Math.max(config.fanoutConcurrency, config.breaker.maxConcurrent),
+        timeoutMs: config.pushTimeoutMs,
+      }),
+  );
+  return { post: (connectionId, data) => lean().post(connectionId, data), delete: (connectionId) => lean().delete(connectionId) };
 }

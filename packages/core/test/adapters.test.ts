@@ -1,24 +1,26 @@
 /**
  * The adapters against the real things: DynamoDB Local, the S3 emulator (which
  * checks presigned signatures) and the local API Gateway's Management API,
- * through the same SDK clients the functions use.
+ * through the same clients the functions use; the Gateway contract runs
+ * against both Management API clients.
  */
 import { startDynamoDbLocal, createTables, type DynamoDbLocal } from "@pushgate/local/dynamodb/index";
-import { startWebSocketGateway } from "@pushgate/local/gateway/index";
+import { startWebSocketGateway, type GatewayLimits, type WebSocketGateway } from "@pushgate/local/gateway/index";
 import { startS3, type LocalS3 } from "@pushgate/local/s3/index";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { dynamoDocumentClient, managementApiClient, s3Client } from "../src/adapters/aws-clients";
+import { dynamoDocumentClient, s3Client } from "../src/adapters/aws-clients";
 import { DynamoConnectionStore } from "../src/adapters/dynamo-connections";
 import { DynamoGameStore } from "../src/adapters/dynamo-games";
 import { DynamoJobStore } from "../src/adapters/dynamo-jobs";
 import { DynamoQueueStore } from "../src/adapters/dynamo-queues";
 import { DynamoSubscriptionStore } from "../src/adapters/dynamo-subscriptions";
-import { ManagementApiGateway } from "../src/adapters/management-api-gateway";
 import { S3SnapshotStore } from "../src/adapters/s3-snapshots";
+import { GatewayUnavailableError } from "../src/errors";
 import type { Subscription } from "../src/ports";
 import type { MessageFrame } from "../src/protocol";
 import { topology } from "../src/topology";
+import { managementGateways } from "./management-gateways";
 
 const region = "us-east-1";
 let dynamo: DynamoDbLocal;
@@ -161,32 +163,91 @@ describe("S3SnapshotStore", () => {
   });
 });
 
-describe("ManagementApiGateway against the local API Gateway", () => {
-  it("posts to a live connection, answers gone for an unknown one, and closes a connection", async () => {
-    const route = { function: { handler: "unused", timeoutSeconds: 5, memoryMB: 128, grants: {} }, routeResponse: false };
-    const gatewayServer = await startWebSocketGateway({
-      stage: "adapters",
-      apiId: "test",
-      routes: { $connect: route, $disconnect: route, $default: route },
-      invoke: async () => ({ statusCode: 200 }),
-      log: () => {},
-    });
-    try {
-      const socket = new WebSocket(gatewayServer.url);
-      await new Promise((resolve, reject) => socket.once("open", resolve).once("error", reject));
-      const received = new Promise<string>((resolve) => socket.once("message", (data) => resolve(String(data))));
-      const [connection] = gatewayServer.connections();
-      const gateway = new ManagementApiGateway(() => managementApiClient({ region }, gatewayServer.managementEndpoint));
+describe.each(managementGateways)("Management API gateway (%s) against the local API Gateway", (_name, makeGateway) => {
+  const route = { function: { handler: "unused", timeoutSeconds: 5, memoryMB: 128, grants: {} }, routeResponse: false };
+  const startGateway = (limits: Partial<GatewayLimits> = {}, log: (level: string, message: string) => void = () => {}) =>
+    startWebSocketGateway({ stage: "adapters", apiId: "test", routes: { $connect: route, $disconnect: route, $default: route }, invoke: async () => ({ statusCode: 200 }), log, limits });
 
-      expect(await gateway.post(connection!.connectionId, '{"hello":1}')).toBe("ok");
+  async function openClients(gatewayServer: WebSocketGateway, count: number) {
+    const sockets = await Promise.all(
+      Array.from({ length: count }, async () => {
+        const socket = new WebSocket(gatewayServer.url);
+        await new Promise((resolve, reject) => socket.once("open", resolve).once("error", reject));
+        return socket;
+      }),
+    );
+    return { sockets, ids: gatewayServer.connections().map((connection) => connection.connectionId) };
+  }
+
+  it("posts to a live connection, answers gone for an unknown one, and closes a connection", async () => {
+    const gatewayServer = await startGateway();
+    const gateway = makeGateway(gatewayServer.managementEndpoint);
+    try {
+      const { sockets: [socket], ids: [connectionId] } = await openClients(gatewayServer, 1);
+      const received = new Promise<string>((resolve) => socket!.once("message", (data) => resolve(String(data))));
+
+      expect(await gateway.post(connectionId!, '{"hello":1}')).toBe("ok");
       expect(await received).toBe('{"hello":1}');
       expect(await gateway.post("bm90LWEtY29ubmVjdGlvbg=", "{}")).toBe("gone");
 
-      const closed = new Promise((resolve) => socket.once("close", resolve));
-      await gateway.delete(connection!.connectionId);
+      const closed = new Promise((resolve) => socket!.once("close", resolve));
+      await gateway.delete(connectionId!);
       await closed;
-      await gateway.delete(connection!.connectionId);
+      await gateway.delete(connectionId!);
+      expect(await gateway.post(connectionId!, "{}")).toBe("gone");
     } finally {
+      gateway.close();
+      await gatewayServer.stop();
+    }
+  });
+
+  it("retries through the gateway's throttle (429 LimitExceededException) until every post is delivered", async () => {
+    const throttled: string[] = [];
+    const gatewayServer = await startGateway({ managementRatePerSecond: 4 }, (_level, message) => message.includes("throttled") && throttled.push(message));
+    const gateway = makeGateway(gatewayServer.managementEndpoint, { maxAttempts: 8, baseMs: 200, capMs: 1_000, random: () => 0.99 });
+    try {
+      const { sockets, ids } = await openClients(gatewayServer, 8);
+      const received = sockets.map((socket) => new Promise<string>((resolve) => socket.once("message", (data) => resolve(String(data)))));
+      expect(await Promise.all(ids.map((id) => gateway.post(id, "tick")))).toEqual(ids.map(() => "ok"));
+      expect(await Promise.all(received)).toEqual(ids.map(() => "tick"));
+      expect(throttled.length).toBeGreaterThan(0);
+      for (const socket of sockets) socket.close();
+    } finally {
+      gateway.close();
+      await gatewayServer.stop();
+    }
+  });
+
+  it("a throttle that outlasts the attempts is thrown as GatewayUnavailableError 429", async () => {
+    const gatewayServer = await startGateway({ managementRatePerSecond: 1 });
+    const gateway = makeGateway(gatewayServer.managementEndpoint, { maxAttempts: 2, baseMs: 1, capMs: 2 });
+    try {
+      const outcomes = await Promise.allSettled(Array.from({ length: 6 }, () => gateway.post("bm90LWEtY29ubmVjdGlvbg=", "{}")));
+      const errors = outcomes.flatMap((outcome) => (outcome.status === "rejected" ? [outcome.reason as unknown] : []));
+      expect(errors.length).toBeGreaterThan(0);
+      for (const error of errors) {
+        expect(error).toBeInstanceOf(GatewayUnavailableError);
+        expect((error as GatewayUnavailableError).status).toBe(429);
+      }
+    } finally {
+      gateway.close();
+      await gatewayServer.stop();
+    }
+  });
+
+  it("a post over 128 KB is refused with PayloadTooLargeException (413), not retried, not an unavailability", async () => {
+    const gatewayServer = await startGateway();
+    const gateway = makeGateway(gatewayServer.managementEndpoint);
+    try {
+      const { sockets: [socket], ids: [connectionId] } = await openClients(gatewayServer, 1);
+      const error = await gateway.post(connectionId!, "x".repeat(128 * 1024 + 1)).catch((e: unknown) => e);
+      expect(error).not.toBeInstanceOf(GatewayUnavailableError);
+      expect((error as Error).name).toBe("PayloadTooLargeException");
+      expect((error as { $metadata: { httpStatusCode: number } }).$metadata.httpStatusCode).toBe(413);
+      expect(await gateway.post(connectionId!, "x".repeat(128 * 1024))).toBe("ok");
+      socket!.close();
+    } finally {
+      gateway.close();
       await gatewayServer.stop();
     }
   });

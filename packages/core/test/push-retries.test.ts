@@ -1,6 +1,6 @@
 /**
- * The Management API client's explicit retries, with the real SDK client
- * against a plain HTTP server that answers what a sick API Gateway would
+ * The Management API clients' explicit retries (the SDK client's and the lean
+ * one's, one shared policy), against a plain HTTP server that answers what a sick API Gateway would
  * (429 LimitExceededException, 500), and the fan-out's answer to a downstream
  * that stays unavailable: the publication fails (so its stream record is
  * retried) and a retry only pushes to the subscribers not yet reached.
@@ -8,12 +8,11 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { managementApiClient } from "../src/adapters/aws-clients";
-import { ManagementApiGateway } from "../src/adapters/management-api-gateway";
 import { GatewayUnavailableError, PublicationIncompleteError } from "../src/errors";
 import { DeliveryMemo, fanOut } from "../src/fanout";
 import type { Gateway, Subscription, SubscriptionStore } from "../src/ports";
 import type { MessageFrame } from "../src/protocol";
+import { managementGateways, type ClosableGateway } from "./management-gateways";
 
 let server: Server;
 let endpoint: string;
@@ -37,10 +36,14 @@ beforeAll(async () => {
 });
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
-const gateway = (maxAttempts: number) =>
-  new ManagementApiGateway(() => managementApiClient({ region: "us-east-1", pushRetry: { maxAttempts, baseMs: 1, capMs: 5 } }, endpoint));
+describe.each(managementGateways)("Management API retries (%s, shared policy)", (_name, makeGateway) => {
+  const made: ClosableGateway[] = [];
+  const gateway = (maxAttempts: number) => {
+    made.push(makeGateway(endpoint, { maxAttempts, baseMs: 1, capMs: 5 }));
+    return made.at(-1)!;
+  };
+  afterAll(() => made.forEach((each) => each.close()));
 
-describe("Management API retries (explicit SDK retry strategy)", () => {
   it.each([
     [429, "LimitExceededException"],
     [500, "InternalServerErrorException"],
@@ -77,12 +80,14 @@ describe("Management API retries (explicit SDK retry strategy)", () => {
     let left = 3;
     answer = { status: 500, type: "InternalServerErrorException" };
     requests.length = 0;
-    server.prependListener("request", () => {
+    const recoverOnThird = () => {
       if (--left === 0) answer = { status: 200 };
-    });
+    };
+    server.prependListener("request", recoverOnThird);
     expect(await gateway(3).post("abc", "{}")).toBe("ok");
     expect(requests).toHaveLength(3);
-    server.removeAllListeners("request");
+    // Only this one: the server's own handler serves the next suite.
+    server.removeListener("request", recoverOnThird);
   });
 });
 

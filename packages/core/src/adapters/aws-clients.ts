@@ -9,6 +9,7 @@ import { S3Client } from "@aws-sdk/client-s3";
 import { SSMClient } from "@aws-sdk/client-ssm";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { Config } from "../config";
+import { DEFAULT_PUSH_RETRY, retryDelayMs, type PushRetryOptions } from "./push-retry-policy";
 
 export function dynamoDocumentClient(config: Pick<Config, "region" | "dynamodbEndpoint">): DynamoDBDocumentClient {
   const client = new DynamoDBClient({ region: config.region, ...(config.dynamodbEndpoint && { endpoint: config.dynamodbEndpoint }) });
@@ -27,24 +28,14 @@ export function s3Client(config: Pick<Config, "region" | "s3Endpoint">): S3Clien
   });
 }
 
-export interface PushRetryOptions {
-  /** Attempts per call, the first included (SDK default 3). */
-  maxAttempts: number;
-  /** Full-jitter exponential backoff: a delay in [0, min(capMs, baseMs * 2^retry)). */
-  baseMs: number;
-  capMs: number;
-  random?: () => number;
-}
-
 /**
- * The Management API client's retries, explicit rather than the SDK default:
- * throttling (429), server errors (5xx) and transient network failures are
- * retried with full-jitter exponential backoff; a client error (403, 410, 413)
- * never is. When the attempts are spent the SDK throws the last error, which
- * the gateway adapter turns into GatewayUnavailableError for the circuit breaker.
+ * The shared push retry policy (push-retry-policy.ts) as an SDK retry
+ * strategy, explicit rather than the SDK default. The SDK classifies a 403,
+ * 410 or 413 as CLIENT_ERROR, which is never retried; when the attempts are
+ * spent it throws the last error, which the gateway adapter turns into
+ * GatewayUnavailableError for the circuit breaker.
  */
 export function pushRetryStrategy(options: PushRetryOptions) {
-  const random = options.random ?? Math.random;
   const token = (retries: number, delay: number) => ({ getRetryCount: () => retries, getRetryDelay: () => delay });
   type Token = ReturnType<typeof token>;
   return {
@@ -53,13 +44,11 @@ export function pushRetryStrategy(options: PushRetryOptions) {
     async refreshRetryTokenForRetry(previous: Token, error: { errorType: string }): Promise<Token> {
       const retries = previous.getRetryCount() + 1;
       if (error.errorType === "CLIENT_ERROR" || retries >= options.maxAttempts) throw new Error("no retry");
-      return token(retries, Math.floor(random() * Math.min(options.capMs, options.baseMs * 2 ** retries)));
+      return token(retries, retryDelayMs(options, retries));
     },
     recordSuccess: (_token: Token) => {},
   };
 }
-
-export const DEFAULT_PUSH_RETRY: PushRetryOptions = { maxAttempts: 3, baseMs: 100, capMs: 2_000 };
 
 export const managementApiClient = (config: Pick<Config, "region"> & { pushRetry?: PushRetryOptions }, endpoint: string) =>
   new ApiGatewayManagementApiClient({
