@@ -5,12 +5,16 @@
  *  (b) one keep-alive `node:http` POST per message to the emulator's
  *      `@connections`, no SDK: the cost of an HTTP call per message, which
  *      AWS's Management API also imposes;
+ *  (b') the same loop through pushgate's lean client (SigV4 with
+ *      @smithy/signature-v4 over keep-alive HTTP), bare: no Lambda, no
+ *      DynamoDB, no circuit breaker: what signing adds to (b);
  *  (c) the same loop through `@aws-sdk/client-apigatewaymanagementapi`.
- * (b) and (c) run with the fan-out's own concurrency (PUSHGATE_FANOUT_CONCURRENCY, default 50).
+ * (b), (b') and (c) run with the fan-out's own concurrency (PUSHGATE_FANOUT_CONCURRENCY, default 50).
  */
 import { Agent, request } from "node:http";
 import type { AddressInfo } from "node:net";
 import { ApiGatewayManagementApiClient, PostToConnectionCommand } from "@aws-sdk/client-apigatewaymanagementapi";
+import { LeanManagementApiGateway } from "@pushgate/core/adapters/lean-management-api-gateway";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { WebSocketServer } from "ws";
 
@@ -98,6 +102,21 @@ export function rawManagementPoster(managementEndpoint: string, concurrency: num
       return workerPool(ids, concurrency, (id) => post(id, bytes));
     },
     close: () => agent.destroy(),
+  };
+}
+
+/** (b'): pushgate's lean client in the same loop. */
+export function signedManagementPoster(managementEndpoint: string, concurrency: number): ManagementPoster {
+  const gateway = new LeanManagementApiGateway({
+    endpoint: managementEndpoint,
+    region: "us-east-1",
+    credentials: { accessKeyId: "BENCH", secretAccessKey: "bench-secret" },
+    maxSockets: concurrency,
+    timeoutMs: 10_000,
+  });
+  return {
+    postAll: (ids, body) => workerPool(ids, concurrency, async (id) => (await gateway.post(id, body).catch(() => "failed")) === "ok"),
+    close: () => gateway.close(),
   };
 }
 

@@ -7,7 +7,7 @@
  * sockets gets them from (a) a bare `ws` broadcast.
  */
 import { epochMs, sleep } from "../lib/clock";
-import { rawManagementPoster, sdkManagementPoster, startBareBroadcastServer, type ManagementPoster } from "../lib/baselines";
+import { rawManagementPoster, sdkManagementPoster, signedManagementPoster, startBareBroadcastServer, type ManagementPoster } from "../lib/baselines";
 import { localCloudCredentials, serverMemory, type BenchContext } from "../lib/context";
 import type { CollectedReply, OpenedReply } from "../lib/fan-protocol";
 import { latencies, mergeReceipts, type LatencyResult, type SentMessage } from "../lib/latency";
@@ -22,6 +22,8 @@ export interface FanoutRun {
   pushgate: LatencyResult;
   bareWs: LatencyResult;
   rawPost: LatencyResult;
+  /** (b'): the lean client's SigV4 + keep-alive loop; absent in runs before it existed. */
+  signedPost?: LatencyResult;
   sdkPost: LatencyResult;
   /** pushgate's fan-out rate as a fraction of each baseline's. */
   ratio: { bareWs: number; rawPost: number; sdkPost: number };
@@ -120,7 +122,11 @@ export async function runFanout(context: BenchContext, n: number, publishes: num
   const raw = rawManagementPoster(cloud.endpoints.managementEndpoint, FANOUT_CONCURRENCY);
   const rawPost = await postLoopRounds(context, raw, ids, "bench/raw", rounds, ids.length);
   raw.close();
-  progress(`fan-out N=${n}: (b) ${rawPost.fanoutRate.toFixed(0)} msg/s; (c) the same through the AWS SDK`);
+  progress(`fan-out N=${n}: (b) ${rawPost.fanoutRate.toFixed(0)} msg/s; (b') the same through the lean SigV4 client`);
+  const signed = signedManagementPoster(cloud.endpoints.managementEndpoint, FANOUT_CONCURRENCY);
+  const signedPost = await postLoopRounds(context, signed, ids, "bench/signed", rounds, ids.length);
+  signed.close();
+  progress(`fan-out N=${n}: (b') ${signedPost.fanoutRate.toFixed(0)} msg/s; (c) the same through the AWS SDK`);
   const sdk = sdkManagementPoster(cloud.endpoints.managementEndpoint, FANOUT_CONCURRENCY);
   const sdkPost = await postLoopRounds(context, sdk, ids, "bench/sdk", rounds, ids.length);
   sdk.close();
@@ -155,6 +161,7 @@ export async function runFanout(context: BenchContext, n: number, publishes: num
     pushgate,
     bareWs,
     rawPost,
+    signedPost,
     sdkPost,
     ratio: {
       bareWs: round(pushgate.fanoutRate / bareWs.fanoutRate, 3),
