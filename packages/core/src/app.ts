@@ -93,8 +93,10 @@ export function createApp(config: Config, ports: Ports) {
     snapshot.catch(() => {});
     const started = ports.clock.now().getTime();
     let result: FanoutResult;
+    let fanoutMs: number;
     try {
       result = await fanOut(frame, { ...ports, forgetConnection: forget, concurrency: config.fanoutConcurrency, memo });
+      fanoutMs = ports.clock.now().getTime() - started;
     } finally {
       // Also when the fan-out failed: the record is retried either way, and no write is left running behind it.
       await snapshot;
@@ -102,7 +104,7 @@ export function createApp(config: Config, ports: Ports) {
     ports.meter.count("MessagesPushed", result.delivered);
     ports.meter.count("GoneConnections", result.gone);
     ports.meter.count("PushFailures", result.failed);
-    ports.meter.milliseconds("FanoutDurationMs", ports.clock.now().getTime() - started);
+    ports.meter.milliseconds("FanoutDurationMs", fanoutMs);
     return result;
   }
 
