@@ -19,7 +19,8 @@
  */
 import type { Clock } from "./ports";
 
-export interface CircuitBreakerOptions {
+/** The breaker's tunables: what configuration sets (config.ts `breaker`). */
+export interface BreakerSettings {
   /** Share of failed calls (0-1] that opens the circuit. */
   failureRateThreshold: number;
   /** Calls the window must hold before the rate is judged. */
@@ -32,6 +33,9 @@ export interface CircuitBreakerOptions {
   maxConcurrent: number;
   /** How long one call may wait for an open circuit (or a half-open probe) before it is rejected. */
   maxWaitMs: number;
+}
+
+export interface CircuitBreakerOptions extends BreakerSettings {
   clock: Clock;
   sleep(ms: number): Promise<void>;
   /** Does this error count against the downstream's health? */

@@ -6,6 +6,7 @@
  * root first wires the adapter that uses it, so `ping` does not need table
  * names and a missing one is reported as the variable to set, once.
  */
+import type { BreakerSettings } from "./circuit-breaker";
 import { envVar, type BucketName, type SecretName, type TableName } from "./topology";
 
 export type Env = Record<string, string | undefined>;
@@ -34,14 +35,7 @@ export interface Config {
   /** "lean" (default): SigV4 over keep-alive HTTP, ~0.8 ms less CPU per push; "sdk": the AWS SDK client, the fallback. */
   managementClient: "lean" | "sdk";
   /** The circuit breaker and bulkhead around the Management API (per function instance). */
-  breaker: {
-    failureRateThreshold: number;
-    minimumVolume: number;
-    windowMs: number;
-    sleepWindowMs: number;
-    maxConcurrent: number;
-    maxWaitMs: number;
-  };
+  breaker: BreakerSettings;
   tokenTtlSeconds: number;
   tokenRenewalGraceSeconds: number;
   /** Lifetime of presigned snapshot and result URLs. */
