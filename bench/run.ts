@@ -128,7 +128,9 @@ async function main() {
       await warmUp(context);
       if (only.has("fanout")) {
         results.scenarios.fanout = [];
-        for (const { n, publishes } of sizes.fanout) results.scenarios.fanout.push(await runFanout(context, n, publishes));
+        // BENCH_FANOUT_N=1000 (or 100,1000): only those sizes.
+        const onlyN = process.env.BENCH_FANOUT_N?.split(",").map(Number);
+        for (const { n, publishes } of sizes.fanout.filter(({ n }) => !onlyN || onlyN.includes(n))) results.scenarios.fanout.push(await runFanout(context, n, publishes));
       }
       if (only.has("polling")) {
         const { fans, publishes, everyMs } = sizes.polling;

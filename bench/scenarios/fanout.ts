@@ -15,6 +15,7 @@ import { scoreProducer } from "../lib/producer";
 import { progress } from "../lib/progress";
 import { round } from "../lib/stats";
 import { subscriberIds } from "../lib/subscribers";
+import { startCpuProfile } from "../lib/cpu-profile";
 
 export interface FanoutRun {
   n: number;
@@ -104,6 +105,8 @@ export async function runFanout(context: BenchContext, n: number, publishes: num
 
   // --- pushgate: HTTP API -> games table -> stream -> fan-out Lambda -> @connections -> ws
   const sent: SentMessage[] = [];
+  // BENCH_CPU_PROFILE=<dir>: a .cpuprofile of the server process over the publishes alone (not setup, not the baselines).
+  const profile = await startCpuProfile(`fanout-${n}`);
   for (let index = 1; index <= publishes; index++) {
     const publication = await producer.publish(index, index - 1, `bench play ${index}`);
     sent.push({ key: `${topic}#${publication.seq}`, startedAt: publication.startedAt });
@@ -112,8 +115,17 @@ export async function runFanout(context: BenchContext, n: number, publishes: num
     await sleep(100);
     progress(`fan-out N=${n}: publish ${index}/${publishes} (seq ${publication.seq}) delivered`);
   }
+  await profile?.stop();
   const pushgate = latencies(sent, await collect(context), setup.opened);
   progress(`fan-out N=${n}: pushgate p50 ${pushgate.latencyMs.p50.toFixed(0)} ms, p99 ${pushgate.latencyMs.p99.toFixed(0)} ms, ${pushgate.fanoutRate.toFixed(0)} msg/s; ${pushgate.delivered}/${pushgate.expected} delivered`);
+
+  if (process.env.BENCH_SKIP_BASELINES) {
+    await context.fleet.all(() => ({ type: "close-sockets" }), 60_000);
+    await sleep(1000);
+    const none = pushgate;
+    return { n, publishes, pushgate, bareWs: none, rawPost: none, sdkPost: none, ratio: { bareWs: 1, rawPost: 1, sdkPost: 1 }, setup,
+      memory: { rssBeforeMB: round(before.rssMB), rssAfterMB: round(after.rssMB), heapBeforeMB: round(before.heapUsedMB), heapAfterMB: round(after.heapUsedMB), rssPer1000MB: 0, heapPer1000MB: 0 } };
+  }
 
   // --- (b) and (c) on the same sockets
   const ids = await subscriberIds(cloud.endpoints.dynamodbEndpoint, localCloudCredentials(cloud), cloud.endpoints.tables.subscriptions!, topic);
