@@ -17,8 +17,9 @@ import { describe, expect, it } from "vitest";
 import { canonicalPath, executeApiSigner, type ExecuteApiSigner, type UnsignedRequest } from "../src/adapters/execute-api-signer";
 
 const idChar = fc.constantFrom(..."abcXYZ019/+=-_.~!*'()@ %&?#é漢".split(""), "😀");
-const connectionId = fc.string({ unit: idChar, minLength: 1, maxLength: 24 });
-const stagePath = fc.constantFrom("/prod", "/dev", "", "/v1/stage", "/a.b", "/st%20age");
+const connectionId = fc.oneof({ arbitrary: fc.string({ unit: idChar, minLength: 1, maxLength: 24 }), weight: 8 }, fc.constantFrom(".", "..", "...", ".a"));
+/** Stages as the client builds paths from its endpoint, plus dot and empty segments (the signer's slow path). */
+const stagePath = fc.constantFrom("/prod", "/dev", "", "/", "/v1/stage", "/a.b", "/st%20age", "/a/./b", "/x/../y", "//p", "/..", "/...");
 const region = fc.oneof(fc.constantFrom("us-east-1", "eu-west-2", "ap-southeast-2"), fc.stringMatching(/^[a-z]{2}-[a-z]{2,9}-[0-9]$/));
 const token = fc.stringMatching(/^[A-Za-z0-9/+= ]{1,80}$/);
 const credentials = fc.record(
@@ -96,6 +97,8 @@ describe("execute-api SigV4 by hand", () => {
     expect(canonicalPath("/prod/@connections/a%2Fb%3D")).toBe("/prod/%40connections/a%252Fb%253D");
     expect(canonicalPath("//@connections/x")).toBe("/%40connections/x");
     expect(canonicalPath("/a/./b/../c/")).toBe("/a/c/");
+    expect(canonicalPath("/a/.../b")).toBe("/a/.../b");
+    expect(canonicalPath("/")).toBe("/");
   });
 
   it("rejects credentials without an access key id or a secret, as the SDK does", async () => {

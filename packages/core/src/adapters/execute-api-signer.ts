@@ -59,15 +59,21 @@ const SPECIAL_HEADERS = new Set([
 ]);
 const fastHeaderName = (name: string) => /^[a-z0-9!#$%&'*+.^_`|~-]+$/.test(name) && !SPECIAL_HEADERS.has(name) && !/^(proxy|sec)-/.test(name);
 
-/** As @smithy/signature-v4 canonicalizes a header value. */
-const canonicalValue = (value: string) => value.replace(/[\r\n]/g, " ").replace(/[ \t]+/g, " ").replace(/^ | $/g, "");
+/** As @smithy/signature-v4 canonicalizes a header value (three replaces, skipped when none would change anything). */
+const NEEDS_CANONICALIZING = /[\r\n\t]| {2}|^ | $/;
+const canonicalValue = (value: string) =>
+  NEEDS_CANONICALIZING.test(value) ? value.replace(/[\r\n]/g, " ").replace(/[ \t]+/g, " ").replace(/^ | $/g, "") : value;
 
 /** @smithy/core's escapeUri. */
 const hexEncode = (c: string) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`;
 const escapeUri = (uri: string) => encodeURIComponent(uri).replace(/[!'()*]/g, hexEncode);
 
+const DOT_OR_EMPTY_SEGMENT = /\/\/|\/\.\.?(\/|$)|\/$/;
+
 /** @smithy/signature-v4's canonical path with uriEscapePath: dot segments and empty segments removed, then encoded once more. */
 export function canonicalPath(path: string): string {
+  // The lean client's paths (`/{stage}/@connections/{encoded id}`) have no empty or dot segment: encode at once.
+  if (path.charCodeAt(0) === 47 && !DOT_OR_EMPTY_SEGMENT.test(path)) return escapeUri(path).replace(/%2F/g, "/");
   const segments: string[] = [];
   for (const segment of path.split("/")) {
     if (segment.length === 0 || segment === ".") continue;
