@@ -5,7 +5,7 @@
  * bench/cost-model.test.ts checks the arithmetic.
  *
  * Every count follows the code path of packages/core (what each route and
- * the fan-out read and write); docs/benchmarks.md lists the sources of the
+ * the fan-out read and write); BENCHMARKS.md lists the sources of the
  * prices. Prices are us-east-1, on-demand, without free tiers.
  */
 
@@ -73,7 +73,7 @@ export interface Quotas {
   fanoutTimeoutSeconds: number;
 }
 
-/** Defaults, each documented with its source in docs/benchmarks.md. */
+/** Defaults, each documented with its source in BENCHMARKS.md. */
 export const DEFAULT_PRICES: Prices = {
   websocketMessagesPerMillion: 1.0,
   websocketMessagesPerMillionOverTier: 0.8,

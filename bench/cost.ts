@@ -71,7 +71,7 @@ function main() {
     return;
   }
   console.log(
-    `${count(workload.fans)} fans x ${workload.hours} h x ${workload.eventsPerMonth} events/month, ${workload.updates} updates per event, polling every ${workload.pollIntervalSeconds} s${workload.cloudFront ? " through CloudFront" : " on S3 presigned URLs"}. Prices: us-east-1 on-demand, no free tier (docs/benchmarks.md).`,
+    `${count(workload.fans)} fans x ${workload.hours} h x ${workload.eventsPerMonth} events/month, ${workload.updates} updates per event, polling every ${workload.pollIntervalSeconds} s${workload.cloudFront ? " through CloudFront" : " on S3 presigned URLs"}. Prices: us-east-1 on-demand, no free tier (BENCHMARKS.md).`,
   );
   printBill("Push (pushgate)", push);
   printBill(`Polling every ${workload.pollIntervalSeconds} s`, polling);
