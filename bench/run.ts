@@ -67,7 +67,7 @@ async function warmUp(context: BenchContext): Promise<void> {
   progress("warm-up: 20 subscribed sockets, 2 publishes (cold starts are not measured)");
   const { cloud, fleet } = context;
   await fleet.all<OpenedReply>(
-    (index) => ({ type: "open-sockets", url: cloud.endpoints.websocketUrl, count: 10, ratePerSecond: 50, httpApiUrl: cloud.endpoints.httpApiUrl!, subscribe: ["game/warmup"] }),
+    () => ({ type: "open-sockets", url: cloud.endpoints.websocketUrl, count: 10, ratePerSecond: 50, httpApiUrl: cloud.endpoints.httpApiUrl!, subscribe: ["game/warmup"] }),
     60_000,
   );
   const producer = scoreProducer(cloud.endpoints.httpApiUrl!, cloud.endpoints.operatorKey, "warmup");

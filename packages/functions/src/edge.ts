@@ -7,7 +7,7 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import { appFromEnvironment, type App } from "@pushgate/core/app";
-import { PushgateError, isPushgateError, toErrorFrame, toHttpError } from "@pushgate/core/errors";
+import { PushgateError, isPushgateError, toHttpError } from "@pushgate/core/errors";
 import { once } from "@pushgate/core/once";
 import type { Log, Meter } from "@pushgate/core/ports";
 import { clip } from "@pushgate/core/log-safe";

@@ -7,7 +7,7 @@ import { DynamoConnectionStore } from "@pushgate/core/adapters/dynamo-connection
 import { DynamoSubscriptionStore } from "@pushgate/core/adapters/dynamo-subscriptions";
 import { dynamoDocumentClient } from "@pushgate/core/adapters/aws-clients";
 import type { ServerFrame, SessionResponse } from "@pushgate/core/protocol";
-import { PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { startLocalCloud, type LocalCloud } from "@pushgate/local";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectFan, isMessage, refusedStatus, type Fan } from "./fan";

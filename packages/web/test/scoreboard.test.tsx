@@ -2,7 +2,7 @@ import { act, cleanup, screen, within } from "@testing-library/react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { FLASH_MS } from "../src/use-change-flash.js";
 import { Scoreboard } from "../src/views/Scoreboard.js";
-import { FakePushClient, renderWithPush } from "./fake-push.js";
+import { renderWithPush } from "./fake-push.js";
 
 const GAMES = [
   { id: "g1", home: "Hawks", away: "Bears" },
