@@ -5,6 +5,7 @@
  */
 import { fork, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { stopChildProcess } from "./child-process";
 import type { FanCommand, FanReply } from "./fan-protocol";
 
 const FAN_PROCESS = fileURLToPath(new URL("../fan-process.ts", import.meta.url));
@@ -82,23 +83,6 @@ export class FanFleet {
 
   /** Disconnects every child (they exit on disconnect) and kills any that is still there after 5 s. */
   async stop(): Promise<void> {
-    await Promise.all(
-      this.children.map(
-        (child) =>
-          new Promise<void>((resolve) => {
-            if (child.exitCode !== null || child.signalCode !== null) return resolve();
-            const timer = setTimeout(() => {
-              child.kill("SIGKILL");
-              resolve();
-            }, 5000);
-            child.once("exit", () => {
-              clearTimeout(timer);
-              resolve();
-            });
-            if (child.connected) child.disconnect();
-            else child.kill("SIGTERM");
-          }),
-      ),
-    );
+    await Promise.all(this.children.map((child) => stopChildProcess(child, 5000)));
   }
 }

@@ -7,6 +7,7 @@
  */
 import { fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { stopChildProcess } from "../lib/child-process";
 import { FanFleet } from "../lib/fan-fleet";
 import type { OpenedReply } from "../lib/fan-protocol";
 import { progress } from "../lib/progress";
@@ -72,17 +73,6 @@ export async function runGatewayMemory(stepSize: number, steps: number): Promise
     };
   } finally {
     await fleet.stop();
-    await new Promise<void>((resolve) => {
-      if (server.exitCode !== null) return resolve();
-      const timer = setTimeout(() => {
-        server.kill("SIGKILL");
-        resolve();
-      }, 10_000);
-      server.once("exit", () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      server.disconnect();
-    });
+    await stopChildProcess(server, 10_000);
   }
 }
