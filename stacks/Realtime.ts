@@ -3,8 +3,10 @@ import { StartingPosition } from "aws-cdk-lib/aws-lambda";
 import { SqsDlq } from "aws-cdk-lib/aws-lambda-event-sources";
 import { Queue } from "aws-cdk-lib/aws-sqs";
 import { Topic } from "aws-cdk-lib/aws-sns";
+import { Stack as CdkStack } from "aws-cdk-lib/core";
 import { Config, use, type StackContext } from "sst/constructs";
-import { envVar, physicalName, type BucketName } from "@pushgate/core/topology";
+import { ssmSecretPaths } from "@pushgate/core/config";
+import { envVar, physicalName, type BucketName, type SecretName } from "@pushgate/core/topology";
 import { consumerAlarms, functionAlarms } from "./alarms";
 import { declared, lookup } from "./declared";
 import { functionFromDecl, type Grantables } from "./functions";
@@ -27,16 +29,22 @@ export function Realtime({ stack, app }: StackContext) {
   const { websocket, http, managementEndpoint } = use(Gateway);
   const { tables, buckets } = use(Storage);
 
-  // Values are set with `npx sst secrets set NAME value` (SSM), never in code.
-  const secrets = Object.fromEntries(declared.secrets.map((name) => [name, new Config.Secret(stack, name)]));
-
   const alerts = new Topic(stack, "alerts", { topicName: physicalName(declared.app, app.stage, "alerts") });
 
+  // Secret values are set with `npx sst secrets set NAME value` (SSM), never in
+  // code. Declared so `sst secrets` and `sst deploy` know them; not bound:
+  // functions read them at SST's paths, with the grant iam-policy.ts gives.
+  for (const name of declared.secrets) new Config.Secret(stack, name);
+  const arn = (service: string, resource: string) => CdkStack.of(stack).formatArn({ service, resource, region: app.region, account: app.account });
   const grantables: Grantables = {
     tables,
-    buckets,
-    secrets,
-    grantManageConnections: (grantee) => websocket.cdk.webSocketStage.grantManagementApiAccess(grantee),
+    arns: {
+      table: (name) => lookup(tables, name, "table").tableArn,
+      bucket: (name) => lookup(buckets, name, "bucket").bucketArn,
+      secretParameters: (name) =>
+        ssmSecretPaths({ app: app.name, stage: app.stage }, name as SecretName).map((path) => arn("ssm", `parameter${path}`)),
+      connections: `${arn("execute-api", websocket.cdk.webSocketApi.apiId)}/${websocket.cdk.webSocketStage.stageName}/*/@connections/*`,
+    },
     environment: {
       [envVar.stage]: app.stage,
       [envVar.managementEndpoint]: managementEndpoint,
@@ -61,7 +69,7 @@ export function Realtime({ stack, app }: StackContext) {
   }
 
   for (const [name, consumer] of Object.entries(declared.consumers)) {
-    const fn = functionFromDecl(stack, name, consumer.function, grantables);
+    const fn = functionFromDecl(stack, name, consumer.function, grantables, { consumes: consumer.table });
     // One queue per consumer, so a dead letter says which consumer gave up.
     const deadLetters = new Queue(stack, `${name}DeadLetters`, {
       queueName: physicalName(declared.app, app.stage, `${name}-dead-letters`),

@@ -1,7 +1,7 @@
 import { Duration } from "aws-cdk-lib/core";
 import { BlockPublicAccess } from "aws-cdk-lib/aws-s3";
 import { Bucket, Table, use, type StackContext } from "sst/constructs";
-import { physicalName, type BucketDecl, type KeyDecl, type KeyType, type TableDecl } from "@pushgate/core/topology";
+import { browserReadCors, physicalName, type BucketDecl, type KeyDecl, type KeyType, type TableDecl } from "@pushgate/core/topology";
 import { declared } from "./declared";
 import { constructIdPart } from "./names";
 import { Web } from "./Web";
@@ -42,7 +42,15 @@ function buildBucket(ctx: StackContext, name: string, decl: BucketDecl, webOrigi
     // The client fetches snapshots and results from the page's origin; a
     // pre-signed URL is the credential, CORS only lets the page read the body.
     cors: decl.cors
-      ? [{ allowedOrigins: [webOrigin], allowedMethods: ["GET", "HEAD", "PUT"], allowedHeaders: ["*"], maxAge: "1 hour" }]
+      ? [
+          {
+            allowedOrigins: [webOrigin],
+            allowedMethods: [...browserReadCors.allowedMethods],
+            allowedHeaders: [...browserReadCors.allowedHeaders],
+            exposedHeaders: [...browserReadCors.exposedHeaders],
+            maxAge: `${browserReadCors.maxAgeSeconds} seconds`,
+          },
+        ]
       : false,
     cdk: {
       bucket: {

@@ -48,6 +48,24 @@ export function views(synth: Synthesized) {
     return into;
   }
 
+  /**
+   * A CloudFormation value as one string: `{Id.Arn}` for a GetAtt, `{Id}` for a
+   * Ref, `aws` for the partition, joins concatenated, imports followed to the
+   * exporting stack. Lets a test compare ARNs built from tokens with literals.
+   */
+  function render(value: unknown): string {
+    if (typeof value === "string") return value;
+    const [key, inner] = Object.entries(value as Record<string, unknown>)[0] ?? [];
+    if (key === "Ref") return inner === "AWS::Partition" ? "aws" : `{${String(inner)}}`;
+    if (key === "Fn::GetAtt") return `{${(inner as string[]).join(".")}}`;
+    if (key === "Fn::Join") return ((inner as [string, unknown[]])[1]).map(render).join((inner as [string])[0]);
+    if (key === "Fn::ImportValue") {
+      if (!exported.has(inner as string)) throw new Error(`no stack exports ${String(inner)}`);
+      return render(exported.get(inner as string));
+    }
+    throw new Error(`cannot render ${JSON.stringify(value)}`);
+  }
+
   const resourcesOf = (stack: keyof typeof stacks, type: string) =>
     Object.entries(stacks[stack].Resources).filter(([, resource]) => resource.Type === type);
 
@@ -74,5 +92,5 @@ export function views(synth: Synthesized) {
     return found[0]![0];
   }
 
-  return { stacks, referencedIds, resourcesOf, functionFor, statementsOf, tableId };
+  return { stacks, referencedIds, render, resourcesOf, functionFor, statementsOf, tableId };
 }

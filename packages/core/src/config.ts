@@ -19,9 +19,9 @@ export interface Config {
   stage: string;
   /** SST_APP / SST_STAGE, for the SSM path of secrets; undefined outside SST. */
   sst?: { app: string; stage: string };
-  /** Only set by the local cloud: DynamoDB Local. */
+  /** Only set by the local cloud (AWS_ENDPOINT_URL_DYNAMODB): its DynamoDB endpoint. */
   dynamodbEndpoint?: string;
-  /** Only set by the local cloud: the S3 emulator (path-style, checksums only when required). */
+  /** Only set by the local cloud (AWS_ENDPOINT_URL_S3): the S3 emulator (path-style, checksums only when required). */
   s3Endpoint?: string;
   subscriptionShards: number;
   fanoutConcurrency: number;
@@ -83,9 +83,10 @@ export function loadConfig(env: Env = process.env): Config {
     region,
     stage: env[envVar.stage]?.trim() || sstStage || "local",
     ...(sstApp && sstStage && { sst: { app: sstApp, stage: sstStage } }),
-    // The AWS_ENDPOINT_URL_* forms are the SDK's own; honoured too so S3 still gets path-style URLs.
-    dynamodbEndpoint: url("PUSHGATE_DYNAMODB_ENDPOINT") ?? url("AWS_ENDPOINT_URL_DYNAMODB"),
-    s3Endpoint: url("PUSHGATE_S3_ENDPOINT") ?? url("AWS_ENDPOINT_URL_S3"),
+    // The SDK's own variables (set by the local cloud, as for any code written for AWS); read here
+    // too because an S3 endpoint other than AWS's needs path-style URLs, which no variable sets.
+    dynamodbEndpoint: url("AWS_ENDPOINT_URL_DYNAMODB"),
+    s3Endpoint: url("AWS_ENDPOINT_URL_S3"),
     subscriptionShards: integer("PUSHGATE_SUBSCRIPTION_SHARDS", 8, 1, 256),
     fanoutConcurrency: integer("PUSHGATE_FANOUT_CONCURRENCY", 50, 1, 1000),
     maxTopicsPerConnection: integer("PUSHGATE_MAX_TOPICS_PER_CONNECTION", 50, 1, 1000),

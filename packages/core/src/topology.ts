@@ -37,14 +37,37 @@ export interface TableDecl {
 export interface BucketDecl {
   /** Key prefixes that expire, so snapshots and results do not pile up. */
   expire: { prefix: string; days: number }[];
-  /** Browsers GET (snapshots, results) and PUT from the web origin. */
+  /** Browsers read objects from the web origin through presigned URLs: `browserReadCors`. */
   cors: boolean;
 }
 
-/** What a function may touch; the stacks grant exactly this and no more. */
+/**
+ * The CORS rule of a `cors: true` bucket, the same on AWS (stacks/Storage.ts)
+ * and locally (the S3 emulator): the page GETs snapshots and results through
+ * presigned URLs, polls with If-None-Match, and must read the ETag it gets
+ * back (S3 exposes no response header to scripts unless told to). Nothing
+ * uploads from a browser, so no PUT.
+ */
+export const browserReadCors = {
+  allowedMethods: ["GET", "HEAD"],
+  allowedHeaders: ["If-None-Match"],
+  exposedHeaders: ["ETag"],
+  maxAgeSeconds: 3600,
+} as const;
+
+/** Key prefixes of a bucket a function may read (GetObject, presign a GET) or write (PutObject); nothing deletes. */
+export interface BucketAccess {
+  read?: readonly string[];
+  write?: readonly string[];
+}
+
+/**
+ * What a function may touch; iam-policy.ts turns it into the IAM statements the
+ * stacks deploy and the local cloud enforces, exactly this and no more.
+ */
 export interface Grants {
   tables?: Record<string, "read" | "readWrite">;
-  buckets?: Record<string, "read" | "readWrite">;
+  buckets?: Record<string, BucketAccess>;
   /** PostToConnection / GetConnection / DeleteConnection on the WebSocket API. */
   manageConnections?: boolean;
   secrets?: string[];
@@ -123,9 +146,10 @@ const fanoutConsumer = {
   parallelizationFactor: 2,
 } as const;
 
-const fanoutGrants = (source: TableName): Grants => ({
+/** The fan-outs write the topic's snapshot; the jobs fan-out also presigns the result it announces. */
+const fanoutGrants = (source: TableName, bucket: BucketAccess = { write: ["snapshots/"] }): Grants => ({
   tables: { [source]: "read", subscriptions: "readWrite", connections: "readWrite" },
-  buckets: { data: "readWrite" },
+  buckets: { data: bucket },
   manageConnections: true,
 });
 
@@ -189,7 +213,7 @@ export const topology = {
       subscribe: {
         function: fn("ws/subscribe.handler", {
           tables: { connections: "readWrite", subscriptions: "readWrite", games: "read", queues: "read", jobs: "read" },
-          buckets: { data: "read" },
+          buckets: { data: { read: ["snapshots/"] } },
           manageConnections: true,
         }),
         routeResponse: true,
@@ -208,8 +232,8 @@ export const topology = {
       "POST /games/{gameId}/score": { function: fn("http/score.handler", { tables: { games: "readWrite" }, secrets: ["OPERATOR_KEY"] }) },
       "POST /queues/{eventId}/join": { function: fn("http/join.handler", { tables: { queues: "readWrite" }, secrets: ["JWT_SECRET"] }) },
       "POST /queues/{eventId}/advance": { function: fn("http/advance.handler", { tables: { queues: "readWrite" }, secrets: ["OPERATOR_KEY"] }) },
-      "POST /jobs": { function: fn("http/jobs.handler", { tables: { jobs: "readWrite" }, buckets: { data: "read" }, secrets: ["JWT_SECRET"] }) },
-      "GET /snapshots": { function: fn("http/snapshots.handler", { buckets: { data: "read" }, secrets: ["JWT_SECRET"] }) },
+      "POST /jobs": { function: fn("http/jobs.handler", { tables: { jobs: "readWrite" }, buckets: { data: { read: ["results/"] } }, secrets: ["JWT_SECRET"] }) },
+      "GET /snapshots": { function: fn("http/snapshots.handler", { buckets: { data: { read: ["snapshots/"] } }, secrets: ["JWT_SECRET"] }) },
     } satisfies Record<string, HttpRouteDecl>,
   },
 
@@ -218,14 +242,14 @@ export const topology = {
     queuesFanout: { table: "queues", function: fn("stream/queues.handler", fanoutGrants("queues"), 60), ...fanoutConsumer },
     jobsFanout: {
       table: "jobs",
-      function: fn("stream/jobs.handler", fanoutGrants("jobs"), 60),
+      function: fn("stream/jobs.handler", fanoutGrants("jobs", { read: ["results/"], write: ["snapshots/"] }), 60),
       ...fanoutConsumer,
       // Only a finished job is news to its owner.
       filters: [{ dynamodb: { NewImage: { status: { S: ["ready"] } } } }],
     },
     jobWorker: {
       table: "jobs",
-      function: fn("stream/job-worker.handler", { tables: { jobs: "readWrite", games: "read" }, buckets: { data: "readWrite" } }, 120, 1024),
+      function: fn("stream/job-worker.handler", { tables: { jobs: "readWrite", games: "read" }, buckets: { data: { write: ["results/"] } } }, 120, 1024),
       ...fanoutConsumer,
       batchSize: 10,
       parallelizationFactor: 1,

@@ -22,7 +22,7 @@ describe("config from the environment", () => {
   it("refuses bad values with the range and the default", () => {
     expect(() => loadConfig({})).toThrow(/AWS_REGION is not set/);
     expect(() => loadConfig({ ...base, PUSHGATE_SUBSCRIPTION_SHARDS: "0" })).toThrow(/must be an integer from 1 to 256; unset it for the default 8/);
-    expect(() => loadConfig({ ...base, PUSHGATE_DYNAMODB_ENDPOINT: "localhost:8000" })).toThrow(/is not a URL/);
+    expect(() => loadConfig({ ...base, AWS_ENDPOINT_URL_DYNAMODB: "localhost:8000" })).toThrow(/is not a URL/);
   });
 
   it("secrets: a real value from the environment; SST's placeholder means SSM", () => {

@@ -52,7 +52,7 @@ export function realClient(cloud: LocalCloud, topics: string[], options: { polli
 
 /** The source of truth for a game: its item in the games table (consistent read). */
 export async function sourceGame(cloud: LocalCloud, gameId: string): Promise<{ seq: number; home: number; away: number } | undefined> {
-  const db = dynamoDocumentClient({ region: cloud.endpoints.region, dynamodbEndpoint: cloud.endpoints.dynamodbEndpoint });
+  const db = dynamoDocumentClient({ region: cloud.endpoints.region, dynamodbEndpoint: cloud.endpoints.dynamodbEndpoint, credentials: cloud.endpoints.adminCredentials });
   const { Item } = await db.send(new GetCommand({ TableName: cloud.endpoints.tables.games!, Key: { gameId }, ConsistentRead: true }));
   db.destroy();
   return Item as { seq: number; home: number; away: number } | undefined;

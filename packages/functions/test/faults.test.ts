@@ -162,7 +162,7 @@ describe("duplicate delivery", () => {
     // Within one stream batch only the newest seq of a topic is pushed, so a client may have applied [2] or [1, 2].
     const appliedBefore = watched.map((w) => [...(w.applied.get("game/dup-g") ?? [])]);
     // Re-deliver both publications to every subscriber, as a retried stream batch would.
-    const db = dynamoDocumentClient({ region: cloud.endpoints.region, dynamodbEndpoint: cloud.endpoints.dynamodbEndpoint });
+    const db = dynamoDocumentClient({ region: cloud.endpoints.region, dynamodbEndpoint: cloud.endpoints.dynamodbEndpoint, credentials: cloud.endpoints.adminCredentials });
     const subscriptions = new DynamoSubscriptionStore(db, () => cloud.endpoints.tables.subscriptions!, 8);
     const management = new ApiGatewayManagementApiClient({ region: cloud.endpoints.region, endpoint: cloud.endpoints.managementEndpoint });
     const frames = [1, 2].map((seq) => ({ type: "message", topic: "game/dup-g", seq, kind: "score-update", data: { home: seq, away: 0 }, ts: new Date().toISOString() }));

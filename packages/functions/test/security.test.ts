@@ -119,7 +119,7 @@ describe("secrets never reach a log", () => {
   });
 });
 
-const db = () => dynamoDocumentClient({ region: cloud.endpoints.region, dynamodbEndpoint: cloud.endpoints.dynamodbEndpoint });
+const db = () => dynamoDocumentClient({ region: cloud.endpoints.region, dynamodbEndpoint: cloud.endpoints.dynamodbEndpoint, credentials: cloud.endpoints.adminCredentials });
 
 /** The subscription items of a topic, over its 8 shards (a Query per shard, as the fan-out does). */
 async function subscriptionsOf(topic: string): Promise<Record<string, any>[]> {
@@ -175,7 +175,7 @@ describe("stale connections: TTL", () => {
     expect(connection.expiresAt).toBeLessThanOrEqual(after + CONNECTION_TTL_SECONDS);
     expect(subscriptions[0]!.expiresAt).toBe(connection.expiresAt);
     expect(CONNECTION_TTL_SECONDS).toBeGreaterThan(2 * 3600);
-    const raw = new DynamoDBClient({ region: cloud.endpoints.region, endpoint: cloud.endpoints.dynamodbEndpoint });
+    const raw = new DynamoDBClient({ region: cloud.endpoints.region, endpoint: cloud.endpoints.dynamodbEndpoint, credentials: cloud.endpoints.adminCredentials });
     for (const table of [cloud.endpoints.tables.connections!, cloud.endpoints.tables.subscriptions!]) {
       const ttl = await raw.send(new DescribeTimeToLiveCommand({ TableName: table }));
       expect(ttl.TimeToLiveDescription).toMatchObject({ TimeToLiveStatus: "ENABLED", AttributeName: "expiresAt" });

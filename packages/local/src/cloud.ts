@@ -2,9 +2,11 @@
  * The local cloud: everything pushgate runs on AWS, on one machine, built from
  * the same topology the SST stacks deploy.
  *
- *   DynamoDB Local + S3 emulator        (started together)
+ *   DynamoDB Local + S3 emulator        (started together, each behind IAM)
  *   -> tables from topology.tables      (idempotent: persisted data is kept)
- *   -> handlers' environment            (what SST would set on AWS)
+ *   -> SSM with the secrets             (at SST's parameter paths)
+ *   -> one role per function            (iam-policy.ts from its grants; its own credentials)
+ *   -> handlers' environment            (what SST and Lambda would set on AWS)
  *   -> WebSocket gateway, HTTP API      (routes from topology.websocket / .http)
  *   -> one stream poller per consumer   (topology.consumers)
  *
@@ -14,13 +16,19 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { envVar, physicalName, topology as pushgateTopology, type TopologyShape } from "@pushgate/core/topology";
+import { envVar, physicalName, topology as pushgateTopology, type FunctionDecl, type TopologyShape } from "@pushgate/core/topology";
+import { ssmSecretPaths } from "@pushgate/core/config";
 import { createTables, startDynamoDbLocal, type DynamoDbLocal } from "./dynamodb";
+import { startDynamoDbFront } from "./dynamodb/iam-front";
+import { AccessControl } from "./iam/access-control";
+import { grantHintFor, type LocalNames } from "./iam/arns";
+import { createFunctionRoles } from "./iam/function-roles";
+import { startLocalSsm } from "./ssm/ssm-server";
 import { startWebSocketGateway, type GatewayLimits, type WebSocketGateway } from "./gateway";
 import { startHttpApi, type HttpApi } from "./http-api";
 import { createHandlerLoader, createImportLoader, createInvoker, installHandlerRejectionGuard, type LoadHandler } from "./invoke";
 import { quietLog, type Log } from "./log";
-import { startS3, s3rverCredentials } from "./s3";
+import { startS3 } from "./s3";
 import {
   FileOnFailureDestination,
   MemoryOnFailureDestination,
@@ -70,18 +78,23 @@ export interface Endpoints {
   httpApiUrl: string | null;
   dynamodbEndpoint: string;
   s3Endpoint: string;
+  ssmEndpoint: string;
   region: string;
   tables: Record<string, string>;
   buckets: Record<string, string>;
   webUrl: string | null;
   operatorKey: string;
+  /** Full-access credentials for tools, seed data, benchmarks and tests; functions each get their own, narrower ones. */
+  adminCredentials: { accessKeyId: string; secretAccessKey: string };
 }
 
 export interface LocalCloud {
   endpoints: Endpoints;
   secrets: Record<string, string>;
-  /** The environment handlers run with (also set on process.env while the cloud runs). */
+  /** What every function's environment shares (stage, Management API endpoint, bucket names, Powertools settings). */
   environment: Record<string, string>;
+  /** One function's whole environment: `environment` plus its own credentials, endpoints and granted tables. */
+  environmentFor(fn: FunctionDecl): Record<string, string>;
   /** Resolves when every stream consumer has delivered what was written before the call. */
   drained(timeoutMs?: number): Promise<void>;
   /** Discarded stream records by consumer (in memory unless persist: then also in `<stateDir>/dead-letters`). */
@@ -102,6 +115,9 @@ export interface LocalCloud {
 }
 
 const REGION = "us-east-1";
+/** The account the local cloud pretends to be, in every ARN it names. */
+const ACCOUNT_ID = "123456789012";
+const API_ID = "local";
 
 export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<LocalCloud> {
   const topology = options.topology ?? (pushgateTopology as unknown as TopologyShape);
@@ -124,16 +140,28 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   try {
     if (persist) mkdirSync(join(stateDir, "data"), { recursive: true });
     const bucketNames = Object.fromEntries(Object.keys(topology.buckets).map((name) => [name, physicalName(topology.app, stage, name)]));
+    const names: LocalNames = {
+      region: REGION,
+      accountId: ACCOUNT_ID,
+      app: topology.app,
+      stage,
+      apiId: API_ID,
+      tables: Object.fromEntries(Object.keys(topology.tables).map((name) => [name, physicalName(topology.app, stage, name)])),
+      buckets: bucketNames,
+    };
+    const accessControl = new AccessControl({ region: REGION, accountId: ACCOUNT_ID, log, grantHint: grantHintFor(names) });
+    const admin = accessControl.issueOperator();
 
     log("info", "local cloud: starting DynamoDB Local and S3");
     // Started side by side (the JVM takes ~2 s); if one fails, the other is stopped too.
     const [dynamodbStart, s3Start] = await Promise.allSettled([
+      // The jar on a loopback port of its own; callers reach it through the IAM front below.
       startDynamoDbLocal({
         ...(persist && { dataDir: join(stateDir, "data", "dynamodb"), pidFile: join(stateDir, "dynamodb.pid") }),
-        ...(options.ports?.dynamodb !== undefined && { port: options.ports.dynamodb }),
         log,
       }),
       startS3({
+        accessControl,
         ...(persist ? { dataDir: join(stateDir, "data", "s3") } : { inMemory: true }),
         ...(options.ports?.s3 !== undefined && { port: options.ports.s3 }),
         buckets: Object.entries(topology.buckets).map(([logical, decl]) => ({
@@ -153,9 +181,23 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     if (dynamodbStart.status === "rejected") throw dynamodbStart.reason;
     if (s3Start.status === "rejected") throw s3Start.reason;
     const s3 = s3Start.value;
+    const dynamodbFront = await startDynamoDbFront({
+      accessControl,
+      jarPort: () => dynamodb.port,
+      ...(options.ports?.dynamodb !== undefined && { port: options.ports.dynamodb }),
+      log,
+    });
+    cleanups.push(() => dynamodbFront.stop());
 
+    // The local cloud provisions its own tables, as CloudFormation would: straight on the jar.
     const { tableNames, streamArns } = await createTables({ endpoint: dynamodb.endpoint, topology, stage, log });
     const secrets = resolveSecrets(topology.secrets, options.secrets ?? {}, persist ? join(stateDir, "secrets.json") : undefined);
+    const ssm = await startLocalSsm({
+      accessControl,
+      parameters: Object.fromEntries(Object.entries(secrets).map(([name, value]) => [ssmSecretPaths({ app: topology.app, stage }, name as never)[0], value])),
+      log,
+    });
+    cleanups.push(() => ssm.stop());
 
     // The gateway's port must be known before the handlers' environment (the
     // Management API endpoint), so reserve it by starting the gateway first
@@ -168,7 +210,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     let gateway: WebSocketGateway | undefined;
     const gatewayOptions = {
       stage,
-      apiId: "local",
+      apiId: API_ID,
       routes: topology.websocket.routes,
       invoke,
       log,
@@ -179,12 +221,6 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     cleanups.push(() => gateway?.stop());
 
     const environment: Record<string, string> = {
-      AWS_REGION: REGION,
-      // s3rver checks signatures against its one key pair; DynamoDB Local and the gateway accept any.
-      AWS_ACCESS_KEY_ID: s3rverCredentials.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: s3rverCredentials.secretAccessKey,
-      PUSHGATE_DYNAMODB_ENDPOINT: dynamodb.endpoint,
-      PUSHGATE_S3_ENDPOINT: s3.endpoint,
       [envVar.managementEndpoint]: gateway.managementEndpoint,
       [envVar.stage]: stage,
       POWERTOOLS_SERVICE_NAME: topology.app,
@@ -192,14 +228,24 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       POWERTOOLS_LOG_LEVEL: "WARN",
       // EMF lines every few seconds drown the terminal; pass POWERTOOLS_METRICS_DISABLED=false to see them.
       POWERTOOLS_METRICS_DISABLED: "true",
-      ...Object.fromEntries(Object.entries(tableNames).map(([logical, name]) => [envVar.table(logical as never), name])),
       ...Object.fromEntries(Object.entries(bucketNames).map(([logical, name]) => [envVar.bucket(logical as never), name])),
-      ...Object.fromEntries(Object.entries(secrets).map(([name, value]) => [`SST_Secret_value_${name}`, value])),
       ...options.environment,
     };
+    const roles = createFunctionRoles(topology, names, accessControl, { dynamodb: dynamodbFront.endpoint, s3: s3.endpoint, ssm: ssm.endpoint }, environment);
     // Handlers run in this process and read process.env at cold start, as on
     // Lambda. Credentials of the developer's shell must not leak into them.
-    const previousEnv = applyEnvironment(environment, ["AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_ENDPOINT_URL"]);
+    // TRANSITIONAL (until handlers run in per-function sandboxes): the in-process handlers share one
+    // environment, so they get the operator's credentials and every table.
+    const shared = {
+      ...environment,
+      ...Object.fromEntries(Object.entries(tableNames).map(([logical, name]) => [envVar.table(logical as never), name])),
+      ...Object.fromEntries(
+        Object.entries(roles.environmentFor(Object.values(topology.websocket.routes)[0]!.function)).filter(([key]) => key.startsWith("AWS_ENDPOINT_URL") || key.startsWith("SST_") || key === "AWS_REGION"),
+      ),
+      AWS_ACCESS_KEY_ID: admin.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: admin.secretAccessKey,
+    };
+    const previousEnv = applyEnvironment(shared, ["AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_ENDPOINT_URL"]);
     cleanups.unshift(() => restoreEnvironment(previousEnv));
 
     const httpApi: HttpApi = await startHttpApi({
@@ -217,7 +263,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       const streamArn = streamArns[consumer.table];
       if (!streamArn) throw new Error(`consumer ${name} reads table ${consumer.table}, which has no stream: set stream: true on it in topology.ts`);
       const started = await startStreamConsumer({
-        endpoint: dynamodb.endpoint,
+        endpoint: dynamodbFront.endpoint,
+        credentials: roles.credentials(consumer.function),
         streamArn,
         tableName: tableNames[consumer.table]!,
         consumer,
@@ -235,19 +282,22 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       websocketUrl: gateway.url,
       managementEndpoint: gateway.managementEndpoint,
       httpApiUrl: httpApi.url,
-      dynamodbEndpoint: dynamodb.endpoint,
+      dynamodbEndpoint: dynamodbFront.endpoint,
       s3Endpoint: s3.endpoint,
+      ssmEndpoint: ssm.endpoint,
       region: REGION,
       tables: tableNames,
       buckets: bucketNames,
       webUrl: null,
       operatorKey: secrets.OPERATOR_KEY ?? "",
+      adminCredentials: { accessKeyId: admin.accessKeyId, secretAccessKey: admin.secretAccessKey },
     };
 
     return {
       endpoints,
       secrets,
       environment,
+      environmentFor: roles.environmentFor,
       deadLetters,
       get dynamodbPid() {
         return dynamodb.pid;

@@ -38,7 +38,7 @@ describe("startLocalCloud", () => {
 
   it("reports every endpoint under the keys endpoints.json promises", () => {
     expect(Object.keys(cloud.endpoints).sort()).toEqual(
-      ["buckets", "dynamodbEndpoint", "httpApiUrl", "managementEndpoint", "operatorKey", "region", "s3Endpoint", "tables", "webUrl", "websocketUrl"].sort(),
+      ["adminCredentials", "buckets", "dynamodbEndpoint", "httpApiUrl", "managementEndpoint", "operatorKey", "region", "s3Endpoint", "ssmEndpoint", "tables", "webUrl", "websocketUrl"].sort(),
     );
     expect(cloud.endpoints.tables).toEqual({ items: "t-echo-items" });
     expect(cloud.endpoints.buckets).toEqual({ files: "t-echo-files" });
@@ -67,7 +67,7 @@ describe("startLocalCloud", () => {
 
   it("delivers a table write to the topology's stream consumer", async () => {
     const documents = DynamoDBDocumentClient.from(
-      new DynamoDBClient({ endpoint: cloud.endpoints.dynamodbEndpoint, region: "us-east-1", credentials: { accessKeyId: "x", secretAccessKey: "x" } }),
+      new DynamoDBClient({ endpoint: cloud.endpoints.dynamodbEndpoint, region: "us-east-1", credentials: cloud.endpoints.adminCredentials }),
     );
     await documents.send(new PutCommand({ TableName: "t-echo-items", Item: { id: "a1", value: 42 } }));
     await cloud.drained();

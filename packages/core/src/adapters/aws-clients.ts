@@ -11,14 +11,22 @@ import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { Config } from "../config";
 import { DEFAULT_PUSH_RETRY, retryDelayMs, type PushRetryOptions } from "./push-retry-policy";
 
-export function dynamoDocumentClient(config: Pick<Config, "region" | "dynamodbEndpoint">): DynamoDBDocumentClient {
-  const client = new DynamoDBClient({ region: config.region, ...(config.dynamodbEndpoint && { endpoint: config.dynamodbEndpoint }) });
+/** Explicit credentials are for tools and tests (the local cloud's admin pair); functions use their role's, from the environment. */
+type ExplicitCredentials = { credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string } };
+
+export function dynamoDocumentClient(config: Pick<Config, "region" | "dynamodbEndpoint"> & ExplicitCredentials): DynamoDBDocumentClient {
+  const client = new DynamoDBClient({
+    region: config.region,
+    ...(config.dynamodbEndpoint && { endpoint: config.dynamodbEndpoint }),
+    ...(config.credentials && { credentials: config.credentials }),
+  });
   return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 }
 
-export function s3Client(config: Pick<Config, "region" | "s3Endpoint">): S3Client {
+export function s3Client(config: Pick<Config, "region" | "s3Endpoint"> & ExplicitCredentials): S3Client {
   return new S3Client({
     region: config.region,
+    ...(config.credentials && { credentials: config.credentials }),
     ...(config.s3Endpoint && {
       endpoint: config.s3Endpoint,
       forcePathStyle: true,

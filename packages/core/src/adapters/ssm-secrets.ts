@@ -1,14 +1,16 @@
-/** Reads an SST v2 `Config.Secret` from SSM the way SST binds it: the stage's path, then the app-wide fallback. */
-import { GetParameterCommand, ParameterNotFound, type SSMClient } from "@aws-sdk/client-ssm";
+/**
+ * Reads an SST v2 `Config.Secret` from SSM the way SST binds it: the stage's
+ * path, then the app-wide fallback, in one `GetParameters` call. That is the
+ * action SST's binding grants (and iam-policy.ts grants); `GetParameter`
+ * (singular) is a different IAM action and would be refused on AWS.
+ */
+import { GetParametersCommand, type SSMClient } from "@aws-sdk/client-ssm";
 
 export async function readSsmSecret(ssm: SSMClient, paths: readonly string[]): Promise<string> {
+  const { Parameters = [] } = await ssm.send(new GetParametersCommand({ Names: [...paths], WithDecryption: true }));
   for (const path of paths) {
-    try {
-      const { Parameter } = await ssm.send(new GetParameterCommand({ Name: path, WithDecryption: true }));
-      if (Parameter?.Value) return Parameter.Value;
-    } catch (error) {
-      if (!(error instanceof ParameterNotFound)) throw error;
-    }
+    const value = Parameters.find((parameter) => parameter.Name === path)?.Value;
+    if (value) return value;
   }
   throw new Error(`no secret at SSM ${paths.join(" or ")}; set it with \`npx sst secrets set <NAME> <value> --stage <stage>\``);
 }

@@ -1,8 +1,9 @@
 /**
- * The bucket CORS configuration the stacks deploy for `cors: true` buckets,
- * as the XML s3rver reads: browsers GET snapshots/results and PUT uploads
- * through pre-signed URLs, and read the ETag to poll with If-None-Match.
+ * The bucket CORS configuration the stacks deploy for `cors: true` buckets
+ * (topology's `browserReadCors`), as the XML s3rver reads.
  */
+import { browserReadCors } from "@pushgate/core/topology";
+
 export interface BucketCors {
   allowedOrigins: string[];
 }
@@ -15,10 +16,10 @@ export function corsConfigurationXml(cors: BucketCors): string {
     "<CORSConfiguration>",
     "<CORSRule>",
     ...cors.allowedOrigins.map((origin) => `<AllowedOrigin>${escapeXml(origin)}</AllowedOrigin>`),
-    ...["GET", "HEAD", "PUT"].map((method) => `<AllowedMethod>${method}</AllowedMethod>`),
-    "<AllowedHeader>*</AllowedHeader>",
-    "<ExposeHeader>ETag</ExposeHeader>",
-    "<MaxAgeSeconds>3000</MaxAgeSeconds>",
+    ...browserReadCors.allowedMethods.map((method) => `<AllowedMethod>${method}</AllowedMethod>`),
+    ...browserReadCors.allowedHeaders.map((header) => `<AllowedHeader>${escapeXml(header)}</AllowedHeader>`),
+    ...browserReadCors.exposedHeaders.map((header) => `<ExposeHeader>${header}</ExposeHeader>`),
+    `<MaxAgeSeconds>${browserReadCors.maxAgeSeconds}</MaxAgeSeconds>`,
     "</CORSRule>",
     "</CORSConfiguration>",
   ].join("");

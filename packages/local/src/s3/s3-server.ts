@@ -1,8 +1,11 @@
 import S3rver from "@20minutes/s3rver";
+import { s3rverCredentials } from "./client-config";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { corsConfigurationXml, type BucketCors } from "./cors";
+import { startS3Front } from "./iam-front";
+import { AccessControl } from "../iam/access-control";
 import { quietLog, type Log } from "../log";
 
 export interface LocalBucket {
@@ -19,6 +22,13 @@ export interface StartS3Options {
   inMemory?: boolean;
   /** Created (or kept, with their objects) at start, with their CORS rules. */
   buckets: LocalBucket[];
+  /**
+   * Who may do what (the local cloud's IAM). Omitted: one operator key pair,
+   * `s3rverCredentials`, with full access; requests must still be signed.
+   */
+  accessControl?: AccessControl;
+  /** Default 127.0.0.1. */
+  host?: string;
   log?: Log;
 }
 
@@ -30,11 +40,11 @@ export interface LocalS3 {
 }
 
 /**
- * S3 for the local cloud: @20minutes/s3rver, which verifies SigV4 signatures
- * of pre-signed URLs (tampered or expired: 403) like S3 does. Buckets and CORS
- * are set through its configureBuckets option, because s3rver rejects the
- * signature of SDK-signed bucket-level requests (CreateBucket, PutBucketCors).
- * s3rver has no memory store, so "in memory" is a temporary folder.
+ * S3 for the local cloud: @20minutes/s3rver for storage, on a loopback port of
+ * its own, behind an IAM front (iam-front.ts) that verifies every signature and
+ * authorizes every call, as S3 does. Buckets and CORS are set through s3rver's
+ * configureBuckets option. s3rver has no memory store, so "in memory" is a
+ * temporary folder.
  */
 export async function startS3(options: StartS3Options): Promise<LocalS3> {
   const log = options.log ?? quietLog;
@@ -43,7 +53,7 @@ export async function startS3(options: StartS3Options): Promise<LocalS3> {
   mkdirSync(directory, { recursive: true });
   const server = new S3rver({
     address: "127.0.0.1",
-    port: options.port ?? 0,
+    port: 0,
     silent: true,
     directory,
     // Path-style only: bucket.127.0.0.1 does not resolve, and vhost parsing of "localhost" misroutes.
@@ -58,15 +68,37 @@ export async function startS3(options: StartS3Options): Promise<LocalS3> {
     const hint = (error as NodeJS.ErrnoException).code === "EADDRINUSE" ? `port ${options.port} is taken: pass another \`port\` or stop what holds it.` : "check the data folder is writable.";
     throw new Error(`The S3 emulator could not start: ${(error as Error).message}; ${hint}`, { cause: error });
   }
-  const endpoint = `http://127.0.0.1:${address.port}`;
+  let accessControl = options.accessControl;
+  if (!accessControl) {
+    accessControl = new AccessControl({ region: "us-east-1", accountId: "123456789012", log });
+    accessControl.registerOperator(s3rverCredentials);
+  }
+  let front;
+  try {
+    front = await startS3Front({
+      accessControl,
+      s3rverPort: address.port,
+      corsOrigins: Object.fromEntries(options.buckets.map((bucket) => [bucket.name, bucket.cors?.allowedOrigins ?? []])),
+      ...(options.port !== undefined && { port: options.port }),
+      ...(options.host !== undefined && { host: options.host }),
+      log,
+    });
+  } catch (error) {
+    await server.close();
+    if (temporary) rmSync(directory, { recursive: true, force: true });
+    const hint = (error as NodeJS.ErrnoException).code === "EADDRINUSE" ? `port ${options.port} is taken: pass another \`port\` or stop what holds it.` : "see the error above.";
+    throw new Error(`The S3 emulator could not start: ${(error as Error).message}; ${hint}`, { cause: error });
+  }
+  const endpoint = `http://127.0.0.1:${front.port}`;
   log("info", `S3 ready on ${endpoint} (buckets ${options.buckets.map((bucket) => bucket.name).join(", ") || "none"}; ${temporary ? "temporary store" : `data in ${directory}`}).`);
   let stopped = false;
   return {
     endpoint,
-    port: address.port,
+    port: front.port,
     stop: async () => {
       if (stopped) return;
       stopped = true;
+      await front.stop();
       await server.close();
       if (temporary) rmSync(directory, { recursive: true, force: true });
     },

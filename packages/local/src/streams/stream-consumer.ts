@@ -6,6 +6,7 @@ import { systemStreamClock, WakeableSleep, type StreamClock } from "./clock";
 import { validateFilterPatterns } from "./event-filter";
 import { quietLog, type Log } from "../log";
 import { FileOnFailureDestination, type OnFailureDestination } from "./on-failure";
+import type { Credentials } from "../iam/access-control";
 import { ShardReader } from "./shard-reader";
 import { emptyStats, type StreamConsumerStats } from "./stats";
 import { isMissingResource, localStreamsApi, type StreamsApi } from "./streams-api";
@@ -13,6 +14,8 @@ import { isMissingResource, localStreamsApi, type StreamsApi } from "./streams-a
 export interface StartStreamConsumerOptions {
   /** DynamoDB Local endpoint; unused when `streamsClient` is given. */
   endpoint?: string;
+  /** The consumer function's credentials, as the event source mapping uses its role. */
+  credentials?: Credentials;
   streamArn: string;
   tableName: string;
   consumer: StreamConsumerDecl;
@@ -83,7 +86,7 @@ export async function startStreamConsumer(options: StartStreamConsumerOptions): 
   const clock = options.clock ?? systemStreamClock;
   validateFilterPatterns(options.consumer.filters ?? [], `consumer ${name}`);
   if (!options.streamsClient && !options.endpoint) throw new Error(`Consumer ${name}: pass \`endpoint\` (DynamoDB Local) or \`streamsClient\`.`);
-  const ownClient = options.streamsClient ? undefined : localStreamsApi(options.endpoint!);
+  const ownClient = options.streamsClient ? undefined : localStreamsApi(options.endpoint!, options.credentials);
   const api: StreamsApi = options.streamsClient ?? ownClient!;
   const stats = emptyStats();
   const stopController = new AbortController();

@@ -7,6 +7,7 @@ import {
   type GetShardIteratorInput,
   type GetShardIteratorOutput,
 } from "@aws-sdk/client-dynamodb-streams";
+import type { Credentials } from "../iam/access-control";
 
 /**
  * The three DynamoDB Streams calls the poller makes. The SDK's aggregated
@@ -19,9 +20,13 @@ export interface StreamsApi {
   getRecords(input: GetRecordsInput): Promise<GetRecordsOutput>;
 }
 
-/** A real client for DynamoDB Local (which, with -sharedDb, accepts any credentials). */
-export function localStreamsApi(endpoint: string): StreamsApi & { destroy(): void } {
-  return new DynamoDBStreams({ endpoint, region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" } });
+/**
+ * A real client. Lambda's event source mapping reads a stream with the
+ * consumer function's own role, so the local cloud passes that function's
+ * credentials and its IAM front checks them; DynamoDB Local alone accepts any.
+ */
+export function localStreamsApi(endpoint: string, credentials: Credentials = { accessKeyId: "local", secretAccessKey: "local" }): StreamsApi & { destroy(): void } {
+  return new DynamoDBStreams({ endpoint, region: "us-east-1", credentials });
 }
 
 /** Errors after which the poller re-acquires an iterator instead of backing off. */

@@ -81,29 +81,52 @@ describe("S3 emulator", () => {
     expect(await changed.text()).toBe('{"serving":2}');
   });
 
-  it("answers a browser's CORS preflight and marks GET/PUT responses for the web origin, exposing ETag", async () => {
-    const putUrl = await presignPut("results/cors.json");
-    const preflight = await fetch(putUrl, {
+  it("answers a browser's CORS preflight for GET with If-None-Match, exposes ETag, and refuses PUT from the page", async () => {
+    await client.send(new PutObjectCommand({ Bucket: "data", Key: "snapshots/cors.json", Body: "{}" }));
+    const getUrl = await presignGet("snapshots/cors.json");
+    const preflight = await fetch(getUrl, {
       method: "OPTIONS",
-      headers: { origin: webOrigin, "access-control-request-method": "PUT", "access-control-request-headers": "content-type" },
+      headers: { origin: webOrigin, "access-control-request-method": "GET", "access-control-request-headers": "if-none-match" },
     });
     expect(preflight.status).toBe(200);
     expect(preflight.headers.get("access-control-allow-origin")).toMatch(/^(\*|http:\/\/localhost:5173)$/);
-    expect(preflight.headers.get("access-control-allow-methods")).toContain("PUT");
-    expect(preflight.headers.get("access-control-allow-headers")).toContain("content-type");
+    expect(preflight.headers.get("access-control-allow-headers")?.toLowerCase()).toContain("if-none-match");
 
-    const put = await fetch(putUrl, { method: "PUT", body: "{}", headers: { origin: webOrigin, "content-type": "application/json" } });
-    expect(put.status).toBe(200);
-    expect(put.headers.get("access-control-allow-origin")).toBe(webOrigin);
-
-    const get = await fetch(await presignGet("results/cors.json"), { headers: { origin: webOrigin } });
+    const get = await fetch(getUrl, { headers: { origin: webOrigin } });
     expect(get.status).toBe(200);
     expect(get.headers.get("access-control-allow-origin")).toBe(webOrigin);
     expect(get.headers.get("access-control-expose-headers")).toContain("ETag");
 
-    const notAllowed = await fetch(putUrl, { method: "OPTIONS", headers: { origin: "http://evil.example", "access-control-request-method": "PUT" } });
+    // Nothing uploads from a browser: the deployed rule allows GET and HEAD only.
+    const put = await fetch(await presignPut("results/cors.json"), { method: "OPTIONS", headers: { origin: webOrigin, "access-control-request-method": "PUT" } });
+    expect(put.status).toBe(403);
+    const notAllowed = await fetch(getUrl, { method: "OPTIONS", headers: { origin: "http://evil.example", "access-control-request-method": "GET" } });
     expect(notAllowed.status).toBe(403);
     expect(notAllowed.headers.get("access-control-allow-origin")).toBeNull();
+  });
+
+  it("refuses unsigned GET, PUT and DELETE with S3's 403 AccessDenied, and keeps the object", async () => {
+    await client.send(new PutObjectCommand({ Bucket: "data", Key: "snapshots/game/g9.json", Body: '{"seq":3}' }));
+    for (const method of ["GET", "PUT", "DELETE"]) {
+      const response = await fetch(`${s3.endpoint}/data/snapshots/game/g9.json`, { method, ...(method === "PUT" && { body: '{"seq":999999}' }) });
+      expect([method, response.status]).toEqual([method, 403]);
+      expect(await response.text()).toContain("<Code>AccessDenied</Code>");
+    }
+    expect(await (await client.send(new GetObjectCommand({ Bucket: "data", Key: "snapshots/game/g9.json" }))).Body!.transformToString()).toBe('{"seq":3}');
+  });
+
+  it("refuses keys with '..' segments, so nothing is written outside the bucket's folder", async () => {
+    // Signed by the operator: the SDK sends the key's segments as they are.
+    await expect(client.send(new PutObjectCommand({ Bucket: "data", Key: "a/../../escape.json", Body: "{}" }))).rejects.toMatchObject({ name: "InvalidArgument" });
+    const encoded = await fetch(`${s3.endpoint}/data/..%2F..%2Fescape.json`, { method: "PUT", body: "{}" });
+    expect(encoded.status).toBe(400);
+    expect(await encoded.text()).toContain("<Code>InvalidArgument</Code>");
+  });
+
+  it("refuses credentials it never issued (InvalidAccessKeyId) and a body that does not match its signed hash", async () => {
+    const stranger = new S3Client({ ...localS3ClientConfig(s3.endpoint), credentials: { accessKeyId: "AKIASTRANGER", secretAccessKey: "x" } });
+    await expect(stranger.send(new GetObjectCommand({ Bucket: "data", Key: "snapshots/game/g9.json" }))).rejects.toMatchObject({ name: "InvalidAccessKeyId" });
+    stranger.destroy();
   });
 
   it("refuses a preflight on a bucket without CORS", async () => {

@@ -1,0 +1,117 @@
+/**
+ * The DynamoDB (and DynamoDB Streams) endpoint the local cloud hands out: IAM
+ * in front of DynamoDB Local, which checks no credential at all. Each call is
+ * verified (SigV4), mapped to the IAM actions and resources AWS would check
+ * (`dynamodb:Query` on `table/T/index/I`, each table of a batch, each item of
+ * a transaction, the stream of an iterator), authorized, and only then passed
+ * to the jar, which listens on loopback behind it.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { randomUUID } from "node:crypto";
+import { listen, readBody } from "../http-server";
+import { describeError, type Log } from "../log";
+import type { AccessControl } from "../iam/access-control";
+import { localStreamArn, tableArn } from "../iam/arns";
+import { forward, receivedRequest } from "../iam/guarded-request";
+
+export interface DynamoDbFrontOptions {
+  accessControl: AccessControl;
+  /** DynamoDB Local's own port (loopback). */
+  jarPort: () => number;
+  port?: number;
+  host?: string;
+  log: Log;
+}
+
+export interface DynamoDbFront {
+  endpoint: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+/** DynamoDB's own limit on a request is 16 MB (BatchWriteItem). */
+const MAX_BODY_BYTES = 16 * 1024 * 1024;
+
+interface Check {
+  action: string;
+  resources: string[];
+}
+
+export async function startDynamoDbFront(options: DynamoDbFrontOptions): Promise<DynamoDbFront> {
+  const { accessControl, log } = options;
+  const server: Server = createServer((request, response) => {
+    handle(request, response).catch((error: unknown) => {
+      log("error", `DynamoDB front: ${describeError(error)}`);
+      if (!response.headersSent) refuse(response, 500, "InternalServerError", "Internal error in the local DynamoDB front; see its log.");
+      else response.destroy();
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+
+  async function handle(request: IncomingMessage, response: ServerResponse) {
+    const body = await readBody(request, MAX_BODY_BYTES);
+    if (body === "too large") return refuse(response, 413, "RequestEntityTooLarge", "Request body over 16 MB.");
+    const auth = accessControl.authenticate(receivedRequest(request, body), "dynamodb");
+    if (!auth.ok) {
+      const type = auth.problem === "missing" ? "MissingAuthenticationTokenException" : auth.problem === "unknown-key" || auth.problem === "bad-token" ? "UnrecognizedClientException" : "InvalidSignatureException";
+      return refuse(response, 400, type, auth.message);
+    }
+    const target = String(request.headers["x-amz-target"] ?? "");
+    let input: Record<string, any>;
+    try {
+      input = body.length ? JSON.parse(body.toString("utf8")) : {};
+    } catch {
+      return refuse(response, 400, "SerializationException", "The request body is not JSON.");
+    }
+    for (const check of checksFor(target, input)) {
+      const denial = accessControl.authorize(auth.principal, check.action, check.resources);
+      if (denial) return refuse(response, 400, "AccessDeniedException", denial.message);
+    }
+    forward(request, response, { port: options.jarPort(), path: request.url ?? "/", headers: request.headers, body });
+  }
+
+  /** What IAM checks for one call: an action and the resources it touches. */
+  function checksFor(target: string, input: Record<string, any>): Check[] {
+    const operation = target.slice(target.indexOf(".") + 1);
+    const table = (name: unknown) => tableArn(accessControl.region, accessControl.accountId, String(name));
+    const stream = (arn: unknown) => localStreamArn(accessControl.region, accessControl.accountId, String(arn));
+    if (operation === "TransactWriteItems" || operation === "TransactGetItems") {
+      // No action of their own: each item is checked as the single-item call it is.
+      const actions: Record<string, string> = { Put: "PutItem", Update: "UpdateItem", Delete: "DeleteItem", ConditionCheck: "ConditionCheckItem", Get: "GetItem" };
+      return (input.TransactItems ?? []).flatMap((item: Record<string, { TableName?: string }>) =>
+        Object.entries(item).map(([kind, detail]) => ({ action: `dynamodb:${actions[kind] ?? kind}`, resources: [table(detail.TableName)] })),
+      );
+    }
+    const action = `dynamodb:${operation}`;
+    if (input.RequestItems) return [{ action, resources: Object.keys(input.RequestItems).map(table) }];
+    if (input.TableName !== undefined) {
+      return [{ action, resources: [input.IndexName ? `${table(input.TableName)}/index/${input.IndexName}` : table(input.TableName)] }];
+    }
+    if (input.StreamArn !== undefined) return [{ action, resources: [stream(input.StreamArn)] }];
+    // DynamoDB Local's shard iterators begin with their stream's ARN.
+    if (input.ShardIterator !== undefined) return [{ action, resources: [stream(String(input.ShardIterator).split("|")[0])] }];
+    return [{ action, resources: ["*"] }];
+  }
+
+  const port = await listen(server, options.port ?? 0, options.host ?? "127.0.0.1");
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    port,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+/** DynamoDB's JSON 1.0 error: the SDK reads the exception from `__type`. */
+function refuse(response: ServerResponse, status: number, type: string, message: string) {
+  const body = JSON.stringify({ __type: `com.amazon.coral.service#${type}`, message });
+  response.writeHead(status, {
+    "content-type": "application/x-amz-json-1.0",
+    "content-length": Buffer.byteLength(body),
+    "x-amzn-requestid": randomUUID(),
+  });
+  response.end(body);
+}
