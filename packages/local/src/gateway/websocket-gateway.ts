@@ -7,7 +7,7 @@ import { consoleLog, describeError, systemClock, systemTimers, type Clock, type 
 import { listen } from "../http-server";
 import { sendAwsError } from "./aws-error";
 import { GatewayConnection, type ConnectionInfo } from "./connection";
-import { connectEvent, disconnectEvent, messageEvent, type ConnectionFacts } from "./events";
+import { connectEvent, disconnectEvent, messageEvent, type ConnectionFacts, type WebSocketEvent } from "./events";
 import { createFrameInspector } from "./frame-inspector";
 import { interpretConnectResult, isValidHandshake, rejectHandshake, routeResponseBody } from "./handshake";
 import { newConnectionId, newRequestId } from "./ids";
@@ -104,6 +104,8 @@ export async function startWebSocketGateway(options: WebSocketGatewayOptions): P
     stage,
     connections,
     maxPostBytes: limits.maxPostBytes,
+    maxBufferedBytes: limits.maxBufferedBytes,
+    slowReaderCloseMs: limits.slowReaderCloseMs,
     managementRatePerSecond: limits.managementRatePerSecond,
     clock,
     log,
@@ -182,16 +184,13 @@ export async function startWebSocketGateway(options: WebSocketGatewayOptions): P
   }
 
   function onOpen(ws: WebSocket, facts: ConnectionFacts, socket: Duplex) {
-    const connection = new GatewayConnection(facts, ws, timers, limits.idleTimeoutMs);
+    const connection = new GatewayConnection(facts, ws, timers, limits);
     connections.set(facts.connectionId, connection);
+    socket.on("drain", () => connection.drained());
     // Before ws's own listener, so an oversized frame closes the connection before ws delivers it.
     socket.prependListener("data", createFrameInspector(limits, (violation) => connection.close(violation.code, violation.reason)));
     connection.startLimits(limits.maxConnectionDurationMs);
-    ws.on("message", (data: RawData, isBinary: boolean) => {
-      onMessage(connection, data, isBinary).catch((error: unknown) =>
-        log("error", `message on ${facts.connectionId} failed inside the emulator: ${describeError(error)}`),
-      );
-    });
+    ws.on("message", (data: RawData, isBinary: boolean) => onMessage(connection, data, isBinary));
     ws.on("error", (error: Error & { code?: string }) => {
       if (error.code === "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH") connection.recordClose(1009, "Message too big");
       log("debug", `connection ${facts.connectionId}: ${error.message}`);
@@ -204,7 +203,7 @@ export async function startWebSocketGateway(options: WebSocketGatewayOptions): P
     });
   }
 
-  async function onMessage(connection: GatewayConnection, data: RawData, isBinary: boolean) {
+  function onMessage(connection: GatewayConnection, data: RawData, isBinary: boolean) {
     if (!connection.isOpen) return; // closing: API Gateway stops routing at once
     if (isBinary) return connection.close(1003, "Binary frames are not supported");
     connection.touch(clock.now());
@@ -214,8 +213,16 @@ export async function startWebSocketGateway(options: WebSocketGatewayOptions): P
     if (routeKey === undefined) {
       return answer(connection, JSON.stringify({ message: "Forbidden", connectionId, requestId: newRequestId() }));
     }
-    const route = routes[routeKey]!;
     const event = messageEvent(connection.facts, routeKey, body, clock.now());
+    void invokeRoute(connection, routeKey, event).catch((error: unknown) =>
+      log("error", `message on ${connectionId} failed inside the emulator: ${describeError(error)}`),
+    );
+  }
+
+  async function invokeRoute(connection: GatewayConnection, routeKey: string, event: WebSocketEvent) {
+    if (!connection.isOpen) return; // closed while this message waited its turn
+    const route = routes[routeKey]!;
+    const { connectionId } = connection.facts;
     let result: unknown;
     try {
       result = await invoke(route.function, event);
@@ -225,16 +232,13 @@ export async function startWebSocketGateway(options: WebSocketGatewayOptions): P
     }
     if (!route.routeResponse) return;
     const reply = routeResponseBody(result);
-    if (reply !== undefined) await answer(connection, reply);
+    if (reply !== undefined) answer(connection, reply);
   }
 
-  async function answer(connection: GatewayConnection, text: string) {
+  /** A frame from the gateway itself; like a post, it never waits for the reader. */
+  function answer(connection: GatewayConnection, text: string) {
     if (!connection.isOpen) return;
-    try {
-      await connection.sendText(text);
-    } catch (error) {
-      log("debug", `could not answer ${connection.id}, it closed meanwhile: ${describeError(error)}`);
-    }
+    if (connection.offer(text) === "full") log("debug", `could not answer ${connection.id}: its client side buffer is full`);
   }
 
   function trackDisconnect(facts: ConnectionFacts, code: number, reason: string): Promise<void> {
