@@ -32,6 +32,10 @@ export interface GatewayLimits {
   maxBufferedBytes: number;
   /** A connection still full this long after a post was refused is closed (SLOW_READER_CLOSE). Our choice: AWS does not document one. */
   slowReaderCloseMs: number;
+  /** Route invocations (messages) running at once across all connections; more wait, served round-robin by connection. */
+  maxConcurrentRoutes: number;
+  /** Messages of one connection waiting for their route; one more is answered "Too Many Requests" and dropped. */
+  maxQueuedMessagesPerConnection: number;
 }
 
 export const DEFAULT_GATEWAY_LIMITS: GatewayLimits = {
@@ -43,6 +47,8 @@ export const DEFAULT_GATEWAY_LIMITS: GatewayLimits = {
   connectionsPerSecond: 500,
   maxBufferedBytes: 256 * 1024,
   slowReaderCloseMs: 10_000,
+  maxConcurrentRoutes: 32,
+  maxQueuedMessagesPerConnection: 100,
 };
 
 /** Defaults merged with overrides, validated once so a typo fails at start, not mid-test. */

@@ -13,6 +13,7 @@ import { interpretConnectResult, isValidHandshake, rejectHandshake, routeRespons
 import { newConnectionId, newRequestId } from "./ids";
 import { resolveGatewayLimits, type GatewayLimits } from "./limits";
 import { createManagementApi } from "./management-api";
+import { RouteScheduler } from "./route-scheduler";
 import { selectRouteKey } from "./route-selection";
 import { KeyedTokenBuckets, TokenBucket } from "./token-bucket";
 
@@ -66,6 +67,10 @@ const peerAddress = (socket: Duplex) => ((socket as Socket).remoteAddress ?? "un
  * The order of a connection mirrors AWS: rate limits, then $connect (the
  * upgrade waits for it), then messages routed by `action`, then $disconnect on
  * every close, whoever closed.
+ *
+ * Messages are invoked one at a time per connection, in order, and fairly
+ * across connections (route-scheduler.ts), so a flood on one connection does
+ * not delay the others' routes.
  */
 export async function startWebSocketGateway(options: WebSocketGatewayOptions): Promise<WebSocketGateway> {
   const { stage, apiId, routes, invoke } = options;
@@ -84,6 +89,11 @@ export async function startWebSocketGateway(options: WebSocketGatewayOptions): P
     ? new KeyedTokenBuckets(limits.connectionsPerSecondPerIp, limits.connectionsPerSecondPerIp, clock)
     : undefined;
   let stopping: Promise<void> | undefined;
+  const scheduler = new RouteScheduler({
+    maxConcurrent: limits.maxConcurrentRoutes,
+    maxQueuedPerLane: limits.maxQueuedMessagesPerConnection,
+    onTaskError: (error) => log("error", `a route invocation failed inside the emulator: ${describeError(error)}`),
+  });
 
   const wss = new WebSocketServer({
     noServer: true,
@@ -198,6 +208,7 @@ export async function startWebSocketGateway(options: WebSocketGatewayOptions): P
     ws.on("close", (code: number, reason: Buffer) => {
       connection.stopLimits();
       connections.delete(facts.connectionId);
+      scheduler.drop(facts.connectionId);
       const final = connection.closeRequest ?? { code, reason: disconnectReasonFor(code, reason.toString()) };
       trackDisconnect(facts, final.code, final.reason);
     });
@@ -214,9 +225,14 @@ export async function startWebSocketGateway(options: WebSocketGatewayOptions): P
       return answer(connection, JSON.stringify({ message: "Forbidden", connectionId, requestId: newRequestId() }));
     }
     const event = messageEvent(connection.facts, routeKey, body, clock.now());
-    void invokeRoute(connection, routeKey, event).catch((error: unknown) =>
-      log("error", `message on ${connectionId} failed inside the emulator: ${describeError(error)}`),
-    );
+    const queued = scheduler.submit(connectionId, () => invokeRoute(connection, routeKey, event));
+    if (!queued) {
+      // API Gateway answers throttled messages with 429 "Too Many Requests"; over
+      // WebSocket that is an error frame in the shape of its others. The message
+      // is dropped and the connection stays, so the client can slow down.
+      log("warn", `dropped a message on ${connectionId}: ${limits.maxQueuedMessagesPerConnection} already wait for their route; answered "Too Many Requests"`);
+      answer(connection, JSON.stringify({ message: "Too Many Requests", connectionId, requestId: event.requestContext.requestId }));
+    }
   }
 
   async function invokeRoute(connection: GatewayConnection, routeKey: string, event: WebSocketEvent) {
