@@ -103,6 +103,7 @@ export function createApp(config: Config, ports: Ports) {
     }
     ports.meter.count("MessagesPushed", result.delivered);
     ports.meter.count("GoneConnections", result.gone);
+    ports.meter.count("SlowReaders", result.full);
     ports.meter.count("PushFailures", result.failed);
     ports.meter.milliseconds("FanoutDurationMs", fanoutMs);
     return result;

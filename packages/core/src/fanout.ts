@@ -4,8 +4,10 @@
  * The shards of the topic are queried in parallel and their pages feed a
  * fixed pool of workers, so at most `concurrency` PostToConnection calls are in
  * flight whatever the audience. Each connection's outcome is its own: a gone
- * connection is forgotten (connection and subscriptions deleted), any other
- * failure is logged and counted, and neither stops the others. There is no
+ * connection is forgotten (connection and subscriptions deleted), a connection
+ * whose client side buffer is full (it stopped reading) misses this push and
+ * nothing else happens to the publication, any other failure is logged and
+ * counted, and none of them stops the others. There is no
  * Promise.all over the audience: one failure must not fail (and so retry and
  * duplicate) the push to everyone else.
  */
@@ -29,6 +31,13 @@ export interface FanoutResult {
   delivered: number;
   /** Subscribers that were gone and have been removed. */
   gone: number;
+  /**
+   * Subscribers not reading, whose client side buffer was full: this push is
+   * dropped for them alone (no retry of the publication, no breaker failure:
+   * the downstream is healthy). The gateway closes one that stays full, and the
+   * client resyncs from the snapshot when it reconnects.
+   */
+  full: number;
   /** Subscribers whose push failed (logged). */
   failed: number;
   /** Of those, the ones failed because the downstream was unavailable (429/5xx/circuit open): the publication is retried for them. */
@@ -39,7 +48,7 @@ export interface FanoutResult {
 
 export async function fanOut(frame: MessageFrame, deps: FanoutDeps): Promise<FanoutResult> {
   const data = JSON.stringify(frame);
-  const result: FanoutResult = { delivered: 0, gone: 0, failed: 0, unavailable: 0, skipped: 0 };
+  const result: FanoutResult = { delivered: 0, gone: 0, full: 0, failed: 0, unavailable: 0, skipped: 0 };
   const reached = deps.memo?.reached(frame);
   const shards = Array.from({ length: deps.subscriptions.shardCount }, (_, shard) =>
     deps.subscriptions.listShard(frame.topic, shard),
@@ -59,9 +68,19 @@ export async function fanOut(frame: MessageFrame, deps: FanoutDeps): Promise<Fan
       return;
     }
     try {
-      if ((await deps.gateway.post(connectionId, data)) === "ok") {
+      const outcome = await deps.gateway.post(connectionId, data);
+      if (outcome === "ok") {
         result.delivered++;
         reached?.add(connectionId);
+        return;
+      }
+      if (outcome === "full") {
+        result.full++;
+        deps.log.warn("connection not reading (client side buffer full): this push is dropped for it alone; the others continue", {
+          connectionId,
+          topic: frame.topic,
+          seq: frame.seq,
+        });
         return;
       }
       result.gone++;

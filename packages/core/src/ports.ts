@@ -16,7 +16,7 @@ export interface Log {
   error(message: string, extra?: Record<string, unknown>): void;
 }
 
-export type CountMetric = "ConnectionsOpened" | "MessagesPushed" | "GoneConnections" | "PushFailures";
+export type CountMetric = "ConnectionsOpened" | "MessagesPushed" | "GoneConnections" | "SlowReaders" | "PushFailures";
 export type DurationMetric = "FanoutDurationMs";
 
 /** Where core reports what it did (Powertools Metrics, EMF, at the edge). */
@@ -80,11 +80,16 @@ export interface SubscriptionStore {
 
 // ---- pushing ---------------------------------------------------------------
 
-export type PostOutcome = "ok" | "gone";
+/**
+ * "ok": handed to the connection; "gone": it no longer exists (410
+ * GoneException); "full": it exists but is not reading, and its client side
+ * buffer is full (429), so this push was refused for it alone.
+ */
+export type PostOutcome = "ok" | "gone" | "full";
 
 /** The API Gateway Management API: push to one connection, or close it. */
 export interface Gateway {
-  /** "gone" when the connection no longer exists (410 GoneException); throws on anything else. */
+  /** An outcome for the answers that concern the connection; throws on anything else. */
   post(connectionId: string, data: string): Promise<PostOutcome>;
   /** Closes a connection; one that is already gone is not an error. */
   delete(connectionId: string): Promise<void>;

@@ -73,7 +73,7 @@ describe("fan-out", () => {
     const { gateway, posted, drive, maxInFlight } = heldGateway(() => "ok");
     const subscriptions = memorySubscriptions(audience);
     const result = await drive(fanOut(frame, { subscriptions, gateway, forgetConnection: async () => {}, log, concurrency: 10 }));
-    expect(result).toEqual({ delivered: 230, gone: 0, failed: 0, unavailable: 0, skipped: 0 });
+    expect(result).toEqual({ delivered: 230, gone: 0, failed: 0, unavailable: 0, skipped: 0, full: 0 });
     expect([...posted].sort()).toEqual([...audience].sort());
     expect(maxInFlight()).toBe(10);
   });
@@ -90,7 +90,7 @@ describe("fan-out", () => {
         concurrency: 5,
       }),
     );
-    expect(result).toEqual({ delivered: 38, gone: 2, failed: 0, unavailable: 0, skipped: 0 });
+    expect(result).toEqual({ delivered: 38, gone: 2, failed: 0, unavailable: 0, skipped: 0, full: 0 });
     expect(forgotten.sort()).toEqual(["c17", "c3"]);
   });
 
@@ -100,7 +100,7 @@ describe("fan-out", () => {
     const result = await drive(
       fanOut(frame, { subscriptions: memorySubscriptions(ids(30)), gateway, forgetConnection: async () => {}, log, concurrency: 4 }),
     );
-    expect(result).toEqual({ delivered: 29, gone: 0, failed: 1, unavailable: 0, skipped: 0 });
+    expect(result).toEqual({ delivered: 29, gone: 0, failed: 1, unavailable: 0, skipped: 0, full: 0 });
     expect(posted).toHaveLength(30);
     expect(warnings).toEqual([expect.objectContaining({ connectionId: "c5", topic: "game/g1", seq: 7 })]);
   });
@@ -118,13 +118,13 @@ describe("fan-out", () => {
         concurrency: 3,
       }),
     );
-    expect(result).toEqual({ delivered: 9, gone: 1, failed: 1, unavailable: 0, skipped: 0 });
+    expect(result).toEqual({ delivered: 9, gone: 1, failed: 1, unavailable: 0, skipped: 0, full: 0 });
   });
 
   it("a topic nobody listens to is a no-op", async () => {
     const { gateway, drive } = heldGateway(() => "ok");
     const result = await drive(fanOut(frame, { subscriptions: memorySubscriptions([]), gateway, forgetConnection: async () => {}, log, concurrency: 50 }));
-    expect(result).toEqual({ delivered: 0, gone: 0, failed: 0, unavailable: 0, skipped: 0 });
+    expect(result).toEqual({ delivered: 0, gone: 0, failed: 0, unavailable: 0, skipped: 0, full: 0 });
   });
 
   it("a failed subscriber query fails the publication, so the record is retried", async () => {

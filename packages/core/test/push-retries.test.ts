@@ -16,7 +16,7 @@ import { managementGateways, type ClosableGateway } from "./management-gateways"
 
 let server: Server;
 let endpoint: string;
-let answer: { status: number; type?: string } = { status: 200 };
+let answer: { status: number; type?: string; message?: string } = { status: 200 };
 const requests: string[] = [];
 
 beforeAll(async () => {
@@ -26,7 +26,7 @@ beforeAll(async () => {
     request.on("end", () => {
       if (answer.type) response.setHeader("x-amzn-ErrorType", answer.type);
       response.writeHead(answer.status, { "content-type": "application/json" });
-      response.end(answer.status === 200 ? "" : JSON.stringify({ message: answer.type ?? "error" }));
+      response.end(answer.status === 200 ? "" : JSON.stringify({ message: answer.message ?? answer.type ?? "error" }));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -56,6 +56,23 @@ describe.each(managementGateways)("Management API retries (%s, shared policy)", 
     expect((error as GatewayUnavailableError).status).toBe(status);
     expect(requests).toHaveLength(4);
     expect(requests[0]).toBe("POST /test/@connections/abc%3D");
+  });
+
+  it("a 429 saying the client side buffer is full is that connection's answer: 'full', not retried, not unavailability", async () => {
+    answer = { status: 429, type: "LimitExceededException", message: "WebSocket client side buffer is full: connection abc= has 400000 bytes it has not read" };
+    requests.length = 0;
+    expect(await gateway(4).post("abc=", "{}")).toBe("full");
+    expect(requests).toHaveLength(1);
+  });
+
+  it.each([
+    ["AWS's two-cause sentence", "The client is sending more than the allowed number of requests per unit of time or the WebSocket client side buffer is full."],
+    ["a plain throttle", "Too Many Requests"],
+  ])("a 429 with %s is a throttle: retried, then GatewayUnavailableError", async (_what, message) => {
+    answer = { status: 429, type: "LimitExceededException", message };
+    requests.length = 0;
+    await expect(gateway(3).post("abc=", "{}")).rejects.toBeInstanceOf(GatewayUnavailableError);
+    expect(requests).toHaveLength(3);
   });
 
   it("a client error (403, 413) is not retried and is not an unavailability", async () => {

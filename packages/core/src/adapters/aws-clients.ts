@@ -9,6 +9,7 @@ import { S3Client } from "@aws-sdk/client-s3";
 import { SSMClient } from "@aws-sdk/client-ssm";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { Config } from "../config";
+import { isClientBufferFull } from "./management-api-outcomes";
 import { DEFAULT_PUSH_RETRY, retryDelayMs, type PushRetryOptions } from "./push-retry-policy";
 
 /** Explicit credentials are for tools and tests (the local cloud's admin pair); functions use their role's, from the environment. */
@@ -39,7 +40,8 @@ export function s3Client(config: Pick<Config, "region" | "s3Endpoint"> & Explici
 /**
  * The shared push retry policy (push-retry-policy.ts) as an SDK retry
  * strategy, explicit rather than the SDK default. The SDK classifies a 403,
- * 410 or 413 as CLIENT_ERROR, which is never retried; when the attempts are
+ * 410 or 413 as CLIENT_ERROR, which is never retried, and a full client
+ * buffer is not retried either (as in the lean client); when the attempts are
  * spent it throws the last error, which the gateway adapter turns into
  * GatewayUnavailableError for the circuit breaker.
  */
@@ -49,9 +51,9 @@ export function pushRetryStrategy(options: PushRetryOptions) {
   return {
     mode: "standard",
     acquireInitialRetryToken: async (_scope: string): Promise<Token> => token(0, 0),
-    async refreshRetryTokenForRetry(previous: Token, error: { errorType: string }): Promise<Token> {
+    async refreshRetryTokenForRetry(previous: Token, info: { errorType: string; error?: unknown }): Promise<Token> {
       const retries = previous.getRetryCount() + 1;
-      if (error.errorType === "CLIENT_ERROR" || retries >= options.maxAttempts) throw new Error("no retry");
+      if (info.errorType === "CLIENT_ERROR" || isClientBufferFull(info.error) || retries >= options.maxAttempts) throw new Error("no retry");
       return token(retries, retryDelayMs(options, retries));
     },
     recordSuccess: (_token: Token) => {},

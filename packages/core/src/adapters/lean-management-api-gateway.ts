@@ -13,7 +13,7 @@
 import type { Gateway, PostOutcome } from "../ports";
 import { executeApiSigner, type Credentials, type ExecuteApiSigner } from "./execute-api-signer";
 import { keepAliveHttp, type HttpAnswer, type KeepAliveHttp } from "./keep-alive-http";
-import { deleteFailure, postFailure, type ManagementApiErrorShape } from "./management-api-outcomes";
+import { deleteFailure, isClientBufferFull, postFailure, type ManagementApiErrorShape } from "./management-api-outcomes";
 import { DEFAULT_PUSH_RETRY, isUnavailableStatus, retryDelayMs, type PushRetryOptions } from "./push-retry-policy";
 
 export interface LeanManagementApiOptions {
@@ -114,7 +114,9 @@ export class LeanManagementApiGateway implements Gateway {
         failure = new ManagementApiError((error as Error).name ?? "Error", (error as Error).message ?? String(error), { attempts: attempt });
         failure.cause = error;
       }
-      if (!isUnavailableStatus(failure.$metadata.httpStatusCode) || attempt >= this.retry.maxAttempts) throw failure;
+      // A full client buffer is not retried: a reader that has stopped will not
+      // drain within the backoff, and the wait would hold a fan-out worker.
+      if (!isUnavailableStatus(failure.$metadata.httpStatusCode) || isClientBufferFull(failure) || attempt >= this.retry.maxAttempts) throw failure;
       await this.sleep(retryDelayMs(this.retry, attempt));
     }
   }

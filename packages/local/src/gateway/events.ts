@@ -6,6 +6,12 @@ import { newMessageId, newRequestId } from "./ids";
  * Lambda proxy events for WebSocket routes, shaped as API Gateway sends them
  * (see FACTS.md). `APIGatewayProxyWebsocketEventV2` from @types/aws-lambda
  * lacks identity, headers and the disconnect fields, hence these types.
+ *
+ * The shapes follow events captured from AWS: aws/aws-lambda-go
+ * events/testdata/apigw-websocket-request-disconnect.json and
+ * apigw-websocket-request-send-message.json (2024), and a $connect event
+ * published in gist.github.com/noid11/4aa8933d0b5cdbcc09d377c5d65d28c1 (2020).
+ * In all of them requestId equals extendedRequestId.
  */
 export interface WebSocketRequestContext {
   routeKey: string;
@@ -18,7 +24,7 @@ export interface WebSocketRequestContext {
   stage: string;
   connectedAt: number;
   requestTimeEpoch: number;
-  identity: { sourceIp: string; userAgent?: string };
+  identity: ConnectIdentity | MessageIdentity;
   requestId: string;
   domainName: string;
   connectionId: string;
@@ -27,9 +33,30 @@ export interface WebSocketRequestContext {
   disconnectReason?: string;
 }
 
+/** On messages and $disconnect: the two fields AWS fills. */
+export interface MessageIdentity {
+  sourceIp: string;
+  /** The handshake's User-Agent; null without one. */
+  userAgent: string | null;
+}
+
+/** On $connect AWS sends every field of an API Gateway identity, null where it has nothing (no IAM or Cognito on a WebSocket upgrade). */
+export interface ConnectIdentity extends MessageIdentity {
+  cognitoIdentityPoolId: null;
+  cognitoIdentityId: null;
+  principalOrgId: null;
+  cognitoAuthenticationType: null;
+  userArn: null;
+  accountId: null;
+  caller: null;
+  accessKey: null;
+  cognitoAuthenticationProvider: null;
+  user: null;
+}
+
 export interface WebSocketEvent {
   requestContext: WebSocketRequestContext;
-  /** $connect only, with the header names as the client spelled them. */
+  /** $connect: the handshake's, with the names as the client spelled them; $disconnect: the few AWS sends (Host among them). */
   headers?: Record<string, string>;
   multiValueHeaders?: Record<string, string[]>;
   /** $connect only, and only when the URL has a query string. */
@@ -45,6 +72,7 @@ export interface ConnectionFacts {
   connectionId: string;
   connectedAt: number;
   sourceIp: string;
+  /** Empty when the handshake had none. */
   userAgent: string;
   stage: string;
   apiId: string;
@@ -52,19 +80,37 @@ export interface ConnectionFacts {
 }
 
 
+const messageIdentity = (facts: ConnectionFacts): MessageIdentity => ({ sourceIp: facts.sourceIp, userAgent: facts.userAgent || null });
+
+const connectIdentity = (facts: ConnectionFacts): ConnectIdentity => ({
+  cognitoIdentityPoolId: null,
+  cognitoIdentityId: null,
+  principalOrgId: null,
+  cognitoAuthenticationType: null,
+  userArn: null,
+  ...messageIdentity(facts),
+  accountId: null,
+  caller: null,
+  accessKey: null,
+  cognitoAuthenticationProvider: null,
+  user: null,
+});
+
 function baseContext(facts: ConnectionFacts, now: number, routeKey: string, eventType: WebSocketRequestContext["eventType"]): WebSocketRequestContext {
+  // One id per request, reported under both names as AWS does.
+  const requestId = newRequestId();
   return {
     routeKey,
     eventType,
     messageId: null,
-    extendedRequestId: newRequestId(),
+    extendedRequestId: requestId,
     requestTime: formatRequestTime(now),
     messageDirection: "IN",
     stage: facts.stage,
     connectedAt: facts.connectedAt,
     requestTimeEpoch: now,
-    identity: { sourceIp: facts.sourceIp, userAgent: facts.userAgent },
-    requestId: newRequestId(),
+    identity: messageIdentity(facts),
+    requestId,
     domainName: facts.domainName,
     connectionId: facts.connectionId,
     apiId: facts.apiId,
@@ -88,8 +134,10 @@ function headersOf(request: IncomingMessage, facts: ConnectionFacts, localPort: 
 }
 
 export function connectEvent(facts: ConnectionFacts, request: IncomingMessage, now: number, localPort: number): WebSocketEvent {
+  const requestContext = baseContext(facts, now, "$connect", "CONNECT");
+  requestContext.identity = connectIdentity(facts);
   const event: WebSocketEvent = {
-    requestContext: baseContext(facts, now, "$connect", "CONNECT"),
+    requestContext,
     ...headersOf(request, facts, localPort),
     isBase64Encoded: false,
   };
@@ -108,8 +156,6 @@ export function connectEvent(facts: ConnectionFacts, request: IncomingMessage, n
 export function messageEvent(facts: ConnectionFacts, routeKey: string, body: string, now: number): WebSocketEvent {
   const requestContext = baseContext(facts, now, routeKey, "MESSAGE");
   requestContext.messageId = newMessageId();
-  // AWS sends only the source IP on message events.
-  requestContext.identity = { sourceIp: facts.sourceIp };
   return { requestContext, body, isBase64Encoded: false };
 }
 
@@ -117,5 +163,16 @@ export function disconnectEvent(facts: ConnectionFacts, statusCode: number, reas
   const requestContext = baseContext(facts, now, "$disconnect", "DISCONNECT");
   requestContext.disconnectStatusCode = statusCode;
   requestContext.disconnectReason = reason;
-  return { requestContext, isBase64Encoded: false };
+  return { requestContext, ...disconnectHeaders(facts), isBase64Encoded: false };
+}
+
+/**
+ * The headers AWS puts on $disconnect, whatever the handshake carried: Host
+ * (the API's domain), and x-api-key, X-Forwarded-For and x-restapi, empty.
+ * Handlers written for AWS read `event.headers.Host` here.
+ */
+function disconnectHeaders(facts: ConnectionFacts) {
+  const headers: Record<string, string> = { Host: facts.domainName, "x-api-key": "", "X-Forwarded-For": "", "x-restapi": "" };
+  const multiValueHeaders = Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, [value]]));
+  return { headers, multiValueHeaders };
 }

@@ -3,6 +3,8 @@ export type { WebSocketGateway, WebSocketGatewayOptions } from "./websocket-gate
 export { DEFAULT_GATEWAY_LIMITS, resolveGatewayLimits } from "./limits";
 export type { GatewayLimits } from "./limits";
 export type { ConnectionInfo } from "./connection";
+export { SLOW_READER_CLOSE } from "./connection";
+export { RouteScheduler } from "./route-scheduler";
 export type { WebSocketEvent, WebSocketRequestContext } from "./events";
 export { DELETE_CONNECTION_CLOSE } from "./management-api";
 export { selectRouteKey } from "./route-selection";

@@ -21,6 +21,21 @@ export interface GatewayLimits {
   connectionsPerSecondPerIp?: number;
   /** Optional @connections request rate, answered 429 LimitExceededException (off by default). */
   managementRatePerSecond?: number;
+  /**
+   * Bytes a connection may have accepted but not yet sent (the client is not
+   * reading them) before a PostToConnection to it is answered 429
+   * LimitExceededException, "client side buffer is full". AWS does not publish
+   * its buffer size; 256 KiB is two full-size (128 KB) messages beyond what the
+   * operating system's socket buffers already hold, so a reader that keeps up
+   * never meets it and one that stopped costs a bounded amount of memory.
+   */
+  maxBufferedBytes: number;
+  /** A connection still full this long after a post was refused is closed (SLOW_READER_CLOSE). Our choice: AWS does not document one. */
+  slowReaderCloseMs: number;
+  /** Route invocations (messages) running at once across all connections; more wait, served round-robin by connection. */
+  maxConcurrentRoutes: number;
+  /** Messages of one connection waiting for their route; one more is answered "Too Many Requests" and dropped. */
+  maxQueuedMessagesPerConnection: number;
 }
 
 export const DEFAULT_GATEWAY_LIMITS: GatewayLimits = {
@@ -30,6 +45,10 @@ export const DEFAULT_GATEWAY_LIMITS: GatewayLimits = {
   idleTimeoutMs: 10 * 60 * 1000,
   maxConnectionDurationMs: 2 * 60 * 60 * 1000,
   connectionsPerSecond: 500,
+  maxBufferedBytes: 256 * 1024,
+  slowReaderCloseMs: 10_000,
+  maxConcurrentRoutes: 32,
+  maxQueuedMessagesPerConnection: 100,
 };
 
 /** Defaults merged with overrides, validated once so a typo fails at start, not mid-test. */

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { describeError, type Clock, type Log } from "../invoke";
+import { CLIENT_BUFFER_FULL } from "@pushgate/core/adapters/management-api-outcomes";
+import type { Clock, Log } from "../invoke";
 import { readBody } from "../http-server";
 import { sendAwsError } from "./aws-error";
 import type { GatewayConnection } from "./connection";
@@ -10,6 +11,8 @@ export interface ManagementApiOptions {
   stage: string;
   connections: ReadonlyMap<string, GatewayConnection>;
   maxPostBytes: number;
+  maxBufferedBytes: number;
+  slowReaderCloseMs: number;
   managementRatePerSecond?: number;
   clock: Clock;
   log: Log;
@@ -69,11 +72,17 @@ export function createManagementApi(options: ManagementApiOptions) {
         return sendAwsError(response, 413, "PayloadTooLargeException", `Request Too Long: the limit is ${options.maxPostBytes} bytes; send less or point the client at a snapshot`);
       }
       if (!connection?.isOpen) return gone(response, connectionId);
-      try {
-        await connection.sendText(body);
-      } catch (error) {
-        log("warn", `PostToConnection to ${connectionId} failed while writing (${describeError(error)}); answering 410`);
-        return gone(response, connectionId);
+      // Accepted without waiting for the reader, as on AWS: one client that
+      // stopped reading must not hold up the caller (a whole fan-out).
+      if (connection.offer(body) === "full") {
+        log("debug", `PostToConnection to ${connectionId} refused with 429: ${connection.unsentBytes} bytes unsent (limit ${options.maxBufferedBytes})`);
+        return sendAwsError(
+          response,
+          429,
+          "LimitExceededException",
+          `${CLIENT_BUFFER_FULL}: connection ${connectionId} has ${connection.unsentBytes} bytes it has not read (limit ${options.maxBufferedBytes}). ` +
+            `Drop this push for it rather than retry; the gateway closes the connection if it stays full for ${options.slowReaderCloseMs} ms`,
+        );
       }
       response.writeHead(200, { "Content-Length": 0 });
       return void response.end();

@@ -7,12 +7,13 @@ import { consoleLog, describeError, systemClock, systemTimers, type Clock, type 
 import { listen } from "../http-server";
 import { sendAwsError } from "./aws-error";
 import { GatewayConnection, type ConnectionInfo } from "./connection";
-import { connectEvent, disconnectEvent, messageEvent, type ConnectionFacts } from "./events";
+import { connectEvent, disconnectEvent, messageEvent, type ConnectionFacts, type WebSocketEvent } from "./events";
 import { createFrameInspector } from "./frame-inspector";
 import { interpretConnectResult, isValidHandshake, rejectHandshake, routeResponseBody } from "./handshake";
 import { newConnectionId, newRequestId } from "./ids";
 import { resolveGatewayLimits, type GatewayLimits } from "./limits";
 import { createManagementApi } from "./management-api";
+import { RouteScheduler } from "./route-scheduler";
 import { selectRouteKey } from "./route-selection";
 import { KeyedTokenBuckets, TokenBucket } from "./token-bucket";
 
@@ -66,6 +67,10 @@ const peerAddress = (socket: Duplex) => ((socket as Socket).remoteAddress ?? "un
  * The order of a connection mirrors AWS: rate limits, then $connect (the
  * upgrade waits for it), then messages routed by `action`, then $disconnect on
  * every close, whoever closed.
+ *
+ * Messages are invoked one at a time per connection, in order, and fairly
+ * across connections (route-scheduler.ts), so a flood on one connection does
+ * not delay the others' routes.
  */
 export async function startWebSocketGateway(options: WebSocketGatewayOptions): Promise<WebSocketGateway> {
   const { stage, apiId, routes, invoke } = options;
@@ -84,6 +89,11 @@ export async function startWebSocketGateway(options: WebSocketGatewayOptions): P
     ? new KeyedTokenBuckets(limits.connectionsPerSecondPerIp, limits.connectionsPerSecondPerIp, clock)
     : undefined;
   let stopping: Promise<void> | undefined;
+  const scheduler = new RouteScheduler({
+    maxConcurrent: limits.maxConcurrentRoutes,
+    maxQueuedPerLane: limits.maxQueuedMessagesPerConnection,
+    onTaskError: (error) => log("error", `a route invocation failed inside the emulator: ${describeError(error)}`),
+  });
 
   const wss = new WebSocketServer({
     noServer: true,
@@ -104,6 +114,8 @@ export async function startWebSocketGateway(options: WebSocketGatewayOptions): P
     stage,
     connections,
     maxPostBytes: limits.maxPostBytes,
+    maxBufferedBytes: limits.maxBufferedBytes,
+    slowReaderCloseMs: limits.slowReaderCloseMs,
     managementRatePerSecond: limits.managementRatePerSecond,
     clock,
     log,
@@ -182,16 +194,13 @@ export async function startWebSocketGateway(options: WebSocketGatewayOptions): P
   }
 
   function onOpen(ws: WebSocket, facts: ConnectionFacts, socket: Duplex) {
-    const connection = new GatewayConnection(facts, ws, timers, limits.idleTimeoutMs);
+    const connection = new GatewayConnection(facts, ws, timers, limits);
     connections.set(facts.connectionId, connection);
+    socket.on("drain", () => connection.drained());
     // Before ws's own listener, so an oversized frame closes the connection before ws delivers it.
     socket.prependListener("data", createFrameInspector(limits, (violation) => connection.close(violation.code, violation.reason)));
     connection.startLimits(limits.maxConnectionDurationMs);
-    ws.on("message", (data: RawData, isBinary: boolean) => {
-      onMessage(connection, data, isBinary).catch((error: unknown) =>
-        log("error", `message on ${facts.connectionId} failed inside the emulator: ${describeError(error)}`),
-      );
-    });
+    ws.on("message", (data: RawData, isBinary: boolean) => onMessage(connection, data, isBinary));
     ws.on("error", (error: Error & { code?: string }) => {
       if (error.code === "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH") connection.recordClose(1009, "Message too big");
       log("debug", `connection ${facts.connectionId}: ${error.message}`);
@@ -199,12 +208,13 @@ export async function startWebSocketGateway(options: WebSocketGatewayOptions): P
     ws.on("close", (code: number, reason: Buffer) => {
       connection.stopLimits();
       connections.delete(facts.connectionId);
+      scheduler.drop(facts.connectionId);
       const final = connection.closeRequest ?? { code, reason: disconnectReasonFor(code, reason.toString()) };
       trackDisconnect(facts, final.code, final.reason);
     });
   }
 
-  async function onMessage(connection: GatewayConnection, data: RawData, isBinary: boolean) {
+  function onMessage(connection: GatewayConnection, data: RawData, isBinary: boolean) {
     if (!connection.isOpen) return; // closing: API Gateway stops routing at once
     if (isBinary) return connection.close(1003, "Binary frames are not supported");
     connection.touch(clock.now());
@@ -214,8 +224,21 @@ export async function startWebSocketGateway(options: WebSocketGatewayOptions): P
     if (routeKey === undefined) {
       return answer(connection, JSON.stringify({ message: "Forbidden", connectionId, requestId: newRequestId() }));
     }
-    const route = routes[routeKey]!;
     const event = messageEvent(connection.facts, routeKey, body, clock.now());
+    const queued = scheduler.submit(connectionId, () => invokeRoute(connection, routeKey, event));
+    if (!queued) {
+      // API Gateway answers throttled messages with 429 "Too Many Requests"; over
+      // WebSocket that is an error frame in the shape of its others. The message
+      // is dropped and the connection stays, so the client can slow down.
+      log("warn", `dropped a message on ${connectionId}: ${limits.maxQueuedMessagesPerConnection} already wait for their route; answered "Too Many Requests"`);
+      answer(connection, JSON.stringify({ message: "Too Many Requests", connectionId, requestId: event.requestContext.requestId }));
+    }
+  }
+
+  async function invokeRoute(connection: GatewayConnection, routeKey: string, event: WebSocketEvent) {
+    if (!connection.isOpen) return; // closed while this message waited its turn
+    const route = routes[routeKey]!;
+    const { connectionId } = connection.facts;
     let result: unknown;
     try {
       result = await invoke(route.function, event);
@@ -225,16 +248,13 @@ export async function startWebSocketGateway(options: WebSocketGatewayOptions): P
     }
     if (!route.routeResponse) return;
     const reply = routeResponseBody(result);
-    if (reply !== undefined) await answer(connection, reply);
+    if (reply !== undefined) answer(connection, reply);
   }
 
-  async function answer(connection: GatewayConnection, text: string) {
+  /** A frame from the gateway itself; like a post, it never waits for the reader. */
+  function answer(connection: GatewayConnection, text: string) {
     if (!connection.isOpen) return;
-    try {
-      await connection.sendText(text);
-    } catch (error) {
-      log("debug", `could not answer ${connection.id}, it closed meanwhile: ${describeError(error)}`);
-    }
+    if (connection.offer(text) === "full") log("debug", `could not answer ${connection.id}: its client side buffer is full`);
   }
 
   function trackDisconnect(facts: ConnectionFacts, code: number, reason: string): Promise<void> {

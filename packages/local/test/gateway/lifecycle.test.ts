@@ -30,7 +30,6 @@ describe("$disconnect", () => {
       disconnectReason: "leaving the stadium",
       identity: { sourceIp: "127.0.0.1" },
     });
-    expect(event).not.toHaveProperty("headers");
     expect(event).not.toHaveProperty("body");
   });
 
