@@ -22,6 +22,7 @@ import { createTables, startDynamoDbLocal, type DynamoDbLocal } from "./dynamodb
 import { startDynamoDbFront } from "./dynamodb/iam-front";
 import { AccessControl } from "./iam/access-control";
 import { grantHintFor, type LocalNames } from "./iam/arns";
+import { managementAuthorizer } from "./iam/execute-api";
 import { createFunctionRoles } from "./iam/function-roles";
 import { startLocalSsm } from "./ssm/ssm-server";
 import { startWebSocketGateway, type GatewayLimits, type WebSocketGateway } from "./gateway";
@@ -211,6 +212,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     const gatewayOptions = {
       stage,
       apiId: API_ID,
+      authorizeManagement: managementAuthorizer(accessControl, API_ID, stage),
       routes: topology.websocket.routes,
       invoke,
       log,

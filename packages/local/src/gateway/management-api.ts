@@ -2,13 +2,37 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { CLIENT_BUFFER_FULL } from "@pushgate/core/adapters/management-api-outcomes";
 import type { Clock, Log } from "../invoke";
 import { readBody } from "../http-server";
+import { receivedRequest } from "../iam/guarded-request";
+import type { ReceivedRequest } from "../iam/sigv4";
 import { sendAwsError } from "./aws-error";
 import type { GatewayConnection } from "./connection";
 import { newRequestId } from "./ids";
 import { TokenBucket } from "./token-bucket";
 
+/** A refusal of a Management API call, as API Gateway answers it. */
+export interface ManagementRefusal {
+  status: number;
+  errorType: string;
+  message: string;
+}
+
+/**
+ * Decides whether a signed call may touch a connection (the local cloud's IAM:
+ * SigV4 verified, `execute-api:ManageConnections` authorized on the
+ * connection's ARN). Undefined means allowed.
+ */
+export type ManagementAuthorizer = (request: ReceivedRequest, method: string, connectionId: string) => ManagementRefusal | undefined;
+
+/** A standalone gateway (no IAM): any SigV4 signature passes, none fails, as "Missing Authentication Token". */
+export const signaturePresent: ManagementAuthorizer = (request) =>
+  request.headers.authorization?.startsWith("AWS4-HMAC-SHA256 ") || /(^|&)X-Amz-Signature=/.test(request.query)
+    ? undefined
+    : { status: 403, errorType: "ForbiddenException", message: "Missing Authentication Token" };
+
 export interface ManagementApiOptions {
   stage: string;
+  /** Default `signaturePresent`; the local cloud passes its IAM. */
+  authorize?: ManagementAuthorizer;
   connections: ReadonlyMap<string, GatewayConnection>;
   maxPostBytes: number;
   maxBufferedBytes: number;
@@ -26,10 +50,10 @@ const PATH = /^\/([^/]+)\/@connections\/([^/?]+)$/;
 /**
  * The API Gateway Management API: `POST|GET|DELETE /{stage}/@connections/{id}`.
  *
- * Signatures are not verified, but a SigV4 Authorization header (or a
- * presigned X-Amz-Signature) must be present: an unsigned call would fail on
- * AWS, so it fails here too (403 "Missing Authentication Token"), while any
- * dummy credentials work.
+ * Every call is authorized before it touches a connection (`authorize`): in
+ * the local cloud, the signature is verified and the caller's role must allow
+ * `execute-api:ManageConnections` on the connection, as on AWS. The body is
+ * read first because SigV4 signs it.
  */
 export function createManagementApi(options: ManagementApiOptions) {
   const { connections, log, clock } = options;
@@ -46,31 +70,27 @@ export function createManagementApi(options: ManagementApiOptions) {
       request.resume();
       return sendAwsError(response, 403, "ForbiddenException", "Missing Authentication Token");
     }
-    const signed = /^AWS4-HMAC-SHA256 /.test(request.headers.authorization ?? "") || url.searchParams.has("X-Amz-Signature");
-    if (!signed) {
-      request.resume();
-      return sendAwsError(response, 403, "ForbiddenException", "Missing Authentication Token");
+    const body = await readBody(request, options.maxPostBytes);
+    if (body === "too large") {
+      return sendAwsError(response, 413, "PayloadTooLargeException", `Request Too Long: the limit is ${options.maxPostBytes} bytes; send less or point the client at a snapshot`);
     }
+    let connectionId: string;
+    try {
+      connectionId = decodeURIComponent(match[2]!);
+    } catch {
+      return sendAwsError(response, 400, "BadRequestException", "Invalid connection id; URL-encode it");
+    }
+    const refusal = (options.authorize ?? signaturePresent)(receivedRequest(request, body), request.method!, connectionId);
+    if (refusal) return sendAwsError(response, refusal.status, refusal.errorType, refusal.message);
     if (throttle && !throttle.tryTake()) {
       request.resume();
       log("debug", `@connections throttled ${request.method} (limit ${options.managementRatePerSecond}/s)`);
       return sendAwsError(response, 429, "LimitExceededException", "Too Many Requests");
     }
 
-    let connectionId: string;
-    try {
-      connectionId = decodeURIComponent(match[2]!);
-    } catch {
-      request.resume();
-      return sendAwsError(response, 400, "BadRequestException", "Invalid connection id; URL-encode it");
-    }
     const connection = connections.get(connectionId);
 
     if (request.method === "POST") {
-      const body = await readBody(request, options.maxPostBytes);
-      if (body === "too large") {
-        return sendAwsError(response, 413, "PayloadTooLargeException", `Request Too Long: the limit is ${options.maxPostBytes} bytes; send less or point the client at a snapshot`);
-      }
       if (!connection?.isOpen) return gone(response, connectionId);
       // Accepted without waiting for the reader, as on AWS: one client that
       // stopped reading must not hold up the caller (a whole fan-out).
@@ -88,7 +108,6 @@ export function createManagementApi(options: ManagementApiOptions) {
       return void response.end();
     }
 
-    request.resume();
     if (!connection?.isOpen) return gone(response, connectionId);
     if (request.method === "GET") {
       const info = connection.info();

@@ -12,7 +12,7 @@ import { createFrameInspector } from "./frame-inspector";
 import { interpretConnectResult, isValidHandshake, rejectHandshake, routeResponseBody } from "./handshake";
 import { newConnectionId, newRequestId } from "./ids";
 import { resolveGatewayLimits, type GatewayLimits } from "./limits";
-import { createManagementApi } from "./management-api";
+import { createManagementApi, type ManagementAuthorizer } from "./management-api";
 import { RouteScheduler } from "./route-scheduler";
 import { selectRouteKey } from "./route-selection";
 import { KeyedTokenBuckets, TokenBucket } from "./token-bucket";
@@ -35,6 +35,8 @@ export interface WebSocketGatewayOptions {
   domainName?: string;
   /** How long stop() lets clients answer the 1001 close before cutting their sockets. */
   stopGraceMs?: number;
+  /** Authorizes `@connections` calls (the local cloud's IAM); default: any signature. */
+  authorizeManagement?: ManagementAuthorizer;
   /** Connection id generator; tests pass one to get ids with `/`, `+` and `=` every time. */
   newConnectionId?: () => string;
 }
@@ -112,6 +114,7 @@ export async function startWebSocketGateway(options: WebSocketGatewayOptions): P
 
   const handleManagementRequest = createManagementApi({
     stage,
+    ...(options.authorizeManagement && { authorize: options.authorizeManagement }),
     connections,
     maxPostBytes: limits.maxPostBytes,
     maxBufferedBytes: limits.maxBufferedBytes,

@@ -119,3 +119,24 @@ async function streamArnOf(table: "games"): Promise<string> {
   const { Table } = await admin.send(new DescribeTableCommand({ TableName: cloud.endpoints.tables[table]! }));
   return Table!.LatestStreamArn!;
 }
+
+describe("IAM on @connections", () => {
+  it("lets a fan-out post, refuses a route without manageConnections (403 AccessDeniedException), and refuses unknown credentials", async () => {
+    const { ApiGatewayManagementApiClient, PostToConnectionCommand } = await import("@aws-sdk/client-apigatewaymanagementapi");
+    const post = (credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string }) =>
+      new ApiGatewayManagementApiClient({ region: "us-east-1", endpoint: cloud.endpoints.managementEndpoint, credentials, maxAttempts: 1 }).send(
+        new PostToConnectionCommand({ ConnectionId: "no-such-connection", Data: Buffer.from("{}") }),
+      );
+    const roleOf = (fn: FunctionDecl) => {
+      const env = cloud.environmentFor(fn);
+      return { accessKeyId: env.AWS_ACCESS_KEY_ID!, secretAccessKey: env.AWS_SECRET_ACCESS_KEY!, sessionToken: env.AWS_SESSION_TOKEN! };
+    };
+    // Allowed: the connection is simply gone.
+    await expect(post(roleOf(topology.consumers.gamesFanout.function))).rejects.toMatchObject({ name: "GoneException" });
+    const refused = post(roleOf(routes.$connect.function));
+    await expect(refused).rejects.toMatchObject({ name: "AccessDeniedException", $metadata: { httpStatusCode: 403 } });
+    await expect(refused).rejects.toThrow("execute-api:ManageConnections on resource: arn:aws:execute-api:us-east-1:123456789012:local/local/POST/@connections/no-such-connection");
+    await expect(post({ accessKeyId: "AKIAEXAMPLE", secretAccessKey: "x" })).rejects.toMatchObject({ name: "UnrecognizedClientException" });
+    await expect(post({ ...cloud.endpoints.adminCredentials, secretAccessKey: "wrong" })).rejects.toMatchObject({ name: "InvalidSignatureException" });
+  });
+});
