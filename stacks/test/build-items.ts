@@ -149,10 +149,12 @@ export function buildItems(get: () => { synth: Synthesized; view: Views }) {
       CorsConfiguration: {
         CorsRules: [
           {
-            AllowedMethods: ["GET", "HEAD", "PUT"],
+            // Read only (nothing uploads from a browser), and the ETag readable for If-None-Match polling.
+            AllowedMethods: ["GET", "HEAD"],
             // The CloudFront domain of the site, and nothing else.
             AllowedOrigins: [{ "Fn::Join": ["", ["https://", importOf("Web")]] }],
-            AllowedHeaders: ["*"],
+            AllowedHeaders: ["If-None-Match"],
+            ExposedHeaders: ["ETag"],
             MaxAge: 3600,
           },
         ],

@@ -11,7 +11,8 @@ let synthesized: { synth: Synthesized; view: Views };
 beforeAll(async () => {
   const synth = await synthesize();
   synthesized = { synth, view: views(synth) };
-});
+  // ~9 s on an idle 2-core machine; several times that while other suites share the CPU.
+}, 300_000);
 
 describe("issue 4, Build 2", () => buildItems(() => synthesized));
 describe("topology.ts, walked", () => topologyWalk(() => synthesized));
