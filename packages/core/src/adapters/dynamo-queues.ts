@@ -6,7 +6,7 @@
  * (one fan's place is no news to the others), it only counts an arrival.
  */
 import { ConditionalCheckFailedException, TransactionCanceledException } from "@aws-sdk/client-dynamodb";
-import { GetCommand, PutCommand, QueryCommand, ScanCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, ScanCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { Place, Queue, QueueSettings, QueueStore, ServingChange } from "../ports";
 import { batchWriteAll } from "./dynamo-batch-write";
 import { readSeq } from "./dynamo-seq";
@@ -24,6 +24,17 @@ export class DynamoQueueStore implements QueueStore {
   ) {}
 
   async put(eventId: string, settings: QueueSettings, at: string): Promise<Queue> {
+    try {
+      return await this.update(eventId, settings, at);
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      // An item of the old design (a ticket counter created by a join, no phase): start it afresh.
+      await this.db.send(new DeleteCommand({ TableName: this.queuesTable(), Key: { eventId } }));
+      return this.update(eventId, settings, at);
+    }
+  }
+
+  private async update(eventId: string, settings: QueueSettings, at: string): Promise<Queue> {
     // Counters are initialised only on creation (if_not_exists), so an update never resets a running queue.
     // An optional setting left out of the PUT is removed: the PUT states the whole configuration.
     const removed = [settings.admitPerMinute === undefined && "admitPerMinute", settings.saleUrl === undefined && "saleUrl"].filter(Boolean);
@@ -41,6 +52,7 @@ export class DynamoQueueStore implements QueueStore {
           "ADD seq :one",
           removed.length > 0 ? `REMOVE ${removed.join(", ")}` : "",
         ].join(" "),
+        ConditionExpression: "attribute_not_exists(eventId) OR attribute_exists(phase)",
         ExpressionAttributeNames: { "#name": "name" },
         ExpressionAttributeValues: {
           ":name": settings.name,
