@@ -112,7 +112,8 @@ describe.skipIf(!hasChromium)("the fan's page in Chromium against the local clou
       const jwks = createRemoteJWKSet(new URL(`${stack.endpoints.httpApiUrl}/.well-known/jwks.json`));
       const { payload } = await jwtVerify(token, jwks, { algorithms: ["ES256"] });
       expect(payload).toMatchObject({ eventId: "e1", ticket });
-      expect(fan.problems).toEqual([]);
+      // GET .../me answers 404 before the fan joined (the contract); Chromium logs every 4xx it loads.
+      expect(fan.problems.filter((problem) => !/status of 404 .*\/queues\/e1\/me\)$/.test(problem))).toEqual([]);
     } finally {
       await fan.context.close();
     }
