@@ -4,7 +4,7 @@ import { SqsDlq } from "aws-cdk-lib/aws-lambda-event-sources";
 import { Queue } from "aws-cdk-lib/aws-sqs";
 import { Topic } from "aws-cdk-lib/aws-sns";
 import { Stack as CdkStack } from "aws-cdk-lib/core";
-import { Config, use, type StackContext } from "sst/constructs";
+import { Config, Cron, use, type StackContext } from "sst/constructs";
 import { ssmSecretPaths } from "@pushgate/core/config";
 import { envVar, physicalName, type BucketName, type SecretName } from "@pushgate/core/topology";
 import { consumerAlarms, functionAlarms } from "./alarms";
@@ -18,8 +18,8 @@ import { Storage } from "./Storage";
 const deadLetterRetention = Duration.days(14);
 
 /**
- * Every handler: the WebSocket routes, the HTTP routes and the stream
- * consumers, each walked from the topology, with its grants and alarms.
+ * Every handler: the WebSocket routes, the HTTP routes, the stream consumers
+ * and the schedules, each walked from the topology, with its grants and alarms.
  *
  * The consumers are added here, from the stack that attaches the WebSocket
  * routes, with `table.addConsumers(stack, ...)`: created in the table's stack
@@ -98,6 +98,14 @@ export function Realtime({ stack, app }: StackContext) {
     });
     functionAlarms(stack, name, fn, alerts);
     consumerAlarms(stack, name, fn, deadLetters, alerts);
+  }
+
+  // EventBridge rules (SST Cron); the local cloud's scheduler runs the same functions on the same rates.
+  for (const [name, schedule] of Object.entries(declared.schedules ?? {})) {
+    const fn = functionFromDecl(stack, name, schedule.function, grantables);
+    const rate = schedule.rateMinutes === 1 ? "rate(1 minute)" : (`rate(${schedule.rateMinutes} minutes)` as const);
+    new Cron(stack, `${name}Schedule`, { schedule: rate, job: fn });
+    functionAlarms(stack, name, fn, alerts);
   }
 
   stack.addOutputs({ AlertsTopicArn: alerts.topicArn });

@@ -48,17 +48,21 @@ export function buildItems(get: () => { synth: Synthesized; view: Views }) {
 
     synth.gateway.hasResourceProperties("AWS::ApiGatewayV2::Api", { ProtocolType: "HTTP", Name: "test-pushgate-http" });
     expect(routes.map((route) => route.RouteKey).filter((key: string) => / /.test(key)).sort()).toEqual([
+      "GET /.well-known/jwks.json",
+      "GET /queues/{eventId}/me",
       "GET /snapshots",
       "POST /games/{gameId}/score",
       "POST /jobs",
+      "POST /queues/{eventId}/admission",
       "POST /queues/{eventId}/advance",
       "POST /queues/{eventId}/join",
       "POST /session",
+      "PUT /queues/{eventId}",
     ]);
   });
 
   it("declares the tables with their keys, indexes, TTL attribute and NEW_AND_OLD_IMAGES streams", () => {
-    synth.storage.resourceCountIs("AWS::DynamoDB::Table", 5);
+    synth.storage.resourceCountIs("AWS::DynamoDB::Table", 6);
     synth.storage.hasResourceProperties("AWS::DynamoDB::Table", {
       TableName: "test-pushgate-subscriptions",
       KeySchema: [

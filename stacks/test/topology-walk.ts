@@ -100,6 +100,7 @@ export function topologyWalk(get: () => { synth: Synthesized; view: Views }) {
       ...Object.values(declared.websocket.routes),
       ...Object.values(declared.http.routes),
       ...Object.values(declared.consumers),
+      ...Object.values(declared.schedules ?? {}),
     ].map((piece) => piece.function.handler);
     const handlers = view
       .resourcesOf("realtime", "AWS::Lambda::Function")
@@ -112,6 +113,7 @@ export function topologyWalk(get: () => { synth: Synthesized; view: Views }) {
     );
     synth.realtime.resourceCountIs("AWS::Lambda::EventSourceMapping", Object.keys(declared.consumers).length);
     synth.storage.resourceCountIs("AWS::DynamoDB::Table", Object.keys(declared.tables).length);
+    synth.realtime.resourceCountIs("AWS::Events::Rule", Object.keys(declared.schedules ?? {}).length);
   });
 
   it.each(Object.entries(declared.tables))("table %s: name, keys, indexes, TTL and stream", (name, decl) => {
@@ -171,5 +173,14 @@ export function topologyWalk(get: () => { synth: Synthesized; view: Views }) {
     expect((mapping.FilterCriteria?.Filters ?? []).map((filter: { Pattern: string }) => JSON.parse(filter.Pattern))).toEqual(decl.filters ?? []);
     const [deadLettersId] = view.referencedIds(mapping.DestinationConfig.OnFailure.Destination);
     expect(view.stacks.realtime.Resources[deadLettersId!]!.Type).toBe("AWS::SQS::Queue");
+  });
+
+  it.each(Object.entries(declared.schedules ?? {}))("schedule %s: an EventBridge rule at its rate targets its function", (_name, decl) => {
+    const functionId = expectFunctionFor(decl.function);
+    const rules = view
+      .resourcesOf("realtime", "AWS::Events::Rule")
+      .filter(([, rule]) => (rule.Properties.Targets ?? []).some((target: { Arn: unknown }) => view.referencedIds(target.Arn).has(functionId)));
+    expect(rules).toHaveLength(1);
+    expect(rules[0]![1].Properties).toMatchObject({ ScheduleExpression: decl.rateMinutes === 1 ? "rate(1 minute)" : `rate(${decl.rateMinutes} minutes)`, State: "ENABLED" });
   });
 }

@@ -38,7 +38,9 @@ import { once, onceAsync } from "./once";
 import { topology, type SecretName } from "./topology";
 import { connect, forgetConnection } from "./usecases/connections";
 import { createJob, runJob } from "./usecases/jobs";
-import { advanceQueue, joinQueue, publishScore } from "./usecases/producers";
+import { publishScore } from "./usecases/producers";
+import { admit, advanceQueue, joinQueue, myPlace, openQueue, queueTick } from "./usecases/waiting-room";
+import { createAdmissionSigner } from "./waiting-room/admission-tokens";
 import { fanOf, startSession } from "./usecases/session";
 import { handleMessage, type MessageOutcome } from "./usecases/messages";
 import { snapshotsFor, subscribe, unsubscribe } from "./usecases/subscriptions";
@@ -73,6 +75,9 @@ export function createApp(config: Config, ports: Ports) {
       }),
   );
   const operatorKey = onceAsync(() => ports.secret("OPERATOR_KEY"));
+  const admissionSigner = onceAsync(async () =>
+    createAdmissionSigner({ secret: await ports.secret("ADMISSION_SIGNING_KEYS"), issuer: `${topology.app}/${config.stage}`, clock: ports.clock }),
+  );
   const asOperator = async (header: string | undefined) => requireOperator(await operatorKey(), header);
   const forget = (connectionId: string) => forgetConnection(ports, connectionId);
   const subscribeDeps = { ...ports, maxTopicsPerConnection: config.maxTopicsPerConnection };
@@ -143,14 +148,24 @@ export function createApp(config: Config, ports: Ports) {
       await asOperator(operatorHeader);
       return publishScore(ports, gameId, body);
     },
-    joinQueue: async (authorization: string | undefined, eventId: string | undefined) => {
-      await fanOf(await tokens(), authorization);
-      return joinQueue(ports, eventId);
+    // The waiting room (usecases/waiting-room.ts)
+    openQueue: async (operatorHeader: string | undefined, eventId: string | undefined, body: unknown) => {
+      await asOperator(operatorHeader);
+      return openQueue(ports, eventId, body);
     },
+    joinQueue: async (authorization: string | undefined, eventId: string | undefined) =>
+      joinQueue(ports, await fanOf(await tokens(), authorization), eventId),
+    myPlace: async (authorization: string | undefined, eventId: string | undefined) =>
+      myPlace(ports, await fanOf(await tokens(), authorization), eventId),
+    admit: async (authorization: string | undefined, eventId: string | undefined) =>
+      admit({ ...ports, signer: admissionSigner }, await fanOf(await tokens(), authorization), eventId),
     advanceQueue: async (operatorHeader: string | undefined, eventId: string | undefined, body: unknown) => {
       await asOperator(operatorHeader);
       return advanceQueue(ports, eventId, body);
     },
+    admissionKeys: async () => (await admissionSigner()).jwks(),
+    /** The scheduled tick: opening draws and automatic advances. */
+    queueTick: () => queueTick({ ...ports, sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) }),
     createJob: async (authorization: string | undefined, body: unknown) =>
       createJob(ports, await fanOf(await tokens(), authorization), body),
     snapshotsFor: async (authorization: string | undefined, topics: string | undefined) =>
@@ -170,7 +185,11 @@ export function appFromEnvironment(observability: { log: Log; meter: Meter }, en
   const db = dynamoDocumentClient(config);
   const ssm = once(() => ssmClient(config));
   const clock: Clock = { now: () => new Date() };
-  const secrets = { JWT_SECRET: onceAsync(() => secret("JWT_SECRET")), OPERATOR_KEY: onceAsync(() => secret("OPERATOR_KEY")) };
+  const secrets = {
+    JWT_SECRET: onceAsync(() => secret("JWT_SECRET")),
+    OPERATOR_KEY: onceAsync(() => secret("OPERATOR_KEY")),
+    ADMISSION_SIGNING_KEYS: onceAsync(() => secret("ADMISSION_SIGNING_KEYS")),
+  };
 
   async function secret(name: SecretName): Promise<string> {
     const fromEnv = config.secretFromEnv(name);
@@ -188,7 +207,7 @@ export function appFromEnvironment(observability: { log: Log; meter: Meter }, en
     connections: new DynamoConnectionStore(db, () => config.table("connections")),
     subscriptions: new DynamoSubscriptionStore(db, () => config.table("subscriptions"), config.subscriptionShards),
     games: new DynamoGameStore(db, () => config.table("games")),
-    queues: new DynamoQueueStore(db, () => config.table("queues")),
+    queues: new DynamoQueueStore(db, () => config.table("queues"), () => config.table("places")),
     jobs: new DynamoJobStore(db, () => config.table("jobs")),
     gateway: new GuardedGateway(
       managementGateway(config),

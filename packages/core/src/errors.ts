@@ -5,7 +5,7 @@
  * Anything that is not a PushgateError is a bug or an outage: the edges log it
  * and answer INTERNAL without its message or stack.
  */
-import { errorFrame, type ApiErrorCode, type ErrorCode, type ErrorFrame, type HttpErrorBody } from "./protocol";
+import { errorFrame, HTTP_ONLY_ERROR_CODES, type ApiErrorCode, type ErrorCode, type ErrorFrame, type HttpErrorBody } from "./protocol";
 
 export class PushgateError extends Error {
   override readonly name = "PushgateError";
@@ -13,6 +13,8 @@ export class PushgateError extends Error {
     readonly code: ApiErrorCode,
     /** Safe to show a client: says what was wrong and what to do instead. */
     message: string,
+    /** Machine-readable facts a client acts on (e.g. `peopleAhead` with NOT_YET), added to the HTTP error body. */
+    readonly details?: Record<string, unknown>,
   ) {
     super(message);
   }
@@ -27,6 +29,8 @@ const HTTP_STATUS: Record<ApiErrorCode, number> = {
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,
   NOT_FOUND: 404,
+  NOT_YET: 409,
+  CONFLICT: 409,
   TOO_LARGE: 413,
   RATE_LIMITED: 429,
   INTERNAL: 500,
@@ -37,7 +41,7 @@ const INTERNAL_MESSAGE = "internal error; retry shortly, and report it if it per
 /** HTTP edge: a status and the JSON error body; never the message of an unexpected error. */
 export function toHttpError(error: unknown): { status: number; body: HttpErrorBody } {
   if (isPushgateError(error)) {
-    return { status: HTTP_STATUS[error.code], body: { error: { code: error.code, message: error.message } } };
+    return { status: HTTP_STATUS[error.code], body: { error: { ...error.details, code: error.code, message: error.message } } };
   }
   return { status: 500, body: { error: { code: "INTERNAL", message: INTERNAL_MESSAGE } } };
 }
@@ -49,7 +53,7 @@ export function toHttpError(error: unknown): { status: number; body: HttpErrorBo
  */
 export function toErrorFrame(error: unknown, requestId?: string): ErrorFrame {
   if (isPushgateError(error)) {
-    const code: ErrorCode = error.code === "UNAUTHORIZED" || error.code === "NOT_FOUND" ? "FORBIDDEN" : error.code;
+    const code: ErrorCode = (HTTP_ONLY_ERROR_CODES as readonly string[]).includes(error.code) ? "FORBIDDEN" : (error.code as ErrorCode);
     return errorFrame(code, error.message, requestId);
   }
   return errorFrame("INTERNAL", INTERNAL_MESSAGE, requestId);

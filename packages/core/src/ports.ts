@@ -131,11 +131,89 @@ export interface GameStore extends SeqSource {
   list(limit: number): Promise<Game[]>;
 }
 
+/** What an operator sets with PUT /queues/{eventId}. */
+export interface QueueSettings {
+  name: string;
+  /** ISO-8601. Fans who join before it are drawn in random order at opening. */
+  opensAt: string;
+  /** Automatic advance; undefined: only the operator advances. */
+  admitPerMinute?: number;
+  admissionTtlSeconds: number;
+  saleUrl?: string;
+}
+
+/** prequeue -> shuffling (the draw froze the pre-queue) -> open (tickets 1..prequeueSize drawn). */
+export type StoredQueuePhase = "prequeue" | "shuffling" | "open";
+
+/** A waiting room: one item of the queues table, the source of `queue/{eventId}`. */
+export interface Queue extends QueueSettings {
+  eventId: string;
+  phase: StoredQueuePhase;
+  /** The highest ticket admitted; never above ticketsIssued. */
+  servingNumber: number;
+  /** Fans drawn at opening: they hold tickets 1..prequeueSize. */
+  prequeueSize: number;
+  /** Fans who joined after opensAt, counted; arrival k holds ticket prequeueSize + k. */
+  arrivals: number;
+  /** (epoch ms, servingNumber) after each advance, newest last, for the smoothed admission rate. */
+  servedSamples: { at: number; serving: number }[];
+  admittedPerMinute: number;
+  /** When the automatic advance last moved (or found nothing to admit); ISO-8601. */
+  autoAdvancedAt?: string;
+  seq: number;
+  updatedAt: string;
+}
+
+/** One fan's place in one queue (the places table): written once, at the fan's first join. */
+export interface Place {
+  eventId: string;
+  fanId: string;
+  joinedAt: string;
+  /** Set by the opening draw for a pre-queued fan. */
+  ticket?: number;
+  /** Set for a fan who joined after opensAt: its ticket is prequeueSize + arrival. */
+  arrival?: number;
+  /** TTL, epoch seconds. */
+  expiresAt: number;
+}
+
 export interface QueueStore extends SeqSource {
-  /** Hands out the next ticket (ADD nextTicket); does not bump seq, so nothing is pushed. */
-  join(eventId: string): Promise<{ ticket: number; servingNumber: number }>;
-  /** Admits `by` more tickets and bumps seq in one UpdateItem. */
-  advance(eventId: string, by: number, at: string): Promise<{ seq: number; servingNumber: number }>;
+  /** Creates the queue, or updates its settings (and bumps seq so waiting fans see them). */
+  put(eventId: string, settings: QueueSettings, at: string): Promise<Queue>;
+  get(eventId: string): Promise<Queue | undefined>;
+  /** Every queue (one item per event: a small table), for the scheduled tick. */
+  list(): Promise<Queue[]>;
+  place(eventId: string, fanId: string): Promise<Place | undefined>;
+  /**
+   * Adds the fan to the pre-queue, atomically with a check that the draw has
+   * not frozen it: "closed" when it has (the fan then arrives after opening),
+   * "exists" when the fan already has a place.
+   */
+  joinPrequeue(place: Place): Promise<"joined" | "exists" | "closed">;
+  /** Counts one more arrival (ADD arrivals) and writes the fan's place with it; "exists" when the fan already has one. */
+  joinArrival(place: Omit<Place, "arrival">): Promise<Place | "exists">;
+  /** prequeue -> shuffling, once; false when another run got there first. */
+  freezePrequeue(eventId: string, at: string): Promise<boolean>;
+  /** Every pre-queued place (not the arrivals), ticketed or not, so a cut-short draw is redrawn whole (a Query, paged). */
+  prequeue(eventId: string): Promise<Place[]>;
+  /** Writes the drawn tickets (batched; a re-run writes the same places again). */
+  assignTickets(places: Place[]): Promise<void>;
+  /** shuffling -> open with tickets 1..prequeueSize drawn; bumps seq, so every fan hears it. */
+  open(eventId: string, prequeueSize: number, at: string): Promise<Queue>;
+  /**
+   * Sets the serving number, bumps seq, if the queue is still at `expectedSeq`
+   * (optimistic: the caller read it, capped the number, and retries on false).
+   */
+  setServing(eventId: string, expectedSeq: number, change: ServingChange): Promise<Queue | undefined>;
+}
+
+export interface ServingChange {
+  servingNumber: number;
+  servedSamples: Queue["servedSamples"];
+  admittedPerMinute: number;
+  at: string;
+  /** Set by the automatic advance. */
+  autoAdvancedAt?: string;
 }
 
 export type JobStatus = "pending" | "ready";

@@ -28,10 +28,12 @@ export const ERROR_CODES = [
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
 /**
- * Codes that only the HTTP API answers with (401, 404): a socket never sees
- * them, since a WebSocket is authorized once, at `$connect`.
+ * Codes that only the HTTP API answers with (401, 404, 409): a socket never
+ * sees them, since a WebSocket is authorized once, at `$connect`. NOT_YET is
+ * the waiting room's "your ticket is not reached" (with `peopleAhead`),
+ * CONFLICT a change the resource's state no longer allows.
  */
-export const HTTP_ONLY_ERROR_CODES = ["UNAUTHORIZED", "NOT_FOUND"] as const;
+export const HTTP_ONLY_ERROR_CODES = ["UNAUTHORIZED", "NOT_FOUND", "NOT_YET", "CONFLICT"] as const;
 export type ApiErrorCode = ErrorCode | (typeof HTTP_ONLY_ERROR_CODES)[number];
 
 /**
@@ -93,9 +95,19 @@ export interface ScoreData {
   lastPlay?: string;
 }
 export interface QueuePositionData {
-  /** The highest ticket admitted; a fan with ticket t has t - servingNumber people ahead. */
+  /** The highest ticket admitted; a fan with ticket t > servingNumber has t - servingNumber - 1 people ahead. */
   servingNumber: number;
+  /** Tickets handed out so far (the serving number never passes it); 0 before opening. */
+  ticketsIssued: number;
+  /** Tickets admitted per minute, smoothed over the last few minutes: with people ahead, an estimated wait. */
+  admittedPerMinute: number;
+  /** "prequeue" until the opening shuffle gave every early fan a ticket (then GET /queues/{id}/me tells it). */
+  phase: QueuePhase;
+  /** ISO-8601 opening time, for the countdown. */
+  opensAt: string;
+  name: string;
 }
+export type QueuePhase = "prequeue" | "open";
 export interface ResultReadyData {
   jobId: string;
   /** Presigned GET of `results/{jobId}.json`. */
@@ -173,7 +185,8 @@ export function parseClientFrame(text: string): { ok: true; frame: ClientFrame }
 
 /** Every 4xx/5xx of the HTTP API. */
 export interface HttpErrorBody {
-  error: { code: ApiErrorCode; message: string };
+  /** Some codes carry facts to act on: NOT_YET has `peopleAhead` (a number, or null in the pre-queue). */
+  error: { code: ApiErrorCode; message: string; peopleAhead?: number | null };
 }
 /** `POST /session`; send the previous token as `Authorization: Bearer` to renew for the same fan. */
 export interface SessionResponse {
@@ -187,12 +200,43 @@ export interface ScoreResponse {
   topic: string;
   seq: number;
 }
-/** `POST /queues/{eventId}/join` with a fan token. */
-export interface JoinResponse {
-  ticket: number;
-  servingNumber: number;
+/** `PUT /queues/{eventId}` with `x-operator-key`: the queue as stored. */
+export interface QueueResponse {
   eventId: string;
+  name: string;
+  opensAt: string;
+  admitPerMinute: number | null;
+  admissionTtlSeconds: number;
+  saleUrl: string | null;
   topic: string;
+  phase: QueuePhase;
+  servingNumber: number;
+  ticketsIssued: number;
+}
+export type PlaceStatus = "prequeue" | "waiting" | "admitted";
+/** `POST /queues/{eventId}/join` and `GET /queues/{eventId}/me` with a fan token: the fan's one place. */
+export interface JoinResponse {
+  eventId: string;
+  name: string;
+  topic: string;
+  opensAt: string;
+  status: PlaceStatus;
+  /** null in the pre-queue: tickets are drawn at opening. */
+  ticket: number | null;
+  servingNumber: number;
+  /** null in the pre-queue; 0 once admitted. */
+  peopleAhead: number | null;
+}
+/** `POST /queues/{eventId}/admission` with a fan token, once admitted (409 NOT_YET with `peopleAhead` before). */
+export interface AdmissionResponse {
+  /** ES256 JWT: sub, eventId, ticket, iat, exp, jti; `kid` in its header names a key of GET /.well-known/jwks.json. */
+  token: string;
+  expiresAt: string;
+  saleUrl?: string;
+}
+/** `GET /.well-known/jwks.json`: the public keys admission tokens are signed with. */
+export interface JwksResponse {
+  keys: { kty: "EC"; crv: "P-256"; x: string; y: string; kid: string; alg: "ES256"; use: "sig" }[];
 }
 /** `POST /queues/{eventId}/advance` with `x-operator-key`, body `{ by }`. */
 export interface AdvanceResponse {

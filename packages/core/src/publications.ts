@@ -9,6 +9,7 @@ import type { MessageFrame } from "./protocol";
 import type { SnapshotStore } from "./ports";
 import { raisedSeq, type Change, type PublicationOf } from "./stream";
 import { topicName } from "./topics";
+import { publicPhase, ticketsIssued } from "./usecases/waiting-room";
 
 const GameImage = z.object({
   gameId: z.string(),
@@ -20,7 +21,18 @@ const GameImage = z.object({
   seq: z.number(),
   updatedAt: z.string(),
 });
-const QueueImage = z.object({ eventId: z.string(), servingNumber: z.number(), seq: z.number(), updatedAt: z.string() });
+const QueueImage = z.object({
+  eventId: z.string(),
+  name: z.string(),
+  opensAt: z.string(),
+  phase: z.enum(["prequeue", "shuffling", "open"]),
+  servingNumber: z.number(),
+  prequeueSize: z.number(),
+  arrivals: z.number(),
+  admittedPerMinute: z.number(),
+  seq: z.number(),
+  updatedAt: z.string(),
+});
 const JobImage = z.object({ jobId: z.string(), status: z.enum(["pending", "ready"]), seq: z.number(), updatedAt: z.string() });
 
 function readImage<T>(schema: z.ZodType<T>, table: string, change: Change): T {
@@ -41,8 +53,16 @@ export const gamePublication: PublicationOf = async (change) => {
 
 export const queuePublication: PublicationOf = async (change) => {
   if (raisedSeq(change) === undefined) return undefined;
-  const { eventId, seq, updatedAt, servingNumber } = readImage(QueueImage, "queues", change);
-  return frame("queue-position", topicName("queue", eventId), seq, { servingNumber }, updatedAt);
+  const queue = readImage(QueueImage, "queues", change);
+  const data = {
+    servingNumber: queue.servingNumber,
+    ticketsIssued: ticketsIssued(queue),
+    admittedPerMinute: queue.admittedPerMinute,
+    phase: publicPhase(queue),
+    opensAt: queue.opensAt,
+    name: queue.name,
+  };
+  return frame("queue-position", topicName("queue", queue.eventId), queue.seq, data, queue.updatedAt);
 };
 
 /** Only a job that became ready is news; the URL is presigned now, valid for the bucket's presign lifetime. */

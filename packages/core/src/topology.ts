@@ -114,8 +114,17 @@ export interface StreamConsumerDecl {
   filters?: Record<string, unknown>[];
 }
 
-export type SecretName = "JWT_SECRET" | "OPERATOR_KEY";
-export type TableName = "connections" | "subscriptions" | "games" | "queues" | "jobs";
+/**
+ * A function run on a fixed rate: an EventBridge rule (SST Cron) on AWS, the
+ * local cloud's scheduler locally. One minute is EventBridge's finest rate.
+ */
+export interface ScheduleDecl {
+  function: FunctionDecl;
+  rateMinutes: number;
+}
+
+export type SecretName = "JWT_SECRET" | "OPERATOR_KEY" | "ADMISSION_SIGNING_KEYS";
+export type TableName = "connections" | "subscriptions" | "games" | "queues" | "places" | "jobs";
 export type BucketName = "data";
 
 /** Environment variable that tells a function the physical name of a resource. */
@@ -176,10 +185,16 @@ export const topology = {
       partitionKey: { name: "gameId", type: "string" },
       stream: true,
     },
-    /** Source of truth for `queue/{eventId}`: servingNumber, nextTicket, seq. */
+    /** Source of truth for `queue/{eventId}`: settings, phase, servingNumber, arrivals, seq (one item per event). */
     queues: {
       partitionKey: { name: "eventId", type: "string" },
       stream: true,
+    },
+    /** One place per fan per queue: its drawn ticket or its arrival number. Never pushed, so no stream. */
+    places: {
+      partitionKey: { name: "eventId", type: "string" },
+      sortKey: { name: "fanId", type: "string" },
+      ttlAttribute: "expiresAt",
     },
     /** Source of truth for `job/{jobId}`: owner, status, seq. */
     jobs: {
@@ -201,7 +216,8 @@ export const topology = {
     },
   } satisfies Record<BucketName, BucketDecl>,
 
-  secrets: ["JWT_SECRET", "OPERATOR_KEY"] satisfies SecretName[],
+  /** ADMISSION_SIGNING_KEYS: P-256 keys, newest first (waiting-room/admission-tokens.ts says how to rotate). */
+  secrets: ["JWT_SECRET", "OPERATOR_KEY", "ADMISSION_SIGNING_KEYS"] satisfies SecretName[],
 
   websocket: {
     routeSelectionExpression: "$request.body.action",
@@ -230,8 +246,14 @@ export const topology = {
     routes: {
       "POST /session": { function: fn("http/session.handler", { secrets: ["JWT_SECRET"] }) },
       "POST /games/{gameId}/score": { function: fn("http/score.handler", { tables: { games: "readWrite" }, secrets: ["OPERATOR_KEY"] }) },
-      "POST /queues/{eventId}/join": { function: fn("http/join.handler", { tables: { queues: "readWrite" }, secrets: ["JWT_SECRET"] }) },
+      "PUT /queues/{eventId}": { function: fn("http/open-queue.handler", { tables: { queues: "readWrite" }, secrets: ["OPERATOR_KEY"] }) },
+      "POST /queues/{eventId}/join": { function: fn("http/join.handler", { tables: { queues: "readWrite", places: "readWrite" }, secrets: ["JWT_SECRET"] }) },
+      "GET /queues/{eventId}/me": { function: fn("http/my-place.handler", { tables: { queues: "read", places: "read" }, secrets: ["JWT_SECRET"] }) },
+      "POST /queues/{eventId}/admission": {
+        function: fn("http/admission.handler", { tables: { queues: "read", places: "read" }, secrets: ["JWT_SECRET", "ADMISSION_SIGNING_KEYS"] }),
+      },
       "POST /queues/{eventId}/advance": { function: fn("http/advance.handler", { tables: { queues: "readWrite" }, secrets: ["OPERATOR_KEY"] }) },
+      "GET /.well-known/jwks.json": { function: fn("http/jwks.handler", { secrets: ["ADMISSION_SIGNING_KEYS"] }) },
       "POST /jobs": { function: fn("http/jobs.handler", { tables: { jobs: "readWrite" }, buckets: { data: { read: ["results/"] } }, secrets: ["JWT_SECRET"] }) },
       "GET /snapshots": { function: fn("http/snapshots.handler", { buckets: { data: { read: ["snapshots/"] } }, secrets: ["JWT_SECRET"] }) },
     } satisfies Record<string, HttpRouteDecl>,
@@ -256,6 +278,15 @@ export const topology = {
       filters: [{ eventName: ["INSERT"], dynamodb: { NewImage: { status: { S: ["pending"] } } } }],
     },
   } satisfies Record<string, StreamConsumerDecl>,
+
+  schedules: {
+    /**
+     * Opens queues (the pre-queue draw) and advances them at admitPerMinute.
+     * A run that finds an opening due within its minute waits for it, so the
+     * draw starts at opensAt rather than up to a minute late; hence 120 s.
+     */
+    queueTick: { function: fn("schedule/queue-tick.handler", { tables: { queues: "readWrite", places: "readWrite" } }, 120, 1024), rateMinutes: 1 },
+  } satisfies Record<string, ScheduleDecl>,
 } as const;
 
 export type Topology = typeof topology;
@@ -269,6 +300,8 @@ export interface TopologyShape {
   websocket: { routeSelectionExpression: string; subprotocol: string; routes: Record<string, WebSocketRouteDecl> };
   http: { routes: Record<string, HttpRouteDecl> };
   consumers: Record<string, StreamConsumerDecl>;
+  /** Optional so a smaller test topology may leave it out. */
+  schedules?: Record<string, ScheduleDecl>;
 }
 
 /** Physical resource names for a stage, the same on AWS and locally. */

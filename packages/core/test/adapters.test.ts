@@ -13,7 +13,6 @@ import { dynamoDocumentClient, s3Client } from "../src/adapters/aws-clients";
 import { DynamoConnectionStore } from "../src/adapters/dynamo-connections";
 import { DynamoGameStore } from "../src/adapters/dynamo-games";
 import { DynamoJobStore } from "../src/adapters/dynamo-jobs";
-import { DynamoQueueStore } from "../src/adapters/dynamo-queues";
 import { DynamoSubscriptionStore } from "../src/adapters/dynamo-subscriptions";
 import { S3SnapshotStore } from "../src/adapters/s3-snapshots";
 import { GatewayUnavailableError } from "../src/errors";
@@ -108,15 +107,7 @@ describe("source tables", () => {
     expect(listed).toEqual({ gameId: "g-a", home: 7, away: 6, period: "Q2", seq: 2, updatedAt: "2026-11-22T12:01:00.000Z" });
   });
 
-  it("queues: joining hands out tickets without bumping seq; advancing bumps it", async () => {
-    const queues = new DynamoQueueStore(db(), () => tables.queues!);
-    expect(await queues.join("e-a")).toEqual({ ticket: 1, servingNumber: 0 });
-    expect(await queues.join("e-a")).toEqual({ ticket: 2, servingNumber: 0 });
-    expect(await queues.currentSeq("e-a")).toBe(0);
-    expect(await queues.advance("e-a", 10, "2026-11-22T12:00:00.000Z")).toEqual({ seq: 1, servingNumber: 10 });
-    expect(await queues.join("e-a")).toEqual({ ticket: 3, servingNumber: 10 });
-    expect(await queues.advance("e-a", 5, "2026-11-22T12:00:01.000Z")).toEqual({ seq: 2, servingNumber: 15 });
-  });
+  // The queues and places tables are exercised by waiting-room.test.ts, through the use cases.
 
   it("jobs: created once; ready once, which bumps seq", async () => {
     const jobs = new DynamoJobStore(db(), () => tables.jobs!);

@@ -43,7 +43,7 @@ beforeAll(async () => {
     connections,
     subscriptions: new DynamoSubscriptionStore(db, () => tables.subscriptions!, 4),
     games: new DynamoGameStore(db, () => tables.games!),
-    queues: new DynamoQueueStore(db, () => tables.queues!),
+    queues: new DynamoQueueStore(db, () => tables.queues!, () => tables.places!),
     jobs: new DynamoJobStore(db, () => tables.jobs!),
     // Presigning is local computation: no S3 server is needed for the snapshot URLs of an ack.
     snapshots: new S3SnapshotStore(s3Client({ region, s3Endpoint: "http://127.0.0.1:9" }), () => "props-data", clock, 3600),

@@ -78,8 +78,8 @@ describe("stream batch -> publications", () => {
     const queue = (extra: Record<string, unknown>) => ({ eventId: "e1", servingNumber: 10, updatedAt: "2026-11-22T12:00:00.000Z", ...extra });
     const { published, failures } = await run(
       [
-        record("MODIFY", queue({ seq: 3, nextTicket: 43 }), queue({ seq: 3, nextTicket: 42 })),
-        record("INSERT", { eventId: "e2", nextTicket: 1 }),
+        record("MODIFY", queue({ seq: 3, arrivals: 43 }), queue({ seq: 3, arrivals: 42 })),
+        record("INSERT", { eventId: "e2", arrivals: 1 }),
         record("REMOVE", undefined, queue({ seq: 3 })),
       ],
       queuePublication,
@@ -87,10 +87,28 @@ describe("stream batch -> publications", () => {
     expect({ published, failures }).toEqual({ published: [], failures: [] });
   });
 
-  it("a queue advance becomes queue-position with the serving number", async () => {
-    const queue = (seq: number, servingNumber: number) => ({ eventId: "e1", servingNumber, nextTicket: 50, seq, updatedAt: "2026-11-22T12:00:00.000Z" });
+  it("a queue advance becomes queue-position with the serving number, the tickets issued and the admission rate", async () => {
+    const queue = (seq: number, servingNumber: number) => ({
+      eventId: "e1",
+      name: "Final",
+      opensAt: "2026-11-22T11:00:00.000Z",
+      phase: "open",
+      servingNumber,
+      prequeueSize: 30,
+      arrivals: 20,
+      admittedPerMinute: 12,
+      seq,
+      updatedAt: "2026-11-22T12:00:00.000Z",
+    });
     const { published } = await run([record("MODIFY", queue(4, 20), queue(3, 10))], queuePublication);
-    expect(published).toMatchObject([{ topic: "queue/e1", seq: 4, kind: "queue-position", data: { servingNumber: 20 } }]);
+    expect(published).toMatchObject([
+      {
+        topic: "queue/e1",
+        seq: 4,
+        kind: "queue-position",
+        data: { servingNumber: 20, ticketsIssued: 50, admittedPerMinute: 12, phase: "open", opensAt: "2026-11-22T11:00:00.000Z", name: "Final" },
+      },
+    ]);
   });
 
   it("a poison record fails alone; the records behind it are still published", async () => {

@@ -150,3 +150,18 @@ export const streamConsumer =
   (run: (records: StreamRecordIn[], app: App) => Promise<BatchResponse>) =>
   (event: DynamoDBStreamEvent, context: Context): Promise<BatchResponse> =>
     invocation(context, { records: event.Records.length }, () => run(event.Records, app()));
+
+// ---- Scheduled (EventBridge rule / SST Cron) --------------------------------
+
+/** A function on a schedule (topology `schedules`); a failure is logged and thrown, so the invocation shows as failed. */
+export const scheduled =
+  <T>(run: (app: App) => Promise<T>) =>
+  (event: { time?: string }, context: Context): Promise<T> =>
+    invocation(context, { scheduledAt: event.time }, async () => {
+      try {
+        return await run(app());
+      } catch (error) {
+        logger.error("scheduled run failed", error as Error);
+        throw error;
+      }
+    });

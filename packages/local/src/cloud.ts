@@ -9,6 +9,7 @@
  *   -> handlers' environment            (what SST and Lambda would set on AWS)
  *   -> WebSocket gateway, HTTP API      (routes from topology.websocket / .http)
  *   -> one stream poller per consumer   (topology.consumers)
+ *   -> the scheduler                    (topology.schedules, EventBridge rules on AWS)
  *
  * `stop()` undoes all of it, in reverse, and leaves no process or port behind.
  */
@@ -30,6 +31,7 @@ import { startHttpApi, type HttpApi } from "./http-api";
 import { createHandlerLoader, createImportLoader, createInvoker, installHandlerRejectionGuard, type LoadHandler } from "./invoke";
 import { quietLog, type Log } from "./log";
 import { startS3 } from "./s3";
+import { startScheduler } from "./scheduler";
 import {
   FileOnFailureDestination,
   MemoryOnFailureDestination,
@@ -110,6 +112,8 @@ export interface LocalCloud {
    * Stream pollers and handlers ride it out with their own retries.
    */
   restartDynamoDb(): Promise<void>;
+  /** Runs a topology schedule's function now (as its EventBridge rule would), resolving with its result. */
+  runSchedule(name: string): Promise<unknown>;
   /** The java process of DynamoDB Local, for measurements. */
   dynamodbPid: number;
   stop(): Promise<void>;
@@ -280,6 +284,9 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       cleanups.push(() => started.stop());
     }
 
+    const scheduler = startScheduler({ schedules: topology.schedules ?? {}, invoke, log, region: REGION });
+    cleanups.push(() => scheduler.stop());
+
     const endpoints: Endpoints = {
       websocketUrl: gateway.url,
       managementEndpoint: gateway.managementEndpoint,
@@ -304,6 +311,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       get dynamodbPid() {
         return dynamodb.pid;
       },
+      runSchedule: (name) => scheduler.run(name),
       drained: async (timeoutMs) => {
         await Promise.all(consumers.map((consumer) => consumer.drained(timeoutMs === undefined ? {} : { timeoutMs })));
       },

@@ -10,6 +10,7 @@
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { createRemoteJWKSet, jwtVerify } from "jose";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { childProcesses, CHROMIUM, hasChromium, imgDir, isRunning, openFan, operator, otherFansJoin, startStack, type Stack } from "./harness";
@@ -68,45 +69,55 @@ describe.skipIf(!hasChromium)("the fan's page in Chromium against the local clou
     await page.screenshot({ path: join(imgDir, "scoreboard.png"), fullPage: true });
   }, 60_000);
 
-  it("walks the waiting room from joining to admitted", async () => {
-    // Twelve fans joined before ours: ticket 13, with 13 people ahead while serving 0.
+  it("walks the waiting room: pre-queue countdown, a drawn place at opening, admitted with a token that verifies", async () => {
+    // The queue opens in a few seconds; twelve fans join the pre-queue before ours.
+    const opensAt = new Date(Date.now() + 15_000).toISOString();
+    await operator(stack.endpoints, "/queues/e1", { name: "The Finals, Wembley", opensAt, saleUrl: "https://tickets.example/buy" }, "PUT");
     await otherFansJoin(stack.endpoints, "e1", 12);
     const fan = await openFan(stack, "queue");
     try {
       const queuePage = fan.page;
       await waitForBadge(queuePage, "live", 60_000);
       await queuePage.click("[data-testid=join-queue]");
-      await waitForText(queuePage, "queue-ticket", "13");
-      expect(await text(queuePage, "queue-serving")).toBe("0");
-      expect(await queuePage.getAttribute("[data-testid=people-ahead]", "data-count")).toBe("13");
-      expect(await text(queuePage, "people-ahead")).toBe("13 people ahead of you");
+      await queuePage.waitForSelector("[data-testid=queue-countdown]", { timeout: DOM_WAIT_MS });
+      expect(await text(queuePage, "queue-prequeue")).toContain("everyone here gets a random place");
+      expect(await text(queuePage, "queue-countdown")).toMatch(/^0:\d\d$/);
 
-      // Let the first ticket buyers through: the page follows the broadcast serving number.
-      await operator(stack.endpoints, "/queues/e1/advance", { by: 5 });
-      await waitForAttribute(queuePage, "people-ahead", "data-count", "8");
-      expect(await text(queuePage, "queue-serving")).toBe("5");
-      await operator(stack.endpoints, "/queues/e1/advance", { by: 4 });
-      await waitForAttribute(queuePage, "people-ahead", "data-count", "4");
-      expect(await queuePage.getAttribute("[role=progressbar]", "aria-valuenow")).toBe("69");
-      // What the eye sees matches: the fill covers 69 % of the track.
-      const filled = await queuePage.$eval("[role=progressbar]", (bar) => (bar.firstElementChild as HTMLElement).offsetWidth / (bar as HTMLElement).clientWidth);
-      expect(filled).toBeCloseTo(0.69, 1);
+      // The scheduler's run waits for opensAt and draws; the page hears the opening and fetches its drawn place.
+      await stack.cloud.runSchedule("queueTick");
+      await queuePage.waitForSelector("[data-testid=queue-ticket]", { timeout: DOM_WAIT_MS });
+      const ticket = Number(await text(queuePage, "queue-ticket"));
+      expect(ticket).toBeGreaterThanOrEqual(1);
+      expect(ticket).toBeLessThanOrEqual(13);
+      expect(await queuePage.getAttribute("[data-testid=people-ahead]", "data-count")).toBe(String(ticket - 1));
       await queuePage.screenshot({ path: join(imgDir, "waiting-room.png"), fullPage: true });
 
-      await operator(stack.endpoints, "/queues/e1/advance", { by: 3 });
-      await waitForAttribute(queuePage, "people-ahead", "data-count", "1");
+      // A reload finds the same place (GET .../me), without joining again.
+      await queuePage.reload();
+      await waitForText(queuePage, "queue-ticket", String(ticket));
+
+      if (ticket > 1) {
+        await operator(stack.endpoints, "/queues/e1/advance", { by: ticket - 1 });
+        await waitForAttribute(queuePage, "people-ahead", "data-count", "0");
+      }
       await operator(stack.endpoints, "/queues/e1/advance", { by: 1 });
-      await queuePage.waitForSelector("[data-testid=queue-admitted]", { timeout: DOM_WAIT_MS });
+      await queuePage.waitForSelector("[data-testid=continue-to-tickets]", { timeout: DOM_WAIT_MS });
       expect(await text(queuePage, "queue-admitted")).toContain("You're in!");
-      expect(await queuePage.$("[data-testid=people-ahead]")).toBeNull();
-      expect(await queuePage.getAttribute("[role=progressbar]", "aria-valuenow")).toBe("100");
-      // The admitted heading takes the focus, for keyboard and screen-reader users.
-      expect(await queuePage.evaluate(() => document.activeElement?.textContent)).toBe("You're in!");
-      expect(fan.problems).toEqual([]);
+      expect(await queuePage.title()).toBe("It's your turn · pushgate");
+      // Focus moves to the next step, for keyboard and screen-reader users.
+      expect(await queuePage.evaluate(() => document.activeElement?.textContent)).toBe("Continue to tickets");
+
+      const token = (await queuePage.getAttribute("[data-testid=continue-to-tickets]", "data-token"))!;
+      expect(await queuePage.getAttribute("[data-testid=continue-to-tickets]", "href")).toBe(`https://tickets.example/buy#admission=${encodeURIComponent(token)}`);
+      const jwks = createRemoteJWKSet(new URL(`${stack.endpoints.httpApiUrl}/.well-known/jwks.json`));
+      const { payload } = await jwtVerify(token, jwks, { algorithms: ["ES256"] });
+      expect(payload).toMatchObject({ eventId: "e1", ticket });
+      // GET .../me answers 404 before the fan joined (the contract); Chromium logs every 4xx it loads.
+      expect(fan.problems.filter((problem) => !/status of 404 .*\/queues\/e1\/me\)$/.test(problem))).toEqual([]);
     } finally {
       await fan.context.close();
     }
-  }, 60_000);
+  }, 120_000);
 
   it("turns a requested report from pending into a download with the right JSON", async () => {
     await goTo(page, "results");

@@ -142,14 +142,14 @@ export async function openFan(
 }
 
 /** An operator call on the HTTP API (`x-operator-key`), answering the parsed JSON. */
-export async function operator(endpoints: Endpoints, path: string, body: unknown): Promise<Record<string, unknown>> {
+export async function operator(endpoints: Endpoints, path: string, body: unknown, method: "POST" | "PUT" = "POST"): Promise<Record<string, unknown>> {
   const response = await fetch(`${endpoints.httpApiUrl}${path}`, {
-    method: "POST",
+    method,
     headers: { "content-type": "application/json", "x-operator-key": endpoints.operatorKey },
     body: JSON.stringify(body),
   });
   const text = await response.text();
-  if (!response.ok) throw new Error(`POST ${path} answered ${response.status}: ${text}`);
+  if (!response.ok) throw new Error(`${method} ${path} answered ${response.status}: ${text}`);
   return JSON.parse(text) as Record<string, unknown>;
 }
 

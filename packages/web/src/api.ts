@@ -6,13 +6,12 @@
  * Every failure becomes an `ApiError` with a machine code, so the views can
  * tell the fan in plain words what happened and what to do next (./errors.ts).
  */
+import type { AdmissionResponse, JoinResponse } from "@pushgate/core/protocol";
 
-export interface QueueTicket {
-  ticket: number;
-  servingNumber: number;
-  eventId: string;
-  topic: string;
-}
+/** The fan's one place in a queue (join and GET .../me answer the same shape). */
+export type QueuePlace = JoinResponse;
+/** A signed admission the sale verifies (GET /.well-known/jwks.json). */
+export type Admission = AdmissionResponse;
 
 export interface ReportJob {
   jobId: string;
@@ -21,7 +20,11 @@ export interface ReportJob {
 }
 
 export interface FanApi {
-  joinQueue(eventId: string): Promise<QueueTicket>;
+  joinQueue(eventId: string): Promise<QueuePlace>;
+  /** The place of this fan (any tab of this browser), or undefined when it has not joined. */
+  myPlace(eventId: string): Promise<QueuePlace | undefined>;
+  /** Rejects with ApiError NOT_YET before the fan's turn. */
+  admission(eventId: string): Promise<Admission>;
   requestReport(): Promise<ReportJob>;
 }
 
@@ -57,11 +60,13 @@ export function createFanApi(options: FanApiOptions): FanApi {
     }
   }
 
-  async function post(path: string, body: unknown): Promise<unknown> {
+  const post = (path: string, body: unknown) => request("POST", path, body);
+
+  async function request(method: "GET" | "POST", path: string, body?: unknown): Promise<unknown> {
     const headers = { "content-type": "application/json", authorization: `Bearer ${await token()}` };
     let response: Response;
     try {
-      response = await http(`${baseUrl}${path}`, { method: "POST", headers, body: JSON.stringify(body) });
+      response = await http(`${baseUrl}${path}`, { method, headers, ...(body !== undefined && { body: JSON.stringify(body) }) });
     } catch (cause) {
       throw new ApiError("NETWORK", `could not reach ${baseUrl}: ${describe(cause)}`, 0);
     }
@@ -72,14 +77,14 @@ export function createFanApi(options: FanApiOptions): FanApi {
     } catch {
       throw new ApiError(
         response.ok ? "BAD_RESPONSE" : `HTTP_${response.status}`,
-        `POST ${path} answered ${response.status} with a body that is not JSON`,
+        `${method} ${path} answered ${response.status} with a body that is not JSON`,
         response.status,
       );
     }
     if (!response.ok) {
       const error = (parsed as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
       const code = typeof error?.code === "string" ? error.code : `HTTP_${response.status}`;
-      const message = typeof error?.message === "string" ? error.message : `POST ${path} answered ${response.status}`;
+      const message = typeof error?.message === "string" ? error.message : `${method} ${path} answered ${response.status}`;
       throw new ApiError(code, message, response.status);
     }
     return parsed;
@@ -87,7 +92,24 @@ export function createFanApi(options: FanApiOptions): FanApi {
 
   return {
     async joinQueue(eventId) {
-      return parseTicket(await post(`/queues/${encodeURIComponent(eventId)}/join`, {}));
+      return parsePlace(await post(`/queues/${encodeURIComponent(eventId)}/join`, {}));
+    },
+    async myPlace(eventId) {
+      try {
+        return parsePlace(await request("GET", `/queues/${encodeURIComponent(eventId)}/me`));
+      } catch (error) {
+        if (error instanceof ApiError && error.status === 404 && error.code === "NOT_FOUND" && /not joined/.test(error.message)) return undefined;
+        throw error;
+      }
+    },
+    async admission(eventId) {
+      const body = await post(`/queues/${encodeURIComponent(eventId)}/admission`, {});
+      const saleUrl = (body as { saleUrl?: unknown }).saleUrl;
+      return {
+        token: field(body, "token", "string", "the admission"),
+        expiresAt: field(body, "expiresAt", "string", "the admission"),
+        ...(typeof saleUrl === "string" && { saleUrl }),
+      };
     },
     async requestReport() {
       return parseJob(await post("/jobs", { kind: "contest-report" }));
@@ -101,12 +123,22 @@ function field<T>(body: unknown, key: string, type: "string" | "number", what: s
   return value as T;
 }
 
-function parseTicket(body: unknown): QueueTicket {
+const PLACE_STATUSES = ["prequeue", "waiting", "admitted"];
+
+function parsePlace(body: unknown): QueuePlace {
+  const raw = body as Record<string, unknown> | null | undefined;
+  const status = raw?.status;
+  if (typeof status !== "string" || !PLACE_STATUSES.includes(status)) throw new ApiError("BAD_RESPONSE", `the queue place has no valid "status"`, 200);
+  const nullableNumber = (key: string) => (raw?.[key] === null ? null : field<number>(body, key, "number", "the queue place"));
   return {
-    ticket: field(body, "ticket", "number", "the queue ticket"),
-    servingNumber: field(body, "servingNumber", "number", "the queue ticket"),
-    eventId: field(body, "eventId", "string", "the queue ticket"),
-    topic: field(body, "topic", "string", "the queue ticket"),
+    eventId: field(body, "eventId", "string", "the queue place"),
+    name: field(body, "name", "string", "the queue place"),
+    topic: field(body, "topic", "string", "the queue place"),
+    opensAt: field(body, "opensAt", "string", "the queue place"),
+    status: status as QueuePlace["status"],
+    ticket: nullableNumber("ticket"),
+    servingNumber: field(body, "servingNumber", "number", "the queue place"),
+    peopleAhead: nullableNumber("peopleAhead"),
   };
 }
 

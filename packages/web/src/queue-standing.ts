@@ -1,7 +1,9 @@
 /**
  * Where a fan stands in a queue. Queues broadcast one serving number per
  * advance (never one write per fan), so every fan works out their own place:
- * people ahead = ticket - servingNumber; admitted once servingNumber >= ticket.
+ * people ahead = ticket - servingNumber - 1 (the tickets between the last one
+ * admitted and yours); admitted once servingNumber >= ticket. The estimated
+ * wait divides the people ahead by the admission rate the queue pushes.
  */
 export interface QueueStanding {
   peopleAhead: number;
@@ -11,14 +13,32 @@ export interface QueueStanding {
 }
 
 export function queueStanding(ticket: number, servingNumber: number, servingAtJoin: number): QueueStanding {
-  const peopleAhead = Math.max(0, ticket - servingNumber);
-  const aheadAtJoin = Math.max(0, ticket - servingAtJoin);
+  const peopleAhead = Math.max(0, ticket - servingNumber - 1);
+  const aheadAtJoin = Math.max(0, ticket - servingAtJoin - 1);
   const admitted = servingNumber >= ticket;
   const percentDone = admitted || aheadAtJoin === 0 ? 100 : Math.round(((aheadAtJoin - peopleAhead) / aheadAtJoin) * 100);
-  return { peopleAhead, admitted, percentDone: Math.min(100, Math.max(0, percentDone)) };
+  return { peopleAhead, admitted, percentDone: admitted ? 100 : Math.min(99, Math.max(0, percentDone)) };
 }
 
 export function peopleAheadText(peopleAhead: number): string {
   if (peopleAhead === 0) return "No one ahead of you";
   return peopleAhead === 1 ? "1 person ahead of you" : `${peopleAhead.toLocaleString("en-US")} people ahead of you`;
+}
+
+/** "about 7 min" from the pushed rate; undefined while the queue has no rate yet (nothing to estimate from). */
+export function estimatedWaitText(peopleAhead: number, admittedPerMinute: number | undefined): string | undefined {
+  if (!admittedPerMinute || admittedPerMinute <= 0) return undefined;
+  const minutes = (peopleAhead + 1) / admittedPerMinute;
+  if (minutes < 1) return "less than a minute";
+  if (minutes < 90) return `about ${Math.round(minutes)} min`;
+  return `about ${Math.round(minutes / 60)} h`;
+}
+
+/** "2:05:09" / "4:09" / "0:07" for a countdown of whole seconds. */
+export function countdownText(seconds: number): string {
+  const h = Math.floor(seconds / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  const s = seconds % 60;
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return h > 0 ? `${h}:${pad(m)}:${pad(s)}` : `${m}:${pad(s)}`;
 }

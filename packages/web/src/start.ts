@@ -21,7 +21,8 @@ export async function startPushgate(env: ImportMetaEnv, origin: string): Promise
   const realClient = createPushClient({
     httpApiUrl,
     websocketUrl,
-    tokenProvider: rememberedSession(sessionEndpointTokenProvider({ httpApiUrl, fetch: fetchImpl }), sessionStorageOrUndefined()),
+    // localStorage: every tab of this browser is the same fan, so a new tab finds its place in the queue.
+    tokenProvider: rememberedSession(sessionEndpointTokenProvider({ httpApiUrl, fetch: fetchImpl }), localStorageOrUndefined()),
   });
   // The views only know the small interface in ./push.ts; this assignment is
   // the compile-time proof that the real client still satisfies it.
@@ -35,9 +36,9 @@ export async function startPushgate(env: ImportMetaEnv, origin: string): Promise
   return { client, api, realClient };
 }
 
-function sessionStorageOrUndefined(): Storage | undefined {
+function localStorageOrUndefined(): Storage | undefined {
   try {
-    return globalThis.sessionStorage;
+    return globalThis.localStorage;
   } catch {
     // Some privacy modes throw on access: the session then lasts as long as the page.
     return undefined;

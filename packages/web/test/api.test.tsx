@@ -16,12 +16,22 @@ function fetchAnswering(status: number, body: string) {
 
 describe("createFanApi", () => {
   it("joins a queue with the client's token as Bearer", async () => {
-    const { fetch, calls } = fetchAnswering(200, JSON.stringify({ ticket: 42, servingNumber: 30, eventId: "e1", topic: "queue/e1" }));
+    const place = { eventId: "e1", name: "Final", topic: "queue/e1", opensAt: "2026-11-22T11:00:00.000Z", status: "waiting", ticket: 42, servingNumber: 30, peopleAhead: 11 };
+    const { fetch, calls } = fetchAnswering(200, JSON.stringify(place));
     const api = createFanApi({ httpApiUrl: "http://api.test/", token: async () => "tok-1", fetch });
-    await expect(api.joinQueue("e1")).resolves.toEqual({ ticket: 42, servingNumber: 30, eventId: "e1", topic: "queue/e1" });
+    await expect(api.joinQueue("e1")).resolves.toEqual(place);
     expect(calls[0]!.url).toBe("http://api.test/queues/e1/join");
     expect(calls[0]!.init?.method).toBe("POST");
     expect((calls[0]!.init?.headers as Record<string, string>).authorization).toBe("Bearer tok-1");
+  });
+
+  it("GET .../me: the place, or undefined for a fan who has not joined (other 404s are errors)", async () => {
+    const notJoined = fetchAnswering(404, JSON.stringify({ error: { code: "NOT_FOUND", message: "you have not joined the queue for event e1; join it" } }));
+    const api = createFanApi({ httpApiUrl: "http://api.test", token: async () => "t", fetch: notJoined.fetch });
+    await expect(api.myPlace("e1")).resolves.toBeUndefined();
+    expect(notJoined.calls[0]!.init?.method).toBe("GET");
+    const noQueue = fetchAnswering(404, JSON.stringify({ error: { code: "NOT_FOUND", message: "there is no queue for event e1" } }));
+    await expect(createFanApi({ httpApiUrl: "http://api.test", token: async () => "t", fetch: noQueue.fetch }).myPlace("e1")).rejects.toMatchObject({ code: "NOT_FOUND" });
   });
 
   it("asks for a contest report", async () => {

@@ -68,6 +68,9 @@ export function fakeApi(overrides: Partial<FanApi> = {}): FanApi {
   const unexpected = (name: string) => () => Promise.reject(new Error(`unexpected call to api.${name}`));
   return {
     joinQueue: unexpected("joinQueue"),
+    // A fan who has not joined yet, unless the test says otherwise.
+    myPlace: async () => undefined,
+    admission: unexpected("admission"),
     requestReport: unexpected("requestReport"),
     ...overrides,
   };

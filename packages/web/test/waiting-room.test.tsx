@@ -1,23 +1,34 @@
 import { act, cleanup, fireEvent, screen } from "@testing-library/react";
 import { afterEach, describe, expect, it } from "vitest";
-import type { QueueTicket } from "../src/api.js";
+import type { QueuePlace } from "../src/api.js";
 import { ApiError } from "../src/api.js";
-import { peopleAheadText, queueStanding } from "../src/queue-standing.js";
+import { countdownText, estimatedWaitText, peopleAheadText, queueStanding } from "../src/queue-standing.js";
 import { WaitingRoom } from "../src/views/WaitingRoom.js";
 import { deferred, fakeApi, FakePushClient, renderWithPush } from "./fake-push.js";
 
-const TICKET: QueueTicket = { ticket: 150, servingNumber: 100, eventId: "e1", topic: "queue/e1" };
+const PLACE: QueuePlace = {
+  eventId: "e1",
+  name: "The Finals",
+  topic: "queue/e1",
+  opensAt: "2026-11-22T11:00:00.000Z",
+  status: "waiting",
+  ticket: 151,
+  servingNumber: 100,
+  peopleAhead: 50,
+};
+const PREQUEUE: QueuePlace = { ...PLACE, opensAt: new Date(Date.now() + 3 * 60_000 + 500).toISOString(), status: "prequeue", ticket: null, peopleAhead: null };
+const pushed = (data: Record<string, unknown>) => ({ servingNumber: 100, ticketsIssued: 500, admittedPerMinute: 10, phase: "open", opensAt: PLACE.opensAt, name: "The Finals", ...data });
 
 afterEach(() => {
   cleanup();
-  sessionStorage.clear();
+  document.title = "";
 });
 
 describe("queueStanding", () => {
-  it("counts ticket - serving people ahead and the share of the line already served", () => {
-    expect(queueStanding(150, 100, 100)).toEqual({ peopleAhead: 50, admitted: false, percentDone: 0 });
-    expect(queueStanding(150, 125, 100)).toEqual({ peopleAhead: 25, admitted: false, percentDone: 50 });
-    expect(queueStanding(150, 149, 100)).toEqual({ peopleAhead: 1, admitted: false, percentDone: 98 });
+  it("counts the tickets between the last admitted and yours, and the share of the line already served", () => {
+    expect(queueStanding(151, 100, 100)).toEqual({ peopleAhead: 50, admitted: false, percentDone: 0 });
+    expect(queueStanding(151, 125, 100)).toEqual({ peopleAhead: 25, admitted: false, percentDone: 50 });
+    expect(queueStanding(151, 150, 100)).toEqual({ peopleAhead: 0, admitted: false, percentDone: 99 });
   });
 
   it("admits when the serving number reaches the ticket, and never counts below zero", () => {
@@ -25,104 +36,114 @@ describe("queueStanding", () => {
     expect(queueStanding(150, 170, 100)).toEqual({ peopleAhead: 0, admitted: true, percentDone: 100 });
   });
 
-  it("words the count for people", () => {
+  it("words the count, the wait and the countdown for people", () => {
     expect(peopleAheadText(1)).toBe("1 person ahead of you");
     expect(peopleAheadText(2500)).toBe("2,500 people ahead of you");
+    expect(estimatedWaitText(69, 10)).toBe("about 7 min");
+    expect(estimatedWaitText(3, 10)).toBe("less than a minute");
+    expect(estimatedWaitText(5000, 10)).toBe("about 8 h");
+    expect(estimatedWaitText(50, 0)).toBeUndefined();
+    expect(countdownText(7509)).toBe("2:05:09");
+    expect(countdownText(249)).toBe("4:09");
   });
 });
 
 describe("WaitingRoom", () => {
-  async function joined(client = new FakePushClient()) {
-    const api = fakeApi({ joinQueue: async (eventId) => ({ ...TICKET, eventId }) });
-    renderWithPush(<WaitingRoom eventId="e1" />, client, api);
-    await act(async () => fireEvent.click(screen.getByRole("button", { name: "Join the queue" })));
+  async function render(options: { place?: QueuePlace; api?: Parameters<typeof fakeApi>[0]; client?: FakePushClient } = {}) {
+    const client = options.client ?? new FakePushClient();
+    const api = fakeApi({ myPlace: async () => options.place, joinQueue: async () => PLACE, ...options.api });
+    await act(async () => void renderWithPush(<WaitingRoom eventId="e1" />, client, api));
     return client;
   }
 
-  it("joins the queue and shows the ticket and the people ahead from the join answer", async () => {
-    await joined();
-    expect(screen.getByTestId("queue-ticket").textContent).toBe("150");
+  it("offers to join when the fan has no place; joining shows the place, the people ahead and the pushed wait", async () => {
+    const client = await render();
+    await act(async () => fireEvent.click(screen.getByRole("button", { name: "Join the queue" })));
+    expect(screen.getByTestId("queue-ticket").textContent).toBe("151");
     expect(screen.getByTestId("people-ahead").textContent).toBe("50 people ahead of you");
     expect(screen.getByRole("progressbar", { name: "Your progress through the queue" }).getAttribute("aria-valuenow")).toBe("0");
+    client.publish("queue/e1", pushed({ servingNumber: 120, admittedPerMinute: 5 }), { ts: "2026-11-22T12:00:00.000Z" });
+    expect(screen.getByTestId("people-ahead").textContent).toBe("30 people ahead of you");
+    expect(screen.getByTestId("queue-wait").textContent).toBe("Estimated wait: about 6 min");
+    expect(screen.getByTestId("queue-updated").textContent).toMatch(/^Last update \d\d:\d\d:\d\d$/);
   });
 
-  it("moves the fan forward with each broadcast serving number", async () => {
-    const client = await joined();
-    expect(client.holders("queue/e1")).toBe(1);
-
-    client.publish("queue/e1", { servingNumber: 125 });
-    expect(screen.getByTestId("queue-serving").textContent).toBe("125");
-    expect(screen.getByTestId("people-ahead").textContent).toBe("25 people ahead of you");
-    expect(screen.getByRole("progressbar").getAttribute("aria-valuenow")).toBe("50");
-    expect(screen.getByTestId("queue-announcer").textContent).toBe("25 people ahead of you.");
-
-    client.publish("queue/e1", { servingNumber: 149 });
-    expect(screen.getByTestId("people-ahead").textContent).toBe("1 person ahead of you");
+  it("finds the place again on a reload or in a new tab (GET .../me), without joining", async () => {
+    await render({ place: PLACE, api: { joinQueue: () => Promise.reject(new Error("must not join again")) } });
+    expect(screen.getByTestId("queue-ticket").textContent).toBe("151");
+    expect(screen.queryByRole("button", { name: "Join the queue" })).toBeNull();
   });
 
-  it("ignores a snapshot older than the join answer (serving numbers only grow)", async () => {
-    const client = await joined();
-    client.publish("queue/e1", { servingNumber: 90 });
-    expect(screen.getByTestId("people-ahead").textContent).toBe("50 people ahead of you");
+  it("counts down in the pre-queue, then fetches the drawn place when the topic says the queue opened", async () => {
+    let opened = false;
+    const client = await render({ place: PREQUEUE, api: { myPlace: async () => (opened ? { ...PLACE, ticket: 7, servingNumber: 0, peopleAhead: 6 } : PREQUEUE) } });
+    expect(screen.getByTestId("queue-countdown").textContent).toMatch(/^3:0[01]$/);
+    expect(screen.getByTestId("queue-prequeue").textContent).toMatch(/everyone here gets a random place/);
+    opened = true;
+    await act(async () => client.publish("queue/e1", pushed({ servingNumber: 0, phase: "open", opensAt: PREQUEUE.opensAt })));
+    expect(screen.getByTestId("queue-ticket").textContent).toBe("7");
+    expect(screen.getByTestId("people-ahead").textContent).toBe("6 people ahead of you");
   });
 
-  it("shows the admitted moment when the serving number reaches the ticket, and focuses it", async () => {
-    const client = await joined();
-    client.publish("queue/e1", { servingNumber: 150 });
+  it("at the fan's turn asks the server for the admission, changes the title, and focuses Continue carrying the token", async () => {
+    const admission = deferred<{ token: string; expiresAt: string; saleUrl: string }>();
+    const client = await render({ place: PLACE, api: { admission: () => admission.promise } });
+    await act(async () => client.publish("queue/e1", pushed({ servingNumber: 151 })));
     expect(screen.queryByTestId("people-ahead")).toBeNull();
-    const heading = screen.getByRole("heading", { name: "You're in!" });
-    expect(screen.getByTestId("queue-admitted").contains(heading)).toBe(true);
-    expect(document.activeElement).toBe(heading);
+    expect(screen.getByText("Getting your admission…")).toBeTruthy();
+    await act(async () => admission.resolve({ token: "signed.jwt.here", expiresAt: new Date(Date.now() + 600_000).toISOString(), saleUrl: "https://tickets.example/buy" }));
+    const button = screen.getByRole("link", { name: "Continue to tickets" });
+    expect(button.getAttribute("href")).toBe("https://tickets.example/buy#admission=signed.jwt.here");
+    expect(document.activeElement).toBe(button);
+    expect(document.title).toBe("It's your turn · pushgate");
+    expect(screen.getByTestId("admission-time-left").textContent).toMatch(/^Use it within (10:00|9:59)\.$/);
+    expect(screen.getByTestId("queue-announcer").textContent).toBe("It's your turn. Continue to tickets.");
     expect(screen.getByRole("progressbar").getAttribute("aria-valuenow")).toBe("100");
-    expect(screen.getByTestId("queue-announcer").textContent).toMatch(/You're in!/);
   });
 
-  it("keeps the ticket across a reload of the tab", async () => {
-    await joined();
-    cleanup();
-    renderWithPush(<WaitingRoom eventId="e1" />);
-    expect(screen.getByTestId("queue-ticket").textContent).toBe("150");
-  });
-
-  it("says it is joining while the request runs, and cannot be pressed twice", async () => {
-    const answer = deferred<QueueTicket>();
-    let calls = 0;
-    const api = fakeApi({
-      joinQueue: () => {
-        calls += 1;
-        return answer.promise;
+  it("when the server says not yet, tells the fan and lets them try again", async () => {
+    let attempt = 0;
+    const client = await render({
+      place: PLACE,
+      api: {
+        admission: async () => {
+          attempt += 1;
+          if (attempt === 1) throw new ApiError("NOT_YET", "not your turn yet", 409);
+          return { token: "t", expiresAt: new Date(Date.now() + 60_000).toISOString() };
+        },
       },
     });
-    renderWithPush(<WaitingRoom eventId="e1" />, undefined, api);
-    fireEvent.click(screen.getByRole("button", { name: "Join the queue" }));
-    const button = screen.getByRole("button", { name: "Joining…" }) as HTMLButtonElement;
-    expect(button.disabled).toBe(true);
-    fireEvent.click(button);
-    expect(calls).toBe(1);
-    await act(async () => answer.resolve(TICKET));
-    expect(screen.getByTestId("people-ahead")).toBeTruthy();
+    await act(async () => client.publish("queue/e1", pushed({ servingNumber: 151 })));
+    expect(screen.getByRole("alert")).toBeTruthy();
+    await act(async () => fireEvent.click(screen.getByRole("button", { name: "Try again" })));
+    expect(screen.getByRole("link", { name: "Continue to tickets" })).toBeTruthy();
+  });
+
+  it("ignores a snapshot older than the place answer (serving numbers only grow)", async () => {
+    const client = await render({ place: PLACE });
+    client.publish("queue/e1", pushed({ servingNumber: 90 }));
+    expect(screen.getByTestId("people-ahead").textContent).toBe("50 people ahead of you");
   });
 
   it("tells the fan in plain words when joining fails, and lets them try again", async () => {
     let attempt = 0;
-    const api = fakeApi({
-      joinQueue: async () => {
-        attempt += 1;
-        if (attempt === 1) throw new ApiError("RATE_LIMITED", "slow down", 429);
-        return TICKET;
+    await render({
+      api: {
+        joinQueue: async () => {
+          attempt += 1;
+          if (attempt === 1) throw new ApiError("RATE_LIMITED", "slow down", 429);
+          return PLACE;
+        },
       },
     });
-    renderWithPush(<WaitingRoom eventId="e1" />, undefined, api);
     await act(async () => fireEvent.click(screen.getByRole("button", { name: "Join the queue" })));
-    const alert = screen.getByRole("alert");
-    expect(alert.textContent).toMatch(/Wait a few seconds, then try again/);
+    expect(screen.getByRole("alert").textContent).toMatch(/Wait a few seconds, then try again/);
     await act(async () => fireEvent.click(screen.getByRole("button", { name: "Try again" })));
-    expect(screen.queryByRole("alert")).toBeNull();
-    expect(screen.getByTestId("queue-ticket").textContent).toBe("150");
+    expect(screen.getByTestId("queue-ticket").textContent).toBe("151");
   });
 
   it("says so when the server refuses the queue topic", async () => {
-    const client = await joined();
+    const client = await render({ place: PLACE });
     client.refuse("queue/e1", "FORBIDDEN", "not allowed");
     expect(screen.getByTestId("topic-problem").textContent).toMatch(/can't get live updates for your place in the queue/);
   });

@@ -2,14 +2,10 @@
  * SubscriptionStore over the subscriptions table: partition `topic#shard`,
  * sort `connectionId`. Listing is a paginated Query of one shard, never a Scan.
  */
-import { BatchWriteCommand, QueryCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { QueryCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { Subscription, SubscriptionStore } from "../ports";
 import { shardOf, topicShardKey } from "../shards";
-
-type WriteRequest = NonNullable<ConstructorParameters<typeof BatchWriteCommand>[0]["RequestItems"]>[string][number];
-
-const BATCH_LIMIT = 25;
-const UNPROCESSED_RETRIES = 5;
+import { batchWriteAll, type WriteRequest } from "./dynamo-batch-write";
 
 interface SubscriptionItem {
   topicShard: string;
@@ -62,18 +58,7 @@ export class DynamoSubscriptionStore implements SubscriptionStore {
     return topicShardKey(key.topic, shardOf(key.connectionId, this.shardCount));
   }
 
-  /** BatchWriteItem in chunks of 25, retrying what DynamoDB leaves unprocessed (throttling). */
-  private async write(requests: WriteRequest[]): Promise<void> {
-    for (let start = 0; start < requests.length; start += BATCH_LIMIT) {
-      let pending = requests.slice(start, start + BATCH_LIMIT);
-      for (let attempt = 0; pending.length > 0; attempt++) {
-        if (attempt > UNPROCESSED_RETRIES) {
-          throw new Error(`DynamoDB left ${pending.length} subscription writes unprocessed after ${UNPROCESSED_RETRIES} retries; the table is throttled, retry later`);
-        }
-        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
-        const { UnprocessedItems } = await this.db.send(new BatchWriteCommand({ RequestItems: { [this.tableName()]: pending } }));
-        pending = UnprocessedItems?.[this.tableName()] ?? [];
-      }
-    }
+  private write(requests: WriteRequest[]): Promise<void> {
+    return batchWriteAll(this.db, this.tableName(), requests, { what: "subscription" });
   }
 }

@@ -1,4 +1,4 @@
-/** `POST /queues/{eventId}/advance` (operator), body `{ by }`: one write; the stream pushes `queue-position`. */
+/** `POST /queues/{eventId}/advance` (operator), body `{ by }`: one write, capped at the last ticket; the stream pushes `queue-position`. */
 import { httpRoute } from "../edge";
 
 export const handler = httpRoute((request, app) =>

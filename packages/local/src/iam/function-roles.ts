@@ -36,6 +36,7 @@ export function createFunctionRoles(
     ...Object.values(topology.websocket.routes).map((route) => ({ fn: route.function })),
     ...Object.values(topology.http.routes).map((route) => ({ fn: route.function })),
     ...Object.values(topology.consumers).map((consumer) => ({ fn: consumer.function, consumes: consumer.table })),
+    ...Object.values(topology.schedules ?? {}).map((schedule) => ({ fn: schedule.function })),
   ];
   const byHandler = new Map<string, { credentials: Credentials; environment: Record<string, string> }>();
   for (const { fn, consumes } of declared) {

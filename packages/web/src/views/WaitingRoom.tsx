@@ -1,70 +1,119 @@
 /**
- * The waiting room: join the queue for an event, then watch your place move
- * with every broadcast serving number until the moment you are admitted.
+ * The waiting room: the fan's one place in the queue for an event, from the
+ * pre-queue countdown through the place in line to the admission token.
+ *
+ * The place lives on the server (GET .../me), so a reload or another tab of
+ * this browser (the same fan) finds it again. Everything that moves comes from
+ * the queue topic's broadcast: the opening, the serving number and the rate.
+ * When the serving number reaches the fan's ticket the page asks the server
+ * for its admission (the server decides, not the page) and hands the signed
+ * token to the sale through "Continue to tickets".
  */
-import { useCallback, useEffect, useRef } from "react";
-import type { QueueTicket } from "../api.js";
+import { useCallback, useEffect, useRef, useState } from "react";
+import type { Admission, QueuePlace } from "../api.js";
 import { ErrorNotice } from "../components/ErrorNotice.js";
 import { LiveAnnouncer } from "../components/LiveAnnouncer.js";
 import { TopicProblem } from "../components/TopicProblem.js";
+import { explainError, type FanMessage } from "../errors.js";
 import { useTopic } from "../hooks.js";
 import { usePushServices } from "../push-context.js";
-import { peopleAheadText, queueStanding } from "../queue-standing.js";
+import { countdownText, estimatedWaitText, peopleAheadText, queueStanding } from "../queue-standing.js";
 import { useAction } from "../use-action.js";
-import { useStoredState } from "../use-stored-state.js";
+import { useSecondsUntil } from "../use-seconds-until.js";
 
-function parseTicket(raw: unknown): QueueTicket | undefined {
-  const t = raw as Partial<QueueTicket> | null;
-  return t && typeof t.ticket === "number" && typeof t.servingNumber === "number" && typeof t.topic === "string" && typeof t.eventId === "string"
-    ? (t as QueueTicket)
-    : undefined;
-}
+const ADMITTED_TITLE = "It's your turn · pushgate";
 
 export function WaitingRoom({ eventId }: { eventId: string }) {
   const { api } = usePushServices();
-  const [ticket, setTicket] = useStoredState<QueueTicket | undefined>(`pushgate.ticket.${eventId}`, parseTicket, undefined);
+  // undefined: still asking the server; null: this fan has not joined.
+  const [place, setPlace] = useState<QueuePlace | null | undefined>(undefined);
+  const [lookupError, setLookupError] = useState<FanMessage | undefined>(undefined);
+  const lookUp = useCallback(() => {
+    setLookupError(undefined);
+    api.myPlace(eventId).then(
+      (found) => setPlace(found ?? null),
+      (error: unknown) => setLookupError(explainError(error)),
+    );
+  }, [api, eventId]);
+  useEffect(lookUp, [lookUp]);
+
   const joinQueue = useCallback(() => api.joinQueue(eventId), [api, eventId]);
-  const join = useAction(joinQueue, setTicket);
+  const join = useAction(joinQueue, setPlace);
 
   return (
     <section className="view" aria-labelledby="waiting-room-title">
       <h1 id="waiting-room-title">Waiting room</h1>
-      {ticket ? (
-        <QueuePlace ticket={ticket} />
-      ) : (
+      {lookupError && <ErrorNotice message={lookupError} onRetry={lookUp} />}
+      {place ? (
+        <QueuePlaceCard place={place} onPlace={setPlace} />
+      ) : place === null ? (
         <div className="card">
-          <p>Tickets for event {eventId} are sold in order of arrival. Join the queue and keep this page open: your place updates live.</p>
+          <p>Join the queue for event {eventId} and keep this page open: your place updates live.</p>
           <button type="button" className="button" onClick={() => void join.run()} disabled={join.pending} data-testid="join-queue">
             {join.pending ? "Joining…" : "Join the queue"}
           </button>
           {join.error && <ErrorNotice message={join.error} onRetry={() => void join.run()} />}
         </div>
+      ) : (
+        !lookupError && <p className="card">Looking for your place…</p>
       )}
     </section>
   );
 }
 
-function QueuePlace({ ticket }: { ticket: QueueTicket }) {
-  const position = useTopic<"queue-position">(ticket.topic);
-  // Serving numbers only grow. The join answer can be newer than the last
-  // broadcast (or the snapshot), so the larger of the two is the truth.
-  const servingNumber = Math.max(ticket.servingNumber, position.data?.servingNumber ?? 0);
-  const standing = queueStanding(ticket.ticket, servingNumber, ticket.servingNumber);
-  const admittedHeading = useRef<HTMLHeadingElement>(null);
+function QueuePlaceCard({ place, onPlace }: { place: QueuePlace; onPlace: (place: QueuePlace) => void }) {
+  const { api } = usePushServices();
+  const position = useTopic<"queue-position">(place.topic);
+  const pushed = position.data;
+  const opened = place.status !== "prequeue" || pushed?.phase === "open";
 
+  // The broadcast says the queue opened, but not the fan's drawn ticket: ask for it once.
   useEffect(() => {
-    // Move focus to the news so keyboard and screen-reader users land on it.
-    if (standing.admitted) admittedHeading.current?.focus();
-  }, [standing.admitted]);
+    if (place.status !== "prequeue" || pushed?.phase !== "open") return;
+    let cancelled = false;
+    void api.myPlace(place.eventId).then((found) => {
+      if (!cancelled && found) onPlace(found);
+    });
+    return () => {
+      cancelled = true;
+    };
+  }, [api, place.eventId, place.status, pushed?.phase, onPlace]);
 
-  const announcement = standing.admitted ? "You're in! It's your turn to buy tickets." : `${peopleAheadText(standing.peopleAhead)}.`;
+  if (!opened || place.ticket === null) return <PreQueue place={place} opensAt={pushed?.opensAt ?? place.opensAt} name={pushed?.name ?? place.name} />;
+  return <InLine place={place} ticket={place.ticket} />;
+}
 
+function PreQueue({ place, opensAt, name }: { place: QueuePlace; opensAt: string; name: string }) {
+  const seconds = useSecondsUntil(Date.parse(opensAt));
+  return (
+    <div className="card queue" data-testid="queue-prequeue">
+      <h2>{name}</h2>
+      <p>
+        Opens in <strong data-testid="queue-countdown">{countdownText(seconds ?? 0)}</strong>
+      </p>
+      <p>You're in the pre-queue. At opening, everyone here gets a random place in line, so there is no need to hurry or refresh.</p>
+      <LiveAnnouncer message={`You're in the pre-queue for ${place.name}.`} testId="queue-announcer" />
+    </div>
+  );
+}
+
+function InLine({ place, ticket }: { place: QueuePlace; ticket: number }) {
+  const position = useTopic<"queue-position">(place.topic);
+  // Serving numbers only grow. The place answer can be newer than the last
+  // broadcast (or the snapshot), so the larger of the two is the truth.
+  const servingNumber = Math.max(place.servingNumber, position.data?.servingNumber ?? 0);
+  const standing = queueStanding(ticket, servingNumber, place.servingNumber);
+  const wait = estimatedWaitText(standing.peopleAhead, position.data?.admittedPerMinute);
+  const updatedAt = position.ts ? new Date(position.ts) : undefined;
+
+  const announcement = standing.admitted ? "It's your turn. Continue to tickets." : `${peopleAheadText(standing.peopleAhead)}.`;
   return (
     <div className={`card queue ${standing.admitted ? "queue--admitted" : ""}`}>
+      <h2>{place.name}</h2>
       <dl className="queue__numbers">
         <div>
-          <dt>Your ticket</dt>
-          <dd data-testid="queue-ticket">{ticket.ticket.toLocaleString("en-US")}</dd>
+          <dt>Your place in line</dt>
+          <dd data-testid="queue-ticket">{ticket.toLocaleString("en-US")}</dd>
         </div>
         <div>
           <dt>Now serving</dt>
@@ -73,16 +122,14 @@ function QueuePlace({ ticket }: { ticket: QueueTicket }) {
       </dl>
 
       {standing.admitted ? (
-        <div className="queue__admitted" data-testid="queue-admitted">
-          <h2 ref={admittedHeading} tabIndex={-1}>
-            You're in!
-          </h2>
-          <p>It's your turn. Your place is held while you choose your seats.</p>
-        </div>
+        <Admitted eventId={place.eventId} />
       ) : (
-        <p className="queue__ahead" data-testid="people-ahead" data-count={standing.peopleAhead}>
-          {peopleAheadText(standing.peopleAhead)}
-        </p>
+        <>
+          <p className="queue__ahead" data-testid="people-ahead" data-count={standing.peopleAhead}>
+            {peopleAheadText(standing.peopleAhead)}
+          </p>
+          {wait && <p data-testid="queue-wait">Estimated wait: {wait}</p>}
+        </>
       )}
 
       <div
@@ -96,9 +143,65 @@ function QueuePlace({ ticket }: { ticket: QueueTicket }) {
       >
         <div className="progress__fill" style={{ width: `${standing.percentDone}%` }} />
       </div>
+      {updatedAt && (
+        <p className="queue__updated" data-testid="queue-updated">
+          Last update {updatedAt.toLocaleTimeString("en-GB")}
+        </p>
+      )}
 
       <TopicProblem topic={position} what="your place in the queue" />
       <LiveAnnouncer message={announcement} testId="queue-announcer" />
     </div>
   );
+}
+
+/** Asks the server for the admission (the server checks the turn) and hands its token to the sale. */
+function Admitted({ eventId }: { eventId: string }) {
+  const { api } = usePushServices();
+  const [admission, setAdmission] = useState<Admission | undefined>(undefined);
+  const admit = useCallback(() => api.admission(eventId), [api, eventId]);
+  const request = useAction(admit, setAdmission);
+  const continueButton = useRef<HTMLAnchorElement>(null);
+  const secondsLeft = useSecondsUntil(admission ? Date.parse(admission.expiresAt) : undefined);
+
+  useEffect(() => {
+    void request.run();
+    // Once per admitted view; a retry is the fan's (the ErrorNotice below).
+  }, []);
+  useEffect(() => {
+    if (!admission) return;
+    const previous = document.title;
+    document.title = ADMITTED_TITLE;
+    // Move focus to the next step so keyboard and screen-reader users land on it.
+    continueButton.current?.focus();
+    return () => {
+      document.title = previous;
+    };
+  }, [admission]);
+
+  const href = admission ? saleLink(admission) : undefined;
+  return (
+    <div className="queue__admitted" data-testid="queue-admitted">
+      <h2>You're in!</h2>
+      <p>It's your turn. Your place is held while you choose your seats.</p>
+      {admission && href && (
+        <>
+          <a ref={continueButton} className="button" href={href} data-testid="continue-to-tickets" data-token={admission.token}>
+            Continue to tickets
+          </a>
+          <p data-testid="admission-time-left">
+            {secondsLeft === 0 ? "Your admission has expired." : `Use it within ${countdownText(secondsLeft ?? 0)}.`}
+          </p>
+        </>
+      )}
+      {request.pending && <p>Getting your admission…</p>}
+      {request.error && <ErrorNotice message={request.error} onRetry={() => void request.run()} />}
+    </div>
+  );
+}
+
+/** The sale page with the token in the fragment: it never reaches a server log, the sale's page reads it and verifies it. */
+function saleLink(admission: Admission): string {
+  const base = admission.saleUrl ?? `${location.origin}${location.pathname}#/queue`;
+  return `${base.split("#")[0]}#admission=${encodeURIComponent(admission.token)}`;
 }

@@ -1,0 +1,2 @@
+export { scheduledEvent, startScheduler } from "./scheduler";
+export type { Scheduler, SchedulerOptions } from "./scheduler";
