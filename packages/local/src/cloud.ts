@@ -49,6 +49,11 @@ export interface LocalCloudOptions {
   hotReload?: boolean;
   /** Called with e.g. "ws/subscribe" after a hot reload. */
   onReload?: (handler: string) => void;
+  /**
+   * The interface every service listens on. Default 127.0.0.1: DynamoDB Local
+   * checks no credentials, so nothing is reachable from the network unless asked.
+   */
+  host?: string;
   /** Fixed ports (default: free ones). The gateway keeps its port across restartGateway(). */
   ports?: { websocket?: number; http?: number; dynamodb?: number; s3?: number };
   gatewayLimits?: Partial<GatewayLimits>;
@@ -131,11 +136,13 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       startDynamoDbLocal({
         ...(persist && { dataDir: join(stateDir, "data", "dynamodb"), pidFile: join(stateDir, "dynamodb.pid") }),
         ...(options.ports?.dynamodb !== undefined && { port: options.ports.dynamodb }),
+        ...(options.host !== undefined && { host: options.host }),
         log,
       }),
       startS3({
         ...(persist ? { dataDir: join(stateDir, "data", "s3") } : { inMemory: true }),
         ...(options.ports?.s3 !== undefined && { port: options.ports.s3 }),
+        ...(options.host !== undefined && { host: options.host }),
         buckets: Object.entries(topology.buckets).map(([logical, decl]) => ({
           name: bucketNames[logical]!,
           ...(decl.cors && { cors: { allowedOrigins: options.allowedOrigins ?? ["*"] } }),
@@ -172,6 +179,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       routes: topology.websocket.routes,
       invoke,
       log,
+      ...(options.host !== undefined && { host: options.host }),
       ...(options.gatewayLimits && { limits: options.gatewayLimits }),
     };
     gateway = await startWebSocketGateway({ ...gatewayOptions, port: options.ports?.websocket ?? 0 });
@@ -207,6 +215,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       invoke,
       log,
       ...(options.ports?.http !== undefined && { port: options.ports.http }),
+      ...(options.host !== undefined && { host: options.host }),
     });
     cleanups.push(() => httpApi.stop());
 
@@ -272,6 +281,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
           dataDir: join(stateDir, "data", "dynamodb"),
           pidFile: join(stateDir, "dynamodb.pid"),
           port: dynamodb.port,
+          host: dynamodb.host,
           log,
         });
       },

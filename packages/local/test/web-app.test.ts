@@ -7,6 +7,7 @@ import { createServer, type ViteDevServer } from "vite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { repoRoot, type Endpoints } from "../src/cloud";
 import { startWebApp, type WebApp } from "../src/web-app";
+import { listeningAddresses } from "./listening";
 
 // The dev servers must hand out nothing secret: not .pushgate/ (the JWT secret,
 // the operator key), not the repository's root files, and at /endpoints.json
@@ -83,6 +84,10 @@ describe("npm start's web app", () => {
     const response = await fetch(`${web.url}/endpoints.json`);
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ websocketUrl: endpoints.websocketUrl, httpApiUrl: endpoints.httpApiUrl });
+  });
+
+  it("listens on 127.0.0.1 only", () => {
+    expect(listeningAddresses(Number(new URL(web.url).port))).toEqual(["127.0.0.1"]);
   });
 
   it("still serves the app and the client package it runs", async () => {

@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { corsConfigurationXml, type BucketCors } from "./cors";
+import { loopbackHost, urlHost } from "../listen-host";
 import { quietLog, type Log } from "../log";
 
 export interface LocalBucket {
@@ -13,6 +14,8 @@ export interface LocalBucket {
 export interface StartS3Options {
   /** Default: a free port. */
   port?: number;
+  /** Default 127.0.0.1: only this machine reaches the emulator. */
+  host?: string;
   /** Objects on disk (kept between runs); omitted: a temporary folder removed on stop. */
   dataDir?: string;
   /** Force a throw-away store even if dataDir is set (tests). */
@@ -41,8 +44,9 @@ export async function startS3(options: StartS3Options): Promise<LocalS3> {
   const temporary = options.inMemory || !options.dataDir;
   const directory = temporary ? mkdtempSync(join(tmpdir(), "pushgate-s3-")) : resolve(options.dataDir!);
   mkdirSync(directory, { recursive: true });
+  const host = options.host ?? loopbackHost;
   const server = new S3rver({
-    address: "127.0.0.1",
+    address: host,
     port: options.port ?? 0,
     silent: true,
     directory,
@@ -58,7 +62,7 @@ export async function startS3(options: StartS3Options): Promise<LocalS3> {
     const hint = (error as NodeJS.ErrnoException).code === "EADDRINUSE" ? `port ${options.port} is taken: pass another \`port\` or stop what holds it.` : "check the data folder is writable.";
     throw new Error(`The S3 emulator could not start: ${(error as Error).message}; ${hint}`, { cause: error });
   }
-  const endpoint = `http://127.0.0.1:${address.port}`;
+  const endpoint = `http://${urlHost(host)}:${address.port}`;
   log("info", `S3 ready on ${endpoint} (buckets ${options.buckets.map((bucket) => bucket.name).join(", ") || "none"}; ${temporary ? "temporary store" : `data in ${directory}`}).`);
   let stopped = false;
   return {
