@@ -15,7 +15,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { envVar, physicalName, topology as pushgateTopology, type TopologyShape } from "@pushgate/core/topology";
-import { createTables, startDynamoDbLocal, type DynamoDbLocal } from "./dynamodb";
+import { createTables, localDynamoDbClientConfig, ServiceDeletions, startDynamoDbLocal, startTtlSweeper, type DynamoDbLocal } from "./dynamodb";
 import { startWebSocketGateway, type GatewayLimits, type WebSocketGateway } from "./gateway";
 import { startHttpApi, type HttpApi } from "./http-api";
 import { createHandlerLoader, createImportLoader, createInvoker, installHandlerRejectionGuard, type LoadHandler } from "./invoke";
@@ -65,6 +65,12 @@ export interface LocalCloudOptions {
   environment?: Record<string, string>;
   /** Stream polling interval. Default 50 ms. */
   pollIntervalMs?: number;
+  /**
+   * Pause between sweeps of the TTL sweeper, which deletes items past their
+   * `ttlAttribute` as DynamoDB does (AWS: within about 48 h). Default 5,000 ms,
+   * so an expired item is gone within about 5 s; 0 turns the sweeper off.
+   */
+  ttlSweepIntervalMs?: number;
   log?: Log;
 }
 
@@ -219,6 +225,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     });
     cleanups.push(() => httpApi.stop());
 
+    const serviceDeletions = new ServiceDeletions();
     const deadLetters = new MemoryOnFailureDestination();
     const onFailure: OnFailureDestination = persist ? fanOut(deadLetters, new FileOnFailureDestination(join(stateDir, "dead-letters"))) : deadLetters;
     const consumers: StreamConsumer[] = [];
@@ -233,11 +240,32 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         name,
         invoke: (event) => invoke(consumer.function, event, name),
         onFailure,
+        serviceDeletions,
         ...(options.pollIntervalMs !== undefined && { pollIntervalMs: options.pollIntervalMs }),
         log,
       });
       consumers.push(started);
       cleanups.push(() => started.stop());
+    }
+
+    // After the consumers are positioned, so they see every deletion it makes.
+    // The sweeper's client uses the config of the local cloud's own DynamoDB calls (createTables).
+    const ttlTables = Object.entries(topology.tables)
+      .filter(([, table]) => table.ttlAttribute)
+      .map(([logical, table]) => ({
+        tableName: tableNames[logical]!,
+        ttlAttribute: table.ttlAttribute!,
+        keyNames: [table.partitionKey.name, ...(table.sortKey ? [table.sortKey.name] : [])],
+      }));
+    if (ttlTables.length > 0 && options.ttlSweepIntervalMs !== 0) {
+      const sweeper = startTtlSweeper({
+        clientConfig: localDynamoDbClientConfig(dynamodb.endpoint),
+        tables: ttlTables,
+        serviceDeletions,
+        ...(options.ttlSweepIntervalMs !== undefined && { intervalMs: options.ttlSweepIntervalMs }),
+        log,
+      });
+      cleanups.push(() => sweeper.stop());
     }
 
     const endpoints: Endpoints = {

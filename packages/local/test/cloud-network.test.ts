@@ -1,9 +1,17 @@
+import { DynamoDBClient, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalCloud, type LocalCloud } from "../src";
+import { localDynamoDbClientConfig } from "../src/dynamodb";
+import { received } from "./fixtures/echo-handlers";
 import { echoTopology } from "./fixtures/echo-topology";
 import { accepts, listeningAddresses, nonLoopbackAddress } from "./listening";
+import { eventually } from "./streams/helpers";
 
-const topology = echoTopology;
+// The echo topology with TTL on its streamed table, so the cloud runs a sweeper.
+const topology = {
+  ...echoTopology,
+  tables: { items: { ...echoTopology.tables.items!, ttlAttribute: "expiresAt" } },
+};
 
 const servicePorts = (cloud: LocalCloud) => {
   const { dynamodbEndpoint, s3Endpoint, websocketUrl, httpApiUrl } = cloud.endpoints;
@@ -15,7 +23,7 @@ const servicePorts = (cloud: LocalCloud) => {
 describe("the local cloud by default", () => {
   let cloud: LocalCloud;
   beforeAll(async () => {
-    cloud = await startLocalCloud({ topology, stage: "net" });
+    cloud = await startLocalCloud({ topology, stage: "net", ttlSweepIntervalMs: 300 });
   });
   afterAll(() => cloud?.stop());
 
@@ -27,12 +35,25 @@ describe("the local cloud by default", () => {
       if (other) expect({ service, reachableFromNetwork: await accepts(other, port) }).toEqual({ service, reachableFromNetwork: false });
     }
   });
+
+  it("deletes expired items of a table with ttlAttribute and streams REMOVE with the service identity", async () => {
+    const client = new DynamoDBClient(localDynamoDbClientConfig(cloud.endpoints.dynamodbEndpoint));
+    try {
+      const expiresAt = String(Math.floor(Date.now() / 1000) - 60);
+      await client.send(new PutItemCommand({ TableName: cloud.endpoints.tables.items!, Item: { id: { S: "ttl-expired" }, expiresAt: { N: expiresAt } } }));
+      const removal = () => received.find((record) => record.eventName === "REMOVE" && record.dynamodb?.Keys?.id?.S === "ttl-expired");
+      await eventually(() => removal() !== undefined, 15_000, "the TTL sweeper's REMOVE to reach the consumer");
+      expect(removal()!.userIdentity).toEqual({ type: "Service", principalId: "dynamodb.amazonaws.com" });
+    } finally {
+      client.destroy();
+    }
+  });
 });
 
 describe("the local cloud with host 0.0.0.0 (a phone on the same network)", () => {
   let cloud: LocalCloud;
   beforeAll(async () => {
-    cloud = await startLocalCloud({ topology, stage: "wide", host: "0.0.0.0" });
+    cloud = await startLocalCloud({ topology, stage: "wide", host: "0.0.0.0", ttlSweepIntervalMs: 0 });
   });
   afterAll(() => cloud?.stop());
 
