@@ -10,12 +10,13 @@
  *   npm start -- --show-operator-key   print the operator key (otherwise it stays in .pushgate/endpoints.json, mode 0600)
  */
 import { rmSync } from "node:fs";
+import { networkInterfaces } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { repoRoot, startLocalCloud, writeEndpointsFile, type Endpoints } from "./cloud";
 import { startSimulator, type Simulator } from "./demo/simulator";
 import type { Log } from "./log";
-import { isLoopbackHost, loopbackHost } from "./listen-host";
+import { isLoopbackHost, isWildcardHost, loopbackHost } from "./listen-host";
 import { startWebApp, type WebApp } from "./web-app";
 
 const usage =
@@ -95,7 +96,7 @@ async function main() {
 
   console.log(`
 pushgate local cloud: ready in ${((Date.now() - started) / 1000).toFixed(1)} s
-  web app         ${endpoints.webUrl ?? "(off: --no-web)"}
+  web app         ${endpoints.webUrl ?? "(off: --no-web)"}${networkUrls(host, endpoints.webUrl).map((url) => `\n  on your network ${url}`).join("")}
   WebSocket       ${endpoints.websocketUrl}
   HTTP API        ${endpoints.httpApiUrl}
   @connections    ${endpoints.managementEndpoint}
@@ -108,6 +109,16 @@ ${endpoints.webUrl ? `Open ${endpoints.webUrl} to see the waiting room, the scor
 ${simulator ? "The demo simulator is publishing scores and advancing the queue (--no-demo turns it off)." : `Publish a score: curl -X POST ${endpoints.httpApiUrl}/games/g1/score -H "x-operator-key: $(node -p 'require("${file}").operatorKey')" -d '{"home":7,"away":3}'`}
 Edit a handler in packages/functions or packages/core and save: it reloads without dropping sockets.
 Ctrl-C stops everything.`);
+}
+
+/** The web app's URL on each of this machine's network addresses, when it listens on all of them (for the phone). */
+function networkUrls(host: string, webUrl: string | null): string[] {
+  if (!webUrl || !isWildcardHost(host)) return [];
+  const { port } = new URL(webUrl);
+  return Object.values(networkInterfaces())
+    .flat()
+    .filter((address) => address && !address.internal && address.family === "IPv4")
+    .map((address) => `http://${address!.address}:${port}`);
 }
 
 /** Said before anything listens, so the developer can Ctrl-C before it is exposed. */
