@@ -12,7 +12,7 @@
 import { execFile } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
-import { basename, dirname, join, resolve } from "node:path";
+import { basename, delimiter, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import type { DynamoDbLocalJar } from "./jar";
@@ -74,7 +74,7 @@ export function launcherArgs(jar: DynamoDbLocalJar, classDir: string, host: stri
     "-XX:+UseSerialGC",
     // The jar's manifest Class-Path brings DynamoDBLocal_lib/ along, as with -jar.
     "-cp",
-    `${jar.jar}:${classDir}`,
+    [jar.jar, classDir].join(delimiter),
     launcherClass,
     "--host",
     host,
@@ -83,8 +83,8 @@ export function launcherArgs(jar: DynamoDbLocalJar, classDir: string, host: stri
 }
 
 function javacBeside(java: string): string {
-  if (java.includes("/")) {
-    const candidate = join(dirname(java), "javac");
+  if (java !== basename(java)) {
+    const candidate = join(dirname(java), process.platform === "win32" ? "javac.exe" : "javac");
     if (existsSync(candidate)) return candidate;
   }
   return "javac";
