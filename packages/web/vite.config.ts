@@ -3,33 +3,47 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import react from "@vitejs/plugin-react";
 import { defineConfig, type Plugin } from "vite";
+import { browserEndpoints } from "./src/endpoints.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const endpointsFile = resolve(here, "../../.pushgate/endpoints.json");
+/** PUSHGATE_ENDPOINTS_FILE lets a test (or a second checkout) point the dev server elsewhere. */
+const endpointsFile = process.env.PUSHGATE_ENDPOINTS_FILE ?? resolve(here, "../../.pushgate/endpoints.json");
 
 /**
- * In `vite dev`, serve the local cloud's .pushgate/endpoints.json at
- * /endpoints.json so the page finds its servers with no build-time variables.
- * (A server that mounts this config, like the local cloud's, may serve it too;
- * whichever answers first is the same file.)
+ * What the dev server may read from disk: the app's own sources and the
+ * workspace package it runs (`@pushgate/client`; `@pushgate/core` is imported
+ * for types only). Vite's default is the whole workspace, which includes
+ * .pushgate/secrets.json (the JWT secret, the operator key) and every file at
+ * the repository root, readable by anyone who reaches the server at /@fs/.
+ * Dependencies under node_modules stay reachable because Vite allows the
+ * files its resolver hands out, and adds its own client folder itself.
+ */
+export const servedFolders = [here, resolve(here, "../client")];
+
+/**
+ * In `vite dev`, serve the browser's part of the local cloud's
+ * .pushgate/endpoints.json at /endpoints.json, so the page finds its servers
+ * with no build-time variables. The rest of that file (the operator key, the
+ * DynamoDB and S3 endpoints) is for tools on this machine, never for a browser.
+ * (A server that mounts this config, like the local cloud's, may serve it too.)
  */
 function localEndpoints(): Plugin {
   return {
     name: "pushgate-local-endpoints",
     configureServer(server) {
       server.middlewares.use("/endpoints.json", (_request, response) => {
-        readFile(endpointsFile, "utf8").then(
-          (text) => {
-            response.setHeader("content-type", "application/json");
-            response.setHeader("cache-control", "no-store");
-            response.end(text);
-          },
-          () => {
-            response.statusCode = 404;
-            response.setHeader("content-type", "application/json");
-            response.end(JSON.stringify({ error: { code: "NOT_FOUND", message: `${endpointsFile} is missing: start the local cloud with npm start` } }));
-          },
-        );
+        response.setHeader("content-type", "application/json");
+        response.setHeader("cache-control", "no-store");
+        readFile(endpointsFile, "utf8")
+          .then((text) => response.end(JSON.stringify(browserEndpoints(JSON.parse(text) as Record<string, unknown>))))
+          .catch((error: NodeJS.ErrnoException) => {
+            const missing = error.code === "ENOENT";
+            response.statusCode = missing ? 404 : 500;
+            const message = missing
+              ? "the local cloud's endpoints.json is missing: start the local cloud with npm start"
+              : "the local cloud's endpoints.json is unreadable: restart npm start, which rewrites it";
+            response.end(JSON.stringify({ error: { code: missing ? "NOT_FOUND" : "INTERNAL", message } }));
+          });
       });
     },
   };
@@ -38,6 +52,9 @@ function localEndpoints(): Plugin {
 export default defineConfig({
   root: here,
   plugins: [react(), localEndpoints()],
+  server: {
+    fs: { strict: true, allow: servedFolders },
+  },
   build: {
     outDir: "dist",
     emptyOutDir: true,

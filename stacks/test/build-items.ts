@@ -209,7 +209,7 @@ export function buildItems(get: () => { synth: Synthesized; view: Views }) {
     const handlers = view
       .resourcesOf("realtime", "AWS::Lambda::Function")
       .filter(([, fn]) => String(fn.Properties.Handler).startsWith("packages/functions/"));
-    expect(handlers).toHaveLength(16);
+    expect(handlers).toHaveLength(21);
     for (const [id, fn] of handlers) {
       expect([id, fn.Properties.Runtime, fn.Properties.Architectures]).toEqual([id, "nodejs22.x", ["arm64"]]);
       synth.realtime.hasResourceProperties("Custom::LogRetention", {
@@ -255,7 +255,7 @@ export function buildItems(get: () => { synth: Synthesized; view: Views }) {
   });
 
   it("alarms on stream iterator age, dead-letter queue depth, and every function's errors and throttles", () => {
-    synth.realtime.resourceCountIs("AWS::CloudWatch::Alarm", 4 + 4 + 16 * 2);
+    synth.realtime.resourceCountIs("AWS::CloudWatch::Alarm", 4 + 4 + 21 * 2);
     const alarm = (props: Record<string, unknown>) =>
       synth.realtime.hasResourceProperties("AWS::CloudWatch::Alarm", {
         ...props,

@@ -6,16 +6,21 @@
  *   npm start -- --no-demo    no simulator: you are the producer
  *   npm start -- --no-web     no web app (API and sockets only)
  *   npm start -- --fresh      forget the data of earlier runs first
+ *   npm start -- --host 0.0.0.0   listen on every interface (a phone on the same network); loopback otherwise
+ *   npm start -- --show-operator-key   print the operator key (otherwise it stays in .pushgate/endpoints.json, mode 0600)
  */
 import { rmSync } from "node:fs";
+import { networkInterfaces } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { repoRoot, startLocalCloud, writeEndpointsFile, type Endpoints } from "./cloud";
 import { startSimulator, type Simulator } from "./demo/simulator";
 import type { Log } from "./log";
+import { isLoopbackHost, isWildcardHost, loopbackHost } from "./listen-host";
 import { startWebApp, type WebApp } from "./web-app";
 
-const usage = "usage: npm start [-- --no-demo] [-- --no-web] [-- --fresh] [-- --port-ws N] [-- --port-http N] [-- --port-web N]";
+const usage =
+  "usage: npm start [-- --no-demo] [-- --no-web] [-- --fresh] [-- --port-ws N] [-- --port-http N] [-- --port-web N] [-- --host ADDRESS] [-- --show-operator-key]";
 
 async function main() {
   const { values } = parseArgs({
@@ -26,6 +31,8 @@ async function main() {
       "port-ws": { type: "string" },
       "port-http": { type: "string" },
       "port-web": { type: "string" },
+      host: { type: "string" },
+      "show-operator-key": { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
   }).valueOf() as { values: Record<string, string | boolean | undefined> };
@@ -37,6 +44,10 @@ async function main() {
     if (!Number.isInteger(value) || value < 0 || value > 65535) throw new Error(`--${name} ${raw} is not a port number; ${usage}`);
     return value;
   };
+
+  const host = typeof values.host === "string" ? values.host : loopbackHost;
+  if (!host.trim()) throw new Error(`--host needs an address, e.g. --host 0.0.0.0; ${usage}`);
+  if (!isLoopbackHost(host)) console.error(exposureWarning(host));
 
   const stateDir = join(repoRoot, ".pushgate");
   if (values.fresh) rmSync(join(stateDir, "data"), { recursive: true, force: true });
@@ -53,6 +64,7 @@ async function main() {
     hotReload: true,
     onReload: (handler) => console.log(`  reloaded ${handler} (next invocation runs the new code; sockets stay open)`),
     ports: { websocket: port("port-ws", 3001), http: port("port-http", 3002) },
+    host,
     log,
   });
 
@@ -74,7 +86,7 @@ async function main() {
 
   const endpoints: Endpoints = { ...cloud.endpoints };
   if (!values["no-web"]) {
-    web = await startWebApp({ port: port("port-web", 5173), endpoints: () => endpoints, log });
+    web = await startWebApp({ port: port("port-web", 5173), host, endpoints: () => endpoints, log });
     endpoints.webUrl = web.url;
   }
   const file = writeEndpointsFile(stateDir, endpoints);
@@ -84,19 +96,39 @@ async function main() {
 
   console.log(`
 pushgate local cloud: ready in ${((Date.now() - started) / 1000).toFixed(1)} s
-  web app         ${endpoints.webUrl ?? "(off: --no-web)"}
+  web app         ${endpoints.webUrl ?? "(off: --no-web)"}${networkUrls(host, endpoints.webUrl).map((url) => `\n  on your network ${url}`).join("")}
   WebSocket       ${endpoints.websocketUrl}
   HTTP API        ${endpoints.httpApiUrl}
   @connections    ${endpoints.managementEndpoint}
   DynamoDB        ${endpoints.dynamodbEndpoint}
   S3              ${endpoints.s3Endpoint}
-  endpoints       ${file}  (operator key for x-operator-key is in there)
+  endpoints       ${file}  (mode 0600; the operator key for x-operator-key is in there)${values["show-operator-key"] ? `\n  operator key    ${endpoints.operatorKey}` : ""}
   dead letters    ${join(stateDir, "dead-letters")}/<consumer>.jsonl
 
 ${endpoints.webUrl ? `Open ${endpoints.webUrl} to see the waiting room, the scoreboard and your reports.` : ""}
-${simulator ? "The demo simulator is publishing scores and advancing the queue (--no-demo turns it off)." : `Publish a score: curl -X POST ${endpoints.httpApiUrl}/games/g1/score -H 'x-operator-key: ${endpoints.operatorKey}' -d '{"home":7,"away":3}'`}
+${simulator ? "The demo simulator is publishing scores and advancing the queue (--no-demo turns it off)." : `Publish a score: curl -X POST ${endpoints.httpApiUrl}/games/g1/score -H "x-operator-key: $(node -p 'require("${file}").operatorKey')" -d '{"home":7,"away":3}'`}
 Edit a handler in packages/functions or packages/core and save: it reloads without dropping sockets.
 Ctrl-C stops everything.`);
+}
+
+/** The web app's URL on each of this machine's network addresses, when it listens on all of them (for the phone). */
+function networkUrls(host: string, webUrl: string | null): string[] {
+  if (!webUrl || !isWildcardHost(host)) return [];
+  const { port } = new URL(webUrl);
+  return Object.values(networkInterfaces())
+    .flat()
+    .filter((address) => address && !address.internal && address.family === "IPv4")
+    .map((address) => `http://${address!.address}:${port}`);
+}
+
+/** Said before anything listens, so the developer can Ctrl-C before it is exposed. */
+function exposureWarning(host: string): string {
+  return [
+    `WARNING: --host ${host}: every service of the local cloud listens on ${host}, reachable by anyone on your network:`,
+    "  DynamoDB, S3 and SSM (behind the local IAM: the admin credentials in .pushgate/endpoints.json open everything),",
+    "  the WebSocket gateway and its @connections API, the HTTP API and the web app. DynamoDB Local itself stays on 127.0.0.1.",
+    "  Use it on a network you trust (a phone on your own Wi-Fi); leave --host out to stay on 127.0.0.1.",
+  ].join("\n");
 }
 
 main().catch((error: Error) => {

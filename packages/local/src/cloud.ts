@@ -19,7 +19,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { envVar, physicalName, topology as pushgateTopology, type FunctionDecl, type TopologyShape } from "@pushgate/core/topology";
 import { ssmSecretPaths } from "@pushgate/core/config";
-import { createTables, startDynamoDbLocal, type DynamoDbLocal } from "./dynamodb";
+import { createTables, localDynamoDbClientConfig, ServiceDeletions, startDynamoDbLocal, startTtlSweeper, type DynamoDbLocal } from "./dynamodb";
 import { startDynamoDbFront } from "./dynamodb/iam-front";
 import { AccessControl } from "./iam/access-control";
 import { grantHintFor, type LocalNames } from "./iam/arns";
@@ -60,6 +60,11 @@ export interface LocalCloudOptions {
   hotReload?: boolean;
   /** Called with e.g. "ws/subscribe" after a hot reload. */
   onReload?: (handler: string) => void;
+  /**
+   * The interface every service listens on. Default 127.0.0.1: DynamoDB Local
+   * checks no credentials, so nothing is reachable from the network unless asked.
+   */
+  host?: string;
   /** Fixed ports (default: free ones). The gateway keeps its port across restartGateway(). */
   ports?: { websocket?: number; http?: number; dynamodb?: number; s3?: number };
   gatewayLimits?: Partial<GatewayLimits>;
@@ -71,6 +76,12 @@ export interface LocalCloudOptions {
   environment?: Record<string, string>;
   /** Stream polling interval. Default 50 ms. */
   pollIntervalMs?: number;
+  /**
+   * Pause between sweeps of the TTL sweeper, which deletes items past their
+   * `ttlAttribute` as DynamoDB does (AWS: within about 48 h). Default 5,000 ms,
+   * so an expired item is gone within about 5 s; 0 turns the sweeper off.
+   */
+  ttlSweepIntervalMs?: number;
   log?: Log;
 }
 
@@ -169,6 +180,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         accessControl,
         ...(persist ? { dataDir: join(stateDir, "data", "s3") } : { inMemory: true }),
         ...(options.ports?.s3 !== undefined && { port: options.ports.s3 }),
+        ...(options.host !== undefined && { host: options.host }),
         buckets: Object.entries(topology.buckets).map(([logical, decl]) => ({
           name: bucketNames[logical]!,
           ...(decl.cors && { cors: { allowedOrigins: options.allowedOrigins ?? ["*"] } }),
@@ -190,6 +202,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       accessControl,
       jarPort: () => dynamodb.port,
       ...(options.ports?.dynamodb !== undefined && { port: options.ports.dynamodb }),
+      ...(options.host !== undefined && { host: options.host }),
       log,
     });
     cleanups.push(() => dynamodbFront.stop());
@@ -199,6 +212,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     const secrets = resolveSecrets(topology.secrets, options.secrets ?? {}, persist ? join(stateDir, "secrets.json") : undefined);
     const ssm = await startLocalSsm({
       accessControl,
+      ...(options.host !== undefined && { host: options.host }),
       parameters: Object.fromEntries(Object.entries(secrets).map(([name, value]) => [ssmSecretPaths({ app: topology.app, stage }, name as never)[0], value])),
       log,
     });
@@ -220,6 +234,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       routes: topology.websocket.routes,
       invoke,
       log,
+      ...(options.host !== undefined && { host: options.host }),
       ...(options.gatewayLimits && { limits: options.gatewayLimits }),
     };
     gateway = await startWebSocketGateway({ ...gatewayOptions, port: options.ports?.websocket ?? 0 });
@@ -259,9 +274,11 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       invoke,
       log,
       ...(options.ports?.http !== undefined && { port: options.ports.http }),
+      ...(options.host !== undefined && { host: options.host }),
     });
     cleanups.push(() => httpApi.stop());
 
+    const serviceDeletions = new ServiceDeletions();
     const deadLetters = new MemoryOnFailureDestination();
     const onFailure: OnFailureDestination = persist ? fanOut(deadLetters, new FileOnFailureDestination(join(stateDir, "dead-letters"))) : deadLetters;
     const consumers: StreamConsumer[] = [];
@@ -277,6 +294,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         name,
         invoke: (event) => invoke(consumer.function, event, name),
         onFailure,
+        serviceDeletions,
         ...(options.pollIntervalMs !== undefined && { pollIntervalMs: options.pollIntervalMs }),
         log,
       });
@@ -286,6 +304,26 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
 
     const scheduler = startScheduler({ schedules: topology.schedules ?? {}, invoke, log, region: REGION });
     cleanups.push(() => scheduler.stop());
+
+    // After the consumers are positioned, so they see every deletion it makes.
+    // TTL is DynamoDB's own doing, so the sweeper talks to the jar directly, as createTables does.
+    const ttlTables = Object.entries(topology.tables)
+      .filter(([, table]) => table.ttlAttribute)
+      .map(([logical, table]) => ({
+        tableName: tableNames[logical]!,
+        ttlAttribute: table.ttlAttribute!,
+        keyNames: [table.partitionKey.name, ...(table.sortKey ? [table.sortKey.name] : [])],
+      }));
+    if (ttlTables.length > 0 && options.ttlSweepIntervalMs !== 0) {
+      const sweeper = startTtlSweeper({
+        clientConfig: localDynamoDbClientConfig(dynamodb.endpoint),
+        tables: ttlTables,
+        serviceDeletions,
+        ...(options.ttlSweepIntervalMs !== undefined && { intervalMs: options.ttlSweepIntervalMs }),
+        log,
+      });
+      cleanups.push(() => sweeper.stop());
+    }
 
     const endpoints: Endpoints = {
       websocketUrl: gateway.url,
@@ -332,6 +370,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
           dataDir: join(stateDir, "data", "dynamodb"),
           pidFile: join(stateDir, "dynamodb.pid"),
           port: dynamodb.port,
+          host: dynamodb.host,
           log,
         });
       },

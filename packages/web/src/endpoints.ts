@@ -10,6 +10,18 @@ export interface Endpoints {
   websocketUrl: string;
 }
 
+/**
+ * What a dev server may hand a browser at /endpoints.json: the two URLs the
+ * page needs and nothing else. The local cloud's endpoints.json also holds the
+ * operator key and the endpoints of DynamoDB and S3, which are for tools.
+ */
+export function browserEndpoints(all: Readonly<Record<string, unknown>>): Partial<Endpoints> {
+  const picked: Partial<Endpoints> = {};
+  if (typeof all.httpApiUrl === "string") picked.httpApiUrl = all.httpApiUrl;
+  if (typeof all.websocketUrl === "string") picked.websocketUrl = all.websocketUrl;
+  return picked;
+}
+
 export class EndpointsError extends Error {
   override readonly name = "EndpointsError";
 }

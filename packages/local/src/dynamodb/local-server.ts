@@ -7,6 +7,8 @@ import { localDynamoDbClientConfig } from "./client-config";
 import { forgetOnExit, killOnExit } from "./exit-hooks";
 import { findFreePort, isPortFree } from "./free-port";
 import { findDynamoDbLocalJar } from "./jar";
+import { compiledLauncher, jdkInstallHint, launcherArgs } from "./launcher";
+import { loopbackHost, urlHost } from "../listen-host";
 import { quietLog, type Log } from "../log";
 import { cleanStalePidFile, removePidFile, writePidFile } from "./pid-file";
 import { waitForExit } from "./process-tools";
@@ -16,6 +18,8 @@ export interface StartDynamoDbLocalOptions {
   dataDir?: string;
   /** Default: a free port. */
   port?: number;
+  /** The interface java listens on. Default 127.0.0.1: DynamoDB Local checks no credentials. */
+  host?: string;
   /** Written on start; a stale one left by a crashed run is cleaned first. */
   pidFile?: string;
   log?: Log;
@@ -29,6 +33,8 @@ export interface DynamoDbLocal {
   /** `http://127.0.0.1:<port>`, for `endpoint` in SDK clients. */
   endpoint: string;
   port: number;
+  /** The interface java listens on. */
+  host: string;
   /** Of the java process; for diagnostics (RSS) and tests. */
   pid: number;
   /** Stops java and waits until it has exited; safe to call twice. */
@@ -36,10 +42,6 @@ export interface DynamoDbLocal {
   /** SIGKILL, as a crash would (fault tests); waits until it has exited. */
   kill(): Promise<void>;
 }
-
-const javaInstallHint =
-  "Install Java 17: `apt-get install -y openjdk-17-jre-headless` (Debian/Ubuntu) or `brew install openjdk@17` (macOS), " +
-  "or pass `java` / set JAVA_HOME to a Java 17+ installation.";
 
 /** How many lines of java output to keep for error messages. */
 const outputTailLines = 30;
@@ -55,8 +57,8 @@ function spawned(child: ChildProcess, java: string): Promise<void> {
   return new Promise((resolvePromise, reject) => {
     child.once("spawn", () => resolvePromise());
     child.once("error", (error: NodeJS.ErrnoException) => {
-      if (error.code === "ENOENT") reject(new Error(`Java was not found (tried \`${java}\`); DynamoDB Local needs it. ${javaInstallHint}`, { cause: error }));
-      else reject(new Error(`Could not start java (\`${java}\`): ${error.message}. ${javaInstallHint}`, { cause: error }));
+      if (error.code === "ENOENT") reject(new Error(`Java was not found (tried \`${java}\`); DynamoDB Local needs it. ${jdkInstallHint}`, { cause: error }));
+      else reject(new Error(`Could not start java (\`${java}\`): ${error.message}. ${jdkInstallHint}`, { cause: error }));
     });
   });
 }
@@ -68,8 +70,9 @@ export async function startDynamoDbLocal(options: StartDynamoDbLocalOptions = {}
   if (pidFile) await cleanStalePidFile(pidFile, log);
 
   const jar = findDynamoDbLocalJar();
-  const port = options.port ?? (await findFreePort());
-  if (options.port !== undefined && !(await isPortFree(port))) {
+  const host = options.host ?? loopbackHost;
+  const port = options.port ?? (await findFreePort(host));
+  if (options.port !== undefined && !(await isPortFree(port, host))) {
     throw new Error(`Port ${port} is taken, so DynamoDB Local cannot listen on it: pass another \`port\` (or none, for a free one), or stop what holds it (\`lsof -i :${port}\`).`);
   }
   const storage: string[] = [];
@@ -82,19 +85,7 @@ export async function startDynamoDbLocal(options: StartDynamoDbLocalOptions = {}
     storage.push("-inMemory");
   }
   const java = resolveJava(options.java);
-  const args = [
-    `-Djava.library.path=${jar.nativeLibs}`,
-    // C1 only and the serial collector: ready in ~2 s at ~170 MB instead of ~4 s / 300 MB.
-    "-XX:TieredStopAtLevel=1",
-    "-XX:+UseSerialGC",
-    "-jar",
-    jar.jar,
-    "-sharedDb",
-    "-disableTelemetry",
-    "-port",
-    String(port),
-    ...storage,
-  ];
+  const args = launcherArgs(jar, await compiledLauncher({ jar, java }), host, ["-sharedDb", "-disableTelemetry", "-port", String(port), ...storage]);
 
   const startedAt = Date.now();
   const child = spawn(java, args, { cwd: jar.dir, stdio: ["ignore", "pipe", "pipe"] });
@@ -127,7 +118,7 @@ export async function startDynamoDbLocal(options: StartDynamoDbLocalOptions = {}
     }
   });
 
-  const endpoint = `http://127.0.0.1:${port}`;
+  const endpoint = `http://${urlHost(host)}:${port}`;
   const stop = async () => {
     stopping = true;
     if (child.exitCode !== null || child.signalCode !== null) return;
@@ -153,7 +144,7 @@ export async function startDynamoDbLocal(options: StartDynamoDbLocalOptions = {}
     throw error;
   }
   log("info", `DynamoDB Local ready on ${endpoint} in ${Date.now() - startedAt} ms (${options.dataDir ? `data in ${resolve(options.dataDir)}` : "in memory"}).`);
-  return { endpoint, port, pid, stop, kill };
+  return { endpoint, port, host, pid, stop, kill };
 }
 
 interface ReadyWait {

@@ -5,6 +5,7 @@ import { WebSocketServer, type RawData, type WebSocket } from "ws";
 import type { WebSocketRouteDecl } from "@pushgate/core";
 import { consoleLog, describeError, systemClock, systemTimers, type Clock, type Invoke, type Log, type Timers } from "../invoke";
 import { listen } from "../http-server";
+import { loopbackHost, urlHost } from "../listen-host";
 import { sendAwsError } from "./aws-error";
 import { GatewayConnection, type ConnectionInfo } from "./connection";
 import { connectEvent, disconnectEvent, messageEvent, type ConnectionFacts, type WebSocketEvent } from "./events";
@@ -76,7 +77,7 @@ const peerAddress = (socket: Duplex) => ((socket as Socket).remoteAddress ?? "un
  */
 export async function startWebSocketGateway(options: WebSocketGatewayOptions): Promise<WebSocketGateway> {
   const { stage, apiId, routes, invoke } = options;
-  const host = options.host ?? "127.0.0.1";
+  const host = options.host ?? loopbackHost;
   const log = options.log ?? consoleLog;
   const clock = options.clock ?? systemClock;
   const timers = options.timers ?? systemTimers;
@@ -278,7 +279,7 @@ export async function startWebSocketGateway(options: WebSocketGatewayOptions): P
 
   const port = await listen(server, options.port ?? 0, host);
   server.on("error", (error) => log("error", `WebSocket gateway server error: ${describeError(error)}`));
-  const base = `${host}:${port}/${stage}`;
+  const base = `${urlHost(host)}:${port}/${stage}`;
 
   async function stop() {
     for (const socket of pendingUpgrades) socket.destroy();

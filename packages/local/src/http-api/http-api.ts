@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { HttpRouteDecl } from "@pushgate/core";
 import { consoleLog, describeError, systemClock, type Clock, type Invoke, type Log } from "../invoke";
 import { listen, readBody } from "../http-server";
+import { loopbackHost, urlHost } from "../listen-host";
 import { createCors, type CorsConfig } from "./cors";
 import { httpEvent, newHttpRequestId } from "./events";
 import { jsonMessage, mapHandlerResult, type HttpResponse } from "./result-mapping";
@@ -37,7 +38,7 @@ export interface HttpApi {
  * bodies, and gateway-level CORS.
  */
 export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
-  const host = options.host ?? "127.0.0.1";
+  const host = options.host ?? loopbackHost;
   const log = options.log ?? consoleLog;
   const clock = options.clock ?? systemClock;
   const maxBodyBytes = options.maxBodyBytes ?? 10 * 1024 * 1024;
@@ -119,7 +120,7 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
 
   let stopping: Promise<void> | undefined;
   return {
-    url: `http://${host}:${port}`,
+    url: `http://${urlHost(host)}:${port}`,
     port,
     stop: () =>
       (stopping ??= new Promise<void>((resolve, reject) => {

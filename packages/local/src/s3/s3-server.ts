@@ -6,6 +6,7 @@ import { join, resolve } from "node:path";
 import { corsConfigurationXml, type BucketCors } from "./cors";
 import { startS3Front } from "./iam-front";
 import { AccessControl } from "../iam/access-control";
+import { loopbackHost, urlHost } from "../listen-host";
 import { quietLog, type Log } from "../log";
 
 export interface LocalBucket {
@@ -16,6 +17,8 @@ export interface LocalBucket {
 export interface StartS3Options {
   /** Default: a free port. */
   port?: number;
+  /** Default 127.0.0.1: only this machine reaches the emulator. */
+  host?: string;
   /** Objects on disk (kept between runs); omitted: a temporary folder removed on stop. */
   dataDir?: string;
   /** Force a throw-away store even if dataDir is set (tests). */
@@ -27,8 +30,6 @@ export interface StartS3Options {
    * `s3rverCredentials`, with full access; requests must still be signed.
    */
   accessControl?: AccessControl;
-  /** Default 127.0.0.1. */
-  host?: string;
   log?: Log;
 }
 
@@ -51,8 +52,10 @@ export async function startS3(options: StartS3Options): Promise<LocalS3> {
   const temporary = options.inMemory || !options.dataDir;
   const directory = temporary ? mkdtempSync(join(tmpdir(), "pushgate-s3-")) : resolve(options.dataDir!);
   mkdirSync(directory, { recursive: true });
+  const host = options.host ?? loopbackHost;
   const server = new S3rver({
-    address: "127.0.0.1",
+    // Storage only, on loopback whatever `host` says: callers reach it through the IAM front.
+    address: loopbackHost,
     port: 0,
     silent: true,
     directory,
@@ -80,7 +83,7 @@ export async function startS3(options: StartS3Options): Promise<LocalS3> {
       s3rverPort: address.port,
       corsOrigins: Object.fromEntries(options.buckets.map((bucket) => [bucket.name, bucket.cors?.allowedOrigins ?? []])),
       ...(options.port !== undefined && { port: options.port }),
-      ...(options.host !== undefined && { host: options.host }),
+      host,
       log,
     });
   } catch (error) {
@@ -89,7 +92,7 @@ export async function startS3(options: StartS3Options): Promise<LocalS3> {
     const hint = (error as NodeJS.ErrnoException).code === "EADDRINUSE" ? `port ${options.port} is taken: pass another \`port\` or stop what holds it.` : "see the error above.";
     throw new Error(`The S3 emulator could not start: ${(error as Error).message}; ${hint}`, { cause: error });
   }
-  const endpoint = `http://127.0.0.1:${front.port}`;
+  const endpoint = `http://${urlHost(host)}:${front.port}`;
   log("info", `S3 ready on ${endpoint} (buckets ${options.buckets.map((bucket) => bucket.name).join(", ") || "none"}; ${temporary ? "temporary store" : `data in ${directory}`}).`);
   let stopped = false;
   return {

@@ -7,12 +7,20 @@ import type { AttributeValue as LambdaAttributeValue, DynamoDBRecord } from "aws
  * - `eventSourceARN` is added (GetRecords does not return it);
  * - ApproximateCreationDateTime is epoch seconds (the SDK parses it to a Date);
  * - binary is base64 text (the SDK decodes it to Uint8Array);
- * - a TTL deletion becomes REMOVE with the service identity AWS sends (DynamoDB
- *   Local reports it with an event name the SDK does not know, and no identity).
+ * - a TTL deletion becomes REMOVE with the service identity AWS sends: DynamoDB
+ *   Local reports its own with an event name the SDK does not know, and no
+ *   identity; the local cloud's TTL sweeper deletes with DeleteItem, which
+ *   streams as a plain REMOVE, and `isServiceDeletion` recognizes those.
  */
-export function toLambdaRecord(record: SdkRecord, streamArn: string): DynamoDBRecord {
+export interface LambdaRecordOptions {
+  /** True for a REMOVE that DynamoDB made itself (the local TTL sweeper's; see dynamodb/service-deletions.ts). */
+  isServiceDeletion?: (record: SdkRecord) => boolean;
+}
+
+export function toLambdaRecord(record: SdkRecord, streamArn: string, options: LambdaRecordOptions = {}): DynamoDBRecord {
   const stream = record.dynamodb ?? {};
-  const isTtlDeletion = record.eventName === undefined ? false : !["INSERT", "MODIFY", "REMOVE"].includes(record.eventName);
+  const isLocalTtlDeletion = record.eventName === undefined ? false : !["INSERT", "MODIFY", "REMOVE"].includes(record.eventName);
+  const isTtlDeletion = isLocalTtlDeletion || (options.isServiceDeletion?.(record) ?? false);
   const lambdaRecord: DynamoDBRecord = {
     eventID: record.eventID,
     eventName: isTtlDeletion ? "REMOVE" : (record.eventName as DynamoDBRecord["eventName"]),

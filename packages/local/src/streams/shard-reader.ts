@@ -1,4 +1,4 @@
-import type { Shard, ShardIteratorType } from "@aws-sdk/client-dynamodb-streams";
+import type { _Record as StreamRecord, Shard, ShardIteratorType } from "@aws-sdk/client-dynamodb-streams";
 import type { StreamConsumerDecl } from "@pushgate/core/topology";
 import type { DynamoDBRecord } from "aws-lambda";
 import type { BatchProcessor } from "./batch-processor";
@@ -27,6 +27,8 @@ export interface ShardReaderOptions {
   nextMark: () => number;
   /** Called after every poll, so drained() waiters can be checked. */
   onProgress: () => void;
+  /** Recognizes the local TTL sweeper's deletions (REMOVE with the service identity). */
+  isServiceDeletion?: (record: StreamRecord) => boolean;
 }
 
 /** GetRecords returns at most 1,000 records per call. */
@@ -114,7 +116,7 @@ export class ShardReader {
     options.stats.recordsRead += records.length;
     for (const record of records) {
       this.lastReadSequence = record.dynamodb?.SequenceNumber ?? this.lastReadSequence;
-      const lambdaRecord = toLambdaRecord(record, options.streamArn);
+      const lambdaRecord = toLambdaRecord(record, options.streamArn, options.isServiceDeletion ? { isServiceDeletion: options.isServiceDeletion } : {});
       const beforeStart = (lambdaRecord.dynamodb?.ApproximateCreationDateTime ?? Infinity) < this.skipCreatedBeforeSeconds;
       if (beforeStart || !matchesAnyPattern(lambdaRecord, options.consumer.filters)) {
         options.stats.recordsFiltered += 1;

