@@ -14,8 +14,8 @@ const topology = {
 };
 
 const servicePorts = (cloud: LocalCloud) => {
-  const { dynamodbEndpoint, s3Endpoint, websocketUrl, httpApiUrl } = cloud.endpoints;
-  return Object.entries({ dynamodb: dynamodbEndpoint, s3: s3Endpoint, gateway: websocketUrl, httpApi: httpApiUrl! }).map(
+  const { dynamodbEndpoint, s3Endpoint, ssmEndpoint, websocketUrl, httpApiUrl } = cloud.endpoints;
+  return Object.entries({ dynamodb: dynamodbEndpoint, s3: s3Endpoint, ssm: ssmEndpoint, gateway: websocketUrl, httpApi: httpApiUrl! }).map(
     ([service, url]) => [service, Number(new URL(url).port)] as const,
   );
 };
@@ -37,7 +37,7 @@ describe("the local cloud by default", () => {
   });
 
   it("deletes expired items of a table with ttlAttribute and streams REMOVE with the service identity", async () => {
-    const client = new DynamoDBClient(localDynamoDbClientConfig(cloud.endpoints.dynamodbEndpoint));
+    const client = new DynamoDBClient({ ...localDynamoDbClientConfig(cloud.endpoints.dynamodbEndpoint), credentials: cloud.endpoints.adminCredentials });
     try {
       const expiresAt = String(Math.floor(Date.now() / 1000) - 60);
       await client.send(new PutItemCommand({ TableName: cloud.endpoints.tables.items!, Item: { id: { S: "ttl-expired" }, expiresAt: { N: expiresAt } } }));

@@ -25,6 +25,8 @@ export interface Upstream {
   body: Buffer;
   /** Inspect the upstream answer before it is streamed back; return true when it was answered here instead. */
   intercept?: (upstream: IncomingMessage) => boolean;
+  /** Headers set on the answer, over the upstream's own. */
+  answerHeaders?: Record<string, string>;
 }
 
 /**
@@ -37,7 +39,7 @@ export function forward(request: IncomingMessage, response: ServerResponse, upst
     { host: "127.0.0.1", port: upstream.port, method: request.method, path: upstream.path, headers: { ...upstream.headers, "content-length": upstream.body.length } },
     (answer) => {
       if (upstream.intercept?.(answer)) return void answer.resume();
-      response.writeHead(answer.statusCode ?? 502, answer.headers);
+      response.writeHead(answer.statusCode ?? 502, { ...answer.headers, ...upstream.answerHeaders });
       answer.pipe(response);
     },
   );

@@ -28,6 +28,15 @@ export interface S3FrontOptions {
 
 /** Objects here are small JSON documents; 64 MB keeps a runaway upload from eating memory. */
 const MAX_BODY_BYTES = 64 * 1024 * 1024;
+/** GetObject's query parameters that set a response header (a presigned download names its file this way). */
+const RESPONSE_OVERRIDES: Record<string, string> = {
+  "response-content-type": "content-type",
+  "response-content-language": "content-language",
+  "response-expires": "expires",
+  "response-cache-control": "cache-control",
+  "response-content-disposition": "content-disposition",
+  "response-content-encoding": "content-encoding",
+};
 const SIGNING_PARAMS = new Set(["X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires", "X-Amz-SignedHeaders", "X-Amz-Signature", "X-Amz-Security-Token"]);
 
 export async function startS3Front(options: S3FrontOptions): Promise<{ port: number; stop(): Promise<void> }> {
@@ -82,9 +91,15 @@ export async function startS3Front(options: S3FrontOptions): Promise<{ port: num
     const denial = accessControl.authorize(auth.principal, action, [objectArn(bucket, action === "s3:DeleteObject" && key === "" ? "*" : key)]);
     if (denial) return refuse(request, response, 403, "AccessDenied", denial.message);
 
+    // s3rver refuses response-* overrides on the unsigned requests it gets from here, so the front applies them, as S3 does.
+    const answerHeaders: Record<string, string> = {};
     const query = received.query
       .split("&")
-      .filter((pair) => pair !== "" && !SIGNING_PARAMS.has(decodeURIComponent(pair.split("=")[0]!)))
+      .filter((pair) => {
+        const [key = "", value = ""] = pair.split("=").map(decodeURIComponent);
+        if (RESPONSE_OVERRIDES[key]) answerHeaders[RESPONSE_OVERRIDES[key]] = value;
+        return pair !== "" && !SIGNING_PARAMS.has(key) && !RESPONSE_OVERRIDES[key];
+      })
       .join("&");
     const headers = { ...request.headers };
     delete headers.authorization;
@@ -94,6 +109,7 @@ export async function startS3Front(options: S3FrontOptions): Promise<{ port: num
       path: query ? `${received.path}?${query}` : received.path,
       headers,
       body,
+      answerHeaders,
       // Without s3:ListBucket, S3 does not say whether a key exists: a missing object is 403, not 404.
       intercept: (upstream) => {
         if (upstream.statusCode !== 404 || action !== "s3:GetObject" || listable(auth.principal, bucket)) return false;

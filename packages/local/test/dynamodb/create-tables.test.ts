@@ -26,9 +26,10 @@ describe("createTables", () => {
       games: "dev-pushgate-games",
       queues: "dev-pushgate-queues",
       jobs: "dev-pushgate-jobs",
+      places: "dev-pushgate-places",
     });
     expect(Object.keys(result.streamArns).sort()).toEqual(["games", "jobs", "queues"]);
-    expect(result.created.sort()).toEqual(["connections", "games", "jobs", "queues", "subscriptions"]);
+    expect(result.created.sort()).toEqual(["connections", "games", "jobs", "places", "queues", "subscriptions"]);
 
     const subscriptions = await describeTable("dev-pushgate-subscriptions");
     expect(subscriptions.KeySchema).toEqual([

@@ -68,6 +68,14 @@ describe("S3 emulator", () => {
     expect(await response.text()).toMatch(/expired/i);
   });
 
+  it("applies a presigned GET's response-content-disposition, so a download gets its file name", async () => {
+    await client.send(new PutObjectCommand({ Bucket: "data", Key: "results/named.json", Body: "{}" }));
+    const url = await getSignedUrl(client, new GetObjectCommand({ Bucket: "data", Key: "results/named.json", ResponseContentDisposition: 'attachment; filename="report.json"' }), { expiresIn: 300 });
+    const response = await fetch(url);
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-disposition")).toBe('attachment; filename="report.json"');
+  });
+
   it("answers If-None-Match with the current ETag with 304, and with a stale one with 200", async () => {
     await client.send(new PutObjectCommand({ Bucket: "data", Key: "snapshots/queue/e1.json", Body: '{"serving":1}' }));
     const url = await presignGet("snapshots/queue/e1.json");
