@@ -18,7 +18,8 @@ import { envVar, physicalName, topology as pushgateTopology, type TopologyShape 
 import { createTables, startDynamoDbLocal, type DynamoDbLocal } from "./dynamodb";
 import { startWebSocketGateway, type GatewayLimits, type WebSocketGateway } from "./gateway";
 import { startHttpApi, type HttpApi } from "./http-api";
-import { createHandlerLoader, createImportLoader, createInvoker, installHandlerRejectionGuard, type LoadHandler } from "./invoke";
+import type { FunctionDecl } from "@pushgate/core";
+import { createHandlerLoader, createInvoker, type Invoke } from "./invoke";
 import { quietLog, type Log } from "./log";
 import { startS3, s3rverCredentials } from "./s3";
 import {
@@ -80,7 +81,7 @@ export interface Endpoints {
 export interface LocalCloud {
   endpoints: Endpoints;
   secrets: Record<string, string>;
-  /** The environment handlers run with (also set on process.env while the cloud runs). */
+  /** The environment every function's sandbox gets (never set on this process's process.env). */
   environment: Record<string, string>;
   /** Resolves when every stream consumer has delivered what was written before the call. */
   drained(timeoutMs?: number): Promise<void>;
@@ -158,12 +159,33 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     const secrets = resolveSecrets(topology.secrets, options.secrets ?? {}, persist ? join(stateDir, "secrets.json") : undefined);
 
     // The gateway's port must be known before the handlers' environment (the
-    // Management API endpoint), so reserve it by starting the gateway first
-    // with an invoke that reads the environment lazily.
-    const loader = createLoader(options, stateDir, log);
+    // Management API endpoint), so reserve it by starting the gateway first;
+    // a function's sandbox (and its environment) is made on its first invocation.
+    const loader = createHandlerLoader({
+      rootDir: repoRoot,
+      // Hot-reload builds are this cloud's own; other builds go to the shared cache.
+      ...(options.hotReload && { buildDir: join(stateDir, "build") }),
+      watch: options.hotReload ?? false,
+      log,
+      ...(options.onReload && { onReload: options.onReload }),
+    });
     cleanups.push(() => loader.close());
-    installHandlerRejectionGuard(log);
-    const invoke = createInvoker({ loadHandler: loader.load, log });
+    let environment: Record<string, string> | undefined;
+    const invoker = createInvoker({
+      bundler: loader,
+      environmentFor: () => {
+        if (!environment) throw new Error("a function was invoked before the local cloud finished starting; wait for startLocalCloud() to resolve");
+        return environment;
+      },
+      log,
+    });
+    cleanups.push(() => invoker.close());
+    // Each failure is logged with the route or consumer that invoked the function.
+    const routeNames = new Map<FunctionDecl, string>([
+      ...Object.entries(topology.websocket.routes).map(([key, route]) => [route.function, key] as const),
+      ...Object.entries(topology.http.routes).map(([key, route]) => [route.function, key] as const),
+    ]);
+    const invoke: Invoke = (fn, event, name) => invoker(fn, event, name ?? routeNames.get(fn));
 
     let gateway: WebSocketGateway | undefined;
     const gatewayOptions = {
@@ -178,7 +200,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     const gatewayPort = gateway.port;
     cleanups.push(() => gateway?.stop());
 
-    const environment: Record<string, string> = {
+    environment = {
       AWS_REGION: REGION,
       // s3rver checks signatures against its one key pair; DynamoDB Local and the gateway accept any.
       AWS_ACCESS_KEY_ID: s3rverCredentials.accessKeyId,
@@ -197,11 +219,6 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       ...Object.fromEntries(Object.entries(secrets).map(([name, value]) => [`SST_Secret_value_${name}`, value])),
       ...options.environment,
     };
-    // Handlers run in this process and read process.env at cold start, as on
-    // Lambda. Credentials of the developer's shell must not leak into them.
-    const previousEnv = applyEnvironment(environment, ["AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_ENDPOINT_URL"]);
-    cleanups.unshift(() => restoreEnvironment(previousEnv));
-
     const httpApi: HttpApi = await startHttpApi({
       routes: topology.http.routes,
       invoke,
@@ -247,7 +264,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     return {
       endpoints,
       secrets,
-      environment,
+      environment: environment!,
       deadLetters,
       get dynamodbPid() {
         return dynamodb.pid;
@@ -291,17 +308,6 @@ export function writeEndpointsFile(stateDir: string, endpoints: Endpoints): stri
   return file;
 }
 
-function createLoader(options: LocalCloudOptions, stateDir: string, log: Log): { load: LoadHandler; close(): void } {
-  if (!options.hotReload) return { load: createImportLoader({ rootDir: repoRoot }), close: () => {} };
-  return createHandlerLoader({
-    rootDir: repoRoot,
-    buildDir: join(stateDir, "build"),
-    watch: true,
-    log,
-    ...(options.onReload && { onReload: options.onReload }),
-  });
-}
-
 /**
  * Secrets are generated once per machine (with persist) so tokens and the
  * operator key survive a restart of `npm start`, like SST secrets survive a deploy.
@@ -312,21 +318,6 @@ function resolveSecrets(names: readonly string[], given: Record<string, string>,
   for (const name of names) secrets[name] = given[name] ?? stored[name] ?? randomBytes(32).toString("base64url");
   if (file) writeFileSync(file, JSON.stringify(secrets, null, 2) + "\n", { mode: 0o600 });
   return secrets;
-}
-
-function applyEnvironment(environment: Record<string, string>, unset: string[]): Record<string, string | undefined> {
-  const previous: Record<string, string | undefined> = {};
-  for (const key of [...Object.keys(environment), ...unset]) previous[key] = process.env[key];
-  for (const key of unset) delete process.env[key];
-  Object.assign(process.env, environment);
-  return previous;
-}
-
-function restoreEnvironment(previous: Record<string, string | undefined>): void {
-  for (const [key, value] of Object.entries(previous)) {
-    if (value === undefined) delete process.env[key];
-    else process.env[key] = value;
-  }
 }
 
 function fanOut(...destinations: OnFailureDestination[]): OnFailureDestination {
