@@ -30,5 +30,5 @@ export function serverMemory(): { rssMB: number; heapUsedMB: number } {
 }
 
 export function localCloudCredentials(cloud: LocalCloud): { accessKeyId: string; secretAccessKey: string } {
-  return { accessKeyId: cloud.environment.AWS_ACCESS_KEY_ID!, secretAccessKey: cloud.environment.AWS_SECRET_ACCESS_KEY! };
+  return cloud.adminCredentials;
 }

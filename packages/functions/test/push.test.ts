@@ -5,7 +5,7 @@
  */
 import { DynamoConnectionStore } from "@pushgate/core/adapters/dynamo-connections";
 import { DynamoSubscriptionStore } from "@pushgate/core/adapters/dynamo-subscriptions";
-import { dynamoDocumentClient } from "@pushgate/core/adapters/aws-clients";
+import { adminDocumentClient } from "./clients";
 import type { ServerFrame, SessionResponse } from "@pushgate/core/protocol";
 import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { startLocalCloud, type LocalCloud } from "@pushgate/local";
@@ -178,7 +178,7 @@ describe("refusals keep the connection", () => {
 
 describe("failures are contained", () => {
   it("a client that vanished without $disconnect is removed on the next fan-out", async () => {
-    const db = dynamoDocumentClient({ region: cloud.endpoints.region, dynamodbEndpoint: cloud.endpoints.dynamodbEndpoint });
+    const db = adminDocumentClient(cloud);
     const connections = new DynamoConnectionStore(db, () => cloud.endpoints.tables.connections!);
     const subscriptions = new DynamoSubscriptionStore(db, () => cloud.endpoints.tables.subscriptions!, 8);
     const ghost = "R2hvc3RDb25uZWN0aW9uPQ=";
@@ -201,7 +201,7 @@ describe("failures are contained", () => {
   it("a poison record does not block the updates behind it and ends in the on-failure destination", async () => {
     const alice = await fan();
     await subscribe(alice, "game/after-poison");
-    const db = dynamoDocumentClient({ region: cloud.endpoints.region, dynamodbEndpoint: cloud.endpoints.dynamodbEndpoint });
+    const db = adminDocumentClient(cloud);
     // A producer that bypassed the HTTP API and wrote a score that is not a number.
     await db.send(
       new UpdateCommand({

@@ -83,6 +83,12 @@ export interface LocalCloud {
   secrets: Record<string, string>;
   /** The environment every function's sandbox gets (never set on this process's process.env). */
   environment: Record<string, string>;
+  /**
+   * Full-access credentials for tools and tests that call the local services
+   * themselves (seed data, assertions on tables, bench): nothing in this
+   * process's environment signs their requests any more.
+   */
+  adminCredentials: { accessKeyId: string; secretAccessKey: string };
   /** Resolves when every stream consumer has delivered what was written before the call. */
   drained(timeoutMs?: number): Promise<void>;
   /** Discarded stream records by consumer (in memory unless persist: then also in `<stateDir>/dead-letters`). */
@@ -265,6 +271,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       endpoints,
       secrets,
       environment: environment!,
+      adminCredentials: { ...s3rverCredentials },
       deadLetters,
       get dynamodbPid() {
         return dynamodb.pid;
