@@ -75,7 +75,7 @@ function startWorkerSandbox(options: WorkerSandboxOptions): Sandbox {
     // warm local cloud from 725 to 676 MB RSS with no slower pings (bench/invoke-overhead.ts).
     resourceLimits: { maxOldGenerationSizeMb: options.memoryMB, maxYoungGenerationSizeMb: 8 },
   });
-  // An idle sandbox must not keep a test run (or a stopped CLI) alive.
+  // An idle sandbox must not keep a test run (or a stopped CLI) alive; a busy one must, like any pending I/O.
   worker.unref();
   const pending = new Map<string, (outcome: InvocationOutcome) => void>();
   let gone: Error | undefined;
@@ -85,6 +85,7 @@ function startWorkerSandbox(options: WorkerSandboxOptions): Sandbox {
     const resolve = pending.get(requestId);
     if (!resolve) return false;
     pending.delete(requestId);
+    if (pending.size === 0) worker.unref();
     resolve(outcome);
     return true;
   };
@@ -131,11 +132,13 @@ function startWorkerSandbox(options: WorkerSandboxOptions): Sandbox {
           return;
         }
         pending.set(request.awsRequestId, resolve);
+        worker.ref();
         const message: InvokeMessage = { type: "invoke", event, request };
         try {
           worker.postMessage(message);
         } catch (error) {
           pending.delete(request.awsRequestId);
+          if (pending.size === 0) worker.unref();
           const reason = error instanceof Error ? error.message : String(error);
           resolve({ ok: false, error: new Error(`the event cannot be passed to the function (${reason}); send plain data`) });
         }
