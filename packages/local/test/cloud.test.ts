@@ -30,6 +30,7 @@ const processIsGone = (pid: number) => {
 describe("startLocalCloud", () => {
   let cloud: LocalCloud;
   let readyMs = 0;
+  const logLines: string[] = [];
   const scratch = mkdtempSync(join(tmpdir(), "pushgate-cloud-"));
   const receivedFile = join(scratch, "received.jsonl");
   const received = (): DynamoDBRecord[] =>
@@ -37,7 +38,12 @@ describe("startLocalCloud", () => {
 
   beforeAll(async () => {
     const started = performance.now();
-    cloud = await startLocalCloud({ topology: echoTopology, stage: "t", environment: { ECHO_RECEIVED_FILE: receivedFile } });
+    cloud = await startLocalCloud({
+      topology: echoTopology,
+      stage: "t",
+      environment: { ECHO_RECEIVED_FILE: receivedFile },
+      log: (level, message) => logLines.push(`${level}: ${message}`),
+    });
     readyMs = performance.now() - started;
     console.log(`local cloud ready in ${readyMs.toFixed(0)} ms`);
   });
@@ -76,6 +82,14 @@ describe("startLocalCloud", () => {
     const response = await fetch(`${cloud.endpoints.httpApiUrl}/hello`);
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ hello: "world" });
+  });
+
+  it("logs a 5xx answer once, with the function, the route and the request id", async () => {
+    const response = await fetch(`${cloud.endpoints.httpApiUrl}/broken`);
+    expect(response.status).toBe(503);
+    expect(logLines.filter((line) => line.includes("broken"))).toEqual([
+      expect.stringMatching(/^error: packages\/local\/test\/fixtures\/echo-handlers \(GET \/broken\) \(request [0-9a-f-]{36}\) answered statusCode 503/),
+    ]);
   });
 
   it("delivers a table write to the topology's stream consumer", async () => {
