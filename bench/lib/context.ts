@@ -30,5 +30,5 @@ export function serverMemory(): { rssMB: number; heapUsedMB: number } {
 }
 
 export function localCloudCredentials(cloud: LocalCloud): { accessKeyId: string; secretAccessKey: string } {
-  return cloud.endpoints.adminCredentials;
+  return cloud.adminCredentials;
 }

@@ -1,7 +1,8 @@
 /** The real `@pushgate/client` in Node with `ws`, plus what the fault tests compare it to: the source tables. */
-import { GetCommand } from "@aws-sdk/lib-dynamodb";
+import { ApiGatewayManagementApiClient } from "@aws-sdk/client-apigatewaymanagementapi";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient, GetCommand } from "@aws-sdk/lib-dynamodb";
 import { createPushClient, type PushClient } from "@pushgate/client";
-import { dynamoDocumentClient } from "@pushgate/core/adapters/aws-clients";
 import type { LocalCloud } from "@pushgate/local";
 import WebSocket from "ws";
 
@@ -52,8 +53,18 @@ export function realClient(cloud: LocalCloud, topics: string[], options: { polli
 
 /** The source of truth for a game: its item in the games table (consistent read). */
 export async function sourceGame(cloud: LocalCloud, gameId: string): Promise<{ seq: number; home: number; away: number } | undefined> {
-  const db = dynamoDocumentClient({ region: cloud.endpoints.region, dynamodbEndpoint: cloud.endpoints.dynamodbEndpoint, credentials: cloud.endpoints.adminCredentials });
+  const db = adminDocumentClient(cloud);
   const { Item } = await db.send(new GetCommand({ TableName: cloud.endpoints.tables.games!, Key: { gameId }, ConsistentRead: true }));
   db.destroy();
   return Item as { seq: number; home: number; away: number } | undefined;
 }
+
+/** The test's own DynamoDB clients, with the local cloud's full-access credentials (the functions' environment is theirs alone). */
+export const adminDynamoClient = (cloud: LocalCloud) =>
+  new DynamoDBClient({ region: cloud.endpoints.region, endpoint: cloud.endpoints.dynamodbEndpoint, credentials: cloud.adminCredentials });
+
+export const adminDocumentClient = (cloud: LocalCloud) =>
+  DynamoDBDocumentClient.from(adminDynamoClient(cloud), { marshallOptions: { removeUndefinedValues: true } });
+
+export const adminManagementClient = (cloud: LocalCloud) =>
+  new ApiGatewayManagementApiClient({ region: cloud.endpoints.region, endpoint: cloud.endpoints.managementEndpoint, credentials: cloud.adminCredentials });

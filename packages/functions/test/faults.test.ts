@@ -8,13 +8,12 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ApiGatewayManagementApiClient, PostToConnectionCommand } from "@aws-sdk/client-apigatewaymanagementapi";
+import { PostToConnectionCommand } from "@aws-sdk/client-apigatewaymanagementapi";
 import { DynamoSubscriptionStore } from "@pushgate/core/adapters/dynamo-subscriptions";
-import { dynamoDocumentClient } from "@pushgate/core/adapters/aws-clients";
 import { startLocalCloud, type LocalCloud } from "@pushgate/local";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { captureOutput, until } from "./capture";
-import { realClient, sourceGame, type WatchedClient } from "./clients";
+import { adminDocumentClient, adminManagementClient, realClient, sourceGame, type WatchedClient } from "./clients";
 import { connectFan, isMessage, type Fan } from "./fan";
 
 let cloud: LocalCloud;
@@ -162,9 +161,9 @@ describe("duplicate delivery", () => {
     // Within one stream batch only the newest seq of a topic is pushed, so a client may have applied [2] or [1, 2].
     const appliedBefore = watched.map((w) => [...(w.applied.get("game/dup-g") ?? [])]);
     // Re-deliver both publications to every subscriber, as a retried stream batch would.
-    const db = dynamoDocumentClient({ region: cloud.endpoints.region, dynamodbEndpoint: cloud.endpoints.dynamodbEndpoint, credentials: cloud.endpoints.adminCredentials });
+    const db = adminDocumentClient(cloud);
     const subscriptions = new DynamoSubscriptionStore(db, () => cloud.endpoints.tables.subscriptions!, 8);
-    const management = new ApiGatewayManagementApiClient({ region: cloud.endpoints.region, endpoint: cloud.endpoints.managementEndpoint });
+    const management = adminManagementClient(cloud);
     const frames = [1, 2].map((seq) => ({ type: "message", topic: "game/dup-g", seq, kind: "score-update", data: { home: seq, away: 0 }, ts: new Date().toISOString() }));
     const ids: string[] = [];
     for (let shard = 0; shard < 8; shard++) for await (const page of subscriptions.listShard("game/dup-g", shard)) ids.push(...page.map((s) => s.connectionId));

@@ -5,7 +5,7 @@
  */
 import { DynamoConnectionStore } from "@pushgate/core/adapters/dynamo-connections";
 import { DynamoSubscriptionStore } from "@pushgate/core/adapters/dynamo-subscriptions";
-import { dynamoDocumentClient } from "@pushgate/core/adapters/aws-clients";
+import { adminDocumentClient } from "./clients";
 import type { ServerFrame, SessionResponse } from "@pushgate/core/protocol";
 import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { startLocalCloud, type LocalCloud } from "@pushgate/local";
@@ -91,17 +91,14 @@ describe("pushes", () => {
 
   it("joining a queue is not pushed; advancing it reaches subscribers as queue-position", async () => {
     const alice = await fan();
-    const opensAt = new Date(Date.now() - 1000).toISOString();
-    expect((await http("PUT", "/queues/push-e1", { body: { name: "Push", opensAt }, operator: true })).status).toBe(200);
-    await cloud.runSchedule("queueTick"); // the opening draw (an empty pre-queue)
     const joined = await http("POST", "/queues/push-e1/join", { token: alice.token });
-    expect(joined.body).toMatchObject({ ticket: 1, servingNumber: 0, eventId: "push-e1", topic: "queue/push-e1", status: "waiting" });
-    const seq = ((await subscribe(alice, "queue/push-e1")) as any).topics[0].seq;
-    expect((await http("POST", "/queues/push-e1/join", { token: (await session()).token })).body.ticket).toBe(2);
+    expect(joined).toEqual({ status: 200, body: { ticket: 1, servingNumber: 0, eventId: "push-e1", topic: "queue/push-e1" } });
+    expect(((await subscribe(alice, "queue/push-e1")) as any).topics[0].seq).toBe(0);
+    expect((await http("POST", "/queues/push-e1/join", { token: alice.token })).body.ticket).toBe(2);
 
     const advanced = await http("POST", "/queues/push-e1/advance", { body: { by: 1 }, operator: true });
-    expect(advanced).toEqual({ status: 200, body: { topic: "queue/push-e1", seq: seq + 1, servingNumber: 1 } });
-    expect(await alice.next(isMessage("queue/push-e1", seq + 1))).toMatchObject({ kind: "queue-position", data: { servingNumber: 1, ticketsIssued: 2 } });
+    expect(advanced).toEqual({ status: 200, body: { topic: "queue/push-e1", seq: 1, servingNumber: 1 } });
+    expect(await alice.next(isMessage("queue/push-e1"))).toMatchObject({ seq: 1, kind: "queue-position", data: { servingNumber: 1 } });
     await cloud.drained();
     expect(alice.frames.filter(isMessage("queue/push-e1"))).toHaveLength(1);
   });
@@ -181,7 +178,7 @@ describe("refusals keep the connection", () => {
 
 describe("failures are contained", () => {
   it("a client that vanished without $disconnect is removed on the next fan-out", async () => {
-    const db = dynamoDocumentClient({ region: cloud.endpoints.region, dynamodbEndpoint: cloud.endpoints.dynamodbEndpoint, credentials: cloud.endpoints.adminCredentials });
+    const db = adminDocumentClient(cloud);
     const connections = new DynamoConnectionStore(db, () => cloud.endpoints.tables.connections!);
     const subscriptions = new DynamoSubscriptionStore(db, () => cloud.endpoints.tables.subscriptions!, 8);
     const ghost = "R2hvc3RDb25uZWN0aW9uPQ=";
@@ -204,7 +201,7 @@ describe("failures are contained", () => {
   it("a poison record does not block the updates behind it and ends in the on-failure destination", async () => {
     const alice = await fan();
     await subscribe(alice, "game/after-poison");
-    const db = dynamoDocumentClient({ region: cloud.endpoints.region, dynamodbEndpoint: cloud.endpoints.dynamodbEndpoint, credentials: cloud.endpoints.adminCredentials });
+    const db = adminDocumentClient(cloud);
     // A producer that bypassed the HTTP API and wrote a score that is not a number.
     await db.send(
       new UpdateCommand({

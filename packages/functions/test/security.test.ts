@@ -5,9 +5,9 @@
  * (RATE_LIMITED, then closed with DeleteConnection); the TTL of connections
  * and subscriptions.
  */
-import { DescribeTimeToLiveCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DescribeTimeToLiveCommand } from "@aws-sdk/client-dynamodb";
 import { GetCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
-import { dynamoDocumentClient } from "@pushgate/core/adapters/aws-clients";
+import { adminDocumentClient, adminDynamoClient } from "./clients";
 import type { SessionResponse } from "@pushgate/core/protocol";
 import { CONNECTION_TTL_SECONDS } from "@pushgate/core/usecases/connections";
 import { startLocalCloud, type LocalCloud } from "@pushgate/local";
@@ -119,7 +119,7 @@ describe("secrets never reach a log", () => {
   });
 });
 
-const db = () => dynamoDocumentClient({ region: cloud.endpoints.region, dynamodbEndpoint: cloud.endpoints.dynamodbEndpoint, credentials: cloud.endpoints.adminCredentials });
+const db = () => adminDocumentClient(cloud);
 
 /** The subscription items of a topic, over its 8 shards (a Query per shard, as the fan-out does). */
 async function subscriptionsOf(topic: string): Promise<Record<string, any>[]> {
@@ -175,7 +175,7 @@ describe("stale connections: TTL", () => {
     expect(connection.expiresAt).toBeLessThanOrEqual(after + CONNECTION_TTL_SECONDS);
     expect(subscriptions[0]!.expiresAt).toBe(connection.expiresAt);
     expect(CONNECTION_TTL_SECONDS).toBeGreaterThan(2 * 3600);
-    const raw = new DynamoDBClient({ region: cloud.endpoints.region, endpoint: cloud.endpoints.dynamodbEndpoint, credentials: cloud.endpoints.adminCredentials });
+    const raw = adminDynamoClient(cloud);
     for (const table of [cloud.endpoints.tables.connections!, cloud.endpoints.tables.subscriptions!]) {
       const ttl = await raw.send(new DescribeTimeToLiveCommand({ TableName: table }));
       expect(ttl.TimeToLiveDescription).toMatchObject({ TimeToLiveStatus: "ENABLED", AttributeName: "expiresAt" });

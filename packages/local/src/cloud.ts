@@ -24,11 +24,11 @@ import { startDynamoDbFront } from "./dynamodb/iam-front";
 import { AccessControl } from "./iam/access-control";
 import { grantHintFor, type LocalNames } from "./iam/arns";
 import { managementAuthorizer } from "./iam/execute-api";
-import { createFunctionRoles } from "./iam/function-roles";
+import { createFunctionRoles, type FunctionRoles } from "./iam/function-roles";
 import { startLocalSsm } from "./ssm/ssm-server";
 import { startWebSocketGateway, type GatewayLimits, type WebSocketGateway } from "./gateway";
 import { startHttpApi, type HttpApi } from "./http-api";
-import { createHandlerLoader, createImportLoader, createInvoker, installHandlerRejectionGuard, type LoadHandler } from "./invoke";
+import { createHandlerLoader, createInvoker, type Invoke } from "./invoke";
 import { quietLog, type Log } from "./log";
 import { startS3 } from "./s3";
 import { startScheduler } from "./scheduler";
@@ -105,10 +105,16 @@ export interface Endpoints {
 export interface LocalCloud {
   endpoints: Endpoints;
   secrets: Record<string, string>;
-  /** What every function's environment shares (stage, Management API endpoint, bucket names, Powertools settings). */
+  /** What every function's environment shares (stage, Management API endpoint, bucket names, Powertools settings); never set on this process. */
   environment: Record<string, string>;
-  /** One function's whole environment: `environment` plus its own credentials, endpoints and granted tables. */
+  /** One function's whole environment, its sandbox's: `environment` plus its own credentials, endpoints and granted tables. */
   environmentFor(fn: FunctionDecl): Record<string, string>;
+  /**
+   * Full-access credentials for tools and tests that call the local services
+   * themselves (seed data, assertions on tables, bench); the same pair as
+   * `endpoints.adminCredentials`.
+   */
+  adminCredentials: { accessKeyId: string; secretAccessKey: string };
   /** Resolves when every stream consumer has delivered what was written before the call. */
   drained(timeoutMs?: number): Promise<void>;
   /** Discarded stream records by consumer (in memory unless persist: then also in `<stateDir>/dead-letters`). */
@@ -219,12 +225,34 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     cleanups.push(() => ssm.stop());
 
     // The gateway's port must be known before the handlers' environment (the
-    // Management API endpoint), so reserve it by starting the gateway first
-    // with an invoke that reads the environment lazily.
-    const loader = createLoader(options, stateDir, log);
+    // Management API endpoint), so reserve it by starting the gateway first;
+    // a function's sandbox (and its environment) is made on its first invocation.
+    const loader = createHandlerLoader({
+      rootDir: repoRoot,
+      // Hot-reload builds are this cloud's own; other builds go to the shared cache.
+      ...(options.hotReload && { buildDir: join(stateDir, "build") }),
+      watch: options.hotReload ?? false,
+      log,
+      ...(options.onReload && { onReload: options.onReload }),
+    });
     cleanups.push(() => loader.close());
-    installHandlerRejectionGuard(log);
-    const invoke = createInvoker({ loadHandler: loader.load, log });
+    // Set once the endpoints are known (below); sandboxes are made on first invocation, after that.
+    let roles: FunctionRoles | undefined;
+    const invoker = createInvoker({
+      bundler: loader,
+      environmentFor: (fn) => {
+        if (!roles) throw new Error("a function was invoked before the local cloud finished starting; wait for startLocalCloud() to resolve");
+        return roles.environmentFor(fn);
+      },
+      log,
+    });
+    cleanups.push(() => invoker.close());
+    // Each failure is logged with the route or consumer that invoked the function.
+    const routeNames = new Map<FunctionDecl, string>([
+      ...Object.entries(topology.websocket.routes).map(([key, route]) => [route.function, key] as const),
+      ...Object.entries(topology.http.routes).map(([key, route]) => [route.function, key] as const),
+    ]);
+    const invoke: Invoke = (fn, event, name) => invoker(fn, event, name ?? routeNames.get(fn));
 
     let gateway: WebSocketGateway | undefined;
     const gatewayOptions = {
@@ -241,7 +269,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     const gatewayPort = gateway.port;
     cleanups.push(() => gateway?.stop());
 
-    const environment: Record<string, string> = {
+    const shared: Record<string, string> = {
       [envVar.managementEndpoint]: gateway.managementEndpoint,
       [envVar.stage]: stage,
       POWERTOOLS_SERVICE_NAME: topology.app,
@@ -252,22 +280,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       ...Object.fromEntries(Object.entries(bucketNames).map(([logical, name]) => [envVar.bucket(logical as never), name])),
       ...options.environment,
     };
-    const roles = createFunctionRoles(topology, names, accessControl, { dynamodb: dynamodbFront.endpoint, s3: s3.endpoint, ssm: ssm.endpoint }, environment);
-    // Handlers run in this process and read process.env at cold start, as on
-    // Lambda. Credentials of the developer's shell must not leak into them.
-    // TRANSITIONAL (until handlers run in per-function sandboxes): the in-process handlers share one
-    // environment, so they get the operator's credentials and every table.
-    const shared = {
-      ...environment,
-      ...Object.fromEntries(Object.entries(tableNames).map(([logical, name]) => [envVar.table(logical as never), name])),
-      ...Object.fromEntries(
-        Object.entries(roles.environmentFor(Object.values(topology.websocket.routes)[0]!.function)).filter(([key]) => key.startsWith("AWS_ENDPOINT_URL") || key.startsWith("SST_") || key === "AWS_REGION"),
-      ),
-      AWS_ACCESS_KEY_ID: admin.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: admin.secretAccessKey,
-    };
-    const previousEnv = applyEnvironment(shared, ["AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_ENDPOINT_URL"]);
-    cleanups.unshift(() => restoreEnvironment(previousEnv));
+    roles = createFunctionRoles(topology, names, accessControl, { dynamodb: dynamodbFront.endpoint, s3: s3.endpoint, ssm: ssm.endpoint }, shared);
 
     const httpApi: HttpApi = await startHttpApi({
       routes: topology.http.routes,
@@ -343,8 +356,9 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     return {
       endpoints,
       secrets,
-      environment,
+      environment: shared,
       environmentFor: roles.environmentFor,
+      adminCredentials: endpoints.adminCredentials,
       deadLetters,
       get dynamodbPid() {
         return dynamodb.pid;
@@ -390,17 +404,6 @@ export function writeEndpointsFile(stateDir: string, endpoints: Endpoints): stri
   return file;
 }
 
-function createLoader(options: LocalCloudOptions, stateDir: string, log: Log): { load: LoadHandler; close(): void } {
-  if (!options.hotReload) return { load: createImportLoader({ rootDir: repoRoot }), close: () => {} };
-  return createHandlerLoader({
-    rootDir: repoRoot,
-    buildDir: join(stateDir, "build"),
-    watch: true,
-    log,
-    ...(options.onReload && { onReload: options.onReload }),
-  });
-}
-
 /**
  * Secrets are generated once per machine (with persist) so tokens and the
  * operator key survive a restart of `npm start`, like SST secrets survive a deploy.
@@ -411,21 +414,6 @@ function resolveSecrets(names: readonly string[], given: Record<string, string>,
   for (const name of names) secrets[name] = given[name] ?? stored[name] ?? randomBytes(32).toString("base64url");
   if (file) writeFileSync(file, JSON.stringify(secrets, null, 2) + "\n", { mode: 0o600 });
   return secrets;
-}
-
-function applyEnvironment(environment: Record<string, string>, unset: string[]): Record<string, string | undefined> {
-  const previous: Record<string, string | undefined> = {};
-  for (const key of [...Object.keys(environment), ...unset]) previous[key] = process.env[key];
-  for (const key of unset) delete process.env[key];
-  Object.assign(process.env, environment);
-  return previous;
-}
-
-function restoreEnvironment(previous: Record<string, string | undefined>): void {
-  for (const [key, value] of Object.entries(previous)) {
-    if (value === undefined) delete process.env[key];
-    else process.env[key] = value;
-  }
 }
 
 function fanOut(...destinations: OnFailureDestination[]): OnFailureDestination {

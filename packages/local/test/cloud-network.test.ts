@@ -2,7 +2,10 @@ import { DynamoDBClient, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalCloud, type LocalCloud } from "../src";
 import { localDynamoDbClientConfig } from "../src/dynamodb";
-import { received } from "./fixtures/echo-handlers";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { DynamoDBRecord } from "aws-lambda";
 import { echoTopology } from "./fixtures/echo-topology";
 import { accepts, listeningAddresses, nonLoopbackAddress } from "./listening";
 import { eventually } from "./streams/helpers";
@@ -22,10 +25,18 @@ const servicePorts = (cloud: LocalCloud) => {
 
 describe("the local cloud by default", () => {
   let cloud: LocalCloud;
+  // The consumer runs in its own sandbox: it writes what it receives to a file (fixtures/echo-handlers.ts).
+  const scratch = mkdtempSync(join(tmpdir(), "pushgate-net-"));
+  const receivedFile = join(scratch, "received.jsonl");
+  const received = (): DynamoDBRecord[] =>
+    existsSync(receivedFile) ? readFileSync(receivedFile, "utf8").trim().split("\n").map((line) => JSON.parse(line) as DynamoDBRecord) : [];
   beforeAll(async () => {
-    cloud = await startLocalCloud({ topology, stage: "net", ttlSweepIntervalMs: 300 });
+    cloud = await startLocalCloud({ topology, stage: "net", ttlSweepIntervalMs: 300, environment: { ECHO_RECEIVED_FILE: receivedFile } });
   });
-  afterAll(() => cloud?.stop());
+  afterAll(async () => {
+    await cloud?.stop();
+    rmSync(scratch, { recursive: true, force: true });
+  });
 
   it("listens on 127.0.0.1 only, every service, and names 127.0.0.1 in its endpoints", async () => {
     for (const [service, port] of servicePorts(cloud)) {
@@ -41,7 +52,7 @@ describe("the local cloud by default", () => {
     try {
       const expiresAt = String(Math.floor(Date.now() / 1000) - 60);
       await client.send(new PutItemCommand({ TableName: cloud.endpoints.tables.items!, Item: { id: { S: "ttl-expired" }, expiresAt: { N: expiresAt } } }));
-      const removal = () => received.find((record) => record.eventName === "REMOVE" && record.dynamodb?.Keys?.id?.S === "ttl-expired");
+      const removal = () => received().find((record) => record.eventName === "REMOVE" && record.dynamodb?.Keys?.id?.S === "ttl-expired");
       await eventually(() => removal() !== undefined, 15_000, "the TTL sweeper's REMOVE to reach the consumer");
       expect(removal()!.userIdentity).toEqual({ type: "Service", principalId: "dynamodb.amazonaws.com" });
     } finally {

@@ -1,10 +1,13 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createConnection } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { DynamoDBRecord } from "aws-lambda";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { startLocalCloud, type LocalCloud } from "../src";
-import { received } from "./fixtures/echo-handlers";
 import { echoTopology } from "./fixtures/echo-topology";
 
 const portIsClosed = (url: string) =>
@@ -27,14 +30,27 @@ const processIsGone = (pid: number) => {
 describe("startLocalCloud", () => {
   let cloud: LocalCloud;
   let readyMs = 0;
+  const logLines: string[] = [];
+  const scratch = mkdtempSync(join(tmpdir(), "pushgate-cloud-"));
+  const receivedFile = join(scratch, "received.jsonl");
+  const received = (): DynamoDBRecord[] =>
+    existsSync(receivedFile) ? readFileSync(receivedFile, "utf8").trim().split("\n").map((line) => JSON.parse(line) as DynamoDBRecord) : [];
 
   beforeAll(async () => {
     const started = performance.now();
-    cloud = await startLocalCloud({ topology: echoTopology, stage: "t" });
+    cloud = await startLocalCloud({
+      topology: echoTopology,
+      stage: "t",
+      environment: { ECHO_RECEIVED_FILE: receivedFile },
+      log: (level, message) => logLines.push(`${level}: ${message}`),
+    });
     readyMs = performance.now() - started;
     console.log(`local cloud ready in ${readyMs.toFixed(0)} ms`);
   });
-  afterAll(() => cloud?.stop());
+  afterAll(async () => {
+    await cloud?.stop();
+    rmSync(scratch, { recursive: true, force: true });
+  });
 
   it("reports every endpoint under the keys endpoints.json promises", () => {
     expect(Object.keys(cloud.endpoints).sort()).toEqual(
@@ -57,6 +73,9 @@ describe("startLocalCloud", () => {
     socket.close();
     expect(JSON.parse(reply.echo!)).toEqual({ action: "echo", n: 1 });
     expect(reply.table).toBe("t-echo-items");
+    // The function's environment is its sandbox's, not the emulator's.
+    expect(process.env.PUSHGATE_TABLE_ITEMS).toBeUndefined();
+    expect(process.env.AWS_ACCESS_KEY_ID).not.toBe(cloud.environment.AWS_ACCESS_KEY_ID);
   });
 
   it("runs the topology's HTTP route", async () => {
@@ -65,13 +84,21 @@ describe("startLocalCloud", () => {
     expect(await response.json()).toEqual({ hello: "world" });
   });
 
+  it("logs a 5xx answer once, with the function, the route and the request id", async () => {
+    const response = await fetch(`${cloud.endpoints.httpApiUrl}/broken`);
+    expect(response.status).toBe(503);
+    expect(logLines.filter((line) => line.includes("broken"))).toEqual([
+      expect.stringMatching(/^error: packages\/local\/test\/fixtures\/echo-handlers \(GET \/broken\) \(request [0-9a-f-]{36}\) answered statusCode 503/),
+    ]);
+  });
+
   it("delivers a table write to the topology's stream consumer", async () => {
     const documents = DynamoDBDocumentClient.from(
       new DynamoDBClient({ endpoint: cloud.endpoints.dynamodbEndpoint, region: "us-east-1", credentials: cloud.endpoints.adminCredentials }),
     );
     await documents.send(new PutCommand({ TableName: "t-echo-items", Item: { id: "a1", value: 42 } }));
     await cloud.drained();
-    const record = received.find((r) => r.dynamodb?.Keys?.id?.S === "a1");
+    const record = received().find((r) => r.dynamodb?.Keys?.id?.S === "a1");
     expect(record?.eventName).toBe("INSERT");
     expect(record?.eventSourceARN).toContain("t-echo-items");
   });

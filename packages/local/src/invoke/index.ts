@@ -1,8 +1,9 @@
 export { createInvoker, FunctionTimeoutError } from "./invoker";
-export type { Invoke, InvokerOptions, LambdaHandler, LambdaCallback, LoadHandler } from "./invoker";
+export type { Invoke, Invoker, InvokerOptions, LambdaHandler, LambdaCallback, LoadHandler } from "./invoker";
 export { createHandlerLoader } from "./handler-loader";
-export type { HandlerLoader, HandlerLoaderOptions } from "./handler-loader";
-export { createImportLoader } from "./import-loader";
+export type { HandlerBundle, HandlerBundler, HandlerLoaderOptions } from "./handler-loader";
+export type { EnvironmentFor } from "./worker-sandbox";
+export type { Sandbox, SandboxFactory, SandboxFault, InvocationRequest, InvocationOutcome } from "./sandbox";
 export { parseHandlerRef, functionNameFor } from "./handler-ref";
 export type { HandlerRef } from "./handler-ref";
 export { installHandlerRejectionGuard } from "./invocation-scope";

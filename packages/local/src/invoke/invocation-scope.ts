@@ -19,10 +19,12 @@ interface GuardState {
 }
 
 /**
- * On AWS an unhandled rejection crashes only that function's sandbox. Here
- * every function shares the emulator's process, whose Node default is to exit,
- * dropping every open WebSocket. So a rejection that started inside a handler
- * is logged with the function's name and the process carries on. A rejection
+ * For handlers run in the emulator's own process (inProcessSandboxes, the
+ * emulators' unit tests; worker sandboxes report their own, see
+ * sandbox-runtime.ts). On AWS an unhandled rejection crashes only that
+ * function's sandbox; here the process is shared, and Node's default is to
+ * exit, dropping every open WebSocket. So a rejection that started inside a
+ * handler is logged with the function's name and the process carries on. A rejection
  * from outside any handler is a bug in the local cloud itself and keeps Node's
  * default (crash) unless someone else (a test runner) is listening.
  *

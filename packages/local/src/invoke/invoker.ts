@@ -1,28 +1,59 @@
-import type { Context } from "aws-lambda";
+/**
+ * Local Lambda Invoke: one event to one function, resolving with its result
+ * or rejecting with its error or a FunctionTimeoutError. Owns what Lambda's
+ * service does around the code: the per-function concurrency bound, the
+ * timeout, the sandbox lifecycle (a sandbox that timed out or crashed is
+ * discarded) and one log line per failure. Where the code runs is a
+ * SandboxFactory's business (sandbox.ts).
+ */
+import { randomUUID } from "node:crypto";
 import type { FunctionDecl } from "@pushgate/core";
-import { systemClock, systemTimers, type Clock, type Timers } from "./clock";
+import { systemClock, systemTimers, type Clock, type TimerHandle, type Timers } from "./clock";
 import { functionNameFor, parseHandlerRef } from "./handler-ref";
-import { installHandlerRejectionGuard, invocationScope } from "./invocation-scope";
-import { createLambdaContext } from "./lambda-context";
+import { installHandlerRejectionGuard } from "./invocation-scope";
+import { inProcessSandboxes, type InvocationOutcome, type LoadHandler, type Sandbox, type SandboxFactory, type SandboxFault } from "./sandbox";
+import { createWorkerSandboxes, type EnvironmentFor } from "./worker-sandbox";
+import type { HandlerBundler } from "./handler-loader";
 import { consoleLog, describeError, type Log } from "../log";
 
-export type LambdaCallback = (error?: unknown, result?: unknown) => void;
-export type LambdaHandler = (event: any, context: Context, callback: LambdaCallback) => unknown;
-
-/** Resolves a declaration to its handler function (see handler-loader.ts and import-loader.ts). */
-export type LoadHandler = (fn: FunctionDecl) => Promise<LambdaHandler>;
+export type { LambdaCallback, LambdaHandler } from "./run-handler";
+export type { LoadHandler } from "./sandbox";
 
 /**
- * Run a function on one event, like Lambda's Invoke: resolves with the
- * handler's result, rejects with its error or a FunctionTimeoutError. `name`
- * appears in logs (default: the handler path after `src/`, e.g. `ws/connect`).
+ * Run a function on one event. `name` is the route or consumer that invoked
+ * it, for logs (default: the handler path after `src/`, e.g. `ws/connect`).
  */
 export type Invoke = (fn: FunctionDecl, event: unknown, name?: string) => Promise<unknown>;
 
+export interface Invoker extends Invoke {
+  /** Ends every sandbox; later invocations are refused. */
+  close(): Promise<void>;
+}
+
 export interface InvokerOptions {
-  loadHandler: LoadHandler;
+  /**
+   * Run each function in its own worker thread (what the local cloud does),
+   * with the handlers bundled by this bundler.
+   */
+  bundler?: HandlerBundler;
+  /**
+   * The environment of a function's sandbox (only that: not this process's
+   * process.env). Called once per sandbox, with the first route or consumer
+   * that invoked it. Default: none.
+   */
+  environmentFor?: EnvironmentFor;
+  /** Run handlers in this process instead (tests of the emulators that pass closures); ignored with `bundler`. */
+  loadHandler?: LoadHandler;
+  /** Or any other place to run code. */
+  sandboxes?: SandboxFactory;
   /** Overrides every FunctionDecl.timeoutSeconds (tests use a few ms). */
   timeoutMs?: number;
+  /**
+   * How long a sandbox discarded after a timeout or crash may go on serving
+   * the invocations it already has before it is ended anyway. Default: the
+   * function's timeout (by then each of them has answered or timed out).
+   */
+  sandboxGraceMs?: number;
   log?: Log;
   clock?: Clock;
   timers?: Timers;
@@ -30,9 +61,8 @@ export interface InvokerOptions {
   accountId?: string;
   /**
    * Invocations of one function running at once; more wait their turn, and
-   * their timeout starts when they run. Lambda gives every invocation its own
-   * sandbox; here they share one process (and one SDK socket pool per client),
-   * so 5,000 simultaneous $disconnects would all time out. Default 64.
+   * their timeout starts when they run. One sandbox serves them all (Lambda
+   * would start one per invocation). Default 64.
    */
   maxConcurrencyPerFunction?: number;
 }
@@ -50,56 +80,168 @@ export class FunctionTimeoutError extends Error {
   }
 }
 
-const isPromiseLike = (value: unknown): value is PromiseLike<unknown> =>
-  typeof value === "object" && value !== null && typeof (value as { then?: unknown }).then === "function";
+/** One sandbox and what the invoker knows of it. */
+interface SandboxEntry {
+  sandbox: Sandbox;
+  fn: FunctionDecl;
+  label: string;
+  version: string;
+  /** Invocations in it that have not answered yet (a timed-out one has answered). */
+  running: number;
+  /** Takes no new invocations; ends once `running` is 0 or the grace period is over. */
+  retired: boolean;
+  ended: boolean;
+  graceTimer?: TimerHandle;
+}
 
-/**
- * In-process Lambda. Every function runs in the emulator's own process, so a
- * handler's failure must stay a failed invocation: errors come back as a
- * rejected promise (and are logged with the function's name), and stray
- * rejections are caught by the process-wide guard.
- *
- * Unlike Lambda, a timed-out handler is not frozen: its promise keeps running
- * in the background, but its result is ignored.
- */
-export function createInvoker(options: InvokerOptions): Invoke {
+const FAULT_ADVICE: Record<SandboxFault, string> = {
+  init: "could not be loaded",
+  "unhandled-rejection": "left a promise rejection unhandled; on AWS this crashes the sandbox, so it is discarded here too. Await or catch it",
+  "uncaught-exception": "threw outside the handler's promise (a timer or event callback); the sandbox is discarded, as on AWS. Catch it there",
+  exit: "ended its sandbox (process.exit or out of memory); the next invocation gets a new one",
+};
+
+export function createInvoker(options: InvokerOptions): Invoker {
   const log = options.log ?? consoleLog;
   const clock = options.clock ?? systemClock;
   const timers = options.timers ?? systemTimers;
   const region = options.region ?? "us-east-1";
   const accountId = options.accountId ?? "123456789012";
-  installHandlerRejectionGuard(log);
   const maxConcurrency = options.maxConcurrencyPerFunction ?? 64;
+  const factory = pickFactory(options, clock, log);
   const limits = new Map<string, ConcurrencyLimit>();
+  /** The sandbox new invocations of a function go to, by FunctionDecl.handler. */
+  const current = new Map<string, SandboxEntry>();
+  const retired = new Set<SandboxEntry>();
+  let closed = false;
 
-  return async function invoke(fn, event, name) {
+  function retire(entry: SandboxEntry, graceMs: number) {
+    if (entry.retired) return endIfIdle(entry);
+    entry.retired = true;
+    if (current.get(entry.fn.handler) === entry) current.delete(entry.fn.handler);
+    retired.add(entry);
+    if (entry.running > 0) entry.graceTimer = timers.setTimeout(() => end(entry), graceMs);
+    endIfIdle(entry);
+  }
+
+  function endIfIdle(entry: SandboxEntry) {
+    if (entry.retired && entry.running === 0) end(entry);
+  }
+
+  function end(entry: SandboxEntry) {
+    if (entry.ended) return;
+    entry.ended = true;
+    retired.delete(entry);
+    if (current.get(entry.fn.handler) === entry) current.delete(entry.fn.handler);
+    if (entry.graceTimer !== undefined) timers.clearTimeout(entry.graceTimer);
+    entry.sandbox.terminate().then(
+      () => factory.ended?.(entry.fn, entry.version),
+      (error: unknown) => log("warn", `${entry.label}: ending its sandbox failed (${describeError(error)}); it may linger until the local cloud stops`),
+    );
+  }
+
+  function sandboxFor(fn: FunctionDecl, label: string, name: string, version: string, graceMs: number): SandboxEntry {
+    const existing = current.get(fn.handler);
+    if (existing && existing.version === version) return existing;
+    // A rebuild: the old sandbox finishes what it has and ends; open sockets never notice.
+    if (existing) retire(existing, graceMs);
+    const entry: SandboxEntry = { fn, label, version, running: 0, retired: false, ended: false, sandbox: undefined as unknown as Sandbox };
+    entry.sandbox = factory.create(fn, name, version, (fault, error, requestId) => {
+      log("error", `${label}${requestId ? ` (request ${requestId})` : ""} ${FAULT_ADVICE[fault]}: ${describeError(error)}`);
+      retire(entry, graceMs);
+    });
+    current.set(fn.handler, entry);
+    return entry;
+  }
+
+  const invoke = async function invoke(fn: FunctionDecl, event: unknown, name?: string): Promise<unknown> {
+    if (closed) throw new Error("the local cloud has stopped; start it again to invoke functions");
     const ref = parseHandlerRef(fn.handler);
-    const shortName = name ?? ref.name;
-    const functionName = functionNameFor(shortName);
+    const routeName = name ?? ref.name;
+    const label = routeName === ref.name ? ref.name : `${ref.name} (${routeName})`;
     const timeoutMs = options.timeoutMs ?? fn.timeoutSeconds * 1000;
+    const graceMs = options.sandboxGraceMs ?? timeoutMs;
 
-    let handler: LambdaHandler;
+    let version: string;
     try {
-      handler = await options.loadHandler(fn);
+      version = await factory.codeVersion(fn);
     } catch (error) {
-      log("error", `${shortName} could not be loaded: ${describeError(error)}`);
+      log("error", `${label} could not be loaded: ${describeError(error)}`);
       throw error;
     }
     let limit = limits.get(fn.handler);
     if (!limit) limits.set(fn.handler, (limit = new ConcurrencyLimit(maxConcurrency)));
     await limit.acquire();
-    const context = createLambdaContext({ functionName, memoryMB: fn.memoryMB, timeoutMs, clock, region, accountId });
-    const scope = { name: shortName, requestId: context.awsRequestId };
-
+    let entry: SandboxEntry;
     try {
-      return await invocationScope.run(scope, () => runHandler(handler, event, context, timeoutMs, timers, shortName));
+      entry = sandboxFor(fn, label, routeName, version, graceMs);
     } catch (error) {
-      log("error", `${shortName} (request ${context.awsRequestId}) failed: ${describeError(error)}`);
-      throw error;
-    } finally {
       limit.release();
+      log("error", `${label}: no sandbox could be started: ${describeError(error)}`);
+      throw error;
     }
+    entry.running += 1;
+    const awsRequestId = randomUUID();
+    const request = { awsRequestId, functionName: functionNameFor(ref.name), memoryMB: fn.memoryMB, timeoutMs, region, accountId, label };
+    const outcome = entry.sandbox.run(event, request);
+
+    return new Promise((resolve, reject) => {
+      let answered = false;
+      const timer = timers.setTimeout(() => {
+        answered = true;
+        entry.running -= 1;
+        const error = new FunctionTimeoutError(label, timeoutMs);
+        log("error", `${label} (request ${awsRequestId}) failed: ${error.message}`);
+        reject(error);
+        // As Lambda does, the sandbox is not reused; the handler keeps its
+        // concurrency slot (below) until it really ends.
+        retire(entry, graceMs);
+      }, timeoutMs);
+
+      void outcome.then((settled: InvocationOutcome) => {
+        limit.release();
+        if (answered) {
+          // Ended after its timeout: its slot is free now; its result goes nowhere, as on Lambda.
+          endIfIdle(entry);
+          return;
+        }
+        answered = true;
+        timers.clearTimeout(timer);
+        entry.running -= 1;
+        if (settled.ok) {
+          const statusCode = (settled.result as { statusCode?: unknown } | null)?.statusCode;
+          if (typeof statusCode === "number" && statusCode >= 500) {
+            log("error", `${label} (request ${awsRequestId}) answered statusCode ${statusCode}; the handler's own log says why`);
+          }
+          resolve(settled.result);
+        } else {
+          const what = settled.fault ? FAULT_ADVICE[settled.fault] : "failed";
+          log("error", `${label} (request ${awsRequestId}) ${what}: ${describeError(settled.error)}`);
+          reject(settled.error);
+          if (settled.fault) retire(entry, graceMs);
+        }
+        endIfIdle(entry);
+      });
+    });
+  } as Invoker;
+
+  invoke.close = async () => {
+    closed = true;
+    for (const entry of [...current.values(), ...retired]) end(entry);
+    factory.close?.();
   };
+  return invoke;
+}
+
+function pickFactory(options: InvokerOptions, clock: Clock, log: Log): SandboxFactory {
+  if (options.sandboxes) return options.sandboxes;
+  if (options.bundler) return createWorkerSandboxes({ bundler: options.bundler, environmentFor: options.environmentFor ?? (() => ({})), log });
+  if (options.loadHandler) {
+    // In this process a stray rejection would end the whole process: log it instead.
+    installHandlerRejectionGuard(log);
+    return inProcessSandboxes(options.loadHandler, clock);
+  }
+  throw new Error("createInvoker needs a bundler (a worker per function), a loadHandler (in this process) or sandboxes");
 }
 
 /** A counting semaphore: at most `max` holders, the rest served in arrival order. */
@@ -123,42 +265,4 @@ class ConcurrencyLimit {
     if (next) next();
     else this.running -= 1;
   }
-}
-
-function runHandler(
-  handler: LambdaHandler,
-  event: unknown,
-  context: Context,
-  timeoutMs: number,
-  timers: Timers,
-  shortName: string,
-): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    let settled = false;
-    const timer = timers.setTimeout(() => finish(() => reject(new FunctionTimeoutError(shortName, timeoutMs))), timeoutMs);
-    function finish(settle: () => void) {
-      if (settled) return;
-      settled = true;
-      timers.clearTimeout(timer);
-      settle();
-    }
-    // Callback-style handlers (three parameters) answer through the callback.
-    const callback: LambdaCallback = (error, result) =>
-      finish(() => (error === undefined || error === null ? resolve(result) : reject(error)));
-    let returned: unknown;
-    try {
-      returned = handler(event, context, callback);
-    } catch (error) {
-      finish(() => reject(error));
-      return;
-    }
-    if (isPromiseLike(returned)) {
-      returned.then(
-        (result) => finish(() => resolve(result)),
-        (error: unknown) => finish(() => reject(error)),
-      );
-    } else if (handler.length < 3) {
-      finish(() => resolve(returned));
-    }
-  });
 }

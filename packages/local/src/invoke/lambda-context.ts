@@ -9,6 +9,8 @@ export interface LambdaContextOptions {
   clock: Clock;
   region: string;
   accountId: string;
+  /** Given by the invoker, which logs it; a new one otherwise. */
+  awsRequestId?: string;
 }
 
 /**
@@ -19,7 +21,7 @@ export interface LambdaContextOptions {
 export function createLambdaContext(options: LambdaContextOptions): Context {
   const { functionName, memoryMB, timeoutMs, clock, region, accountId } = options;
   const deadline = clock.now() + timeoutMs;
-  const awsRequestId = randomUUID();
+  const awsRequestId = options.awsRequestId ?? randomUUID();
   const day = new Date(clock.now()).toISOString().slice(0, 10).replace(/-/g, "/");
   const deprecated = (what: string) => () => {
     throw new Error(`context.${what}() is not supported by the local invoker; return a value or throw from an async handler`);

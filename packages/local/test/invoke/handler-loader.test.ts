@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { createHandlerLoader, createInvoker, type HandlerLoader } from "../../src/invoke";
+import { createHandlerLoader, createInvoker, type HandlerBundler } from "../../src/invoke";
 import { collectingLog } from "./fake-time";
 
 const decl = (handler: string) => ({ handler, timeoutSeconds: 5, memoryMB: 128, grants: {} });
@@ -28,7 +28,7 @@ function startLoader(project: { rootDir: string; buildDir: string }, watch: bool
   const reloads: string[] = [];
   let notify: (() => void) | undefined;
   const { log, text } = collectingLog();
-  const loader: HandlerLoader = createHandlerLoader({
+  const loader: HandlerBundler = createHandlerLoader({
     ...project,
     watch,
     debounceMs: 20,
@@ -39,7 +39,8 @@ function startLoader(project: { rootDir: string; buildDir: string }, watch: bool
     },
   });
   cleanups.push(() => loader.close());
-  const invoke = createInvoker({ loadHandler: loader.load, log });
+  const invoke = createInvoker({ bundler: loader, log });
+  cleanups.push(() => void invoke.close());
   /** Resolves on the next onReload; no fixed sleep, the test timeout is the only bound. */
   const nextReload = () => new Promise<void>((resolveReload) => (notify = resolveReload));
   return { invoke, reloads, nextReload, text };
@@ -50,7 +51,8 @@ describe("createHandlerLoader (esbuild)", () => {
     const project = tempProject();
     const { invoke } = startLoader(project, false);
     await expect(invoke(decl("src/ws/hello.handler"), {})).resolves.toBe("v1");
-    expect(readdirSync(project.buildDir)).toEqual(["ws-hello-1.mjs"]);
+    // The handler's bundle, named by its content, and the runtime of the worker sandbox that imports it.
+    expect(readdirSync(project.buildDir).sort()).toEqual([expect.stringMatching(/^sandbox-runtime-[0-9a-f]{12}\.mjs$/), expect.stringMatching(/^ws-hello-[0-9a-f]{12}\.mjs$/)]);
   });
 
   it("reloads after an edit to a file in the bundle: the next invocation runs the new code", async () => {
@@ -72,9 +74,9 @@ describe("createHandlerLoader (esbuild)", () => {
 
     expect(reloads.length).toBeGreaterThanOrEqual(2);
     expect(new Set(reloads)).toEqual(new Set(["ws/hello"]));
-    // Each build gets a new file name (the ESM cache keys on the URL); old ones are removed.
-    expect(readdirSync(project.buildDir)).toHaveLength(1);
-    expect(readdirSync(project.buildDir)[0]).not.toBe("ws-hello-1.mjs");
+    // Each build gets a new file and a new sandbox; an old build's file goes once its sandbox ended.
+    const handlerBundles = () => readdirSync(project.buildDir).filter((file) => file.startsWith("ws-hello-"));
+    await expect.poll(handlerBundles, { timeout: 10_000 }).toHaveLength(1);
   });
 
   it("reports a syntax error on reload, then recovers on the next save", async () => {

@@ -142,14 +142,91 @@ describe("createInvoker", () => {
     gates.shift()!();
     await settle();
     expect(started).toEqual([1, 2, 3]);
-    // At 3.5 s #2 (running since 0) times out and frees its slot for #4; #3 (running since 2 s) does not.
+    // At 3.5 s #2 (running since 0) times out; #3 (running since 2 s) does not.
     time.advance(1_500);
+    await settle();
+    await expect(results[1]).rejects.toBeInstanceOf(FunctionTimeoutError);
+    // As on Lambda, #2 still counts against the bound until it really ends.
+    expect(started).toEqual([1, 2, 3]);
+    gates.shift()!();
     await settle();
     expect(started).toEqual([1, 2, 3, 4]);
     await expect(results[0]).resolves.toBe(1);
-    await expect(results[1]).rejects.toBeInstanceOf(FunctionTimeoutError);
     for (const release of gates) release();
     await expect(Promise.all(results.slice(2))).resolves.toEqual([3, 4]);
+  });
+
+  it("frees the slots of handlers that never end once their sandbox, discarded after the timeout, has nothing else running", async () => {
+    const time = new FakeTime();
+    const started: number[] = [];
+    const { log, text } = collectingLog();
+    const invoke = createInvoker({
+      loadHandler: async () => (event: { n: number }) => {
+        started.push(event.n);
+        return new Promise(() => {});
+      },
+      log,
+      clock: time,
+      timers: time,
+      maxConcurrencyPerFunction: 2,
+      sandboxGraceMs: 1_000,
+    });
+    const settle = () => new Promise((resolveTick) => setImmediate(resolveTick));
+    const outcome = (promise: Promise<unknown>) => promise.then(() => "resolved", (error: Error) => error.message);
+    const results = [1, 2, 3].map((n) => outcome(invoke(decl(undefined, 3), { n })));
+    await settle();
+    expect(started).toEqual([1, 2]);
+    // Both time out at 3 s; with nothing left running the sandbox ends at once and #3 gets a slot.
+    time.advance(3_000);
+    await settle();
+    expect(started).toEqual([1, 2, 3]);
+    const four = outcome(invoke(decl(undefined, 3), { n: 4 }));
+    await settle();
+    expect(started).toEqual([1, 2, 3, 4]);
+    // #3 and #4 share the new sandbox and time out together.
+    time.advance(3_000);
+    await settle();
+    expect(await Promise.all([...results, four])).toEqual(Array(4).fill(expect.stringMatching(/^Task timed out after 3\.00 seconds/)));
+    expect(text().match(/Task timed out/g)).toHaveLength(4);
+  });
+
+  it("ends a discarded sandbox after the grace period even if an invocation in it is still within its timeout", async () => {
+    const time = new FakeTime();
+    const started: number[] = [];
+    const invoke = createInvoker({
+      loadHandler: async () => (event: { n: number }) => {
+        started.push(event.n);
+        return new Promise(() => {});
+      },
+      log: collectingLog().log,
+      clock: time,
+      timers: time,
+      maxConcurrencyPerFunction: 2,
+      sandboxGraceMs: 1_000,
+    });
+    const settle = () => new Promise((resolveTick) => setImmediate(resolveTick));
+    const outcome = (promise: Promise<unknown>) => promise.then(() => "resolved", (error: Error) => error.message);
+    const first = outcome(invoke(decl(undefined, 3), { n: 1 }));
+    await settle();
+    time.advance(2_000);
+    const second = outcome(invoke(decl(undefined, 3), { n: 2 }));
+    const third = outcome(invoke(decl(undefined, 3), { n: 3 }));
+    await settle();
+    expect(started).toEqual([1, 2]);
+    // #1 times out at 3 s and its sandbox is discarded; #2 (until 5 s) keeps it alive for the grace second only.
+    time.advance(1_000);
+    await settle();
+    expect(await first).toMatch(/^Task timed out/);
+    expect(started).toEqual([1, 2]);
+    time.advance(999);
+    await settle();
+    expect(started).toEqual([1, 2]);
+    time.advance(1);
+    await settle();
+    expect(await second).toMatch(/sandbox was discarded/);
+    expect(started).toEqual([1, 2, 3]);
+    time.advance(3_000);
+    expect(await third).toMatch(/^Task timed out/);
   });
 
   it("does not time out a handler that answers in time, and clears its timer", async () => {
@@ -168,7 +245,7 @@ describe("createInvoker", () => {
       log,
     });
     await expect(invoke(decl(), {}, "ws/connect")).rejects.toThrow("no such file");
-    expect(text()).toContain("ws/connect could not be loaded");
+    expect(text()).toMatch(/ws\/connect \(request [0-9a-f-]{36}\) could not be loaded: Error: no such file/);
   });
 
   it("rejects a malformed handler path with what to fix", async () => {
