@@ -31,13 +31,12 @@ export function Realtime({ stack, app }: StackContext) {
 
   const alerts = new Topic(stack, "alerts", { topicName: physicalName(declared.app, app.stage, "alerts") });
 
-  // Secret values are set with `npx sst secrets set NAME value` (SSM), never in
-  // code. Declared so `sst secrets` and `sst deploy` know them; not bound:
-  // functions read them at SST's paths, with the grant iam-policy.ts gives.
-  for (const name of declared.secrets) new Config.Secret(stack, name);
+  // Values are set with `npx sst secrets set NAME value` (SSM), never in code.
+  const secrets = Object.fromEntries(declared.secrets.map((name) => [name, new Config.Secret(stack, name)]));
   const arn = (service: string, resource: string) => CdkStack.of(stack).formatArn({ service, resource, region: app.region, account: app.account });
   const grantables: Grantables = {
     tables,
+    secrets,
     arns: {
       table: (name) => lookup(tables, name, "table").tableArn,
       bucket: (name) => lookup(buckets, name, "bucket").bucketArn,

@@ -1,5 +1,5 @@
 import { PolicyStatement } from "aws-cdk-lib/aws-iam";
-import { Function, type Stack, type Table } from "sst/constructs";
+import { Function, type Config, type Stack, type Table } from "sst/constructs";
 import { policyFor, type PolicyOptions, type ResourceArns } from "@pushgate/core/iam-policy";
 import { envVar, type FunctionDecl, type TableName } from "@pushgate/core/topology";
 import { lookup } from "./declared";
@@ -7,6 +7,7 @@ import { lookup } from "./declared";
 /** What a function may be granted, by topology name. */
 export interface Grantables {
   tables: Record<string, Table>;
+  secrets: Record<string, Config.Secret>;
   /** The stage's resources as ARNs (CloudFormation tokens), for iam-policy.ts. */
   arns: ResourceArns;
   /** Configuration every function gets: stage, Management API endpoint, bucket names. */
@@ -18,10 +19,11 @@ export interface Grantables {
  * statements `policyFor` derives from its grants: the same statements the
  * local cloud enforces, so what passes there is what is deployed here.
  *
- * No SST `bind` and no CDK grant methods: binding a Table gives `dynamodb:*`,
- * a Bucket `s3:*`, and each grant method its own action list. Secrets are read
- * from SSM at the SST v2 paths (SST sets SST_APP and SST_STAGE on every
- * function); the physical table names travel in the `envVar` variables core reads.
+ * No CDK grant methods and no binding of tables or buckets: binding a Table
+ * gives `dynamodb:*`, a Bucket `s3:*`, and each grant method its own action
+ * list; the physical table names travel in the `envVar` variables core reads.
+ * Secrets are still bound, so `sst secrets set` knows which functions to reload;
+ * the binding's own grant is the same `ssm:GetParameters` statement as ours.
  */
 export function functionFromDecl(stack: Stack, id: string, decl: FunctionDecl, grantables: Grantables, policy: PolicyOptions = {}): Function {
   const tables = Object.keys(decl.grants.tables ?? {});
@@ -33,6 +35,7 @@ export function functionFromDecl(stack: Stack, id: string, decl: FunctionDecl, g
       ...grantables.environment,
       ...Object.fromEntries(tables.map((name) => [envVar.table(name as TableName), lookup(grantables.tables, name, "table").tableName])),
     },
+    bind: (decl.grants.secrets ?? []).map((name) => lookup(grantables.secrets, name, "secret")),
   });
   for (const statement of policyFor(decl, grantables.arns, policy)) {
     fn.addToRolePolicy(new PolicyStatement({ actions: [...statement.actions], resources: [...statement.resources] }));

@@ -178,11 +178,12 @@ export function buildItems(get: () => { synth: Synthesized; view: Views }) {
 
   it("keeps the JWT secret and operator key in SST Config.Secret (SSM), never in the template", () => {
     const [connectId, connect] = view.functionFor("packages/functions/src/ws/connect.handler");
-    expect(Object.keys(connect.Properties.Environment.Variables).filter((name) => name.startsWith("SST_Secret"))).toEqual([]);
+    expect(connect.Properties.Environment.Variables.SST_Secret_value_JWT_SECRET).toBe("__FETCH_FROM_SSM__");
+    expect(connect.Properties.Environment.Variables).not.toHaveProperty("SST_Secret_value_OPERATOR_KEY");
     // The action SST's own binding grants and the reader uses (GetParameter, singular, is another action), on both paths.
     const ssm = view.statementsOf(connectId).filter((statement) => JSON.stringify(statement).includes(":ssm:"));
-    expect(ssm.flatMap(actionsOf)).toEqual(["ssm:GetParameters"]);
-    expect(ssm.flatMap((statement) => [statement.Resource].flat().map(view.render)).sort()).toEqual([
+    expect(new Set(ssm.flatMap(actionsOf))).toEqual(new Set(["ssm:GetParameters"]));
+    expect([...new Set(ssm.flatMap((statement) => [statement.Resource].flat().map(view.render)))].sort()).toEqual([
       "arn:aws:ssm:us-east-1:123456789012:parameter/sst/pushgate/.fallback/Secret/JWT_SECRET/value",
       "arn:aws:ssm:us-east-1:123456789012:parameter/sst/pushgate/test/Secret/JWT_SECRET/value",
     ]);

@@ -71,8 +71,9 @@ function expectFunctionFor(decl: FunctionDecl, streamSource?: string): string {
   );
   expect([...granted].sort(), `${decl.handler} IAM policy`).toEqual([...new Set(expected)].sort());
 
-  // Secrets are read from SSM, never carried in the environment.
-  for (const name of declared.secrets) expect(environment).not.toHaveProperty(`SST_Secret_value_${name}`);
+  // Secrets are fetched from SSM: the environment carries SST's placeholder for the bound ones, never a value.
+  for (const name of declared.secrets)
+    expect(environment[`SST_Secret_value_${name}`]).toBe(decl.grants.secrets?.includes(name) ? "__FETCH_FROM_SSM__" : undefined);
 
   expect(environment).toMatchObject({ [envVar.stage]: stage, [envVar.managementEndpoint]: expect.anything(), [envVar.bucket("data")]: expect.anything() });
   return id;
