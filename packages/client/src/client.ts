@@ -1,4 +1,11 @@
-import type { ErrorFrame, MessageFrame, SubscribedFrame, SubscribedTopic } from "@pushgate/core/protocol";
+import {
+  MAX_TOPICS_PER_REQUEST,
+  POLICY_VIOLATION_PREFIX,
+  type ErrorFrame,
+  type MessageFrame,
+  type SubscribedFrame,
+  type SubscribedTopic,
+} from "@pushgate/core/wire";
 import { attemptAtCap, fullJitterDelay, RECONNECT_BACKOFF, type BackoffOptions } from "./backoff";
 import {
   ConnectionStateMachine,
@@ -10,17 +17,19 @@ import {
 import {
   browserOnlineSource,
   platformTimers,
+  systemClock,
   type Clock,
   type FetchLike,
   type OnlineSource,
   type RandomSource,
+  type TimerHandle,
   type Timers,
   type WebSocketConstructor,
 } from "./environment";
 import { clientError, describeCause, type PushClientError } from "./errors";
 import { TypedEmitter } from "./events";
 import type { ReadableStore } from "./externalStore";
-import { DEFAULT_POLLING, PollingTransport, type PollingOptions } from "./pollingTransport";
+import { DEFAULT_POLLING, SnapshotPoller, type PollingOptions } from "./snapshotPoller";
 import {
   sessionEndpointTokenProvider,
   sessionFailure,
@@ -33,13 +42,6 @@ import { SnapshotFetcher } from "./snapshotFetcher";
 import { SnapshotUrls } from "./snapshotUrls";
 import { TopicStores, type KindOfTopic, type TopicSnapshot, type UpdateSource } from "./topicStore";
 import { WebSocketTransport, type CloseInfo, type WebSocketTransportEvents } from "./websocketTransport";
-
-/**
- * Core's POLICY_VIOLATION_PREFIX (protocol.ts), spelled out here because the
- * client imports core's types only, keeping zod out of the browser bundle; a
- * test keeps the two equal.
- */
-export const POLICY_VIOLATION_PREFIX = "policy violation (1008)";
 
 export interface PushClientOptions {
   /** Base URL of the HTTP API (`POST /session`, `GET /snapshots`). */
@@ -146,8 +148,6 @@ export const DEFAULTS = {
   maxConnectionAgeMs: 110 * 60_000,
 } as const;
 
-/** API Gateway takes at most this many topics in one frame (protocol MAX_TOPICS_PER_REQUEST). */
-const MAX_TOPICS_PER_REQUEST = 50;
 /** Resync attempts when the snapshot lags behind the ack's seq (the fan-out writes it a moment later). */
 const RESYNC_RETRIES = 3;
 const RESYNC_RETRY_MS = 1_000;
@@ -180,7 +180,7 @@ class PushClientImpl implements PushClient {
   private readonly tokens: TokenKeeper;
   private readonly urls: SnapshotUrls;
   private readonly fetcher: SnapshotFetcher;
-  private readonly poller: PollingTransport;
+  private readonly poller: SnapshotPoller;
 
   /** Topic -> holders. A topic is subscribed on the server while it has one. */
   private readonly wanted = new Map<string, number>();
@@ -188,7 +188,7 @@ class PushClientImpl implements PushClient {
   private readonly topicHandles = new Map<string, ReadableStore<TopicSnapshot>>();
   private readonly pending = new Map<string, PendingSubscribe>();
   /** Timers that die with the current run (resync retries, subscribe retries). */
-  private readonly runTimers = new Set<unknown>();
+  private readonly runTimers = new Set<TimerHandle>();
 
   /** The socket that is (or is becoming) the connection. */
   private socket: WebSocketTransport | null = null;
@@ -206,9 +206,9 @@ class PushClientImpl implements PushClient {
   private requestCounter = 0;
   /** The handshake-refused token renewal is done once per outage, not once per attempt. */
   private refusalRenewalSpent = false;
-  private reconnectTimer: unknown;
-  private stableTimer: unknown;
-  private successorTimer: unknown;
+  private reconnectTimer: TimerHandle | undefined;
+  private stableTimer: TimerHandle | undefined;
+  private successorTimer: TimerHandle | undefined;
   private stopListeningOnline: (() => void) | undefined;
 
   readonly connection: ReadableStore<ConnectionSnapshot>;
@@ -230,7 +230,7 @@ class PushClientImpl implements PushClient {
     this.WebSocketCtor = WebSocketCtor;
     this.websocketUrl = options.websocketUrl;
     this.timers = options.timers ?? platformTimers;
-    this.clock = options.clock ?? Date.now;
+    this.clock = options.clock ?? systemClock;
     this.random = options.random ?? Math.random;
     this.onlineSource = options.online === null ? undefined : (options.online ?? browserOnlineSource());
     this.backoff = { ...RECONNECT_BACKOFF, ...options.reconnect };
@@ -257,7 +257,7 @@ class PushClientImpl implements PushClient {
       token: async () => (await this.tokens.get()).token,
     });
     this.fetcher = new SnapshotFetcher(fetchImpl);
-    this.poller = new PollingTransport({
+    this.poller = new SnapshotPoller({
       fetcher: this.fetcher,
       urls: this.urls,
       timers: this.timers,
@@ -496,7 +496,7 @@ class PushClientImpl implements PushClient {
     this.attempt++;
     const next: ConnectionState = wasStable || !this.pollingEnabled ? "reconnecting" : "polling";
     if (next === "polling") this.poller.start();
-    this.setState(next, { nextRetryAt: this.clock() + delay, lastError: error });
+    this.setState(next, { nextRetryAt: this.clock.now() + delay, lastError: error });
     this.timers.clearTimeout(this.reconnectTimer);
     this.reconnectTimer = this.timers.setTimeout(() => {
       this.setState(this.machine.state, { lastError: error });
@@ -540,7 +540,7 @@ class PushClientImpl implements PushClient {
       old.close(1000, "planned reconnect");
     }
     this.scheduleSuccessor(this.settings.maxConnectionAgeMs);
-    this.emitter.emit("handover", { at: this.clock() });
+    this.emitter.emit("handover", { at: this.clock.now() });
   }
 
   private stopEverything(): void {

@@ -8,6 +8,6 @@ export type { SessionToken, TokenProvider, TokenReason } from "./session";
 export { SessionError, sessionEndpointTokenProvider } from "./session";
 export { backoffCeiling, fullJitterDelay, RECONNECT_BACKOFF } from "./backoff";
 export type { BackoffOptions } from "./backoff";
-export type { PollingOptions } from "./pollingTransport";
+export type { PollingOptions } from "./snapshotPoller";
 export { browserOnlineSource, platformTimers } from "./environment";
 export type { Clock, FetchLike, OnlineSource, RandomSource, Timers, WebSocketConstructor, WebSocketLike } from "./environment";

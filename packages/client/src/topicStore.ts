@@ -1,18 +1,11 @@
-import type { DataByKind, MessageFrame, MessageKind } from "@pushgate/core/protocol";
+import type { DataByKind, KindOfTopic, MessageFrame, MessageKind } from "@pushgate/core/wire";
 import type { PushClientError } from "./errors";
 import { ExternalStore, type ReadableStore } from "./externalStore";
 
 /** Where a topic's current value came from: a pushed frame or a polled/resynced S3 snapshot. */
 export type UpdateSource = "push" | "snapshot";
 
-/** The message kind a topic carries, read from its name (DESIGN.md "Wire protocol v1"). */
-export type KindOfTopic<T extends string> = T extends `game/${string}`
-  ? "score-update"
-  : T extends `queue/${string}`
-    ? "queue-position"
-    : T extends `job/${string}`
-      ? "result-ready"
-      : MessageKind;
+export type { KindOfTopic };
 
 /**
  * One topic's data status, separate from the connection status (as TanStack

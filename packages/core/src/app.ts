@@ -19,7 +19,7 @@ import { createTokenService, requireOperator, type TokenService } from "./auth";
 import { loadConfig, ssmSecretPaths, type Config } from "./config";
 import { DeliveryMemo, fanOut, type FanoutResult } from "./fanout";
 import { GuardedGateway } from "./guarded-gateway";
-import type { ClientFrame, MessageFrame, PongFrame, ServerFrame } from "./protocol";
+import { systemClock, type ClientFrame, type MessageFrame, type PongFrame, type ServerFrame } from "./protocol";
 import type {
   Clock,
   ConnectionStore,
@@ -91,12 +91,12 @@ export function createApp(config: Config, ports: Ports) {
     const snapshot = ports.snapshots.putSnapshot(frame);
     // Awaited below in every path; this only keeps a failure from being "unhandled" while the fan-out runs.
     snapshot.catch(() => {});
-    const started = ports.clock.now().getTime();
+    const started = ports.clock.now();
     let result: FanoutResult;
     let fanoutMs: number;
     try {
       result = await fanOut(frame, { ...ports, forgetConnection: forget, concurrency: config.fanoutConcurrency, memo });
-      fanoutMs = ports.clock.now().getTime() - started;
+      fanoutMs = ports.clock.now() - started;
     } finally {
       // Also when the fan-out failed: the record is retried either way, and no write is left running behind it.
       await snapshot;
@@ -168,7 +168,7 @@ export function appFromEnvironment(observability: { log: Log; meter: Meter }, en
   const config = loadConfig(env);
   const db = dynamoDocumentClient(config);
   const ssm = once(() => ssmClient(config));
-  const clock: Clock = { now: () => new Date() };
+  const clock: Clock = systemClock;
   const secrets = { JWT_SECRET: onceAsync(() => secret("JWT_SECRET")), OPERATOR_KEY: onceAsync(() => secret("OPERATOR_KEY")) };
 
   async function secret(name: SecretName): Promise<string> {

@@ -181,8 +181,6 @@ export const topology = {
 
   websocket: {
     routeSelectionExpression: "$request.body.action",
-    /** The subprotocol the server answers with; see DESIGN.md "Wire protocol v1". */
-    subprotocol: "pushgate.v1",
     routes: {
       $connect: { function: fn("ws/connect.handler", { tables: { connections: "readWrite" }, secrets: ["JWT_SECRET"] }), routeResponse: false },
       $disconnect: { function: fn("ws/disconnect.handler", { tables: { connections: "readWrite", subscriptions: "readWrite" } }), routeResponse: false },
@@ -242,7 +240,7 @@ export interface TopologyShape {
   tables: Record<string, TableDecl>;
   buckets: Record<string, BucketDecl>;
   secrets: readonly string[];
-  websocket: { routeSelectionExpression: string; subprotocol: string; routes: Record<string, WebSocketRouteDecl> };
+  websocket: { routeSelectionExpression: string; routes: Record<string, WebSocketRouteDecl> };
   http: { routes: Record<string, HttpRouteDecl> };
   consumers: Record<string, StreamConsumerDecl>;
 }

@@ -141,7 +141,7 @@ describe("source tables", () => {
 
 describe("S3SnapshotStore", () => {
   const frame: MessageFrame = { type: "message", topic: "game/g1", seq: 3, kind: "score-update", data: { home: 1, away: 0 }, ts: "2026-11-22T12:00:00.000Z" };
-  const store = () => new S3SnapshotStore(s3Client({ region, s3Endpoint: s3.endpoint }), () => "adapter-test-data", { now: () => new Date() }, 600);
+  const store = () => new S3SnapshotStore(s3Client({ region, s3Endpoint: s3.endpoint }), () => "adapter-test-data", { now: () => Date.now() }, 600);
 
   it("a snapshot is the exact envelope pushed, at snapshots/{topic}.json, behind a presigned GET", async () => {
     await store().putSnapshot(frame);

@@ -36,7 +36,7 @@ beforeAll(async () => {
   tables = (await createTables({ endpoint: dynamo.endpoint, topology, stage: "props" })).tableNames;
   const db = dynamoDocumentClient({ region, dynamodbEndpoint: dynamo.endpoint });
   connections = new DynamoConnectionStore(db, () => tables.connections!);
-  const clock = { now: () => new Date() };
+  const clock = { now: () => Date.now() };
   // A generous rate here: the properties are about bad input, the rate limit has its own tests below.
   const config = loadConfig({ AWS_REGION: region, PUSHGATE_FRAME_BURST: "10000", PUSHGATE_FRAME_RATE_PER_SECOND: "1000", PUSHGATE_MAX_TOPICS_PER_CONNECTION: "5" });
   app = createApp(config, {
@@ -215,7 +215,7 @@ describe("per-connection rate limit on the connections item", () => {
     const deps = {
       connections: store,
       gateway: { post: async (_id: string, data: string) => (calls.push(`post ${JSON.parse(data).code}`), "ok" as const), delete: async (id: string) => void calls.push(`delete ${id}`) },
-      clock: { now: () => new Date(8_000_000) },
+      clock: { now: () => 8_000_000 },
       frameRate: { perSecond: 1, burst: 2, maxStrikes: 2 },
       handleFrame: async () => ({ type: "pong", id: "p" }) as const,
       forgetConnection: async (id: string) => void (await store.delete(id)),

@@ -37,7 +37,7 @@ const unused = () => {
 
 function appWithBucket(bucket: string) {
   const posted: string[] = [];
-  const clock = { now: () => new Date() };
+  const clock = { now: () => Date.now() };
   const ports = {
     subscriptions: {
       shardCount: 1,

@@ -40,7 +40,7 @@ export const POLICY_CLOSE_MESSAGE = `${POLICY_VIOLATION_PREFIX}: too many frames
 export async function handleMessage(deps: MessageDeps, connectionId: string, text: string): Promise<MessageOutcome> {
   let requestId: string | undefined;
   try {
-    const admission = await deps.connections.admitFrame(connectionId, deps.clock.now().getTime(), {
+    const admission = await deps.connections.admitFrame(connectionId, deps.clock.now(), {
       intervalMs: 1000 / deps.frameRate.perSecond,
       burst: deps.frameRate.burst,
     });

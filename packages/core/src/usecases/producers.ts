@@ -24,7 +24,7 @@ export async function publishScore(
 ): Promise<ScoreResponse> {
   const id = requireId("gameId", gameId);
   const score = parseBody(ScoreBody, body, `{"home":7,"away":3,"period":"Q2","clock":"08:41","lastPlay":"..."}`);
-  const seq = await deps.games.recordScore(id, score, deps.clock.now().toISOString());
+  const seq = await deps.games.recordScore(id, score, new Date(deps.clock.now()).toISOString());
   return { topic: topicName("game", id), seq };
 }
 
@@ -41,6 +41,6 @@ export async function advanceQueue(
 ): Promise<AdvanceResponse> {
   const id = requireId("eventId", eventId);
   const { by } = parseBody(AdvanceBody, body, `{"by":10}`);
-  const { seq, servingNumber } = await deps.queues.advance(id, by, deps.clock.now().toISOString());
+  const { seq, servingNumber } = await deps.queues.advance(id, by, new Date(deps.clock.now()).toISOString());
   return { topic: topicName("queue", id), seq, servingNumber };
 }
