@@ -13,7 +13,8 @@
  * message and code, not in the close frame; see docs/reliability.md.
  */
 import { toErrorFrame } from "../errors";
-import { errorFrame, parseClientFrame, POLICY_VIOLATION_PREFIX, type ClientFrame, type ServerFrame } from "../protocol";
+import { errorFrame, parseClientFrame, POLICY_VIOLATION_PREFIX, type ClientFrame, type PongFrame, type ServerFrame } from "../protocol";
+import { subscribe, unsubscribe, type SubscribeDeps } from "./subscriptions";
 import type { Clock, ConnectionStore, Gateway } from "../ports";
 
 export interface MessageDeps {
@@ -84,3 +85,15 @@ function idOf(text: string): string | undefined {
   }
 }
 
+
+/** A parsed client frame -> the frame to answer with; refusals are thrown as PushgateError. */
+export async function answerFrame(deps: SubscribeDeps, connectionId: string, frame: ClientFrame): Promise<ServerFrame> {
+  switch (frame.action) {
+    case "subscribe":
+      return subscribe(deps, connectionId, frame);
+    case "unsubscribe":
+      return unsubscribe(deps, connectionId, frame);
+    case "ping":
+      return { type: "pong", id: frame.id } satisfies PongFrame;
+  }
+}

@@ -17,7 +17,8 @@ const ScoreBody = z.strictObject({
 });
 const AdvanceBody = z.strictObject({ by: z.number().int().min(1).max(100_000) });
 
-export async function publishScore(
+/** Records a game's new score: one row write that bumps the topic's seq; the stream pushes it. */
+export async function recordScore(
   deps: { games: GameStore; clock: Clock },
   gameId: string | undefined,
   body: unknown,
