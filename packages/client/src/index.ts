@@ -2,6 +2,19 @@ export { createPushClient, DEFAULTS } from "./client";
 export type { PushClient, PushClientOptions, PushClientEvents, AppliedMessage, StaleMessage } from "./client";
 export type { ConnectionState, ConnectionSnapshot, ClosedReason, StateChange } from "./connectionState";
 export type { TopicSnapshot, KindOfTopic, UpdateSource } from "./topicStore";
+// The protocol's types an app reads, so an app depends on the client alone.
+export type {
+  CreateJobResponse,
+  DataByKind,
+  HttpErrorBody,
+  JoinResponse,
+  MessageFrame,
+  MessageKind,
+  QueuePositionData,
+  ResultReadyData,
+  ScoreData,
+  TopicName,
+} from "@pushgate/core/wire";
 export type { ReadableStore } from "./externalStore";
 export type { PushClientError, ClientErrorCode } from "./errors";
 export type { SessionToken, TokenProvider, TokenReason } from "./session";

@@ -4,7 +4,7 @@
  * `job/{jobId}` result-ready, which only the job's owner may subscribe to.
  */
 import { PushgateError } from "./errors";
-import { KIND_OF_TOPIC_TYPE, type MessageKind, type TopicType } from "./wire";
+import { KIND_OF_TOPIC_TYPE, type MessageKind, type TopicName, type TopicType } from "./wire";
 
 export type { TopicType };
 
@@ -43,7 +43,7 @@ export function requireId(what: string, id: string | undefined): string {
   return id;
 }
 
-export const topicName = (type: TopicType, id: string): string => `${type}/${id}`;
+export const topicName = <T extends TopicType>(type: T, id: string): TopicName<T> => `${type}/${id}`;
 
 /** Who owns a job; undefined when there is no such job. */
 export interface JobOwnerLookup {

@@ -62,6 +62,9 @@ export const KIND_OF_TOPIC_TYPE = {
   job: "result-ready",
 } as const satisfies Record<TopicType, MessageKind>;
 
+/** A topic's name, `game/g1`: its family, a slash, an id of 1-64 letters, digits, _ or -. */
+export type TopicName<T extends TopicType = TopicType> = `${T}/${string}`;
+
 /** The message kind a topic carries, read from its name: `KindOfTopic<"game/g1">` is `"score-update"`. */
 export type KindOfTopic<T extends string> = T extends `${infer Type extends TopicType}/${string}`
   ? (typeof KIND_OF_TOPIC_TYPE)[Type]
@@ -234,7 +237,7 @@ export interface SessionResponse {
 }
 /** `POST /games/{gameId}/score` with `x-operator-key`; the body is a `ScoreData`. */
 export interface ScoreResponse {
-  topic: string;
+  topic: TopicName<"game">;
   seq: number;
 }
 /** `POST /queues/{eventId}/join` with a fan token. */
@@ -242,11 +245,11 @@ export interface JoinResponse {
   ticket: number;
   servingNumber: number;
   eventId: string;
-  topic: string;
+  topic: TopicName<"queue">;
 }
 /** `POST /queues/{eventId}/advance` with `x-operator-key`, body `{ by }`. */
 export interface AdvanceResponse {
-  topic: string;
+  topic: TopicName<"queue">;
   seq: number;
   servingNumber: number;
 }
@@ -255,7 +258,7 @@ export interface CreateJobResponse {
   jobId: string;
   /** Presigned GET of `results/{jobId}.json`, valid before the object exists (404 until then). */
   resultUrl: string;
-  topic: string;
+  topic: TopicName<"job">;
 }
 /** `GET /snapshots?topics=game/g1,queue/e1` with a fan token. */
 export interface SnapshotsResponse {

@@ -5,20 +5,14 @@
  * job belong to a fan id, and only the job's owner may subscribe to its topic.
  * Every failure becomes an `ApiError` with a machine code, so the views can
  * tell the fan in plain words what happened and what to do next (./errors.ts).
+ * The bodies are the protocol's types (re-exported by @pushgate/client).
  */
+import type { CreateJobResponse, HttpErrorBody, JoinResponse, TopicName } from "@pushgate/client";
 
-export interface QueueTicket {
-  ticket: number;
-  servingNumber: number;
-  eventId: string;
-  topic: string;
-}
-
-export interface ReportJob {
-  jobId: string;
-  resultUrl: string;
-  topic: string;
-}
+/** The answer to `POST /queues/{eventId}/join`. */
+export type QueueTicket = JoinResponse;
+/** The answer to `POST /jobs`. */
+export type ReportJob = CreateJobResponse;
 
 export interface FanApi {
   joinQueue(eventId: string): Promise<QueueTicket>;
@@ -77,7 +71,7 @@ export function createFanApi(options: FanApiOptions): FanApi {
       );
     }
     if (!response.ok) {
-      const error = (parsed as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
+      const error = (parsed as Partial<HttpErrorBody> | undefined)?.error as { code?: unknown; message?: unknown } | undefined;
       const code = typeof error?.code === "string" ? error.code : `HTTP_${response.status}`;
       const message = typeof error?.message === "string" ? error.message : `POST ${path} answered ${response.status}`;
       throw new ApiError(code, message, response.status);
@@ -101,12 +95,18 @@ function field<T>(body: unknown, key: string, type: "string" | "number", what: s
   return value as T;
 }
 
+function topicField<T extends "queue" | "job">(body: unknown, family: T, what: string): TopicName<T> {
+  const topic = field<string>(body, "topic", "string", what);
+  if (!topic.startsWith(`${family}/`)) throw new ApiError("BAD_RESPONSE", `${what} has topic "${topic.slice(0, 80)}", not ${family}/{id}`, 200);
+  return topic as TopicName<T>;
+}
+
 function parseTicket(body: unknown): QueueTicket {
   return {
     ticket: field(body, "ticket", "number", "the queue ticket"),
     servingNumber: field(body, "servingNumber", "number", "the queue ticket"),
     eventId: field(body, "eventId", "string", "the queue ticket"),
-    topic: field(body, "topic", "string", "the queue ticket"),
+    topic: topicField(body, "queue", "the queue ticket"),
   };
 }
 
@@ -114,7 +114,7 @@ function parseJob(body: unknown): ReportJob {
   return {
     jobId: field(body, "jobId", "string", "the report job"),
     resultUrl: field(body, "resultUrl", "string", "the report job"),
-    topic: field(body, "topic", "string", "the report job"),
+    topic: topicField(body, "job", "the report job"),
   };
 }
 

@@ -45,7 +45,7 @@ export function WaitingRoom({ eventId }: { eventId: string }) {
 }
 
 function QueuePlace({ ticket }: { ticket: QueueTicket }) {
-  const position = useTopic<"queue-position">(ticket.topic);
+  const position = useTopic(ticket.topic);
   // Serving numbers only grow. The join answer can be newer than the last
   // broadcast (or the snapshot), so the larger of the two is the truth.
   const servingNumber = Math.max(ticket.servingNumber, position.data?.servingNumber ?? 0);
