@@ -12,7 +12,13 @@ export default defineConfig({
         test: {
           name: "node",
           environment: "node",
-          include: ["packages/*/test/**/*.test.ts", "packages/*/e2e/**/*.test.ts", "stacks/test/**/*.test.ts", "bench/**/*.test.ts"],
+          include: [
+            "packages/*/test/**/*.test.ts",
+            "packages/*/e2e/**/*.test.ts",
+            "integration/**/*.test.ts",
+            "stacks/test/**/*.test.ts",
+            "bench/**/*.test.ts",
+          ],
         },
       },
       {
