@@ -1,5 +1,5 @@
 /**
- * Topic grammar and per-topic authorization (DESIGN.md "Wire protocol v1"):
+ * Topic grammar and per-topic authorization (docs/protocol.md, "Topics"):
  * `game/{gameId}` carries score-update, `queue/{eventId}` queue-position and
  * `job/{jobId}` result-ready, which only the job's owner may subscribe to.
  */

@@ -111,7 +111,7 @@ const fn = (handler: string, grants: Grants, timeoutSeconds = 10, memoryMB = 512
   grants,
 });
 
-/** Defaults shared by the fan-out consumers; see FACTS.md for the AWS ranges. */
+/** Defaults shared by the fan-out consumers; see docs/aws-facts.md, "DynamoDB Streams to Lambda", for the AWS ranges. */
 const fanoutConsumer = {
   batchSize: 100,
   maxBatchingWindowSeconds: 0,
