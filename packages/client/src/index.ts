@@ -2,6 +2,7 @@ export { createPushClient, DEFAULTS } from "./client";
 export type { PushClient, PushClientOptions, PushClientEvents, AppliedMessage, StaleMessage } from "./client";
 export type { ConnectionState, ConnectionSnapshot, ClosedReason, StateChange } from "./connectionState";
 export type { TopicSnapshot, KindOfTopic, UpdateSource } from "./topicStore";
+export { pendingTopicSnapshot } from "./topicStore";
 // The protocol's types an app reads, so an app depends on the client alone.
 export type {
   CreateJobResponse,

@@ -30,6 +30,11 @@ export interface TopicSnapshot<K extends MessageKind = MessageKind> {
   error: PushClientError | undefined;
 }
 
+/** A topic before anything arrived: what a store holds first, and what an app shows for no topic at all. */
+export function pendingTopicSnapshot(topic: string): TopicSnapshot<never> {
+  return { topic, status: "pending", seq: 0, kind: undefined, data: undefined, ts: undefined, source: undefined, error: undefined };
+}
+
 export type ApplyOutcome = { applied: true } | { applied: false; lastSeq: number };
 
 /**
@@ -82,16 +87,7 @@ export class TopicStores {
   private storeFor(topic: string): ExternalStore<TopicSnapshot> {
     let store = this.stores.get(topic);
     if (!store) {
-      store = new ExternalStore<TopicSnapshot>({
-        topic,
-        status: "pending",
-        seq: 0,
-        kind: undefined,
-        data: undefined,
-        ts: undefined,
-        source: undefined,
-        error: undefined,
-      });
+      store = new ExternalStore<TopicSnapshot>(pendingTopicSnapshot(topic));
       this.stores.set(topic, store);
     }
     return store;

@@ -5,7 +5,7 @@
  * hold perfectly good data while the connection is reconnecting.
  */
 import { useCallback, useSyncExternalStore } from "react";
-import type { ConnectionSnapshot, KindOfTopic, TopicSnapshot } from "@pushgate/client";
+import { pendingTopicSnapshot, type ConnectionSnapshot, type KindOfTopic, type TopicSnapshot } from "@pushgate/client";
 import { usePushServices } from "./push-context.js";
 
 export function useConnectionState(): ConnectionSnapshot {
@@ -17,16 +17,7 @@ export function useConnectionState(): ConnectionSnapshot {
   return useSyncExternalStore(subscribe, getSnapshot);
 }
 
-const NO_TOPIC: TopicSnapshot<never> = Object.freeze({
-  topic: "",
-  status: "pending",
-  seq: 0,
-  kind: undefined,
-  data: undefined,
-  ts: undefined,
-  source: undefined,
-  error: undefined,
-});
+const NO_TOPIC = Object.freeze(pendingTopicSnapshot(""));
 const noopUnsubscribe = () => {};
 
 /**

@@ -7,7 +7,7 @@ import { act, render, type RenderResult } from "@testing-library/react";
 import type { ReactNode } from "react";
 import type { FanApi } from "../src/api.js";
 import { PushProvider } from "../src/push-context.js";
-import type { ConnectionSnapshot, ReadableStore, TopicSnapshot } from "@pushgate/client";
+import { pendingTopicSnapshot, type ConnectionSnapshot, type ReadableStore, type TopicSnapshot } from "@pushgate/client";
 import type { PushStores } from "../src/push-context.js";
 
 class TestStore<T> implements ReadableStore<T> {
@@ -31,10 +31,6 @@ export function connection(snapshot: Partial<ConnectionSnapshot> & Pick<Connecti
   return { attempt: 0, nextRetryAt: undefined, since: 0, reason: undefined, lastError: undefined, ...snapshot };
 }
 
-function pendingTopic(topic: string): TopicSnapshot {
-  return { topic, status: "pending", seq: 0, kind: undefined, data: undefined, ts: undefined, source: undefined, error: undefined };
-}
-
 export class FakePushClient implements PushStores {
   readonly connection = new TestStore<ConnectionSnapshot>(connection({ state: "live" }));
   private readonly topics = new Map<string, TestStore<TopicSnapshot>>();
@@ -47,7 +43,7 @@ export class FakePushClient implements PushStores {
   private store(name: string): TestStore<TopicSnapshot> {
     let store = this.topics.get(name);
     if (!store) {
-      store = new TestStore<TopicSnapshot>(pendingTopic(name));
+      store = new TestStore<TopicSnapshot>(pendingTopicSnapshot(name));
       this.topics.set(name, store);
     }
     return store;
