@@ -7,10 +7,10 @@
  */
 import { POLICY_VIOLATION_PREFIX, type ErrorFrame, type MessageFrame, type ServerFrame, type SubscribedFrame } from "@pushgate/core/wire";
 import { RECONNECT_BACKOFF } from "./backoff";
-import { DEFAULTS, type PushClient, type PushClientEvents, type PushClientOptions } from "./clientApi";
+import { connectionSettings, DEFAULTS, requiredPlatform, type PushClient, type PushClientEvents, type PushClientOptions } from "./clientApi";
 import { Connection } from "./connection";
 import type { ConnectionSnapshot, ConnectionState } from "./connectionState";
-import { browserOnlineSource, platformTimers, systemClock, type WebSocketConstructor } from "./environment";
+import { browserOnlineSource, platformTimers, systemClock } from "./environment";
 import type { PushClientError } from "./errors";
 import { TypedEmitter } from "./events";
 import type { ReadableStore } from "./externalStore";
@@ -46,18 +46,7 @@ class PushClientImpl implements PushClient {
   readonly connection: ReadableStore<ConnectionSnapshot>;
 
   constructor(options: PushClientOptions) {
-    // Configuration mistakes are programming errors: refuse them here, once, with what to do.
-    for (const key of ["httpApiUrl", "websocketUrl"] as const) {
-      if (typeof options[key] !== "string" || options[key].length === 0) {
-        throw new TypeError(`createPushClient: options.${key} is required (a URL string)`);
-      }
-    }
-    const WebSocket = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
-    if (!WebSocket) {
-      throw new TypeError("createPushClient: no global WebSocket here; pass options.WebSocket (in Node: `import { WebSocket } from \"ws\"`)");
-    }
-    const fetchImpl = options.fetch ?? (globalThis.fetch ? (input: string, init?: RequestInit) => globalThis.fetch(input, init) : undefined);
-    if (!fetchImpl) throw new TypeError("createPushClient: no global fetch here; pass options.fetch");
+    const { WebSocket, fetch: fetchImpl } = requiredPlatform(options);
 
     const timers = options.timers ?? platformTimers;
     const clock = options.clock ?? systemClock;
@@ -106,13 +95,7 @@ class PushClientImpl implements PushClient {
         random,
         online: options.online === null ? undefined : (options.online ?? browserOnlineSource()),
         backoff,
-        settings: {
-          stableAfterMs: options.stableAfterMs ?? DEFAULTS.stableAfterMs,
-          connectTimeoutMs: options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs,
-          pingIntervalMs: options.pingIntervalMs ?? DEFAULTS.pingIntervalMs,
-          pongTimeoutMs: options.pongTimeoutMs ?? DEFAULTS.pongTimeoutMs,
-          maxConnectionAgeMs: options.maxConnectionAgeMs ?? DEFAULTS.maxConnectionAgeMs,
-        },
+        settings: connectionSettings(options),
         tokens: this.tokens,
         nextRequestId,
         poller,

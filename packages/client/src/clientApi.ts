@@ -1,9 +1,11 @@
 /**
  * The push client's public contract: the options it takes, the events it
- * emits, the `PushClient` interface and the defaults. Implemented in client.ts.
+ * emits, the `PushClient` interface, the defaults and the refusal of a missing
+ * URL, WebSocket or fetch. Implemented in client.ts.
  */
 import type { MessageFrame, SubscribedTopic } from "@pushgate/core/wire";
 import type { BackoffOptions } from "./backoff";
+import type { ConnectionSettings } from "./connection";
 import type { ConnectionSnapshot, ConnectionState, StateChange } from "./connectionState";
 import type { Clock, FetchLike, OnlineSource, RandomSource, Timers, WebSocketConstructor } from "./environment";
 import type { PushClientError } from "./errors";
@@ -116,3 +118,29 @@ export const DEFAULTS = {
   pongTimeoutMs: 10_000,
   maxConnectionAgeMs: 110 * 60_000,
 } as const;
+
+/** Configuration mistakes are programming errors: refuse them at creation, once, with what to do. */
+export function requiredPlatform(options: PushClientOptions): { WebSocket: WebSocketConstructor; fetch: FetchLike } {
+  for (const key of ["httpApiUrl", "websocketUrl"] as const) {
+    if (typeof options[key] !== "string" || options[key].length === 0) {
+      throw new TypeError(`createPushClient: options.${key} is required (a URL string)`);
+    }
+  }
+  const WebSocket = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+  if (!WebSocket) {
+    throw new TypeError("createPushClient: no global WebSocket here; pass options.WebSocket (in Node: `import { WebSocket } from \"ws\"`)");
+  }
+  const fetch = options.fetch ?? (globalThis.fetch ? (input: string, init?: RequestInit) => globalThis.fetch(input, init) : undefined);
+  if (!fetch) throw new TypeError("createPushClient: no global fetch here; pass options.fetch");
+  return { WebSocket, fetch };
+}
+
+export function connectionSettings(options: PushClientOptions): ConnectionSettings {
+  return {
+    stableAfterMs: options.stableAfterMs ?? DEFAULTS.stableAfterMs,
+    connectTimeoutMs: options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs,
+    pingIntervalMs: options.pingIntervalMs ?? DEFAULTS.pingIntervalMs,
+    pongTimeoutMs: options.pongTimeoutMs ?? DEFAULTS.pongTimeoutMs,
+    maxConnectionAgeMs: options.maxConnectionAgeMs ?? DEFAULTS.maxConnectionAgeMs,
+  };
+}
