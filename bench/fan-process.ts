@@ -9,6 +9,7 @@
  */
 import { WebSocket } from "ws";
 import { createPushClient, type PushClient } from "@pushgate/client";
+import { SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX } from "@pushgate/core/wire";
 import { epochMs, sleep } from "./lib/clock";
 import type {
   ClientReportReply,
@@ -97,7 +98,7 @@ async function openSockets(command: OpenSockets): Promise<OpenedReply> {
   let refused429 = 0;
   const reasons = new Map<string, number>();
   const openFan = async () => {
-    const protocols = command.httpApiUrl ? ["pushgate.v1", `token.${await sessionToken(command.httpApiUrl)}`] : undefined;
+    const protocols = command.httpApiUrl ? [SUBPROTOCOL, `${TOKEN_SUBPROTOCOL_PREFIX}${await sessionToken(command.httpApiUrl)}`] : undefined;
     for (let attempt = 0; attempt < 10; attempt++) {
       const outcome = await openOne(command.url, protocols);
       if ("socket" in outcome) {

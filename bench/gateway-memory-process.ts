@@ -7,7 +7,7 @@
  *
  * Started by scenarios/gateway-memory.ts with `fork(..., { execArgv: ["--import", "tsx", "--expose-gc"] })`.
  */
-import { startWebSocketGateway } from "@pushgate/local/gateway/index";
+import { startWebSocketGateway } from "@pushgate/local/gateway";
 import { quietLog } from "@pushgate/local/log";
 import { topology } from "@pushgate/core/topology";
 

@@ -9,7 +9,7 @@ export interface OpenSockets {
   type: "open-sockets";
   url: string;
   count: number;
-  /** When set, each socket gets its own session token and offers ["pushgate.v1", "token.<jwt>"]. */
+  /** When set, each socket gets its own session token and offers the subprotocol and `token.<jwt>`. */
   httpApiUrl?: string;
   subscribe?: string[];
   /** New sockets per second from this process; the gateway refuses over 500/s in total with 429. */

@@ -61,7 +61,7 @@ export class ConnectionStateMachine {
       state: "closed",
       attempt: 0,
       nextRetryAt: undefined,
-      since: clock(),
+      since: clock.now(),
       reason: undefined,
       lastError: undefined,
     });
@@ -90,7 +90,7 @@ export class ConnectionStateMachine {
       state: to,
       attempt: details.attempt,
       nextRetryAt: details.nextRetryAt,
-      since: to === current.state ? current.since : this.clock(),
+      since: to === current.state ? current.since : this.clock.now(),
       reason: to === "closed" ? (details.reason ?? "client") : undefined,
       lastError: details.lastError,
     };

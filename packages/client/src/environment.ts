@@ -4,14 +4,11 @@
  * `ws`'s WebSocket where a browser has its own.
  */
 
-/** The part of `setTimeout` / `clearTimeout` the client uses. */
-export interface Timers {
-  setTimeout(callback: () => void, delayMs: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
+import type { Timers } from "@pushgate/core/wire";
 
-/** Wall-clock milliseconds since the epoch (token expiry, `nextRetryAt`). */
-export type Clock = () => number;
+// One Clock and one Timers shape serve every package (core's wire module).
+export type { Clock, TimerHandle, Timers } from "@pushgate/core/wire";
+export { systemClock } from "@pushgate/core/wire";
 
 /** A number in [0, 1), like `Math.random`. */
 export type RandomSource = () => number;
@@ -49,7 +46,7 @@ export interface OnlineSource {
 /** The platform's timers, bound, because a browser throws "Illegal invocation" for an unbound setTimeout. */
 export const platformTimers: Timers = {
   setTimeout: (callback, delayMs) => globalThis.setTimeout(callback, delayMs),
-  clearTimeout: (handle) => globalThis.clearTimeout(handle as ReturnType<typeof globalThis.setTimeout>),
+  clearTimeout: (handle) => globalThis.clearTimeout(handle as ReturnType<typeof globalThis.setTimeout> | undefined),
 };
 
 /** The window's online/offline events, or undefined outside a browser (Node has no such events). */

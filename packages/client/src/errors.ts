@@ -1,4 +1,4 @@
-import type { ErrorCode } from "@pushgate/core/protocol";
+import type { ErrorCode } from "@pushgate/core/wire";
 
 /** What went wrong on the client's side of the wire. */
 export type ClientErrorCode =

@@ -2,12 +2,29 @@ export { createPushClient, DEFAULTS } from "./client";
 export type { PushClient, PushClientOptions, PushClientEvents, AppliedMessage, StaleMessage } from "./client";
 export type { ConnectionState, ConnectionSnapshot, ClosedReason, StateChange } from "./connectionState";
 export type { TopicSnapshot, KindOfTopic, UpdateSource } from "./topicStore";
+export { pendingTopicSnapshot } from "./topicStore";
+// The protocol's types an app reads, so an app depends on the client alone.
+export type {
+  AdmissionResponse,
+  CreateJobResponse,
+  DataByKind,
+  HttpErrorBody,
+  JoinResponse,
+  MessageFrame,
+  MessageKind,
+  PlaceStatus,
+  QueuePhase,
+  QueuePositionData,
+  ResultReadyData,
+  ScoreData,
+  TopicName,
+} from "@pushgate/core/wire";
 export type { ReadableStore } from "./externalStore";
 export type { PushClientError, ClientErrorCode } from "./errors";
 export type { SessionToken, TokenProvider, TokenReason } from "./session";
 export { SessionError, sessionEndpointTokenProvider } from "./session";
 export { backoffCeiling, fullJitterDelay, RECONNECT_BACKOFF } from "./backoff";
 export type { BackoffOptions } from "./backoff";
-export type { PollingOptions } from "./pollingTransport";
+export type { PollingOptions } from "./snapshotPoller";
 export { browserOnlineSource, platformTimers } from "./environment";
 export type { Clock, FetchLike, OnlineSource, RandomSource, Timers, WebSocketConstructor, WebSocketLike } from "./environment";

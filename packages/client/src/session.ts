@@ -153,7 +153,7 @@ export class TokenKeeper {
   private reasonToRenew(): TokenReason | undefined {
     if (!this.current) return "initial";
     if (this.refused) return "refused";
-    if (this.clock() >= this.current.expiresAt - this.refreshMarginMs) return "expiring";
+    if (this.clock.now() >= this.current.expiresAt - this.refreshMarginMs) return "expiring";
     return undefined;
   }
 }

@@ -1,7 +1,6 @@
-import type { MessageFrame } from "@pushgate/core/protocol";
+import { isMessageFrame, type MessageFrame } from "@pushgate/core/wire";
 import type { FetchLike } from "./environment";
 import { clientError, describeCause, type PushClientError } from "./errors";
-import { isMessageFrame } from "./websocketTransport";
 
 export type SnapshotResult =
   /** A snapshot body (a protocol `message` frame); the caller applies it if its seq is newer. */
@@ -59,12 +58,12 @@ export class SnapshotFetcher {
     } catch (cause) {
       return this.failed(topic, `the ${topic} snapshot is not JSON`, { cause });
     }
-    if (!isMessageFrame(body) || (body as MessageFrame).topic !== topic) {
+    if (!isMessageFrame(body) || body.topic !== topic) {
       return this.failed(topic, `the ${topic} snapshot is not a message frame for ${topic}`, {});
     }
     const newEtag = response.headers.get("etag");
     if (newEtag !== null) this.etags.set(topic, newEtag);
-    return { status: "fetched", frame: body as MessageFrame };
+    return { status: "fetched", frame: body };
   }
 
   private failed(topic: string, message: string, extra: Omit<PushClientError, "origin" | "code" | "message" | "topic">): SnapshotResult {

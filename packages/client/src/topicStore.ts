@@ -1,18 +1,11 @@
-import type { DataByKind, MessageFrame, MessageKind } from "@pushgate/core/protocol";
+import type { DataByKind, KindOfTopic, MessageFrame, MessageKind } from "@pushgate/core/wire";
 import type { PushClientError } from "./errors";
 import { ExternalStore, type ReadableStore } from "./externalStore";
 
 /** Where a topic's current value came from: a pushed frame or a polled/resynced S3 snapshot. */
 export type UpdateSource = "push" | "snapshot";
 
-/** The message kind a topic carries, read from its name (DESIGN.md "Wire protocol v1"). */
-export type KindOfTopic<T extends string> = T extends `game/${string}`
-  ? "score-update"
-  : T extends `queue/${string}`
-    ? "queue-position"
-    : T extends `job/${string}`
-      ? "result-ready"
-      : MessageKind;
+export type { KindOfTopic };
 
 /**
  * One topic's data status, separate from the connection status (as TanStack
@@ -35,6 +28,11 @@ export interface TopicSnapshot<K extends MessageKind = MessageKind> {
   ts: string | undefined;
   source: UpdateSource | undefined;
   error: PushClientError | undefined;
+}
+
+/** A topic before anything arrived: what a store holds first, and what an app shows for no topic at all. */
+export function pendingTopicSnapshot(topic: string): TopicSnapshot<never> {
+  return { topic, status: "pending", seq: 0, kind: undefined, data: undefined, ts: undefined, source: undefined, error: undefined };
 }
 
 export type ApplyOutcome = { applied: true } | { applied: false; lastSeq: number };
@@ -89,16 +87,7 @@ export class TopicStores {
   private storeFor(topic: string): ExternalStore<TopicSnapshot> {
     let store = this.stores.get(topic);
     if (!store) {
-      store = new ExternalStore<TopicSnapshot>({
-        topic,
-        status: "pending",
-        seq: 0,
-        kind: undefined,
-        data: undefined,
-        ts: undefined,
-        source: undefined,
-        error: undefined,
-      });
+      store = new ExternalStore<TopicSnapshot>(pendingTopicSnapshot(topic));
       this.stores.set(topic, store);
     }
     return store;

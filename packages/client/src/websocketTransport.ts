@@ -1,10 +1,12 @@
-import type { ClientFrame, ServerFrame } from "@pushgate/core/protocol";
-import type { Clock, Timers, WebSocketConstructor, WebSocketLike } from "./environment";
+import {
+  readServerFrame,
+  SUBPROTOCOL,
+  TOKEN_SUBPROTOCOL_PREFIX,
+  type ClientFrame,
+  type ServerFrame,
+} from "@pushgate/core/wire";
+import type { Clock, TimerHandle, Timers, WebSocketConstructor, WebSocketLike } from "./environment";
 import { clientError, type PushClientError } from "./errors";
-
-/** Subprotocol v1, and the prefix of the token subprotocol (DESIGN.md "Wire protocol v1"). */
-export const SUBPROTOCOL = "pushgate.v1";
-export const TOKEN_SUBPROTOCOL_PREFIX = "token.";
 
 /** WebSocket readyState OPEN (the browser and `ws` agree; not every runtime has the static). */
 const OPEN = 1;
@@ -50,9 +52,9 @@ export class WebSocketTransport {
   private readonly socket: WebSocketLike;
   private opened = false;
   private finished = false;
-  private connectTimer: unknown;
-  private pingTimer: unknown;
-  private pongTimer: unknown;
+  private connectTimer: TimerHandle | undefined;
+  private pingTimer: TimerHandle | undefined;
+  private pongTimer: TimerHandle | undefined;
   private awaitedPongId: string | undefined;
   private pingSentAt = 0;
 
@@ -117,7 +119,7 @@ export class WebSocketTransport {
       this.awaitedPongId = undefined;
       this.options.timers.clearTimeout(this.pongTimer);
       this.schedulePing();
-      this.events.onPong(this, this.options.clock() - this.pingSentAt);
+      this.events.onPong(this, this.options.clock.now() - this.pingSentAt);
       return;
     }
     this.events.onFrame(this, frame.frame);
@@ -146,7 +148,7 @@ export class WebSocketTransport {
     if (this.finished) return;
     const id = this.options.nextRequestId();
     this.awaitedPongId = id;
-    this.pingSentAt = this.options.clock();
+    this.pingSentAt = this.options.clock.now();
     this.send({ action: "ping", id });
     this.pongTimer = this.options.timers.setTimeout(() => {
       this.fail(true, clientError("PONG_TIMEOUT", `no pong within ${this.options.pongTimeoutMs} ms of ping ${id}`));
@@ -178,58 +180,8 @@ export class WebSocketTransport {
   }
 }
 
-/**
- * Read one server frame. Only the fields the client relies on are checked
- * (the client ships without zod); anything else is a BAD_FRAME, and the socket
- * stays open, as the protocol asks of the server too.
- */
+/** One server frame checked by the wire module; a failure becomes the client's BAD_FRAME error. */
 export function parseServerFrame(data: unknown): { ok: true; frame: ServerFrame } | { ok: false; error: PushClientError } {
-  const bad = (why: string) => ({ ok: false as const, error: clientError("BAD_FRAME", `dropped a server frame: ${why}`) });
-  if (typeof data !== "string") return bad("not a text frame");
-  let raw: unknown;
-  try {
-    raw = JSON.parse(data);
-  } catch {
-    return bad("not JSON");
-  }
-  if (typeof raw !== "object" || raw === null) return bad("not a JSON object");
-  const frame = raw as Record<string, unknown>;
-  switch (frame.type) {
-    case "message":
-      return isMessageFrame(frame) ? { ok: true, frame: raw as ServerFrame } : bad("a message without topic, seq, kind or ts");
-    case "subscribed":
-      return Array.isArray(frame.topics) &&
-        frame.topics.every(
-          (t: unknown) =>
-            typeof t === "object" && t !== null && typeof (t as Record<string, unknown>).topic === "string" &&
-            isSeq((t as Record<string, unknown>).seq) && typeof (t as Record<string, unknown>).snapshotUrl === "string",
-        )
-        ? { ok: true, frame: raw as ServerFrame }
-        : bad("a subscribed ack without topics[{topic, seq, snapshotUrl}]");
-    case "unsubscribed":
-    case "pong":
-      return { ok: true, frame: raw as ServerFrame };
-    case "error":
-      return typeof frame.code === "string" && typeof frame.message === "string"
-        ? { ok: true, frame: raw as ServerFrame }
-        : bad("an error without code or message");
-    default:
-      return bad(`unknown type ${JSON.stringify(frame.type)}`);
-  }
-}
-
-export function isMessageFrame(value: unknown): boolean {
-  if (typeof value !== "object" || value === null) return false;
-  const frame = value as Record<string, unknown>;
-  return (
-    frame.type === "message" &&
-    typeof frame.topic === "string" &&
-    isSeq(frame.seq) &&
-    typeof frame.kind === "string" &&
-    typeof frame.ts === "string"
-  );
-}
-
-function isSeq(value: unknown): boolean {
-  return typeof value === "number" && Number.isSafeInteger(value) && value >= 0;
+  const read = readServerFrame(data);
+  return read.ok ? read : { ok: false, error: clientError("BAD_FRAME", `dropped a server frame: ${read.why}`) };
 }

@@ -5,7 +5,7 @@ describe("connection state machine", () => {
   it("starts closed and emits exactly one change per setState that changes something", () => {
     let now = 1_000;
     const changes: StateChange[] = [];
-    const machine = new ConnectionStateMachine(() => now, (change) => changes.push(change));
+    const machine = new ConnectionStateMachine({ now: () => now }, (change) => changes.push(change));
     expect(machine.snapshot).toMatchObject({ state: "closed", attempt: 0, reason: undefined });
 
     machine.setState("connecting", { attempt: 0 });
@@ -29,7 +29,7 @@ describe("connection state machine", () => {
   });
 
   it("hands React the same snapshot object until the next change", () => {
-    const machine = new ConnectionStateMachine(() => 0, () => {});
+    const machine = new ConnectionStateMachine({ now: () => 0 }, () => {});
     const store = machine.store;
     const before = store.getSnapshot();
     expect(store.getSnapshot()).toBe(before);

@@ -1,4 +1,4 @@
-import type { MessageFrame } from "@pushgate/core/protocol";
+import type { MessageFrame } from "@pushgate/core/wire";
 import { describe, expect, it } from "vitest";
 import { TopicStores } from "../src/topicStore";
 

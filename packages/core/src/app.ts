@@ -17,9 +17,9 @@ import { readSsmSecret } from "./adapters/ssm-secrets";
 import { decodeStreamRecord } from "./adapters/stream-records";
 import { createTokenService, requireOperator, type TokenService } from "./auth";
 import { loadConfig, ssmSecretPaths, type Config } from "./config";
-import { DeliveryMemo, fanOut, type FanoutResult } from "./fanout";
+import { DeliveryMemo } from "./fanout";
 import { GuardedGateway } from "./guarded-gateway";
-import type { ClientFrame, MessageFrame, PongFrame, ServerFrame } from "./protocol";
+import { systemClock, type ClientFrame } from "./protocol";
 import type {
   Clock,
   ConnectionStore,
@@ -38,12 +38,13 @@ import { once, onceAsync } from "./once";
 import { topology, type SecretName } from "./topology";
 import { connect, forgetConnection } from "./usecases/connections";
 import { createJob, runJob } from "./usecases/jobs";
-import { publishScore } from "./usecases/producers";
+import { recordScore } from "./usecases/producers";
 import { admit, advanceQueue, joinQueue, myPlace, openQueue, queueTick } from "./usecases/waiting-room";
 import { createAdmissionSigner } from "./waiting-room/admission-tokens";
 import { fanOf, startSession } from "./usecases/session";
-import { handleMessage, type MessageOutcome } from "./usecases/messages";
-import { snapshotsFor, subscribe, unsubscribe } from "./usecases/subscriptions";
+import { answerFrame, handleMessage, type MessageOutcome } from "./usecases/messages";
+import { publish } from "./usecases/publish";
+import { snapshotsFor } from "./usecases/subscriptions";
 
 export interface Ports {
   connections: ConnectionStore;
@@ -80,39 +81,6 @@ export function createApp(config: Config, ports: Ports) {
   );
   const asOperator = async (header: string | undefined) => requireOperator(await operatorKey(), header);
   const forget = (connectionId: string) => forgetConnection(ports, connectionId);
-  const subscribeDeps = { ...ports, maxTopicsPerConnection: config.maxTopicsPerConnection };
-  const memo = new DeliveryMemo();
-
-  /**
-   * The snapshot write runs alongside the fan-out rather than before it, which
-   * takes an S3 PUT off every publication's latency. A record is still only
-   * acknowledged once its snapshot is written: the write is awaited before
-   * returning and its failure fails the record, as before. What is given up: a
-   * client that resyncs from the snapshot the instant it gets the push may
-   * still read the previous state for those few milliseconds (the push itself
-   * carries the new one).
-   */
-  async function publish(frame: MessageFrame): Promise<FanoutResult> {
-    const snapshot = ports.snapshots.putSnapshot(frame);
-    // Awaited below in every path; this only keeps a failure from being "unhandled" while the fan-out runs.
-    snapshot.catch(() => {});
-    const started = ports.clock.now().getTime();
-    let result: FanoutResult;
-    let fanoutMs: number;
-    try {
-      result = await fanOut(frame, { ...ports, forgetConnection: forget, concurrency: config.fanoutConcurrency, memo });
-      fanoutMs = ports.clock.now().getTime() - started;
-    } finally {
-      // Also when the fan-out failed: the record is retried either way, and no write is left running behind it.
-      await snapshot;
-    }
-    ports.meter.count("MessagesPushed", result.delivered);
-    ports.meter.count("GoneConnections", result.gone);
-    ports.meter.count("SlowReaders", result.full);
-    ports.meter.count("PushFailures", result.failed);
-    ports.meter.milliseconds("FanoutDurationMs", fanoutMs);
-    return result;
-  }
 
   const publicationOf: Record<StreamSource, PublicationOf> = {
     games: gamePublication,
@@ -120,16 +88,9 @@ export function createApp(config: Config, ports: Ports) {
     jobs: jobPublication(ports.snapshots),
   };
 
-  async function handleFrame(connectionId: string, frame: ClientFrame): Promise<ServerFrame> {
-    switch (frame.action) {
-      case "subscribe":
-        return subscribe(subscribeDeps, connectionId, frame);
-      case "unsubscribe":
-        return unsubscribe(ports, connectionId, frame);
-      case "ping":
-        return { type: "pong", id: frame.id } satisfies PongFrame;
-    }
-  }
+  const publishDeps = { ...ports, forgetConnection: forget, concurrency: config.fanoutConcurrency, memo: new DeliveryMemo() };
+  const frameDeps = { ...ports, maxTopicsPerConnection: config.maxTopicsPerConnection };
+  const handleFrame = (connectionId: string, frame: ClientFrame) => answerFrame(frameDeps, connectionId, frame);
 
   return {
     // WebSocket routes
@@ -144,9 +105,9 @@ export function createApp(config: Config, ports: Ports) {
 
     // HTTP routes
     startSession: async (authorization: string | undefined) => startSession(await tokens(), authorization),
-    publishScore: async (operatorHeader: string | undefined, gameId: string | undefined, body: unknown) => {
+    recordScore: async (operatorHeader: string | undefined, gameId: string | undefined, body: unknown) => {
       await asOperator(operatorHeader);
-      return publishScore(ports, gameId, body);
+      return recordScore(ports, gameId, body);
     },
     // The waiting room (usecases/waiting-room.ts)
     openQueue: async (operatorHeader: string | undefined, eventId: string | undefined, body: unknown) => {
@@ -173,7 +134,7 @@ export function createApp(config: Config, ports: Ports) {
 
     // Stream consumers
     publishChanges: (source: StreamSource, records: StreamRecordIn[]): Promise<BatchResponse> =>
-      processStreamBatch(records, { decode: ports.decode, publicationOf: publicationOf[source], publish, log: ports.log }),
+      processStreamBatch(records, { decode: ports.decode, publicationOf: publicationOf[source], publish: (frame) => publish(publishDeps, frame), log: ports.log }),
     runJobs: (records: StreamRecordIn[]): Promise<BatchResponse> =>
       processEachRecord(records, { decode: ports.decode, handle: (change) => runJob(ports, change), log: ports.log }),
   };
@@ -184,7 +145,7 @@ export function appFromEnvironment(observability: { log: Log; meter: Meter }, en
   const config = loadConfig(env);
   const db = dynamoDocumentClient(config);
   const ssm = once(() => ssmClient(config));
-  const clock: Clock = { now: () => new Date() };
+  const clock: Clock = systemClock;
   const secrets = {
     JWT_SECRET: onceAsync(() => secret("JWT_SECRET")),
     OPERATOR_KEY: onceAsync(() => secret("OPERATOR_KEY")),

@@ -43,7 +43,7 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
         algorithms: [ALGORITHM],
         issuer: options.issuer,
         requiredClaims: ["sub", "exp"],
-        currentDate: options.clock.now(),
+        currentDate: new Date(options.clock.now()),
         clockTolerance: toleranceSeconds,
       });
       return payload.sub!;
@@ -56,7 +56,7 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
   return {
     async issue(previousToken) {
       const fanId = previousToken === undefined ? randomUUID() : await fanIdOf(previousToken, options.renewalGraceSeconds);
-      const nowSeconds = Math.floor(options.clock.now().getTime() / 1000);
+      const nowSeconds = Math.floor(options.clock.now() / 1000);
       const expiresAtSeconds = nowSeconds + options.ttlSeconds;
       const token = await new SignJWT({})
         .setProtectedHeader({ alg: ALGORITHM, typ: "JWT" })

@@ -159,6 +159,6 @@ export class CircuitBreaker {
   }
 
   private now(): number {
-    return this.options.clock.now().getTime();
+    return this.options.clock.now();
   }
 }

@@ -6,9 +6,7 @@
  */
 import type { MessageFrame, ScoreData } from "./protocol";
 
-export interface Clock {
-  now(): Date;
-}
+export type { Clock } from "./wire";
 
 /** The structured logger core reports isolated failures to (Powertools' Logger fits). */
 export interface Log {

@@ -1,12 +1,12 @@
 /**
- * Topic grammar and per-topic authorization (DESIGN.md "Wire protocol v1"):
+ * Topic grammar and per-topic authorization (docs/protocol.md, "Topics"):
  * `game/{gameId}` carries score-update, `queue/{eventId}` queue-position and
  * `job/{jobId}` result-ready, which only the job's owner may subscribe to.
  */
 import { PushgateError } from "./errors";
-import type { MessageKind } from "./protocol";
+import { KIND_OF_TOPIC_TYPE, type MessageKind, type TopicName, type TopicType } from "./wire";
 
-export type TopicType = "game" | "queue" | "job";
+export type { TopicType };
 
 export interface Topic {
   /** The full name, e.g. `game/g1`. */
@@ -15,12 +15,6 @@ export interface Topic {
   id: string;
   kind: MessageKind;
 }
-
-const KIND_BY_TYPE: Record<TopicType, MessageKind> = {
-  game: "score-update",
-  queue: "queue-position",
-  job: "result-ready",
-};
 
 const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 const TOPIC_PATTERN = /^(game|queue|job)\/([A-Za-z0-9_-]{1,64})$/;
@@ -38,7 +32,7 @@ export function parseTopic(name: string): Topic {
     );
   }
   const type = match[1] as TopicType;
-  return { name, type, id: match[2]!, kind: KIND_BY_TYPE[type] };
+  return { name, type, id: match[2]!, kind: KIND_OF_TOPIC_TYPE[type] };
 }
 
 /** Validate an id taken from a path, with the same grammar as topic ids. */
@@ -49,7 +43,7 @@ export function requireId(what: string, id: string | undefined): string {
   return id;
 }
 
-export const topicName = (type: TopicType, id: string): string => `${type}/${id}`;
+export const topicName = <T extends TopicType>(type: T, id: string): TopicName<T> => `${type}/${id}`;
 
 /** Who owns a job; undefined when there is no such job. */
 export interface JobOwnerLookup {

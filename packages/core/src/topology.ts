@@ -143,7 +143,7 @@ const fn = (handler: string, grants: Grants, timeoutSeconds = 10, memoryMB = 512
   grants,
 });
 
-/** Defaults shared by the fan-out consumers; see FACTS.md for the AWS ranges. */
+/** Defaults shared by the fan-out consumers; see docs/aws-facts.md, "DynamoDB Streams to Lambda", for the AWS ranges. */
 const fanoutConsumer = {
   batchSize: 100,
   maxBatchingWindowSeconds: 0,
@@ -221,8 +221,6 @@ export const topology = {
 
   websocket: {
     routeSelectionExpression: "$request.body.action",
-    /** The subprotocol the server answers with; see DESIGN.md "Wire protocol v1". */
-    subprotocol: "pushgate.v1",
     routes: {
       $connect: { function: fn("ws/connect.handler", { tables: { connections: "readWrite" }, secrets: ["JWT_SECRET"] }), routeResponse: false },
       $disconnect: { function: fn("ws/disconnect.handler", { tables: { connections: "readWrite", subscriptions: "readWrite" } }), routeResponse: false },
@@ -297,7 +295,7 @@ export interface TopologyShape {
   tables: Record<string, TableDecl>;
   buckets: Record<string, BucketDecl>;
   secrets: readonly string[];
-  websocket: { routeSelectionExpression: string; subprotocol: string; routes: Record<string, WebSocketRouteDecl> };
+  websocket: { routeSelectionExpression: string; routes: Record<string, WebSocketRouteDecl> };
   http: { routes: Record<string, HttpRouteDecl> };
   consumers: Record<string, StreamConsumerDecl>;
   /** Optional so a smaller test topology may leave it out. */

@@ -8,7 +8,7 @@ const ISSUER = "pushgate/test";
 const start = new Date("2026-11-22T12:00:00.000Z");
 
 function service(now = { value: start }, secret = SECRET, issuer = ISSUER) {
-  return createTokenService({ secret, issuer, ttlSeconds: 1800, renewalGraceSeconds: 3600, clock: { now: () => now.value } });
+  return createTokenService({ secret, issuer, ttlSeconds: 1800, renewalGraceSeconds: 3600, clock: { now: () => now.value.getTime() } });
 }
 
 async function refusal(promise: Promise<unknown>): Promise<string> {

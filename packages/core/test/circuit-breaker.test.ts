@@ -17,7 +17,7 @@ function harness(overrides: Partial<CircuitBreakerOptions> = {}) {
     sleepWindowMs: 5_000,
     maxConcurrent: 3,
     maxWaitMs: 0,
-    clock: { now: () => new Date(now) },
+    clock: { now: () => now },
     // Sleeping moves the fake clock: the breaker's waits take no real time.
     sleep: async (ms) => {
       slept.push(ms);

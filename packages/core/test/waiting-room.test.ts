@@ -4,7 +4,7 @@
  * opening draw, the serving number's cap, the automatic advance and the
  * admission token a sale verifies.
  */
-import { createTables, startDynamoDbLocal, type DynamoDbLocal } from "@pushgate/local/dynamodb/index";
+import { createTables, startDynamoDbLocal, type DynamoDbLocal } from "@pushgate/local/dynamodb";
 import { createLocalJWKSet, decodeProtectedHeader, errors, jwtVerify } from "jose";
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -20,7 +20,7 @@ let deps: TickDeps;
 // A whole hour a day from now: places expire (TTL) a month after opening, and DynamoDB Local sweeps expired items.
 const startMs = Math.ceil(Date.now() / 3_600_000) * 3_600_000 + 24 * 3_600_000;
 let nowMs = startMs;
-const clock = { now: () => new Date(nowMs) };
+const clock = { now: () => nowMs };
 const issuer = "pushgate/test";
 const keyA = randomBytes(32).toString("base64url");
 const keyB = randomBytes(32).toString("base64url");
@@ -180,7 +180,7 @@ describe("admission on the server", () => {
     expect(admission).toMatchObject({ saleUrl: "https://tickets.example/sale", expiresAt: at(300_000) });
 
     const jwks = createLocalJWKSet(signer.jwks() as never);
-    const { payload, protectedHeader } = await jwtVerify(admission.token, jwks, { algorithms: ["ES256"], issuer, currentDate: clock.now() });
+    const { payload, protectedHeader } = await jwtVerify(admission.token, jwks, { algorithms: ["ES256"], issuer, currentDate: new Date(clock.now()) });
     expect(protectedHeader).toMatchObject({ alg: "ES256", kid: signer.jwks().keys[0]!.kid });
     expect(payload).toMatchObject({ sub: "fan-2", eventId: "sale", ticket: 3, iat: expect.any(Number), exp: expect.any(Number), jti: expect.any(String) });
 
@@ -197,7 +197,7 @@ describe("admission on the server", () => {
     const fresh = await rotated.sign({ fanId: "f", eventId: "e", ticket: 1, ttlSeconds: 60 });
     expect(decodeProtectedHeader(fresh.token).kid).not.toBe(decodeProtectedHeader(old.token).kid);
     const jwks = createLocalJWKSet(rotated.jwks() as never);
-    for (const token of [old.token, fresh.token]) await expect(jwtVerify(token, jwks, { currentDate: clock.now() })).resolves.toBeDefined();
+    for (const token of [old.token, fresh.token]) await expect(jwtVerify(token, jwks, { currentDate: new Date(clock.now()) })).resolves.toBeDefined();
   });
 
   it("a malformed key set is refused with how to make one", () => {

@@ -4,7 +4,7 @@
  * arrive, and waits that end on a frame (never on a timer the test asserts).
  */
 import WebSocket from "ws";
-import type { ServerFrame } from "@pushgate/core/protocol";
+import { SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX, type ServerFrame } from "@pushgate/core/wire";
 
 export interface Fan {
   socket: WebSocket;
@@ -18,7 +18,7 @@ export interface Fan {
 }
 
 export async function connectFan(websocketUrl: string, token: string): Promise<Fan> {
-  const socket = new WebSocket(websocketUrl, ["pushgate.v1", `token.${token}`]);
+  const socket = new WebSocket(websocketUrl, [SUBPROTOCOL, `${TOKEN_SUBPROTOCOL_PREFIX}${token}`]);
   await new Promise<void>((resolve, reject) => {
     socket.once("open", () => resolve());
     socket.once("error", reject);

@@ -1,5 +1,5 @@
 /**
- * Faults through the local cloud (issue 7, item 2), with real `ws` clients and
+ * Faults through the local cloud, with real `ws` clients and
  * the real `@pushgate/client`: a throttling Management API (retries, circuit
  * breaker, batch failures delivered later), the gateway restarted with clients
  * connected, DynamoDB Local killed and restarted mid-stream, and duplicate

@@ -1,5 +1,5 @@
 /**
- * The handlers end to end through the local cloud (issue 3, "Show"): real
+ * The handlers end to end through the local cloud: real
  * `ws` clients on the local API Gateway, the HTTP API, DynamoDB Local with its
  * streams driving the consumers, and the S3 emulator behind presigned URLs.
  */

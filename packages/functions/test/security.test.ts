@@ -1,5 +1,5 @@
 /**
- * Security through the local cloud (issue 7, item 1): no token, secret or
+ * Security through the local cloud: no token, secret or
  * operator key in any log line; client input reaches logs only escaped and
  * clipped; tokens only as a subprotocol; the per-connection frame rate limit
  * (RATE_LIMITED, then closed with DeleteConnection); the TTL of connections

@@ -5,19 +5,16 @@
  * job belong to a fan id, and only the job's owner may subscribe to its topic.
  * Every failure becomes an `ApiError` with a machine code, so the views can
  * tell the fan in plain words what happened and what to do next (./errors.ts).
+ * The bodies are the protocol's types (re-exported by @pushgate/client).
  */
-import type { AdmissionResponse, JoinResponse } from "@pushgate/core/protocol";
+import type { AdmissionResponse, CreateJobResponse, HttpErrorBody, JoinResponse, TopicName } from "@pushgate/client";
 
 /** The fan's one place in a queue (join and GET .../me answer the same shape). */
 export type QueuePlace = JoinResponse;
 /** A signed admission the sale verifies (GET /.well-known/jwks.json). */
 export type Admission = AdmissionResponse;
-
-export interface ReportJob {
-  jobId: string;
-  resultUrl: string;
-  topic: string;
-}
+/** The answer to `POST /jobs`. */
+export type ReportJob = CreateJobResponse;
 
 export interface FanApi {
   joinQueue(eventId: string): Promise<QueuePlace>;
@@ -82,7 +79,7 @@ export function createFanApi(options: FanApiOptions): FanApi {
       );
     }
     if (!response.ok) {
-      const error = (parsed as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
+      const error = (parsed as Partial<HttpErrorBody> | undefined)?.error as { code?: unknown; message?: unknown } | undefined;
       const code = typeof error?.code === "string" ? error.code : `HTTP_${response.status}`;
       const message = typeof error?.message === "string" ? error.message : `${method} ${path} answered ${response.status}`;
       throw new ApiError(code, message, response.status);
@@ -123,6 +120,12 @@ function field<T>(body: unknown, key: string, type: "string" | "number", what: s
   return value as T;
 }
 
+function topicField<T extends "queue" | "job">(body: unknown, family: T, what: string): TopicName<T> {
+  const topic = field<string>(body, "topic", "string", what);
+  if (!topic.startsWith(`${family}/`)) throw new ApiError("BAD_RESPONSE", `${what} has topic "${topic.slice(0, 80)}", not ${family}/{id}`, 200);
+  return topic as TopicName<T>;
+}
+
 const PLACE_STATUSES = ["prequeue", "waiting", "admitted"];
 
 function parsePlace(body: unknown): QueuePlace {
@@ -133,7 +136,7 @@ function parsePlace(body: unknown): QueuePlace {
   return {
     eventId: field(body, "eventId", "string", "the queue place"),
     name: field(body, "name", "string", "the queue place"),
-    topic: field(body, "topic", "string", "the queue place"),
+    topic: topicField(body, "queue", "the queue place"),
     opensAt: field(body, "opensAt", "string", "the queue place"),
     status: status as QueuePlace["status"],
     ticket: nullableNumber("ticket"),
@@ -146,7 +149,7 @@ function parseJob(body: unknown): ReportJob {
   return {
     jobId: field(body, "jobId", "string", "the report job"),
     resultUrl: field(body, "resultUrl", "string", "the report job"),
-    topic: field(body, "topic", "string", "the report job"),
+    topic: topicField(body, "job", "the report job"),
   };
 }
 

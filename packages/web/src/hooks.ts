@@ -5,9 +5,8 @@
  * hold perfectly good data while the connection is reconnecting.
  */
 import { useCallback, useSyncExternalStore } from "react";
-import type { MessageKind } from "@pushgate/core/protocol";
+import { pendingTopicSnapshot, type ConnectionSnapshot, type KindOfTopic, type TopicSnapshot } from "@pushgate/client";
 import { usePushServices } from "./push-context.js";
-import type { ConnectionSnapshot, TopicData, TopicSnapshot } from "./push.js";
 
 export function useConnectionState(): ConnectionSnapshot {
   const { client } = usePushServices();
@@ -18,7 +17,7 @@ export function useConnectionState(): ConnectionSnapshot {
   return useSyncExternalStore(subscribe, getSnapshot);
 }
 
-const NO_TOPIC: TopicSnapshot<never> = Object.freeze({ data: undefined, seq: 0 });
+const NO_TOPIC = Object.freeze(pendingTopicSnapshot(""));
 const noopUnsubscribe = () => {};
 
 /**
@@ -26,8 +25,10 @@ const noopUnsubscribe = () => {};
  * (e.g. before the fan has joined the queue and knows which topic is theirs).
  * The store's listener is what holds the topic on the wire (reference-counted
  * in the client), so mounting subscribes and the last unmount unsubscribes.
+ * The data's type follows from the topic's name, as in the client:
+ * `useTopic(\`game/${id}\`)` reads a `ScoreData`.
  */
-export function useTopic<K extends MessageKind>(topic: string | undefined): TopicSnapshot<TopicData<K>> {
+export function useTopic<T extends string>(topic: T | undefined): TopicSnapshot<KindOfTopic<T>> {
   const { client } = usePushServices();
   const store = topic === undefined ? undefined : client.topic(topic);
   const subscribe = useCallback(
@@ -35,5 +36,5 @@ export function useTopic<K extends MessageKind>(topic: string | undefined): Topi
     [store],
   );
   const getSnapshot = useCallback(() => (store ? store.getSnapshot() : NO_TOPIC), [store]);
-  return useSyncExternalStore(subscribe, getSnapshot) as TopicSnapshot<TopicData<K>>;
+  return useSyncExternalStore(subscribe, getSnapshot) as TopicSnapshot<KindOfTopic<T>>;
 }

@@ -2,12 +2,18 @@
  * One push client (and one HTTP API) per page, handed down through context so
  * that every view shares the same WebSocket and the same session.
  */
+import type { PushClient } from "@pushgate/client";
 import { createContext, useContext, type ReactNode } from "react";
-import type { PushClient } from "./push.js";
 import type { FanApi } from "./api.js";
 
+/**
+ * The part of `@pushgate/client`'s PushClient the views read, in the client's
+ * own types: the real client is one, and component tests hand in a small fake.
+ */
+export type PushStores = Pick<PushClient, "connection" | "topic">;
+
 export interface PushServices {
-  client: PushClient;
+  client: PushStores;
   api: FanApi;
 }
 

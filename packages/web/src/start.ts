@@ -7,7 +7,6 @@ import { createPushClient, sessionEndpointTokenProvider, type PushClient as Real
 import { createFanApi } from "./api.js";
 import { resolveEndpoints } from "./endpoints.js";
 import type { PushServices } from "./push-context.js";
-import type { PushClient } from "./push.js";
 import { rememberedSession } from "./remembered-session.js";
 
 export interface Started extends PushServices {
@@ -24,16 +23,13 @@ export async function startPushgate(env: ImportMetaEnv, origin: string): Promise
     // localStorage: every tab of this browser is the same fan, so a new tab finds its place in the queue.
     tokenProvider: rememberedSession(sessionEndpointTokenProvider({ httpApiUrl, fetch: fetchImpl }), localStorageOrUndefined()),
   });
-  // The views only know the small interface in ./push.ts; this assignment is
-  // the compile-time proof that the real client still satisfies it.
-  const client: PushClient = realClient;
   const api = createFanApi({ httpApiUrl, token: async () => (await realClient.getSession()).token });
 
   // Connection failures reach the fan through the badge and banner, refused
   // topics through the views; this log is for whoever opens the console.
   realClient.on("error", (error) => console.warn(`pushgate client: ${error.code}: ${error.message}`, error.cause ?? ""));
   realClient.connect();
-  return { client, api, realClient };
+  return { client: realClient, api, realClient };
 }
 
 function localStorageOrUndefined(): Storage | undefined {

@@ -2,7 +2,7 @@ import { act, cleanup, screen } from "@testing-library/react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ConnectionBadge } from "../src/components/ConnectionBadge.js";
 import { ConnectionBanner } from "../src/components/ConnectionBanner.js";
-import { FakePushClient, renderWithPush } from "./fake-push.js";
+import { connection, FakePushClient, renderWithPush } from "./fake-push.js";
 
 const NOW = Date.parse("2026-11-22T12:00:00.000Z");
 
@@ -25,14 +25,14 @@ describe("ConnectionBadge", () => {
 
   it("says Connecting… before the first socket opens", () => {
     const client = new FakePushClient();
-    client.connection.set({ state: "connecting", attempt: 0 });
+    client.connection.set(connection({ state: "connecting", attempt: 0 }));
     renderWithPush(<ConnectionBadge />, client);
     expect(badge().textContent).toBe("Connecting…");
   });
 
   it("counts down to nextRetryAt while reconnecting, second by second", () => {
     const client = new FakePushClient();
-    client.connection.set({ state: "reconnecting", attempt: 2, nextRetryAt: NOW + 3_400 });
+    client.connection.set(connection({ state: "reconnecting", attempt: 2, nextRetryAt: NOW + 3_400 }));
     renderWithPush(<ConnectionBadge />, client);
     expect(badge().textContent).toBe("Reconnecting in 4 s");
 
@@ -49,7 +49,7 @@ describe("ConnectionBadge", () => {
 
   it("restarts the countdown when the client schedules a new retry", () => {
     const client = new FakePushClient();
-    client.connection.set({ state: "reconnecting", attempt: 1, nextRetryAt: NOW + 1_000 });
+    client.connection.set(connection({ state: "reconnecting", attempt: 1, nextRetryAt: NOW + 1_000 }));
     renderWithPush(<ConnectionBadge />, client);
     expect(badge().textContent).toBe("Reconnecting in 1 s");
     client.setConnection({ state: "reconnecting", attempt: 2, nextRetryAt: NOW + 7_000 });
@@ -96,7 +96,7 @@ describe("ConnectionBanner", () => {
   it("says when the background retry comes while polling", () => {
     vi.useFakeTimers({ now: NOW });
     const client = new FakePushClient();
-    client.connection.set({ state: "polling", attempt: 2, nextRetryAt: NOW + 6_000 });
+    client.connection.set(connection({ state: "polling", attempt: 2, nextRetryAt: NOW + 6_000 }));
     renderWithPush(<ConnectionBanner />, client);
     expect(screen.getByTestId("connection-next-try").textContent).toBe(" Next live attempt in 6 s.");
     act(() => vi.advanceTimersByTime(2_000));
@@ -111,7 +111,17 @@ describe("ConnectionBanner", () => {
     expect(screen.queryByTestId("connection-hint")).toBeNull();
     client.setConnection({ state: "polling", attempt: 1 });
     expect(screen.getByTestId("connection-hint").textContent).toMatch(/every few seconds/);
-    client.setConnection({ state: "closed", attempt: 0 });
+    client.setConnection({ state: "closed", reason: "offline" });
     expect(screen.getByTestId("connection-hint").textContent).toMatch(/check your internet connection/i);
+  });
+
+  it("says live updates are stopped, not that the fan is offline, when the client was never started or was closed", () => {
+    // The client reports a never-started client as closed with no reason (there is no "idle" reason).
+    const client = new FakePushClient();
+    renderWithPush(<ConnectionBanner />, client);
+    client.setConnection({ state: "closed" });
+    expect(screen.getByTestId("connection-hint").textContent).toMatch(/live updates are stopped/i);
+    client.setConnection({ state: "closed", reason: "client" });
+    expect(screen.getByTestId("connection-hint").textContent).toMatch(/live updates are stopped/i);
   });
 });

@@ -7,7 +7,8 @@ import { act, render, type RenderResult } from "@testing-library/react";
 import type { ReactNode } from "react";
 import type { FanApi } from "../src/api.js";
 import { PushProvider } from "../src/push-context.js";
-import type { ConnectionSnapshot, PushClient, ReadableStore, TopicSnapshot } from "../src/push.js";
+import { pendingTopicSnapshot, type ConnectionSnapshot, type ReadableStore, type TopicSnapshot } from "@pushgate/client";
+import type { PushStores } from "../src/push-context.js";
 
 class TestStore<T> implements ReadableStore<T> {
   readonly listeners = new Set<() => void>();
@@ -25,14 +26,24 @@ class TestStore<T> implements ReadableStore<T> {
   }
 }
 
-export class FakePushClient implements PushClient {
-  readonly connection = new TestStore<ConnectionSnapshot>({ state: "live", attempt: 0 });
+/** A connection snapshot as the client makes it, with what a test sets on top. */
+export function connection(snapshot: Partial<ConnectionSnapshot> & Pick<ConnectionSnapshot, "state">): ConnectionSnapshot {
+  return { attempt: 0, nextRetryAt: undefined, since: 0, reason: undefined, lastError: undefined, ...snapshot };
+}
+
+export class FakePushClient implements PushStores {
+  readonly connection = new TestStore<ConnectionSnapshot>(connection({ state: "live" }));
   private readonly topics = new Map<string, TestStore<TopicSnapshot>>();
 
-  topic(name: string): TestStore<TopicSnapshot> {
+  // The client's own signature, so the views' topic-kind inference is checked against the fake too.
+  topic<T extends string>(name: T): ReturnType<PushStores["topic"]> & ReadableStore<TopicSnapshot<never>> {
+    return this.store(name) as never;
+  }
+
+  private store(name: string): TestStore<TopicSnapshot> {
     let store = this.topics.get(name);
     if (!store) {
-      store = new TestStore<TopicSnapshot>({ data: undefined, seq: 0 });
+      store = new TestStore<TopicSnapshot>(pendingTopicSnapshot(name));
       this.topics.set(name, store);
     }
     return store;
@@ -47,19 +58,22 @@ export class FakePushClient implements PushClient {
     return [...this.topics.values()].reduce((sum, store) => sum + store.listeners.size, 0);
   }
 
-  setConnection(snapshot: ConnectionSnapshot) {
-    act(() => this.connection.set(snapshot));
+  setConnection(snapshot: Partial<ConnectionSnapshot> & Pick<ConnectionSnapshot, "state">) {
+    act(() => this.connection.set(connection(snapshot)));
   }
 
   publish(topic: string, data: unknown, options: { seq?: number; ts?: string } = {}) {
-    const store = this.topic(topic);
+    const store = this.store(topic);
     const seq = options.seq ?? store.getSnapshot().seq + 1;
-    act(() => store.set({ data, seq, ts: options.ts ?? "2026-11-22T12:00:00.000Z", source: "push" }));
+    const kind = topic.startsWith("game/") ? "score-update" : topic.startsWith("queue/") ? "queue-position" : "result-ready";
+    act(() =>
+      store.set({ ...store.getSnapshot(), status: "ready", data: data as never, seq, kind, ts: options.ts ?? "2026-11-22T12:00:00.000Z", source: "push" }),
+    );
   }
 
   refuse(topic: string, code: string, message: string) {
-    const store = this.topic(topic);
-    act(() => store.set({ ...store.getSnapshot(), error: { code, message } }));
+    const store = this.store(topic);
+    act(() => store.set({ ...store.getSnapshot(), status: "error", error: { origin: "server", code, message } as TopicSnapshot["error"] }));
   }
 }
 

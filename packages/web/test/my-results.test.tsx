@@ -55,7 +55,7 @@ describe("MyResults", () => {
 
   it("keeps each report apart, newest first", async () => {
     const client = new FakePushClient();
-    const jobs = [JOB, { jobId: "j2", resultUrl: "http://s3.local/results/j2.json", topic: "job/j2" }];
+    const jobs = [JOB, { jobId: "j2", resultUrl: "http://s3.local/results/j2.json", topic: "job/j2" as const }];
     renderWithPush(<MyResults />, client, fakeApi({ requestReport: async () => jobs.shift()! }));
     await act(async () => fireEvent.click(screen.getByRole("button", { name: "Get my contest report" })));
     await act(async () => fireEvent.click(screen.getByRole("button", { name: "Get my contest report" })));

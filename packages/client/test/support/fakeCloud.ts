@@ -8,7 +8,7 @@ import { EventEmitter } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { WebSocketServer, type WebSocket } from "ws";
-import type { ClientFrame, MessageFrame, ServerFrame } from "@pushgate/core/protocol";
+import type { ClientFrame, MessageFrame, ServerFrame } from "@pushgate/core/wire";
 
 export interface SessionRecord {
   authorization: string | undefined;

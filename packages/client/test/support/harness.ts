@@ -64,7 +64,7 @@ export async function startHarness(
     websocketUrl: cloud.websocketUrl,
     WebSocket: CountingWebSocket,
     timers: clock,
-    clock: clock.now,
+    clock,
     random: seededRandom(7),
     online,
     ...options,

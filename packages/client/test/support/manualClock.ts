@@ -1,4 +1,4 @@
-import type { Timers } from "../../src/environment";
+import type { Clock, Timers } from "../../src/environment";
 
 /**
  * Virtual time for the client only: its injected `timers` and `clock`. The
@@ -6,7 +6,7 @@ import type { Timers } from "../../src/environment";
  * Node's own timers behave normally, and the test decides when the client's
  * backoff, ping and planned-reconnect timers fire by calling `advance`.
  */
-export class ManualClock implements Timers {
+export class ManualClock implements Timers, Clock {
   private current = Date.UTC(2026, 10, 22, 12, 0, 0);
   private nextId = 1;
   private readonly scheduled = new Map<number, { at: number; callback: () => void }>();
@@ -15,7 +15,7 @@ export class ManualClock implements Timers {
 
   readonly now = (): number => this.current;
 
-  readonly setTimeout = (callback: () => void, delayMs: number): unknown => {
+  readonly setTimeout = (callback: () => void, delayMs: number): number => {
     const id = this.nextId++;
     this.scheduled.set(id, { at: this.current + Math.max(0, delayMs), callback });
     this.onSchedule();

@@ -1,7 +1,7 @@
 /**
  * The AWS SDK clients, built from config. Against the local cloud the
  * endpoints point at DynamoDB Local and the S3 emulator; the S3 client then
- * uses path-style URLs and checksums only when required (FACTS.md).
+ * uses path-style URLs and checksums only when required (docs/aws-facts.md, "S3 locally").
  */
 import { ApiGatewayManagementApiClient } from "@aws-sdk/client-apigatewaymanagementapi";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";

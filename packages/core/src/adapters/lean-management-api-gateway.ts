@@ -2,7 +2,7 @@
  * Gateway over the API Gateway Management API without the AWS SDK client:
  * `POST|DELETE /{stage}/@connections/{id}` signed with SigV4 (execute-api) and
  * sent over a keep-alive agent. The SDK's per-call middleware costs ~0.8 ms of
- * CPU per message (FACTS.md, "Fan-out cost"), which caps a fan-out at ~1,100
+ * CPU per message (docs/aws-facts.md, "Fan-out cost"), which caps a fan-out at ~1,100
  * msg/s per instance; this client does only what the call needs.
  *
  * It behaves as the SDK adapter does: failures are thrown in the SDK's error

@@ -45,7 +45,7 @@ export class S3SnapshotStore implements SnapshotStore {
   }
 
   private async presignGet(key: string, contentDisposition?: string): Promise<PresignedUrl> {
-    const signingDate = this.clock.now();
+    const signingDate = new Date(this.clock.now());
     const command = new GetObjectCommand({ Bucket: this.bucket(), Key: key, ...(contentDisposition && { ResponseContentDisposition: contentDisposition }) });
     const url = await getSignedUrl(this.s3, command, {
       expiresIn: this.presignSeconds,

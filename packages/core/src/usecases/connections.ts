@@ -24,7 +24,7 @@ export async function connect(
   input: { connectionId: string; secWebSocketProtocol: string | undefined },
 ): Promise<{ fanId: string; subprotocol: string }> {
   const fanId = await deps.tokens.verify(subprotocolToken(input.secWebSocketProtocol, SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX));
-  const now = deps.clock.now();
+  const now = new Date(deps.clock.now());
   await deps.connections.put({
     connectionId: input.connectionId,
     fanId,

@@ -25,7 +25,7 @@ export async function createJob(
   body: unknown,
 ): Promise<CreateJobResponse> {
   const { kind } = parseBody(CreateJobBody, body, `{"kind":"contest-report"}`);
-  const now = deps.clock.now();
+  const now = new Date(deps.clock.now());
   const jobId = randomUUID();
   await deps.jobs.create({
     jobId,
@@ -64,7 +64,7 @@ export async function runJob(deps: { jobs: JobStore; games: GameStore; snapshots
     jobId,
     fanId: job.fanId,
     kind: "contest-report",
-    generatedAt: deps.clock.now().toISOString(),
+    generatedAt: new Date(deps.clock.now()).toISOString(),
     games: games.map(({ gameId, home, away, period }) => ({
       gameId,
       home,
@@ -74,5 +74,5 @@ export async function runJob(deps: { jobs: JobStore; games: GameStore; snapshots
     })),
   };
   await deps.snapshots.putResult(jobId, report);
-  await deps.jobs.markReady(jobId, resultKey(jobId), deps.clock.now().toISOString());
+  await deps.jobs.markReady(jobId, resultKey(jobId), new Date(deps.clock.now()).toISOString());
 }

@@ -13,7 +13,8 @@
  * message and code, not in the close frame; see docs/reliability.md.
  */
 import { toErrorFrame } from "../errors";
-import { errorFrame, parseClientFrame, POLICY_VIOLATION_PREFIX, type ClientFrame, type ServerFrame } from "../protocol";
+import { errorFrame, parseClientFrame, POLICY_VIOLATION_PREFIX, type ClientFrame, type PongFrame, type ServerFrame } from "../protocol";
+import { subscribe, unsubscribe, type SubscribeDeps } from "./subscriptions";
 import type { Clock, ConnectionStore, Gateway } from "../ports";
 
 export interface MessageDeps {
@@ -40,7 +41,7 @@ export const POLICY_CLOSE_MESSAGE = `${POLICY_VIOLATION_PREFIX}: too many frames
 export async function handleMessage(deps: MessageDeps, connectionId: string, text: string): Promise<MessageOutcome> {
   let requestId: string | undefined;
   try {
-    const admission = await deps.connections.admitFrame(connectionId, deps.clock.now().getTime(), {
+    const admission = await deps.connections.admitFrame(connectionId, deps.clock.now(), {
       intervalMs: 1000 / deps.frameRate.perSecond,
       burst: deps.frameRate.burst,
     });
@@ -84,3 +85,15 @@ function idOf(text: string): string | undefined {
   }
 }
 
+
+/** A parsed client frame -> the frame to answer with; refusals are thrown as PushgateError. */
+export async function answerFrame(deps: SubscribeDeps, connectionId: string, frame: ClientFrame): Promise<ServerFrame> {
+  switch (frame.action) {
+    case "subscribe":
+      return subscribe(deps, connectionId, frame);
+    case "unsubscribe":
+      return unsubscribe(deps, connectionId, frame);
+    case "ping":
+      return { type: "pong", id: frame.id } satisfies PongFrame;
+  }
+}

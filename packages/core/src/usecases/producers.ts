@@ -17,13 +17,14 @@ const ScoreBody = z.strictObject({
   lastPlay: z.string().min(1).max(500).optional(),
 });
 
-export async function publishScore(
+/** Records a game's new score: one row write that bumps the topic's seq; the stream pushes it. */
+export async function recordScore(
   deps: { games: GameStore; clock: Clock },
   gameId: string | undefined,
   body: unknown,
 ): Promise<ScoreResponse> {
   const id = requireId("gameId", gameId);
   const score = parseBody(ScoreBody, body, `{"home":7,"away":3,"period":"Q2","clock":"08:41","lastPlay":"..."}`);
-  const seq = await deps.games.recordScore(id, score, deps.clock.now().toISOString());
+  const seq = await deps.games.recordScore(id, score, new Date(deps.clock.now()).toISOString());
   return { topic: topicName("game", id), seq };
 }

@@ -97,7 +97,7 @@ export async function openQueue(deps: WaitingRoomDeps, eventId: string | undefin
   if (existing && existing.phase !== "prequeue" && existing.opensAt !== opensAt) {
     throw new PushgateError("CONFLICT", `queue ${id} opened at ${existing.opensAt} and its pre-queue is drawn; send that opensAt to change the other settings`);
   }
-  return queueView(await deps.queues.put(id, settings, deps.clock.now().toISOString()));
+  return queueView(await deps.queues.put(id, settings, new Date(deps.clock.now()).toISOString()));
 }
 
 /** POST /queues/{eventId}/join (fan): the fan's one place; joining again answers the same place. */
@@ -107,7 +107,7 @@ export async function joinQueue(deps: WaitingRoomDeps, fanId: string, eventId: s
   const existing = await deps.queues.place(id, fanId);
   if (existing) return placeView(queue, existing);
 
-  const now = deps.clock.now();
+  const now = new Date(deps.clock.now());
   const place: Place = { eventId: id, fanId, joinedAt: now.toISOString(), expiresAt: Math.floor(Date.parse(queue.opensAt) / 1000) + PLACE_TTL_SECONDS };
   if (now.getTime() < Date.parse(queue.opensAt) && queue.phase === "prequeue") {
     const outcome = await deps.queues.joinPrequeue(place);
@@ -168,7 +168,7 @@ export async function advanceQueue(deps: WaitingRoomDeps, eventId: string | unde
 async function moveServing(deps: WaitingRoomDeps, read: Queue, by: number, auto?: true): Promise<Queue> {
   let queue = read;
   for (let attempt = 0; attempt < MAX_SERVING_RETRIES; attempt++) {
-    const now = deps.clock.now();
+    const now = new Date(deps.clock.now());
     const target = Math.min(queue.servingNumber + by, ticketsIssued(queue));
     if (target === queue.servingNumber && !auto) return queue;
     const servedSamples = samplesAfter(queue.servedSamples ?? [], { at: now.getTime(), serving: target });
@@ -220,7 +220,7 @@ export async function queueTick(deps: TickDeps): Promise<TickReport> {
   const queues = await deps.queues.list();
   await Promise.all(
     queues.map(async (queue) => {
-      const now = deps.clock.now().getTime();
+      const now = deps.clock.now();
       const opensAt = Date.parse(queue.opensAt);
       const staleDraw = queue.phase === "shuffling" && now - Date.parse(queue.updatedAt) > STALE_DRAW_MS;
       if ((queue.phase === "prequeue" && opensAt - now <= OPENING_LOOKAHEAD_MS) || staleDraw) {
@@ -248,7 +248,7 @@ export async function queueTick(deps: TickDeps): Promise<TickReport> {
  */
 export async function drawPrequeue(deps: TickDeps, eventId: string, redraw = false): Promise<TickReport["opened"][number] | undefined> {
   const started = Date.now();
-  const at = () => deps.clock.now().toISOString();
+  const at = () => new Date(deps.clock.now()).toISOString();
   if (!redraw && !(await deps.queues.freezePrequeue(eventId, at()))) return undefined;
   const prequeue = await deps.queues.prequeue(eventId);
   const order = shuffled(prequeue, deps.randomIndex);

@@ -73,7 +73,7 @@ export function createAdmissionSigner(options: { secret: string; issuer: string;
   const jwks: JwksResponse = { keys: keys.map((key) => key.publicJwk) };
   return {
     async sign({ fanId, eventId, ticket, ttlSeconds }) {
-      const iat = Math.floor(options.clock.now().getTime() / 1000);
+      const iat = Math.floor(options.clock.now() / 1000);
       const exp = iat + ttlSeconds;
       const token = await new SignJWT({ eventId, ticket })
         .setProtectedHeader({ alg: ALGORITHM, typ: "JWT", kid: current.kid })

@@ -2,5 +2,5 @@
 import { httpRoute } from "../edge";
 
 export const handler = httpRoute((request, app) =>
-  app.publishScore(request.header("x-operator-key"), request.path("gameId"), request.json()),
+  app.recordScore(request.header("x-operator-key"), request.path("gameId"), request.json()),
 );

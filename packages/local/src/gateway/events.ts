@@ -4,7 +4,7 @@ import { newMessageId, newRequestId } from "./ids";
 
 /**
  * Lambda proxy events for WebSocket routes, shaped as API Gateway sends them
- * (see FACTS.md). `APIGatewayProxyWebsocketEventV2` from @types/aws-lambda
+ * (see docs/aws-facts.md, "API Gateway WebSocket semantics"). `APIGatewayProxyWebsocketEventV2` from @types/aws-lambda
  * lacks identity, headers and the disconnect fields, hence these types.
  *
  * The shapes follow events captured from AWS: aws/aws-lambda-go

@@ -1,5 +1,5 @@
 /**
- * API Gateway WebSocket quotas (see FACTS.md), each overridable so tests can
+ * API Gateway WebSocket quotas (see docs/aws-facts.md, "API Gateway WebSocket semantics"), each overridable so tests can
  * reach a limit with small numbers instead of big payloads or long waits.
  */
 export interface GatewayLimits {

@@ -1,20 +1,13 @@
 /**
  * Time and timers, injected so that timeouts, idle limits and rate limits can
- * be tested deterministically with a fake clock instead of real waiting.
+ * be tested deterministically with a fake clock instead of real waiting. The
+ * shapes are the one `Clock` and `Timers` of core's wire module; this file owns
+ * the local cloud's system timers, which never keep the process alive.
  */
-export interface Clock {
-  /** Milliseconds since the epoch. */
-  now(): number;
-}
+import type { Timers } from "@pushgate/core/wire";
 
-export type TimerHandle = { readonly __timer: unique symbol } | object | number;
-
-export interface Timers {
-  setTimeout(callback: () => void, ms: number): TimerHandle;
-  clearTimeout(handle: TimerHandle): void;
-}
-
-export const systemClock: Clock = { now: () => Date.now() };
+export type { Clock, TimerHandle, Timers } from "@pushgate/core/wire";
+export { systemClock } from "@pushgate/core/wire";
 
 export const systemTimers: Timers = {
   setTimeout: (callback, ms) => {
@@ -23,5 +16,5 @@ export const systemTimers: Timers = {
     handle.unref();
     return handle;
   },
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout | undefined),
 };

@@ -196,7 +196,7 @@ describe.each([
     // Strict on purpose: one counted failure in five calls would open it.
     const gateway = new GuardedGateway(
       inner,
-      { failureRateThreshold: 0.1, minimumVolume: 5, windowMs: 60_000, sleepWindowMs: 60_000, maxConcurrent: 8, maxWaitMs: 0, clock: { now: () => new Date() }, sleep: async () => {} },
+      { failureRateThreshold: 0.1, minimumVolume: 5, windowMs: 60_000, sleepWindowMs: 60_000, maxConcurrent: 8, maxWaitMs: 0, clock: { now: () => Date.now() }, sleep: async () => {} },
       log,
     );
     const breaker: CircuitBreaker = gateway.breaker;

@@ -5,7 +5,7 @@
  * end-to-end tests: "Live", "Reconnecting in N s", "Polling", "Offline".
  */
 import { useConnectionState } from "../hooks.js";
-import type { ConnectionState } from "../push.js";
+import type { ConnectionState } from "@pushgate/client";
 import { useSecondsUntil } from "../use-seconds-until.js";
 import { LiveAnnouncer } from "./LiveAnnouncer.js";
 

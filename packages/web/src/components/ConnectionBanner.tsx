@@ -3,7 +3,7 @@
  * means for the fan and whether they need to do anything (usually not).
  */
 import { useConnectionState } from "../hooks.js";
-import type { ConnectionSnapshot } from "../push.js";
+import type { ConnectionSnapshot } from "@pushgate/client";
 import { useSecondsUntil } from "../use-seconds-until.js";
 
 /** One line under the badge for every state that is not plain "Live": what it means for the fan. */
@@ -18,8 +18,9 @@ export function connectionHint({ state, reason }: Pick<ConnectionSnapshot, "stat
     case "polling":
       return "The live connection is down, so we check for news every few seconds and keep trying to reconnect. Nothing to do on your side.";
     case "closed":
-      if (reason === "client" || reason === "idle") return "Live updates are stopped. Reload the page to start them again.";
-      return "You're offline. Check your internet connection; the page updates again once you're back.";
+      // The client says "offline" only when the device has no network; never started (no reason) or stopped is ours to undo.
+      if (reason === "offline") return "You're offline. Check your internet connection; the page updates again once you're back.";
+      return "Live updates are stopped. Reload the page to start them again.";
   }
 }
 

@@ -3,7 +3,7 @@
  * glance catches the touchdown), and screen readers hear the new score with
  * the play that caused it.
  */
-import type { ScoreData } from "@pushgate/core/protocol";
+import type { ScoreData } from "@pushgate/client";
 import { useTopic } from "../hooks.js";
 import { useChangeFlash } from "../use-change-flash.js";
 import { LiveAnnouncer } from "./LiveAnnouncer.js";
@@ -16,7 +16,7 @@ export interface GameInfo {
 }
 
 export function GameCard({ game }: { game: GameInfo }) {
-  const topic = useTopic<"score-update">(`game/${game.id}`);
+  const topic = useTopic(`game/${game.id}`);
   const score = topic.data;
   const titleId = `game-${game.id}-title`;
   return (

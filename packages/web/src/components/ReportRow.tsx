@@ -5,7 +5,7 @@ import { TopicProblem } from "./TopicProblem.js";
 
 /** One requested report: pending until its job topic says result-ready, then a download link. */
 export function ReportRow({ report }: { report: RequestedReport }) {
-  const result = useTopic<"result-ready">(report.topic);
+  const result = useTopic(report.topic);
   const ready = result.data;
   const requested = new Date(report.requestedAt).toLocaleTimeString();
   // The link is presigned: past expiresAt S3 answers 403, so say so instead of offering a dead link.

@@ -1,4 +1,4 @@
-import type { TopicSnapshot } from "../push.js";
+import type { TopicSnapshot } from "@pushgate/client";
 
 /**
  * The server refused a topic (for example FORBIDDEN for someone else's job):

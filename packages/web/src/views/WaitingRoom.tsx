@@ -63,7 +63,7 @@ export function WaitingRoom({ eventId }: { eventId: string }) {
 
 function QueuePlaceCard({ place, onPlace }: { place: QueuePlace; onPlace: (place: QueuePlace) => void }) {
   const { api } = usePushServices();
-  const position = useTopic<"queue-position">(place.topic);
+  const position = useTopic(place.topic);
   const pushed = position.data;
   const opened = place.status !== "prequeue" || pushed?.phase === "open";
 
@@ -98,7 +98,7 @@ function PreQueue({ place, opensAt, name }: { place: QueuePlace; opensAt: string
 }
 
 function InLine({ place, ticket }: { place: QueuePlace; ticket: number }) {
-  const position = useTopic<"queue-position">(place.topic);
+  const position = useTopic(place.topic);
   // Serving numbers only grow. The place answer can be newer than the last
   // broadcast (or the snapshot), so the larger of the two is the truth.
   const servingNumber = Math.max(place.servingNumber, position.data?.servingNumber ?? 0);

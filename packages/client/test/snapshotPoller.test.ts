@@ -13,7 +13,7 @@ async function nextPoll(h: Harness, getsBefore: number): Promise<void> {
   await h.until(() => h.cloud.snapshotGets.length > getsBefore, "the next poll");
 }
 
-describe("polling transport", () => {
+describe("snapshot polling while the socket is down", () => {
   it("polls snapshots while the gateway is down, with ETags, and goes back to live push when it returns", async () => {
     h = await startHarness({ topics: ["game/g1"], reconnect: { baseMs: 60_000, capMs: 60_000 }, random: () => 0.9 });
     h.cloud.publish("game/g1", { home: 3, away: 1 });

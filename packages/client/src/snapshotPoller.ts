@@ -1,6 +1,12 @@
-import type { MessageFrame } from "@pushgate/core/protocol";
+/**
+ * The snapshot poller: while the WebSocket is down it keeps every held topic
+ * fresh from the S3 snapshots. It owns the polling rounds, their interval and
+ * backoff, and re-signing expired snapshot URLs; it is a fallback, not a
+ * transport (it carries no frames to the server).
+ */
+import type { MessageFrame } from "@pushgate/core/wire";
 import { fullJitterDelay, type BackoffOptions } from "./backoff";
-import type { RandomSource, Timers } from "./environment";
+import type { RandomSource, TimerHandle, Timers } from "./environment";
 import type { PushClientError } from "./errors";
 import type { SnapshotFetcher } from "./snapshotFetcher";
 import type { SnapshotUrls } from "./snapshotUrls";
@@ -14,7 +20,7 @@ export interface PollingOptions {
 
 export const DEFAULT_POLLING: PollingOptions = { intervalMs: 2_000, maxIntervalMs: 30_000 };
 
-export interface PollingTransportDeps {
+export interface SnapshotPollerDeps {
   fetcher: SnapshotFetcher;
   urls: SnapshotUrls;
   timers: Timers;
@@ -33,16 +39,17 @@ export interface PollingTransportDeps {
  * full jitter from `intervalMs` up to `maxIntervalMs`, so a fleet of clients
  * facing a failing endpoint spreads out instead of hammering it in step.
  *
- * `stop()` bumps a generation: a round still awaiting its fetches when the
- * transport is stopped (the socket came back) neither applies nor reschedules.
+ * `pollingRunId` names the current run (bumped by start and stop): a round
+ * still awaiting its fetches when polling stopped (the socket came back)
+ * neither applies nor reschedules.
  */
-export class PollingTransport {
-  private generation = 0;
+export class SnapshotPoller {
+  private pollingRunId = 0;
   private running = false;
-  private timer: unknown;
+  private timer: TimerHandle | undefined;
   private failedRounds = 0;
 
-  constructor(private readonly deps: PollingTransportDeps) {}
+  constructor(private readonly deps: SnapshotPollerDeps) {}
 
   get isRunning(): boolean {
     return this.running;
@@ -53,22 +60,22 @@ export class PollingTransport {
     if (this.running) return;
     this.running = true;
     this.failedRounds = 0;
-    const generation = ++this.generation;
-    void this.round(generation);
+    const pollingRunId = ++this.pollingRunId;
+    void this.round(pollingRunId);
   }
 
   stop(): void {
     if (!this.running) return;
     this.running = false;
-    this.generation++;
+    this.pollingRunId++;
     this.deps.timers.clearTimeout(this.timer);
   }
 
-  private async round(generation: number): Promise<void> {
-    const failed = await this.pollOnce(generation);
-    if (generation !== this.generation) return;
+  private async round(pollingRunId: number): Promise<void> {
+    const failed = await this.pollOnce(pollingRunId);
+    if (pollingRunId !== this.pollingRunId) return;
     this.failedRounds = failed ? this.failedRounds + 1 : 0;
-    this.timer = this.deps.timers.setTimeout(() => void this.round(generation), this.nextDelay());
+    this.timer = this.deps.timers.setTimeout(() => void this.round(pollingRunId), this.nextDelay());
   }
 
   private nextDelay(): number {
@@ -79,20 +86,20 @@ export class PollingTransport {
   }
 
   /** One round over every topic; true when anything failed. Never throws. */
-  private async pollOnce(generation: number): Promise<boolean> {
+  private async pollOnce(pollingRunId: number): Promise<boolean> {
     const topics = this.deps.topics();
     if (topics.length === 0) return false;
     let failed = false;
     const report = (error: PushClientError) => {
       failed = true;
-      if (generation === this.generation) this.deps.onError(error);
+      if (pollingRunId === this.pollingRunId) this.deps.onError(error);
     };
 
-    const first = await this.fetchAll(topics, generation, report);
-    if (first.expired.length > 0 && generation === this.generation) {
+    const first = await this.fetchAll(topics, pollingRunId, report);
+    if (first.expired.length > 0 && pollingRunId === this.pollingRunId) {
       // Presigned URLs last minutes to hours; a long outage outlives them. Sign new ones and retry once.
       for (const topic of first.expired) this.deps.urls.forget(topic);
-      const second = await this.fetchAll(first.expired, generation, report);
+      const second = await this.fetchAll(first.expired, pollingRunId, report);
       for (const topic of second.expired) {
         this.deps.urls.forget(topic);
         report({ origin: "client", code: "SNAPSHOT_FAILED", topic, message: `a freshly signed ${topic} snapshot URL was refused (403)`, status: 403 });
@@ -103,7 +110,7 @@ export class PollingTransport {
 
   private async fetchAll(
     topics: readonly string[],
-    generation: number,
+    pollingRunId: number,
     report: (error: PushClientError) => void,
   ): Promise<{ expired: string[] }> {
     const { urls, error } = await this.deps.urls.resolve(topics);
@@ -113,7 +120,7 @@ export class PollingTransport {
     await Promise.all(
       [...urls].map(async ([topic, url]) => {
         const result = await this.deps.fetcher.get(topic, url);
-        if (generation !== this.generation) return;
+        if (pollingRunId !== this.pollingRunId) return;
         switch (result.status) {
           case "fetched":
             this.deps.onSnapshot(result.frame);

@@ -7,20 +7,20 @@
  * limit on the connections item, with its cost in DynamoDB requests.
  */
 import { ScanCommand } from "@aws-sdk/lib-dynamodb";
-import { createTables, startDynamoDbLocal, type DynamoDbLocal } from "@pushgate/local/dynamodb/index";
+import { createTables, startDynamoDbLocal, type DynamoDbLocal } from "@pushgate/local/dynamodb";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { dynamoDocumentClient, s3Client } from "../src/adapters/aws-clients";
-import { DynamoConnectionStore } from "../src/adapters/dynamo-connections";
-import { DynamoGameStore } from "../src/adapters/dynamo-games";
-import { DynamoJobStore } from "../src/adapters/dynamo-jobs";
-import { DynamoQueueStore } from "../src/adapters/dynamo-queues";
-import { DynamoSubscriptionStore } from "../src/adapters/dynamo-subscriptions";
-import { S3SnapshotStore } from "../src/adapters/s3-snapshots";
-import { createApp, type App } from "../src/app";
-import { loadConfig } from "../src/config";
-import { ERROR_CODES, MAX_FRAME_BYTES, parseClientFrame, type ServerFrame } from "../src/protocol";
-import { topology } from "../src/topology";
+import { dynamoDocumentClient, s3Client } from "@pushgate/core/adapters/aws-clients";
+import { DynamoConnectionStore } from "@pushgate/core/adapters/dynamo-connections";
+import { DynamoGameStore } from "@pushgate/core/adapters/dynamo-games";
+import { DynamoJobStore } from "@pushgate/core/adapters/dynamo-jobs";
+import { DynamoQueueStore } from "@pushgate/core/adapters/dynamo-queues";
+import { DynamoSubscriptionStore } from "@pushgate/core/adapters/dynamo-subscriptions";
+import { S3SnapshotStore } from "@pushgate/core/adapters/s3-snapshots";
+import { createApp, type App } from "@pushgate/core/app";
+import { loadConfig } from "@pushgate/core/config";
+import { ERROR_CODES, MAX_FRAME_BYTES, parseClientFrame, type ServerFrame } from "@pushgate/core/protocol";
+import { topology } from "@pushgate/core/topology";
 
 const region = "us-east-1";
 let dynamo: DynamoDbLocal;
@@ -36,7 +36,7 @@ beforeAll(async () => {
   tables = (await createTables({ endpoint: dynamo.endpoint, topology, stage: "props" })).tableNames;
   const db = dynamoDocumentClient({ region, dynamodbEndpoint: dynamo.endpoint });
   connections = new DynamoConnectionStore(db, () => tables.connections!);
-  const clock = { now: () => new Date() };
+  const clock = { now: () => Date.now() };
   // A generous rate here: the properties are about bad input, the rate limit has its own tests below.
   const config = loadConfig({ AWS_REGION: region, PUSHGATE_FRAME_BURST: "10000", PUSHGATE_FRAME_RATE_PER_SECOND: "1000", PUSHGATE_MAX_TOPICS_PER_CONNECTION: "5" });
   app = createApp(config, {
@@ -211,11 +211,11 @@ describe("per-connection rate limit on the connections item", () => {
     const store = new DynamoConnectionStore(db, () => tables.connections!);
     await store.put({ connectionId: "abuser", fanId: "f", topics: [], connectedAt: "", expiresAt: 1_900_000_000 });
     const calls: string[] = [];
-    const { handleMessage } = await import("../src/usecases/messages");
+    const { handleMessage } = await import("@pushgate/core/usecases/messages");
     const deps = {
       connections: store,
       gateway: { post: async (_id: string, data: string) => (calls.push(`post ${JSON.parse(data).code}`), "ok" as const), delete: async (id: string) => void calls.push(`delete ${id}`) },
-      clock: { now: () => new Date(8_000_000) },
+      clock: { now: () => 8_000_000 },
       frameRate: { perSecond: 1, burst: 2, maxStrikes: 2 },
       handleFrame: async () => ({ type: "pong", id: "p" }) as const,
       forgetConnection: async (id: string) => void (await store.delete(id)),

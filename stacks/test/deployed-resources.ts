@@ -9,16 +9,17 @@ import type { Synthesized } from "./synth";
 import { actionsOf, type Views } from "./templates";
 
 /**
- * One test per item of issue 4 "Build 2", each with literal expected values,
- * so a changed property fails here. topology-walk.ts checks the same
- * template against topology.ts itself.
+ * What the SST app deploys, one test per concern, each with literal expected
+ * values, so a changed property fails here. topology-walk.ts checks the same
+ * templates against topology.ts itself. Registered by stacks.test.ts, which
+ * makes the one synthesis both suites read.
  */
 
 
 const importOf = (stack: string) => ({ "Fn::ImportValue": Match.stringLikeRegexp(`^test-pushgate-${stack}:`) });
 
 /** Registers the tests; `get` hands over the one synthesis the test file made. */
-export function buildItems(get: () => { synth: Synthesized; view: Views }) {
+export function deployedResources(get: () => { synth: Synthesized; view: Views }) {
   let synth: Synthesized;
   let view: Views;
   beforeEach(() => ({ synth, view } = get()));

@@ -4,22 +4,22 @@
  * through the same clients the functions use; the Gateway contract runs
  * against both Management API clients.
  */
-import { startDynamoDbLocal, createTables, type DynamoDbLocal } from "@pushgate/local/dynamodb/index";
-import { startWebSocketGateway, type GatewayLimits, type WebSocketGateway } from "@pushgate/local/gateway/index";
-import { startS3, type LocalS3 } from "@pushgate/local/s3/index";
+import { startDynamoDbLocal, createTables, type DynamoDbLocal } from "@pushgate/local/dynamodb";
+import { startWebSocketGateway, type GatewayLimits, type WebSocketGateway } from "@pushgate/local/gateway";
+import { startS3, type LocalS3 } from "@pushgate/local/s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { dynamoDocumentClient, s3Client } from "../src/adapters/aws-clients";
-import { DynamoConnectionStore } from "../src/adapters/dynamo-connections";
-import { DynamoGameStore } from "../src/adapters/dynamo-games";
-import { DynamoJobStore } from "../src/adapters/dynamo-jobs";
-import { DynamoSubscriptionStore } from "../src/adapters/dynamo-subscriptions";
-import { S3SnapshotStore } from "../src/adapters/s3-snapshots";
-import { GatewayUnavailableError } from "../src/errors";
-import type { Subscription } from "../src/ports";
-import type { MessageFrame } from "../src/protocol";
-import { topology } from "../src/topology";
-import { managementGateways } from "./management-gateways";
+import { dynamoDocumentClient, s3Client } from "@pushgate/core/adapters/aws-clients";
+import { DynamoConnectionStore } from "@pushgate/core/adapters/dynamo-connections";
+import { DynamoGameStore } from "@pushgate/core/adapters/dynamo-games";
+import { DynamoJobStore } from "@pushgate/core/adapters/dynamo-jobs";
+import { DynamoSubscriptionStore } from "@pushgate/core/adapters/dynamo-subscriptions";
+import { S3SnapshotStore } from "@pushgate/core/adapters/s3-snapshots";
+import { GatewayUnavailableError } from "@pushgate/core/errors";
+import type { Subscription } from "@pushgate/core/ports";
+import type { MessageFrame } from "@pushgate/core/protocol";
+import { topology } from "@pushgate/core/topology";
+import { managementGateways } from "../../packages/core/test/management-gateways";
 
 const region = "us-east-1";
 let dynamo: DynamoDbLocal;
@@ -132,7 +132,7 @@ describe("source tables", () => {
 
 describe("S3SnapshotStore", () => {
   const frame: MessageFrame = { type: "message", topic: "game/g1", seq: 3, kind: "score-update", data: { home: 1, away: 0 }, ts: "2026-11-22T12:00:00.000Z" };
-  const store = () => new S3SnapshotStore(s3Client({ region, s3Endpoint: s3.endpoint }), () => "adapter-test-data", { now: () => new Date() }, 600);
+  const store = () => new S3SnapshotStore(s3Client({ region, s3Endpoint: s3.endpoint }), () => "adapter-test-data", { now: () => Date.now() }, 600);
 
   it("a snapshot is the exact envelope pushed, at snapshots/{topic}.json, behind a presigned GET", async () => {
     await store().putSnapshot(frame);

@@ -4,16 +4,16 @@
  * real S3 emulator, with a bucket that exists and one that does not.
  * Subscribers and the gateway are fakes (the fan-out has its own tests).
  */
-import { startS3, type LocalS3 } from "@pushgate/local/s3/index";
+import { startS3, type LocalS3 } from "@pushgate/local/s3";
 import { marshall } from "@aws-sdk/util-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { s3Client } from "../src/adapters/aws-clients";
-import { decodeStreamRecord } from "../src/adapters/stream-records";
-import { S3SnapshotStore } from "../src/adapters/s3-snapshots";
-import { createApp, type Ports } from "../src/app";
-import { loadConfig } from "../src/config";
-import type { Subscription } from "../src/ports";
-import { FullBatchFailureError, type StreamRecordIn } from "../src/stream";
+import { s3Client } from "@pushgate/core/adapters/aws-clients";
+import { decodeStreamRecord } from "@pushgate/core/adapters/stream-records";
+import { S3SnapshotStore } from "@pushgate/core/adapters/s3-snapshots";
+import { createApp, type Ports } from "@pushgate/core/app";
+import { loadConfig } from "@pushgate/core/config";
+import type { Subscription } from "@pushgate/core/ports";
+import { FullBatchFailureError, type StreamRecordIn } from "@pushgate/core/stream";
 
 const region = "us-east-1";
 let s3: LocalS3;
@@ -37,7 +37,7 @@ const unused = () => {
 
 function appWithBucket(bucket: string) {
   const posted: string[] = [];
-  const clock = { now: () => new Date() };
+  const clock = { now: () => Date.now() };
   const ports = {
     subscriptions: {
       shardCount: 1,

@@ -1,0 +1,331 @@
+/**
+ * Wire protocol v1, the part every package shares (normative text: docs/protocol.md).
+ *
+ * This module owns the protocol's constants, the frame and HTTP body types,
+ * the cheap structural checks a receiver of server frames needs, and the one
+ * `Clock` and `Timers` shape that time-dependent code takes. It imports
+ * nothing, so the browser client and the web app can import it without
+ * pulling zod (or anything else) into their bundles. The server's strict
+ * parsing of client frames lives beside it, in `protocol.ts`.
+ */
+
+// ---- constants ---------------------------------------------------------------
+
+/** The subprotocol a client offers and `$connect` answers with. */
+export const SUBPROTOCOL = "pushgate.v1";
+/** Prefix of the second subprotocol a browser offers: `token.<jwt>` (a browser cannot set headers). */
+export const TOKEN_SUBPROTOCOL_PREFIX = "token.";
+
+/** API Gateway's limit per frame (it also caps a message at 128 KB). */
+export const MAX_FRAME_BYTES = 32 * 1024;
+/** Topics in one subscribe or unsubscribe frame; a client with more sends several frames. */
+export const MAX_TOPICS_PER_REQUEST = 50;
+/** Longest request id a client may send; the server echoes it in the answer. */
+export const MAX_REQUEST_ID_LENGTH = 64;
+
+export const ERROR_CODES = [
+  "BAD_REQUEST",
+  "UNKNOWN_ACTION",
+  "INVALID_TOPIC",
+  "FORBIDDEN",
+  "TOO_LARGE",
+  "RATE_LIMITED",
+  "INTERNAL",
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/**
+ * Codes that only the HTTP API answers with (401, 404, 409): a socket never
+ * sees them, since a WebSocket is authorized once, at `$connect`. NOT_YET is
+ * the waiting room's "your ticket is not reached" (with `peopleAhead`),
+ * CONFLICT a change the resource's state no longer allows.
+ */
+export const HTTP_ONLY_ERROR_CODES = ["UNAUTHORIZED", "NOT_FOUND", "NOT_YET", "CONFLICT"] as const;
+export type ApiErrorCode = ErrorCode | (typeof HTTP_ONLY_ERROR_CODES)[number];
+
+/**
+ * Starts the message of the last RATE_LIMITED frame before the server closes
+ * an abusive connection: API Gateway's DeleteConnection cannot send close code
+ * 1008, so the frame says it. A client must not reconnect at once after it.
+ */
+export const POLICY_VIOLATION_PREFIX = "policy violation (1008)";
+
+export const MESSAGE_KINDS = ["score-update", "queue-position", "result-ready"] as const;
+export type MessageKind = (typeof MESSAGE_KINDS)[number];
+
+// ---- topics ------------------------------------------------------------------
+
+export type TopicType = "game" | "queue" | "job";
+
+/** The one message kind each topic family carries. */
+export const KIND_OF_TOPIC_TYPE = {
+  game: "score-update",
+  queue: "queue-position",
+  job: "result-ready",
+} as const satisfies Record<TopicType, MessageKind>;
+
+/** A topic's name, `game/g1`: its family, a slash, an id of 1-64 letters, digits, _ or -. */
+export type TopicName<T extends TopicType = TopicType> = `${T}/${string}`;
+
+/** The message kind a topic carries, read from its name: `KindOfTopic<"game/g1">` is `"score-update"`. */
+export type KindOfTopic<T extends string> = T extends `${infer Type extends TopicType}/${string}`
+  ? (typeof KIND_OF_TOPIC_TYPE)[Type]
+  : MessageKind;
+
+// ---- client -> server --------------------------------------------------------
+
+export interface SubscribeFrame {
+  action: "subscribe";
+  id: string;
+  topics: string[];
+}
+export interface UnsubscribeFrame {
+  action: "unsubscribe";
+  id: string;
+  topics: string[];
+}
+export interface PingFrame {
+  action: "ping";
+  id: string;
+}
+export type ClientFrame = SubscribeFrame | UnsubscribeFrame | PingFrame;
+export type ClientAction = ClientFrame["action"];
+export const CLIENT_ACTIONS = ["subscribe", "unsubscribe", "ping"] as const satisfies readonly ClientAction[];
+
+// ---- server -> client --------------------------------------------------------
+
+export interface SubscribedTopic {
+  topic: string;
+  /** The topic's current seq (0 when nothing was published yet). */
+  seq: number;
+  /** Presigned GET of `snapshots/{topic}.json`; may 404 until the first publication. */
+  snapshotUrl: string;
+}
+
+export interface SubscribedFrame {
+  type: "subscribed";
+  id: string;
+  topics: SubscribedTopic[];
+}
+export interface UnsubscribedFrame {
+  type: "unsubscribed";
+  id: string;
+  topics: string[];
+}
+export interface PongFrame {
+  type: "pong";
+  id: string;
+}
+
+export interface ScoreData {
+  home: number;
+  away: number;
+  period?: string;
+  clock?: string;
+  lastPlay?: string;
+}
+export interface QueuePositionData {
+  /** The highest ticket admitted; a fan with ticket t > servingNumber has t - servingNumber - 1 people ahead. */
+  servingNumber: number;
+  /** Tickets handed out so far (the serving number never passes it); 0 before opening. */
+  ticketsIssued: number;
+  /** Tickets admitted per minute, smoothed over the last few minutes: with people ahead, an estimated wait. */
+  admittedPerMinute: number;
+  /** "prequeue" until the opening shuffle gave every early fan a ticket (then GET /queues/{id}/me tells it). */
+  phase: QueuePhase;
+  /** ISO-8601 opening time, for the countdown. */
+  opensAt: string;
+  name: string;
+}
+export type QueuePhase = "prequeue" | "open";
+export interface ResultReadyData {
+  jobId: string;
+  /** Presigned GET of `results/{jobId}.json`. */
+  url: string;
+  expiresAt: string;
+}
+
+export interface DataByKind {
+  "score-update": ScoreData;
+  "queue-position": QueuePositionData;
+  "result-ready": ResultReadyData;
+}
+
+/** A publication on a topic; also the exact body of the S3 snapshot. */
+export interface MessageFrame<K extends MessageKind = MessageKind> {
+  type: "message";
+  topic: string;
+  seq: number;
+  kind: K;
+  data: DataByKind[K];
+  /** ISO-8601 time of the source write. */
+  ts: string;
+}
+
+export interface ErrorFrame {
+  type: "error";
+  /** The request's id when the frame had one. */
+  id?: string;
+  code: ErrorCode;
+  message: string;
+}
+
+export type ServerFrame = SubscribedFrame | UnsubscribedFrame | PongFrame | MessageFrame | ErrorFrame;
+
+export const errorFrame = (code: ErrorCode, message: string, id?: string): ErrorFrame =>
+  id === undefined ? { type: "error", code, message } : { type: "error", id, code, message };
+
+// ---- cheap checks of server frames (no schema library) -----------------------
+
+/**
+ * Read one server frame. Only the fields a client relies on are checked; a
+ * frame that fails comes back with the reason, and the receiver drops it and
+ * keeps the socket, as the protocol asks of the server too.
+ */
+export function readServerFrame(data: unknown): { ok: true; frame: ServerFrame } | { ok: false; why: string } {
+  const bad = (why: string) => ({ ok: false as const, why });
+  if (typeof data !== "string") return bad("not a text frame");
+  let raw: unknown;
+  try {
+    raw = JSON.parse(data);
+  } catch {
+    return bad("not JSON");
+  }
+  if (!isRecord(raw)) return bad("not a JSON object");
+  const ok = { ok: true as const, frame: raw as unknown as ServerFrame };
+  switch (raw.type) {
+    case "message":
+      return isMessageFrame(raw) ? ok : bad("a message without topic, seq, kind or ts");
+    case "subscribed":
+      return Array.isArray(raw.topics) && raw.topics.every(isSubscribedTopic)
+        ? ok
+        : bad("a subscribed ack without topics[{topic, seq, snapshotUrl}]");
+    case "unsubscribed":
+    case "pong":
+      return ok;
+    case "error":
+      return typeof raw.code === "string" && typeof raw.message === "string" ? ok : bad("an error without code or message");
+    default:
+      return bad(`unknown type ${JSON.stringify(raw.type)}`);
+  }
+}
+
+/** Whether a value (a pushed frame or a snapshot body) has what applying a publication needs. */
+export function isMessageFrame(value: unknown): value is MessageFrame {
+  return (
+    isRecord(value) &&
+    value.type === "message" &&
+    typeof value.topic === "string" &&
+    isSeq(value.seq) &&
+    typeof value.kind === "string" &&
+    typeof value.ts === "string"
+  );
+}
+
+function isSubscribedTopic(value: unknown): boolean {
+  return isRecord(value) && typeof value.topic === "string" && isSeq(value.seq) && typeof value.snapshotUrl === "string";
+}
+
+function isSeq(value: unknown): boolean {
+  return typeof value === "number" && Number.isSafeInteger(value) && value >= 0;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+// ---- HTTP API bodies -----------------------------------------------------------
+
+/** Every 4xx/5xx of the HTTP API. */
+export interface HttpErrorBody {
+  /** Some codes carry facts to act on: NOT_YET has `peopleAhead` (a number, or null in the pre-queue). */
+  error: { code: ApiErrorCode; message: string; peopleAhead?: number | null };
+}
+/** `POST /session`; send the previous token as `Authorization: Bearer` to renew for the same fan. */
+export interface SessionResponse {
+  token: string;
+  fanId: string;
+  /** ISO-8601. */
+  expiresAt: string;
+}
+/** `POST /games/{gameId}/score` with `x-operator-key`; the body is a `ScoreData`. */
+export interface ScoreResponse {
+  topic: TopicName<"game">;
+  seq: number;
+}
+/** `PUT /queues/{eventId}` with `x-operator-key`: the queue as stored. */
+export interface QueueResponse {
+  eventId: string;
+  name: string;
+  opensAt: string;
+  admitPerMinute: number | null;
+  admissionTtlSeconds: number;
+  saleUrl: string | null;
+  topic: TopicName<"queue">;
+  phase: QueuePhase;
+  servingNumber: number;
+  ticketsIssued: number;
+}
+export type PlaceStatus = "prequeue" | "waiting" | "admitted";
+/** `POST /queues/{eventId}/join` and `GET /queues/{eventId}/me` with a fan token: the fan's one place. */
+export interface JoinResponse {
+  eventId: string;
+  name: string;
+  topic: TopicName<"queue">;
+  opensAt: string;
+  status: PlaceStatus;
+  /** null in the pre-queue: tickets are drawn at opening. */
+  ticket: number | null;
+  servingNumber: number;
+  /** null in the pre-queue; 0 once admitted. */
+  peopleAhead: number | null;
+}
+/** `POST /queues/{eventId}/admission` with a fan token, once admitted (409 NOT_YET with `peopleAhead` before). */
+export interface AdmissionResponse {
+  /** ES256 JWT: sub, eventId, ticket, iat, exp, jti; `kid` in its header names a key of GET /.well-known/jwks.json. */
+  token: string;
+  expiresAt: string;
+  saleUrl?: string;
+}
+/** `GET /.well-known/jwks.json`: the public keys admission tokens are signed with. */
+export interface JwksResponse {
+  keys: { kty: "EC"; crv: "P-256"; x: string; y: string; kid: string; alg: "ES256"; use: "sig" }[];
+}
+/** `POST /queues/{eventId}/advance` with `x-operator-key`, body `{ by }`. */
+export interface AdvanceResponse {
+  topic: TopicName<"queue">;
+  seq: number;
+  servingNumber: number;
+}
+/** `POST /jobs` with a fan token, body `{ kind: "contest-report" }`. */
+export interface CreateJobResponse {
+  jobId: string;
+  /** Presigned GET of `results/{jobId}.json`, valid before the object exists (404 until then). */
+  resultUrl: string;
+  topic: TopicName<"job">;
+}
+/** `GET /snapshots?topics=game/g1,queue/e1` with a fan token. */
+export interface SnapshotsResponse {
+  snapshots: { topic: string; url: string }[];
+}
+
+// ---- time ----------------------------------------------------------------------
+
+/**
+ * Wall-clock time, injected wherever logic depends on it (token expiry, retry
+ * deadlines, rate limits, idle limits) so tests drive it without waiting.
+ */
+export interface Clock {
+  /** Milliseconds since the epoch. */
+  now(): number;
+}
+
+export type TimerHandle = { readonly __timer: unique symbol } | object | number;
+
+/** The part of `setTimeout` / `clearTimeout` time-dependent code uses, injected for the same reason as `Clock`. */
+export interface Timers {
+  setTimeout(callback: () => void, delayMs: number): TimerHandle;
+  clearTimeout(handle: TimerHandle | undefined): void;
+}
+
+export const systemClock: Clock = { now: () => Date.now() };

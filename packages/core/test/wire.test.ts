@@ -1,0 +1,62 @@
+/**
+ * The wire module is the one place the protocol's constants are spelled, and
+ * it imports nothing, so the browser client can use it without zod.
+ */
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { parseClientFrame } from "../src/protocol";
+import { isMessageFrame, KIND_OF_TOPIC_TYPE, MESSAGE_KINDS, readServerFrame, SUBPROTOCOL } from "../src/wire";
+
+const root = fileURLToPath(new URL("../../..", import.meta.url));
+const wirePath = "packages/core/src/wire.ts";
+
+/** Every non-test source file of the packages, the stacks and the benchmarks. */
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (name === "node_modules" || name === "test" || name === "e2e" || name.startsWith(".")) return [];
+    if (statSync(path).isDirectory()) return sourceFiles(path);
+    return /\.(ts|tsx)$/.test(name) && !/\.test\.tsx?$/.test(name) ? [relative(root, path)] : [];
+  });
+}
+
+describe("the wire module", () => {
+  const files = ["packages", "stacks", "bench"].flatMap((dir) => sourceFiles(join(root, dir)));
+
+  it.each([
+    ["the subprotocol", /["']pushgate\.v1["']/],
+    ["the token subprotocol prefix", /["']token\.["']/],
+    ["the policy-violation prefix", /["'`]policy violation \(1008\)/],
+    ["the topic cap", /MAX_TOPICS_PER_REQUEST\s*=/],
+  ])("is the only source file that defines %s", (_what, pattern) => {
+    const defining = files.filter((file) => pattern.test(readFileSync(join(root, file), "utf8")));
+    expect(defining).toEqual([wirePath]);
+  });
+
+  it("imports nothing, so importing a constant pulls in no schema library", () => {
+    const text = readFileSync(join(root, wirePath), "utf8");
+    expect(text).not.toMatch(/^\s*import\s/m);
+    expect(text).not.toMatch(/\brequire\(/);
+  });
+
+  it("gives every topic family the kind the server publishes on it", () => {
+    expect(Object.values(KIND_OF_TOPIC_TYPE).sort()).toEqual([...MESSAGE_KINDS].sort());
+    expect(SUBPROTOCOL).toMatch(/^pushgate\.v\d+$/);
+  });
+
+  it("reads what the server sends and refuses what a client cannot apply", () => {
+    const message = { type: "message", topic: "game/g1", seq: 3, kind: "score-update", data: { home: 1, away: 0 }, ts: "2026-11-22T12:00:00.000Z" };
+    expect(readServerFrame(JSON.stringify(message))).toEqual({ ok: true, frame: message });
+    expect(isMessageFrame({ ...message, seq: -1 })).toBe(false);
+    expect(readServerFrame("[1]")).toEqual({ ok: false, why: "not a JSON object" });
+    expect(readServerFrame(JSON.stringify({ type: "subscribed", id: "r1", topics: [{ topic: "game/g1" }] }))).toMatchObject({ ok: false });
+    expect(readServerFrame(JSON.stringify({ type: "surprise" }))).toEqual({ ok: false, why: 'unknown type "surprise"' });
+  });
+
+  it("and the server's strict parser agree on the client frames", () => {
+    expect(parseClientFrame(JSON.stringify({ action: "ping", id: "p1" }))).toEqual({ ok: true, frame: { action: "ping", id: "p1" } });
+    expect(parseClientFrame(JSON.stringify({ action: "jump", id: "p1" }))).toMatchObject({ ok: false, error: { code: "UNKNOWN_ACTION", id: "p1" } });
+  });
+});
