@@ -9,8 +9,12 @@ import { defineConfig } from "vitest/config";
 export const NEEDS_JAVA_OR_BROWSER = [
   "integration/core/adapters.test.ts",
   "integration/core/frames.property.test.ts",
+  "integration/core/waiting-room.test.ts",
   "packages/functions/test/**",
   "packages/local/test/cloud.test.ts",
+  "packages/local/test/cloud-network.test.ts",
+  "packages/local/test/hot-reload.test.ts",
+  "packages/local/test/iam/enforcement.test.ts",
   "packages/local/test/dynamodb/**",
   "packages/local/test/streams/stream-consumer.test.ts",
   "packages/local/test/streams/ttl-deletion.test.ts",

@@ -12,6 +12,7 @@
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import WebSocket from "ws";
+import { SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX } from "@pushgate/core/wire";
 import { startLocalCloud } from "@pushgate/local";
 import { round, summarize } from "./lib/stats";
 
@@ -38,7 +39,7 @@ try {
     return { status: response.status, body: (await response.json().catch(() => null)) as Record<string, unknown> | null };
   };
   const { token } = (await http("POST", "/session", {})).body as { token: string };
-  const socket = new WebSocket(cloud.endpoints.websocketUrl, ["pushgate.v1", `token.${token}`]);
+  const socket = new WebSocket(cloud.endpoints.websocketUrl, [SUBPROTOCOL, `${TOKEN_SUBPROTOCOL_PREFIX}${token}`]);
   await new Promise((resolve, reject) => (socket.once("open", resolve), socket.once("error", reject)));
   const frames: ((data: string) => void)[] = [];
   socket.on("message", (data) => frames.shift()?.(String(data)));

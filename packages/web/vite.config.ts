@@ -3,7 +3,7 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import react from "@vitejs/plugin-react";
 import { defineConfig, type Plugin } from "vite";
-import { browserEndpoints } from "./src/endpoints.js";
+import { browserEndpoints } from "@pushgate/client";
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** PUSHGATE_ENDPOINTS_FILE lets a test (or a second checkout) point the dev server elsewhere. */

@@ -4,8 +4,10 @@ export type { ConnectionState, ConnectionSnapshot, ClosedReason, StateChange } f
 export type { TopicSnapshot, KindOfTopic, UpdateSource } from "./topicStore";
 export { pendingTopicSnapshot } from "./topicStore";
 // The protocol's types an app reads, so an app depends on the client alone.
+export { browserEndpoints } from "@pushgate/core/wire";
 export type {
   AdmissionResponse,
+  BrowserEndpoints,
   CreateJobResponse,
   DataByKind,
   HttpErrorBody,

@@ -329,3 +329,24 @@ export interface Timers {
 }
 
 export const systemClock: Clock = { now: () => Date.now() };
+
+// ---- /endpoints.json ------------------------------------------------------------
+
+/** Where the page finds the HTTP API and the WebSocket: what a dev server serves at /endpoints.json. */
+export interface BrowserEndpoints {
+  httpApiUrl: string;
+  websocketUrl: string;
+}
+
+/**
+ * What a dev server may hand a browser at /endpoints.json: the two URLs the
+ * page needs and nothing else. The local cloud's endpoints.json also holds the
+ * operator key, the admin credentials and the endpoints of DynamoDB, S3 and
+ * SSM, which are for tools.
+ */
+export function browserEndpoints(all: Readonly<Record<string, unknown>>): Partial<BrowserEndpoints> {
+  const picked: Partial<BrowserEndpoints> = {};
+  if (typeof all.httpApiUrl === "string") picked.httpApiUrl = all.httpApiUrl;
+  if (typeof all.websocketUrl === "string") picked.websocketUrl = all.websocketUrl;
+  return picked;
+}

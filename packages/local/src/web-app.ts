@@ -8,7 +8,7 @@
  * and for `npm run dev -w packages/web` alike.
  */
 import { join } from "node:path";
-import { browserEndpoints } from "@pushgate/web/endpoints";
+import { browserEndpoints } from "@pushgate/core/wire";
 import { createServer, type Plugin, type ViteDevServer } from "vite";
 import { repoRoot, type Endpoints } from "./cloud";
 import { isWildcardHost, loopbackHost, urlHost } from "./listen-host";

@@ -5,22 +5,9 @@
  * .pushgate/endpoints.json. Checked once at start-up, with a message that says
  * what to do when it is missing.
  */
-export interface Endpoints {
-  httpApiUrl: string;
-  websocketUrl: string;
-}
+import type { BrowserEndpoints } from "@pushgate/client";
 
-/**
- * What a dev server may hand a browser at /endpoints.json: the two URLs the
- * page needs and nothing else. The local cloud's endpoints.json also holds the
- * operator key and the endpoints of DynamoDB and S3, which are for tools.
- */
-export function browserEndpoints(all: Readonly<Record<string, unknown>>): Partial<Endpoints> {
-  const picked: Partial<Endpoints> = {};
-  if (typeof all.httpApiUrl === "string") picked.httpApiUrl = all.httpApiUrl;
-  if (typeof all.websocketUrl === "string") picked.websocketUrl = all.websocketUrl;
-  return picked;
-}
+export type Endpoints = BrowserEndpoints;
 
 export class EndpointsError extends Error {
   override readonly name = "EndpointsError";

@@ -8,12 +8,12 @@ import { createTables, startDynamoDbLocal, type DynamoDbLocal } from "@pushgate/
 import { createLocalJWKSet, decodeProtectedHeader, errors, jwtVerify } from "jose";
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { dynamoDocumentClient } from "../src/adapters/aws-clients";
-import { DynamoQueueStore } from "../src/adapters/dynamo-queues";
-import { PushgateError } from "../src/errors";
-import { topology } from "../src/topology";
-import { admit, advanceQueue, drawPrequeue, joinQueue, myPlace, openQueue, queueTick, type TickDeps } from "../src/usecases/waiting-room";
-import { createAdmissionSigner } from "../src/waiting-room/admission-tokens";
+import { dynamoDocumentClient } from "@pushgate/core/adapters/aws-clients";
+import { DynamoQueueStore } from "@pushgate/core/adapters/dynamo-queues";
+import { PushgateError } from "@pushgate/core/errors";
+import { topology } from "@pushgate/core/topology";
+import { admit, advanceQueue, drawPrequeue, joinQueue, myPlace, openQueue, queueTick, type TickDeps } from "@pushgate/core/usecases/waiting-room";
+import { createAdmissionSigner } from "@pushgate/core/waiting-room/admission-tokens";
 
 let dynamo: DynamoDbLocal;
 let deps: TickDeps;
