@@ -76,7 +76,9 @@ describe("publish(): snapshot alongside the fan-out", () => {
     const { app, posted } = appWithBucket("publish-data");
     expect(await app.publishChanges("games", [scoreRecord("g-ok", 2)])).toEqual({ batchItemFailures: [] });
     expect(posted.sort()).toEqual(["c1", "c2"]);
-    const stored = await fetch(`${s3.endpoint}/publish-data/snapshots/game/g-ok.json`);
+    // Read as a polling fan would, through a presigned URL: the emulator refuses anonymous reads, as S3 does.
+    const reader = new S3SnapshotStore(s3Client({ region, s3Endpoint: s3.endpoint }), () => "publish-data", { now: () => Date.now() }, 600);
+    const stored = await fetch((await reader.presignSnapshot("game/g-ok")).url);
     expect(stored.status).toBe(200);
     expect(await stored.json()).toMatchObject({ topic: "game/g-ok", seq: 2 });
   });

@@ -3,11 +3,15 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import react from "@vitejs/plugin-react";
 import { defineConfig, type Plugin } from "vite";
-import { browserEndpoints } from "@pushgate/client";
 
 const here = dirname(fileURLToPath(import.meta.url));
-/** PUSHGATE_ENDPOINTS_FILE lets a test (or a second checkout) point the dev server elsewhere. */
-const endpointsFile = process.env.PUSHGATE_ENDPOINTS_FILE ?? resolve(here, "../../.pushgate/endpoints.json");
+/**
+ * The browser's part of the local cloud's endpoints, which `npm start` writes
+ * beside endpoints.json (see writeEndpointsFile): this server never opens the
+ * file that holds the operator key and the admin credentials.
+ * PUSHGATE_BROWSER_ENDPOINTS_FILE lets a test (or a second checkout) point it elsewhere.
+ */
+const endpointsFile = process.env.PUSHGATE_BROWSER_ENDPOINTS_FILE ?? resolve(here, "../../.pushgate/browser-endpoints.json");
 
 /**
  * What the dev server may read from disk: the app's own sources and the
@@ -21,11 +25,9 @@ const endpointsFile = process.env.PUSHGATE_ENDPOINTS_FILE ?? resolve(here, "../.
 export const servedFolders = [here, resolve(here, "../client")];
 
 /**
- * In `vite dev`, serve the browser's part of the local cloud's
- * .pushgate/endpoints.json at /endpoints.json, so the page finds its servers
- * with no build-time variables. The rest of that file (the operator key, the
- * DynamoDB and S3 endpoints) is for tools on this machine, never for a browser.
- * (A server that mounts this config, like the local cloud's, may serve it too.)
+ * In `vite dev`, serve .pushgate/browser-endpoints.json at /endpoints.json, so
+ * the page finds its servers with no build-time variables. (A server that
+ * mounts this config, like the local cloud's, answers from memory first.)
  */
 function localEndpoints(): Plugin {
   return {
@@ -35,13 +37,13 @@ function localEndpoints(): Plugin {
         response.setHeader("content-type", "application/json");
         response.setHeader("cache-control", "no-store");
         readFile(endpointsFile, "utf8")
-          .then((text) => response.end(JSON.stringify(browserEndpoints(JSON.parse(text) as Record<string, unknown>))))
+          .then((text) => response.end(JSON.stringify(JSON.parse(text))))
           .catch((error: NodeJS.ErrnoException) => {
             const missing = error.code === "ENOENT";
             response.statusCode = missing ? 404 : 500;
             const message = missing
-              ? "the local cloud's endpoints.json is missing: start the local cloud with npm start"
-              : "the local cloud's endpoints.json is unreadable: restart npm start, which rewrites it";
+              ? "the local cloud's browser-endpoints.json is missing: start the local cloud with npm start"
+              : "the local cloud's browser-endpoints.json is unreadable: restart npm start, which rewrites it";
             response.end(JSON.stringify({ error: { code: missing ? "NOT_FOUND" : "INTERNAL", message } }));
           });
       });

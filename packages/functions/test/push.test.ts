@@ -90,16 +90,22 @@ describe("pushes", () => {
   });
 
   it("joining a queue is not pushed; advancing it reaches subscribers as queue-position", async () => {
+    const opened = await http("PUT", "/queues/push-e1", { body: { name: "Push test", opensAt: new Date(Date.now() - 1000).toISOString() }, operator: true });
+    expect(opened.status).toBe(200);
+    await cloud.runSchedule("queueTick");
+    await cloud.drained();
     const alice = await fan();
     const joined = await http("POST", "/queues/push-e1/join", { token: alice.token });
-    expect(joined).toEqual({ status: 200, body: { ticket: 1, servingNumber: 0, eventId: "push-e1", topic: "queue/push-e1" } });
-    expect(((await subscribe(alice, "queue/push-e1")) as any).topics[0].seq).toBe(0);
-    expect((await http("POST", "/queues/push-e1/join", { token: alice.token })).body.ticket).toBe(2);
+    expect(joined).toMatchObject({ status: 200, body: { ticket: 1, servingNumber: 0, eventId: "push-e1", topic: "queue/push-e1", status: "waiting" } });
+    const seq = ((await subscribe(alice, "queue/push-e1")) as any).topics[0].seq;
+    const bob = await fan();
+    expect((await http("POST", "/queues/push-e1/join", { token: bob.token })).body.ticket).toBe(2);
 
     const advanced = await http("POST", "/queues/push-e1/advance", { body: { by: 1 }, operator: true });
-    expect(advanced).toEqual({ status: 200, body: { topic: "queue/push-e1", seq: 1, servingNumber: 1 } });
-    expect(await alice.next(isMessage("queue/push-e1"))).toMatchObject({ seq: 1, kind: "queue-position", data: { servingNumber: 1 } });
+    expect(advanced).toMatchObject({ status: 200, body: { topic: "queue/push-e1", seq: seq + 1, servingNumber: 1 } });
+    expect(await alice.next(isMessage("queue/push-e1"))).toMatchObject({ seq: seq + 1, kind: "queue-position", data: { servingNumber: 1, ticketsIssued: 2 } });
     await cloud.drained();
+    // Bob's join was a write, not news: only the advance was pushed.
     expect(alice.frames.filter(isMessage("queue/push-e1"))).toHaveLength(1);
   });
 

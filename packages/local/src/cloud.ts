@@ -19,6 +19,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { envVar, physicalName, topology as pushgateTopology, type FunctionDecl, type TopologyShape } from "@pushgate/core/topology";
 import { ssmSecretPaths } from "@pushgate/core/config";
+import { browserEndpoints } from "@pushgate/core/wire";
 import { createTables, localDynamoDbClientConfig, ServiceDeletions, startDynamoDbLocal, startTtlSweeper, type DynamoDbLocal } from "./dynamodb";
 import { startDynamoDbFront } from "./dynamodb/iam-front";
 import { AccessControl } from "./iam/access-control";
@@ -396,11 +397,13 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   }
 }
 
-/** Writes endpoints.json for tools, the web app and the benchmarks. */
+/** Writes endpoints.json for tools and the benchmarks (owner-only), and browser-endpoints.json for the web dev server. */
 export function writeEndpointsFile(stateDir: string, endpoints: Endpoints): string {
   const file = join(stateDir, "endpoints.json");
   mkdirSync(stateDir, { recursive: true });
   writeFileSync(file, JSON.stringify(endpoints, null, 2) + "\n", { mode: 0o600 });
+  // What `npm run dev -w packages/web` serves at /endpoints.json: the two URLs, nothing secret.
+  writeFileSync(join(stateDir, "browser-endpoints.json"), JSON.stringify(browserEndpoints({ ...endpoints }), null, 2) + "\n");
   return file;
 }
 

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createServer, type ViteDevServer } from "vite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { repoRoot, type Endpoints } from "../src/cloud";
+import { repoRoot, writeEndpointsFile, type Endpoints } from "../src/cloud";
 import { startWebApp, type WebApp } from "../src/web-app";
 import { listeningAddresses } from "./listening";
 
@@ -103,11 +103,11 @@ describe("npm run dev -w packages/web (the same vite.config.ts, on its own)", ()
   let server: ViteDevServer;
   let url: string;
   const scratch = mkdtempSync(join(tmpdir(), "pushgate-web-dev-"));
-  const saved = process.env.PUSHGATE_ENDPOINTS_FILE;
+  const saved = process.env.PUSHGATE_BROWSER_ENDPOINTS_FILE;
   beforeAll(async () => {
-    const endpointsFile = join(scratch, "endpoints.json");
-    writeFileSync(endpointsFile, JSON.stringify(endpoints), { mode: 0o600 });
-    process.env.PUSHGATE_ENDPOINTS_FILE = endpointsFile;
+    // As npm start leaves them: endpoints.json (secrets) and, beside it, the browser's part.
+    writeEndpointsFile(scratch, endpoints);
+    process.env.PUSHGATE_BROWSER_ENDPOINTS_FILE = join(scratch, "browser-endpoints.json");
     server = await createServer({
       configFile: join(repoRoot, "packages/web/vite.config.ts"),
       logLevel: "silent",
@@ -119,8 +119,8 @@ describe("npm run dev -w packages/web (the same vite.config.ts, on its own)", ()
   });
   afterAll(async () => {
     await server?.close();
-    if (saved === undefined) delete process.env.PUSHGATE_ENDPOINTS_FILE;
-    else process.env.PUSHGATE_ENDPOINTS_FILE = saved;
+    if (saved === undefined) delete process.env.PUSHGATE_BROWSER_ENDPOINTS_FILE;
+    else process.env.PUSHGATE_BROWSER_ENDPOINTS_FILE = saved;
     rmSync(scratch, { recursive: true, force: true });
   });
 
