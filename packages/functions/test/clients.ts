@@ -68,3 +68,26 @@ export const adminDocumentClient = (cloud: LocalCloud) =>
 
 export const adminManagementClient = (cloud: LocalCloud) =>
   new ApiGatewayManagementApiClient({ region: cloud.endpoints.region, endpoint: cloud.endpoints.managementEndpoint, credentials: cloud.adminCredentials });
+
+export interface HttpCallOptions {
+  /** JSON-encoded unless already a string (a malformed body, on purpose). */
+  body?: unknown;
+  /** A fan's session token, sent as `Authorization: Bearer`. */
+  token?: string;
+  /** Send the operator key, as a producer does. */
+  operator?: boolean;
+}
+
+/** One call to the local cloud's HTTP API, answered as status and JSON body. */
+export async function callHttpApi(cloud: LocalCloud, method: string, path: string, options: HttpCallOptions = {}) {
+  const response = await fetch(`${cloud.endpoints.httpApiUrl}${path}`, {
+    method,
+    headers: {
+      "content-type": "application/json",
+      ...(options.token && { authorization: `Bearer ${options.token}` }),
+      ...(options.operator && { "x-operator-key": cloud.endpoints.operatorKey }),
+    },
+    ...(options.body !== undefined && { body: typeof options.body === "string" ? options.body : JSON.stringify(options.body) }),
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, any> };
+}

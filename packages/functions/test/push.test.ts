@@ -5,7 +5,7 @@
  */
 import { DynamoConnectionStore } from "@pushgate/core/adapters/dynamo-connections";
 import { DynamoSubscriptionStore } from "@pushgate/core/adapters/dynamo-subscriptions";
-import { adminDocumentClient } from "./clients";
+import { adminDocumentClient, callHttpApi, type HttpCallOptions } from "./clients";
 import type { ServerFrame, SessionResponse } from "@pushgate/core/protocol";
 import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { startLocalCloud, type LocalCloud } from "@pushgate/local";
@@ -24,18 +24,7 @@ afterAll(async () => {
   await cloud?.stop();
 });
 
-async function http(method: string, path: string, options: { body?: unknown; token?: string; operator?: boolean } = {}) {
-  const response = await fetch(`${cloud.endpoints.httpApiUrl}${path}`, {
-    method,
-    headers: {
-      "content-type": "application/json",
-      ...(options.token && { authorization: `Bearer ${options.token}` }),
-      ...(options.operator && { "x-operator-key": cloud.endpoints.operatorKey }),
-    },
-    ...(options.body !== undefined && { body: typeof options.body === "string" ? options.body : JSON.stringify(options.body) }),
-  });
-  return { status: response.status, body: (await response.json()) as Record<string, any> };
-}
+const http = (method: string, path: string, options?: HttpCallOptions) => callHttpApi(cloud, method, path, options);
 
 const session = async () => (await http("POST", "/session", { body: {} })).body as SessionResponse;
 

@@ -8,6 +8,7 @@ import type { JoinResponse, SessionResponse } from "@pushgate/core/protocol";
 import { startLocalCloud, type LocalCloud } from "@pushgate/local";
 import { createRemoteJWKSet, errors, jwtVerify } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { callHttpApi, type HttpCallOptions } from "./clients";
 import { connectFan, isMessage, type Fan } from "./fan";
 
 let cloud: LocalCloud;
@@ -22,18 +23,7 @@ afterAll(async () => {
   await cloud?.stop();
 });
 
-async function http(method: string, path: string, options: { body?: unknown; token?: string; operator?: boolean } = {}) {
-  const response = await fetch(`${cloud.endpoints.httpApiUrl}${path}`, {
-    method,
-    headers: {
-      "content-type": "application/json",
-      ...(options.token && { authorization: `Bearer ${options.token}` }),
-      ...(options.operator && { "x-operator-key": cloud.endpoints.operatorKey }),
-    },
-    ...(options.body !== undefined && { body: JSON.stringify(options.body) }),
-  });
-  return { status: response.status, body: (await response.json()) as Record<string, any> };
-}
+const http = (method: string, path: string, options?: HttpCallOptions) => callHttpApi(cloud, method, path, options);
 
 const session = async () => (await http("POST", "/session", { body: {} })).body as SessionResponse;
 const putQueue = (eventId: string, body: Record<string, unknown>) => http("PUT", `/queues/${eventId}`, { body, operator: true });
