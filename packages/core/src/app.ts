@@ -8,6 +8,8 @@ import { DynamoConnectionStore } from "./adapters/dynamo-connections";
 import { DynamoGameStore } from "./adapters/dynamo-games";
 import { DynamoJobStore } from "./adapters/dynamo-jobs";
 import { DynamoQueueStore } from "./adapters/dynamo-queues";
+import { DynamoQuotaCounter } from "./adapters/dynamo-quotas";
+import { DynamoSessionLedger } from "./adapters/dynamo-sessions";
 import { DynamoSubscriptionStore } from "./adapters/dynamo-subscriptions";
 import { dynamoDocumentClient, managementApiClient, s3Client, ssmClient } from "./adapters/aws-clients";
 import { LeanManagementApiGateway } from "./adapters/lean-management-api-gateway";
@@ -29,6 +31,8 @@ import type {
   Log,
   Meter,
   QueueStore,
+  QuotaCounter,
+  SessionLedger,
   SnapshotStore,
   SubscriptionStore,
 } from "./ports";
@@ -42,6 +46,7 @@ import { publishScore } from "./usecases/producers";
 import { admit, advanceQueue, joinQueue, myPlace, openQueue, queueTick } from "./usecases/waiting-room";
 import { createAdmissionSigner } from "./waiting-room/admission-tokens";
 import { fanOf, startSession } from "./usecases/session";
+import { enforceQuota } from "./usecases/quotas";
 import { handleMessage, type MessageOutcome } from "./usecases/messages";
 import { snapshotsFor, subscribe, unsubscribe } from "./usecases/subscriptions";
 
@@ -53,6 +58,8 @@ export interface Ports {
   games: GameStore;
   queues: QueueStore;
   jobs: JobStore;
+  sessionLedger: SessionLedger;
+  quotaCounter: QuotaCounter;
   clock: Clock;
   log: Log;
   meter: Meter;
@@ -71,6 +78,7 @@ export function createApp(config: Config, ports: Ports) {
         issuer: `${topology.app}/${config.stage}`,
         ttlSeconds: config.tokenTtlSeconds,
         renewalGraceSeconds: config.tokenRenewalGraceSeconds,
+        sessionMaxSeconds: config.sessionMaxSeconds,
         clock: ports.clock,
       }),
   );
@@ -82,6 +90,13 @@ export function createApp(config: Config, ports: Ports) {
   const forget = (connectionId: string) => forgetConnection(ports, connectionId);
   const subscribeDeps = { ...ports, maxTopicsPerConnection: config.maxTopicsPerConnection };
   const memo = new DeliveryMemo();
+  const quotaDeps = { quotaCounter: ports.quotaCounter, quotas: config.quotas, clock: ports.clock };
+  /** The fan of the Bearer token, after counting one use of its per-fan quota `quota`. */
+  const fanWithin = async (quota: "jobsPerFan" | "joinsPerFan", authorization: string | undefined) => {
+    const fanId = await fanOf(await tokens(), authorization);
+    await enforceQuota(quotaDeps, quota, fanId);
+    return fanId;
+  };
 
   /**
    * The snapshot write runs alongside the fan-out rather than before it, which
@@ -143,7 +158,8 @@ export function createApp(config: Config, ports: Ports) {
       handleMessage({ ...ports, frameRate: config.frameRate, handleFrame, forgetConnection: forget }, connectionId, text),
 
     // HTTP routes
-    startSession: async (authorization: string | undefined) => startSession(await tokens(), authorization),
+    startSession: async (authorization: string | undefined, sourceIp: string) =>
+      startSession({ ...quotaDeps, tokens: await tokens(), ledger: ports.sessionLedger }, authorization, sourceIp),
     publishScore: async (operatorHeader: string | undefined, gameId: string | undefined, body: unknown) => {
       await asOperator(operatorHeader);
       return publishScore(ports, gameId, body);
@@ -154,7 +170,7 @@ export function createApp(config: Config, ports: Ports) {
       return openQueue(ports, eventId, body);
     },
     joinQueue: async (authorization: string | undefined, eventId: string | undefined) =>
-      joinQueue(ports, await fanOf(await tokens(), authorization), eventId),
+      joinQueue(ports, await fanWithin("joinsPerFan", authorization), eventId),
     myPlace: async (authorization: string | undefined, eventId: string | undefined) =>
       myPlace(ports, await fanOf(await tokens(), authorization), eventId),
     admit: async (authorization: string | undefined, eventId: string | undefined) =>
@@ -167,7 +183,7 @@ export function createApp(config: Config, ports: Ports) {
     /** The scheduled tick: opening draws and automatic advances. */
     queueTick: () => queueTick({ ...ports, sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) }),
     createJob: async (authorization: string | undefined, body: unknown) =>
-      createJob(ports, await fanOf(await tokens(), authorization), body),
+      createJob(ports, await fanWithin("jobsPerFan", authorization), body),
     snapshotsFor: async (authorization: string | undefined, topics: string | undefined) =>
       snapshotsFor(ports, await fanOf(await tokens(), authorization), topics),
 
@@ -209,6 +225,8 @@ export function appFromEnvironment(observability: { log: Log; meter: Meter }, en
     games: new DynamoGameStore(db, () => config.table("games")),
     queues: new DynamoQueueStore(db, () => config.table("queues"), () => config.table("places")),
     jobs: new DynamoJobStore(db, () => config.table("jobs")),
+    sessionLedger: new DynamoSessionLedger(db, () => config.table("sessions")),
+    quotaCounter: new DynamoQuotaCounter(db, () => config.table("quotas")),
     gateway: new GuardedGateway(
       managementGateway(config),
       { ...config.breaker, clock, sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) },

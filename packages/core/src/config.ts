@@ -7,6 +7,7 @@
  * names and a missing one is reported as the variable to set, once.
  */
 import type { BreakerSettings } from "./circuit-breaker";
+import type { QuotaSettings } from "./usecases/quotas";
 import { envVar, type BucketName, type SecretName, type TableName } from "./topology";
 
 export type Env = Record<string, string | undefined>;
@@ -38,6 +39,10 @@ export interface Config {
   breaker: BreakerSettings;
   tokenTtlSeconds: number;
   tokenRenewalGraceSeconds: number;
+  /** A session's absolute lifetime from its first token, carried through renewals. */
+  sessionMaxSeconds: number;
+  /** Per-fan and per-address quotas (usecases/quotas.ts); a limit of 0 turns one off. */
+  quotas: QuotaSettings;
   /** Lifetime of presigned snapshot and result URLs. */
   presignSeconds: number;
   table(name: TableName): string;
@@ -112,6 +117,16 @@ export function loadConfig(env: Env = process.env): Config {
     },
     tokenTtlSeconds: integer("PUSHGATE_TOKEN_TTL_SECONDS", 30 * 60, 60, 24 * 3600),
     tokenRenewalGraceSeconds: integer("PUSHGATE_TOKEN_RENEWAL_GRACE_SECONDS", 3600, 0, 7 * 24 * 3600),
+    sessionMaxSeconds: integer("PUSHGATE_SESSION_MAX_SECONDS", 12 * 3600, 60, 30 * 24 * 3600),
+    quotas: {
+      jobsPerFan: { limit: integer("PUSHGATE_QUOTA_JOBS_PER_FAN", 10, 0, 1_000_000), windowSeconds: integer("PUSHGATE_QUOTA_JOBS_WINDOW_SECONDS", 3600, 1, 7 * 24 * 3600) },
+      joinsPerFan: { limit: integer("PUSHGATE_QUOTA_JOINS_PER_FAN", 10, 0, 1_000_000), windowSeconds: integer("PUSHGATE_QUOTA_JOINS_WINDOW_SECONDS", 60, 1, 7 * 24 * 3600) },
+      sessionsPerAddress: {
+        limit: integer("PUSHGATE_QUOTA_SESSIONS_PER_ADDRESS", 60, 0, 1_000_000),
+        windowSeconds: integer("PUSHGATE_QUOTA_SESSIONS_WINDOW_SECONDS", 60, 1, 7 * 24 * 3600),
+      },
+      sessionsFromLoopback: integer("PUSHGATE_QUOTA_SESSIONS_FROM_LOOPBACK", 0, 0, 1) === 1,
+    },
     presignSeconds: integer("PUSHGATE_PRESIGN_SECONDS", 3600, 60, 7 * 24 * 3600),
     table: (name) => required(envVar.table(name), `the function uses table ${name}: ${grantHint}`),
     bucket: (name) => required(envVar.bucket(name), `the function uses bucket ${name}: ${grantHint}`),

@@ -124,7 +124,7 @@ export interface ScheduleDecl {
 }
 
 export type SecretName = "JWT_SECRET" | "OPERATOR_KEY" | "ADMISSION_SIGNING_KEYS";
-export type TableName = "connections" | "subscriptions" | "games" | "queues" | "places" | "jobs";
+export type TableName = "connections" | "subscriptions" | "games" | "queues" | "places" | "jobs" | "sessions" | "quotas";
 export type BucketName = "data";
 
 /** Environment variable that tells a function the physical name of a resource. */
@@ -203,6 +203,16 @@ export const topology = {
       ttlAttribute: "expiresAt",
       stream: true,
     },
+    /** `token#{jti}` per renewed token (each renews once) and `session#{sid}` per revoked session; see usecases/session.ts. */
+    sessions: {
+      partitionKey: { name: "id", type: "string" },
+      ttlAttribute: "expiresAt",
+    },
+    /** One counter per quota, subject and fixed window (`{quota}#{fan or address}#{window}`); see usecases/quotas.ts. */
+    quotas: {
+      partitionKey: { name: "id", type: "string" },
+      ttlAttribute: "expiresAt",
+    },
   } satisfies Record<TableName, TableDecl>,
 
   buckets: {
@@ -244,17 +254,21 @@ export const topology = {
   http: {
     /** Route keys as API Gateway HTTP APIs spell them: `METHOD /path/{param}`. */
     routes: {
-      "POST /session": { function: fn("http/session.handler", { secrets: ["JWT_SECRET"] }) },
+      "POST /session": { function: fn("http/session.handler", { tables: { sessions: "readWrite", quotas: "readWrite" }, secrets: ["JWT_SECRET"] }) },
       "POST /games/{gameId}/score": { function: fn("http/score.handler", { tables: { games: "readWrite" }, secrets: ["OPERATOR_KEY"] }) },
       "PUT /queues/{eventId}": { function: fn("http/open-queue.handler", { tables: { queues: "readWrite" }, secrets: ["OPERATOR_KEY"] }) },
-      "POST /queues/{eventId}/join": { function: fn("http/join.handler", { tables: { queues: "readWrite", places: "readWrite" }, secrets: ["JWT_SECRET"] }) },
+      "POST /queues/{eventId}/join": {
+        function: fn("http/join.handler", { tables: { queues: "readWrite", places: "readWrite", quotas: "readWrite" }, secrets: ["JWT_SECRET"] }),
+      },
       "GET /queues/{eventId}/me": { function: fn("http/my-place.handler", { tables: { queues: "read", places: "read" }, secrets: ["JWT_SECRET"] }) },
       "POST /queues/{eventId}/admission": {
         function: fn("http/admission.handler", { tables: { queues: "read", places: "read" }, secrets: ["JWT_SECRET", "ADMISSION_SIGNING_KEYS"] }),
       },
       "POST /queues/{eventId}/advance": { function: fn("http/advance.handler", { tables: { queues: "readWrite" }, secrets: ["OPERATOR_KEY"] }) },
       "GET /.well-known/jwks.json": { function: fn("http/jwks.handler", { secrets: ["ADMISSION_SIGNING_KEYS"] }) },
-      "POST /jobs": { function: fn("http/jobs.handler", { tables: { jobs: "readWrite" }, buckets: { data: { read: ["results/"] } }, secrets: ["JWT_SECRET"] }) },
+      "POST /jobs": {
+        function: fn("http/jobs.handler", { tables: { jobs: "readWrite", quotas: "readWrite" }, buckets: { data: { read: ["results/"] } }, secrets: ["JWT_SECRET"] }),
+      },
       "GET /snapshots": { function: fn("http/snapshots.handler", { buckets: { data: { read: ["snapshots/"] } }, secrets: ["JWT_SECRET"] }) },
     } satisfies Record<string, HttpRouteDecl>,
   },

@@ -37,7 +37,7 @@ describe("config from the environment", () => {
 
 describe("errors at the edges", () => {
   it("HTTP: the status of the code and the JSON body", () => {
-    expect(toHttpError(new PushgateError("FORBIDDEN", "not your job"))).toEqual({ status: 403, body: { error: { code: "FORBIDDEN", message: "not your job" } } });
+    expect(toHttpError(new PushgateError("FORBIDDEN", "not your job"))).toEqual({ status: 403, body: { error: { code: "FORBIDDEN", message: "not your job" } }, headers: {} });
     expect(toHttpError(new PushgateError("UNAUTHORIZED", "x")).status).toBe(401);
     expect(toHttpError(new PushgateError("TOO_LARGE", "x")).status).toBe(413);
   });

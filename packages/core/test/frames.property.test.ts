@@ -13,6 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dynamoDocumentClient, s3Client } from "../src/adapters/aws-clients";
 import { DynamoConnectionStore } from "../src/adapters/dynamo-connections";
 import { DynamoGameStore } from "../src/adapters/dynamo-games";
+import { DynamoQuotaCounter } from "../src/adapters/dynamo-quotas";
+import { DynamoSessionLedger } from "../src/adapters/dynamo-sessions";
 import { DynamoJobStore } from "../src/adapters/dynamo-jobs";
 import { DynamoQueueStore } from "../src/adapters/dynamo-queues";
 import { DynamoSubscriptionStore } from "../src/adapters/dynamo-subscriptions";
@@ -45,6 +47,8 @@ beforeAll(async () => {
     games: new DynamoGameStore(db, () => tables.games!),
     queues: new DynamoQueueStore(db, () => tables.queues!, () => tables.places!),
     jobs: new DynamoJobStore(db, () => tables.jobs!),
+    sessionLedger: new DynamoSessionLedger(db, () => tables.sessions!),
+    quotaCounter: new DynamoQuotaCounter(db, () => tables.quotas!),
     // Presigning is local computation: no S3 server is needed for the snapshot URLs of an ack.
     snapshots: new S3SnapshotStore(s3Client({ region, s3Endpoint: "http://127.0.0.1:9" }), () => "props-data", clock, 3600),
     gateway: { post: async (id) => (gatewayCalls.push(`post ${id}`), "ok"), delete: async (id) => void gatewayCalls.push(`delete ${id}`) },
