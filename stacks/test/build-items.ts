@@ -23,6 +23,28 @@ export function buildItems(get: () => { synth: Synthesized; view: Views }) {
   let view: Views;
   beforeEach(() => ({ synth, view } = get()));
 
+  it("throttles both API stages (every route), within the account's 10,000 requests/s", () => {
+    const stages = view.resourcesOf("gateway", "AWS::ApiGatewayV2::Stage").map(([, stage]) => stage.Properties);
+    expect(stages).toHaveLength(2);
+    for (const stage of stages) expect(stage.DefaultRouteSettings).toMatchObject({ ThrottlingRateLimit: expect.any(Number), ThrottlingBurstLimit: expect.any(Number) });
+    expect(stages.map((stage) => stage.DefaultRouteSettings.ThrottlingRateLimit).sort((a: number, b: number) => a - b)).toEqual([1_000, 2_000]);
+  });
+
+  it("declares the sessions ledger and the quota counters with TTL, and no function may delete from S3", () => {
+    for (const name of ["sessions", "quotas"]) {
+      synth.storage.hasResourceProperties("AWS::DynamoDB::Table", {
+        TableName: `test-pushgate-${name}`,
+        KeySchema: [{ AttributeName: "id", KeyType: "HASH" }],
+        TimeToLiveSpecification: { AttributeName: "expiresAt", Enabled: true },
+      });
+    }
+    const actions = view
+      .resourcesOf("realtime", "AWS::IAM::Policy")
+      .flatMap(([, policy]) => (policy.Properties.PolicyDocument.Statement as Parameters<typeof actionsOf>[0][]).flatMap(actionsOf));
+    expect(actions).toContain("s3:PutObject");
+    expect(actions.filter((action) => /^s3:(Delete|Abort|\*)/.test(action))).toEqual([]);
+  });
+
   it("declares the WebSocket API with every route and its route responses, and the HTTP API with its routes", () => {
     synth.gateway.hasResourceProperties("AWS::ApiGatewayV2::Api", {
       ProtocolType: "WEBSOCKET",
@@ -62,7 +84,7 @@ export function buildItems(get: () => { synth: Synthesized; view: Views }) {
   });
 
   it("declares the tables with their keys, indexes, TTL attribute and NEW_AND_OLD_IMAGES streams", () => {
-    synth.storage.resourceCountIs("AWS::DynamoDB::Table", 6);
+    synth.storage.resourceCountIs("AWS::DynamoDB::Table", 8);
     synth.storage.hasResourceProperties("AWS::DynamoDB::Table", {
       TableName: "test-pushgate-subscriptions",
       KeySchema: [
@@ -209,7 +231,7 @@ export function buildItems(get: () => { synth: Synthesized; view: Views }) {
     const handlers = view
       .resourcesOf("realtime", "AWS::Lambda::Function")
       .filter(([, fn]) => String(fn.Properties.Handler).startsWith("packages/functions/"));
-    expect(handlers).toHaveLength(16);
+    expect(handlers).toHaveLength(21); // 6 WebSocket routes, 10 HTTP routes, 4 consumers, 1 schedule
     for (const [id, fn] of handlers) {
       expect([id, fn.Properties.Runtime, fn.Properties.Architectures]).toEqual([id, "nodejs22.x", ["arm64"]]);
       synth.realtime.hasResourceProperties("Custom::LogRetention", {
@@ -255,7 +277,7 @@ export function buildItems(get: () => { synth: Synthesized; view: Views }) {
   });
 
   it("alarms on stream iterator age, dead-letter queue depth, and every function's errors and throttles", () => {
-    synth.realtime.resourceCountIs("AWS::CloudWatch::Alarm", 4 + 4 + 16 * 2);
+    synth.realtime.resourceCountIs("AWS::CloudWatch::Alarm", 4 + 4 + 21 * 2);
     const alarm = (props: Record<string, unknown>) =>
       synth.realtime.hasResourceProperties("AWS::CloudWatch::Alarm", {
         ...props,

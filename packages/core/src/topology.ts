@@ -123,6 +123,12 @@ export interface ScheduleDecl {
   rateMinutes: number;
 }
 
+/** API Gateway stage throttling: steady requests per second and the bucket of a burst. */
+export interface ThrottleDecl {
+  rateLimit: number;
+  burstLimit: number;
+}
+
 export type SecretName = "JWT_SECRET" | "OPERATOR_KEY" | "ADMISSION_SIGNING_KEYS";
 export type TableName = "connections" | "subscriptions" | "games" | "queues" | "places" | "jobs" | "sessions" | "quotas";
 export type BucketName = "data";
@@ -229,6 +235,25 @@ export const topology = {
   /** ADMISSION_SIGNING_KEYS: P-256 keys, newest first (waiting-room/admission-tokens.ts says how to rotate). */
   secrets: ["JWT_SECRET", "OPERATOR_KEY", "ADMISSION_SIGNING_KEYS"] satisfies SecretName[],
 
+  /**
+   * Stage throttling of each API (every route of the stage), a share of the
+   * account's 10,000 requests/s (burst 5,000) that both APIs and every
+   * @connections post draw from. Fans' own traffic is bounded here so that a
+   * flood of it cannot starve the broadcasts: 100,000 fans pinging every 5
+   * minutes are 333 messages/s and a reconnect storm adds one subscribe per
+   * connect (at most 500 connects/s, the account's own quota), so 2,000/s for
+   * the WebSocket API; sessions (renewals every 29 minutes: 57/s for 100,000
+   * fans), joins and jobs fit in 1,000/s for the HTTP API. That leaves 7,000/s
+   * for @connections posts, a 100,000-fan broadcast in ~14 s; raise these
+   * with the account quota (docs/deploy.md). Per-fan and per-address limits
+   * are the quotas in code (usecases/quotas.ts), which stage throttling cannot
+   * tell apart.
+   */
+  throttle: {
+    websocket: { rateLimit: 2_000, burstLimit: 2_000 },
+    http: { rateLimit: 1_000, burstLimit: 1_000 },
+  } satisfies Record<"websocket" | "http", ThrottleDecl>,
+
   websocket: {
     routeSelectionExpression: "$request.body.action",
     /** The subprotocol the server answers with; see DESIGN.md "Wire protocol v1". */
@@ -313,6 +338,8 @@ export interface TopologyShape {
   secrets: readonly string[];
   websocket: { routeSelectionExpression: string; subprotocol: string; routes: Record<string, WebSocketRouteDecl> };
   http: { routes: Record<string, HttpRouteDecl> };
+  /** Optional so a smaller test topology may leave it out. */
+  throttle?: Record<"websocket" | "http", ThrottleDecl>;
   consumers: Record<string, StreamConsumerDecl>;
   /** Optional so a smaller test topology may leave it out. */
   schedules?: Record<string, ScheduleDecl>;
