@@ -29,7 +29,7 @@ export function Realtime({ stack, app }: StackContext) {
   const { websocket, http, managementEndpoint } = use(Gateway);
   const { tables, buckets } = use(Storage);
 
-  const alerts = new Topic(stack, "alerts", { topicName: physicalName(declared.app, app.stage, "alerts") });
+  const alerts = new Topic(stack, "alerts", { topicName: physicalName(declared.app, app.stage, "alerts"), enforceSSL: true });
 
   // Secret values are set with `npx sst secrets set NAME value` (SSM), never in
   // code. Declared so `sst secrets` and `sst deploy` know them; not bound:
