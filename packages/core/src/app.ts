@@ -18,6 +18,8 @@ import { S3SnapshotStore } from "./adapters/s3-snapshots";
 import { readSsmSecret } from "./adapters/ssm-secrets";
 import { decodeStreamRecord } from "./adapters/stream-records";
 import { createTokenService, requireOperator, type TokenService } from "./auth";
+import { PushgateError } from "./errors";
+import { createFanVerifier, createOidcVerifier, type FanVerifier } from "./identity";
 import { loadConfig, ssmSecretPaths, type Config } from "./config";
 import { DeliveryMemo, fanOut, type FanoutResult } from "./fanout";
 import { GuardedGateway } from "./guarded-gateway";
@@ -75,13 +77,30 @@ export function createApp(config: Config, ports: Ports) {
     async (): Promise<TokenService> =>
       createTokenService({
         secret: await ports.secret("JWT_SECRET"),
-        issuer: `${topology.app}/${config.stage}`,
+        issuer: ownIssuer,
         ttlSeconds: config.tokenTtlSeconds,
         renewalGraceSeconds: config.tokenRenewalGraceSeconds,
         sessionMaxSeconds: config.sessionMaxSeconds,
         clock: ports.clock,
       }),
   );
+  const ownIssuer = `${topology.app}/${config.stage}`;
+  const { oidc, anonymousSessions } = config.identity;
+  /** Every token a fan may present: the stage's own sessions and/or its trusted OIDC issuer's. */
+  const fans = onceAsync(
+    async (): Promise<FanVerifier> =>
+      createFanVerifier({
+        ownIssuer,
+        ...(anonymousSessions && { own: await tokens() }),
+        ...(oidc && { external: { issuer: oidc.issuer, verifier: createOidcVerifier({ ...oidc, clock: ports.clock }) } }),
+      }),
+  );
+  const anonymousTokens = async () => {
+    if (!anonymousSessions) {
+      throw new PushgateError("FORBIDDEN", `this stage has no anonymous sessions; sign in with ${oidc?.issuer} and send its token as Bearer`);
+    }
+    return tokens();
+  };
   const operatorKey = onceAsync(() => ports.secret("OPERATOR_KEY"));
   const admissionSigner = onceAsync(async () =>
     createAdmissionSigner({ secret: await ports.secret("ADMISSION_SIGNING_KEYS"), issuer: `${topology.app}/${config.stage}`, clock: ports.clock }),
@@ -93,7 +112,7 @@ export function createApp(config: Config, ports: Ports) {
   const quotaDeps = { quotaCounter: ports.quotaCounter, quotas: config.quotas, clock: ports.clock };
   /** The fan of the Bearer token, after counting one use of its per-fan quota `quota`. */
   const fanWithin = async (quota: "jobsPerFan" | "joinsPerFan", authorization: string | undefined) => {
-    const fanId = await fanOf(await tokens(), authorization);
+    const fanId = await fanOf(await fans(), authorization);
     await enforceQuota(quotaDeps, quota, fanId);
     return fanId;
   };
@@ -149,7 +168,7 @@ export function createApp(config: Config, ports: Ports) {
   return {
     // WebSocket routes
     connect: async (connectionId: string, secWebSocketProtocol: string | undefined) =>
-      connect({ ...ports, tokens: await tokens() }, { connectionId, secWebSocketProtocol }),
+      connect({ ...ports, tokens: await fans() }, { connectionId, secWebSocketProtocol }),
     disconnect: forget,
     /** A parsed client frame -> the frame to answer with; errors are thrown as PushgateError. */
     handleFrame,
@@ -159,7 +178,7 @@ export function createApp(config: Config, ports: Ports) {
 
     // HTTP routes
     startSession: async (authorization: string | undefined, sourceIp: string) =>
-      startSession({ ...quotaDeps, tokens: await tokens(), ledger: ports.sessionLedger }, authorization, sourceIp),
+      startSession({ ...quotaDeps, tokens: await anonymousTokens(), ledger: ports.sessionLedger }, authorization, sourceIp),
     publishScore: async (operatorHeader: string | undefined, gameId: string | undefined, body: unknown) => {
       await asOperator(operatorHeader);
       return publishScore(ports, gameId, body);
@@ -172,9 +191,9 @@ export function createApp(config: Config, ports: Ports) {
     joinQueue: async (authorization: string | undefined, eventId: string | undefined) =>
       joinQueue(ports, await fanWithin("joinsPerFan", authorization), eventId),
     myPlace: async (authorization: string | undefined, eventId: string | undefined) =>
-      myPlace(ports, await fanOf(await tokens(), authorization), eventId),
+      myPlace(ports, await fanOf(await fans(), authorization), eventId),
     admit: async (authorization: string | undefined, eventId: string | undefined) =>
-      admit({ ...ports, signer: admissionSigner }, await fanOf(await tokens(), authorization), eventId),
+      admit({ ...ports, signer: admissionSigner }, await fanOf(await fans(), authorization), eventId),
     advanceQueue: async (operatorHeader: string | undefined, eventId: string | undefined, body: unknown) => {
       await asOperator(operatorHeader);
       return advanceQueue(ports, eventId, body);
@@ -185,7 +204,7 @@ export function createApp(config: Config, ports: Ports) {
     createJob: async (authorization: string | undefined, body: unknown) =>
       createJob(ports, await fanWithin("jobsPerFan", authorization), body),
     snapshotsFor: async (authorization: string | undefined, topics: string | undefined) =>
-      snapshotsFor(ports, await fanOf(await tokens(), authorization), topics),
+      snapshotsFor(ports, await fanOf(await fans(), authorization), topics),
 
     // Stream consumers
     publishChanges: (source: StreamSource, records: StreamRecordIn[]): Promise<BatchResponse> =>

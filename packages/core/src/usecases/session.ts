@@ -11,6 +11,7 @@
  */
 import { bearerToken, type TokenService } from "../auth";
 import { PushgateError } from "../errors";
+import type { FanVerifier } from "../identity";
 import type { Clock, QuotaCounter, SessionLedger } from "../ports";
 import type { SessionResponse } from "../protocol";
 import { enforceQuota, type QuotaSettings } from "./quotas";
@@ -46,8 +47,8 @@ export async function startSession(deps: SessionDeps, authorization: string | un
 }
 
 /** The fan of a route that takes `Authorization: Bearer <token>`; UNAUTHORIZED when there is none. */
-export async function fanOf(tokens: TokenService, authorization: string | undefined): Promise<string> {
+export async function fanOf(tokens: FanVerifier, authorization: string | undefined): Promise<string> {
   const token = bearerToken(authorization);
-  if (token === undefined) throw new PushgateError("UNAUTHORIZED", "send Authorization: Bearer <token> with a token from POST /session");
+  if (token === undefined) throw new PushgateError("UNAUTHORIZED", "send Authorization: Bearer <token> with a token from POST /session or your sign-in provider");
   return tokens.verify(token);
 }
