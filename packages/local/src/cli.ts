@@ -6,6 +6,7 @@
  *   npm start -- --no-demo    no simulator: you are the producer
  *   npm start -- --no-web     no web app (API and sockets only)
  *   npm start -- --fresh      forget the data of earlier runs first
+ *   npm start -- --issuer local  also trust a local OIDC issuer (bring your own identity, offline)
  */
 import { rmSync } from "node:fs";
 import { join } from "node:path";
@@ -13,9 +14,10 @@ import { parseArgs } from "node:util";
 import { repoRoot, startLocalCloud, writeEndpointsFile, type Endpoints } from "./cloud";
 import { startSimulator, type Simulator } from "./demo/simulator";
 import type { Log } from "./log";
+import { startLocalIssuer, type LocalIssuer } from "./oidc/local-issuer";
 import { startWebApp, type WebApp } from "./web-app";
 
-const usage = "usage: npm start [-- --no-demo] [-- --no-web] [-- --fresh] [-- --port-ws N] [-- --port-http N] [-- --port-web N]";
+const usage = "usage: npm start [-- --no-demo] [-- --no-web] [-- --fresh] [-- --issuer local] [-- --port-ws N] [-- --port-http N] [-- --port-web N]";
 
 async function main() {
   const { values } = parseArgs({
@@ -23,6 +25,7 @@ async function main() {
       "no-demo": { type: "boolean", default: false },
       "no-web": { type: "boolean", default: false },
       fresh: { type: "boolean", default: false },
+      issuer: { type: "string" },
       "port-ws": { type: "string" },
       "port-http": { type: "string" },
       "port-web": { type: "string" },
@@ -38,6 +41,7 @@ async function main() {
     return value;
   };
 
+  if (values.issuer !== undefined && values.issuer !== "local") throw new Error(`--issuer ${values.issuer}: only "local" is known here (on AWS, set PUSHGATE_OIDC_ISSUER: docs/deploy.md); ${usage}`);
   const stateDir = join(repoRoot, ".pushgate");
   if (values.fresh) rmSync(join(stateDir, "data"), { recursive: true, force: true });
 
@@ -47,7 +51,10 @@ async function main() {
     (level === "error" || level === "warn" ? console.error : console.log)(`  ${message}`);
   };
   console.log("pushgate local cloud: starting (DynamoDB Local, S3, gateway, HTTP API, stream consumers)");
+  // The functions trust it alongside anonymous sessions, as a stage configured for Cognito would.
+  const issuer: LocalIssuer | undefined = values.issuer === "local" ? await startLocalIssuer() : undefined;
   const cloud = await startLocalCloud({
+    ...(issuer && { environment: { PUSHGATE_OIDC_ISSUER: issuer.issuer, PUSHGATE_OIDC_AUDIENCE: issuer.audience } }),
     persist: true,
     stateDir,
     hotReload: true,
@@ -66,6 +73,7 @@ async function main() {
     await simulator?.stop();
     await web?.stop();
     await cloud.stop();
+    await issuer?.stop();
     console.log("pushgate local cloud: stopped, nothing left running");
     process.exit(0);
   };
@@ -92,7 +100,8 @@ pushgate local cloud: ready in ${((Date.now() - started) / 1000).toFixed(1)} s
   S3              ${endpoints.s3Endpoint}
   endpoints       ${file}  (operator key for x-operator-key is in there)
   dead letters    ${join(stateDir, "dead-letters")}/<consumer>.jsonl
-
+${issuer ? `  OIDC issuer     ${issuer.issuer}  (audience ${issuer.audience}; a token: curl -X POST ${issuer.issuer}/token -d '{"sub":"alice"}')
+` : ""}
 ${endpoints.webUrl ? `Open ${endpoints.webUrl} to see the waiting room, the scoreboard and your reports.` : ""}
 ${simulator ? "The demo simulator is publishing scores and advancing the queue (--no-demo turns it off)." : `Publish a score: curl -X POST ${endpoints.httpApiUrl}/games/g1/score -H 'x-operator-key: ${endpoints.operatorKey}' -d '{"home":7,"away":3}'`}
 Edit a handler in packages/functions or packages/core and save: it reloads without dropping sockets.
