@@ -112,17 +112,19 @@ export function Realtime({ stack, app }: StackContext) {
   stack.addOutputs({ AlertsTopicArn: alerts.topicArn });
 }
 
-/** The variables that tune a stage's sessions and quotas (core/src/config.ts has their defaults and ranges). */
-const STAGE_LIMIT = /^PUSHGATE_(QUOTA_[A-Z_]+|SESSION_MAX_SECONDS|TOKEN_TTL_SECONDS|TOKEN_RENEWAL_GRACE_SECONDS)$/;
+/** The variables that set a stage's identity, sessions and quotas (core/src/config.ts has their defaults and ranges). */
+const STAGE_LIMIT =
+  /^PUSHGATE_(QUOTA_[A-Z_]+|SESSION_MAX_SECONDS|TOKEN_TTL_SECONDS|TOKEN_RENEWAL_GRACE_SECONDS|OIDC_ISSUER|OIDC_AUDIENCE|OIDC_JWKS_URL|ANONYMOUS_SESSIONS)$/;
 
 /**
- * Session lifetimes and quotas are set per stage from the deploying shell
- * (`PUSHGATE_QUOTA_JOBS_PER_FAN=20 npx sst deploy --stage prod`) and handed to
- * every function. They are validated here, with the functions' own rules, so a
- * bad value fails the deploy instead of every cold start.
+ * The trusted OIDC issuer, session lifetimes and quotas are set per stage
+ * from the deploying shell (`PUSHGATE_QUOTA_JOBS_PER_FAN=20 npx sst deploy
+ * --stage prod`, docs/deploy.md) and handed to every function. They are
+ * validated here, with the functions' own rules, so a bad value fails the
+ * deploy instead of every cold start.
  */
-function stageLimits(region: string): Record<string, string> {
-  const limits = Object.fromEntries(Object.entries(process.env).filter((entry): entry is [string, string] => STAGE_LIMIT.test(entry[0]) && entry[1] !== undefined));
+export function stageLimits(region: string, env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const limits = Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => STAGE_LIMIT.test(entry[0]) && entry[1] !== undefined));
   loadConfig({ ...limits, AWS_REGION: region });
   return limits;
 }
