@@ -73,6 +73,7 @@ export type App = ReturnType<typeof createApp>;
 export type StreamSource = "games" | "queues" | "jobs";
 
 export function createApp(config: Config, ports: Ports) {
+  const ownIssuer = `${topology.app}/${config.stage}`;
   const tokens = onceAsync(
     async (): Promise<TokenService> =>
       createTokenService({
@@ -84,7 +85,6 @@ export function createApp(config: Config, ports: Ports) {
         clock: ports.clock,
       }),
   );
-  const ownIssuer = `${topology.app}/${config.stage}`;
   const { oidc, anonymousSessions } = config.identity;
   /** Every token a fan may present: the stage's own sessions and/or its trusted OIDC issuer's. */
   const fans = onceAsync(
@@ -103,7 +103,7 @@ export function createApp(config: Config, ports: Ports) {
   };
   const operatorKey = onceAsync(() => ports.secret("OPERATOR_KEY"));
   const admissionSigner = onceAsync(async () =>
-    createAdmissionSigner({ secret: await ports.secret("ADMISSION_SIGNING_KEYS"), issuer: `${topology.app}/${config.stage}`, clock: ports.clock }),
+    createAdmissionSigner({ secret: await ports.secret("ADMISSION_SIGNING_KEYS"), issuer: ownIssuer, clock: ports.clock }),
   );
   const asOperator = async (header: string | undefined) => requireOperator(await operatorKey(), header);
   const forget = (connectionId: string) => forgetConnection(ports, connectionId);
