@@ -6,7 +6,9 @@
 import { startLocalIssuer, type LocalIssuer } from "@pushgate/local/oidc/local-issuer";
 import { generateKeyPair, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createApp, type Ports } from "../src/app";
 import { createTokenService } from "../src/auth";
+import { loadConfig } from "../src/config";
 import { PushgateError } from "../src/errors";
 import { createFanVerifier, createOidcVerifier } from "../src/identity";
 
@@ -111,5 +113,18 @@ describe("which issuers a stage trusts", () => {
       .setExpirationTime("10m")
       .sign((await generateKeyPair("RS256")).privateKey);
     expect(await refusal(fans.verify(forged))).toMatch(/^UNAUTHORIZED/);
+  });
+});
+
+describe("a stage with its own identity provider only (PUSHGATE_ANONYMOUS_SESSIONS=0)", () => {
+  it("answers POST /session with FORBIDDEN saying where to sign in, and takes the provider's tokens", async () => {
+    const config = loadConfig({ AWS_REGION: "us-east-1", PUSHGATE_OIDC_ISSUER: issuer.issuer, PUSHGATE_OIDC_AUDIENCE: issuer.audience, PUSHGATE_ANONYMOUS_SESSIONS: "0" });
+    // Neither path reaches a store: a refusal comes first, and verifying a token needs only the issuer.
+    const secretsRead: string[] = [];
+    const app = createApp(config, { clock, secret: async (name: string) => (secretsRead.push(name), "x".repeat(32)) } as unknown as Ports);
+    expect(await refusal(app.startSession(undefined, "203.0.113.7"))).toBe(`FORBIDDEN: this stage has no anonymous sessions; sign in with ${issuer.issuer} and send its token as Bearer`);
+    const own = createTokenService({ secret: "x".repeat(32), issuer: "pushgate/local", ttlSeconds: 1800, renewalGraceSeconds: 3600, sessionMaxSeconds: 43_200, clock });
+    expect(await refusal(app.snapshotsFor(`Bearer ${(await own.issue()).token}`, "game/g1"))).toMatch(/^UNAUTHORIZED: token issuer "pushgate\/local" is not trusted/);
+    expect(secretsRead).toEqual([]);
   });
 });
