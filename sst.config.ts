@@ -1,6 +1,7 @@
 import type { SSTConfig } from "sst";
 import { topology } from "@pushgate/core/topology";
 import { Gateway } from "./stacks/Gateway";
+import { suppressAcceptedFindings } from "./stacks/nag-suppressions";
 import { Realtime } from "./stacks/Realtime";
 import { Storage } from "./stacks/Storage";
 import { Web } from "./stacks/Web";
@@ -26,5 +27,7 @@ export default {
     // Ordered by what each needs: the site needs the API URLs, the bucket's
     // CORS the site's origin, the handlers the tables and the bucket.
     app.stack(Gateway).stack(Web).stack(Storage).stack(Realtime);
+    // cdk-nag findings accepted with a reason; the stacks tests fail on any other.
+    suppressAcceptedFindings(app);
   },
 } satisfies SSTConfig;

@@ -9,6 +9,7 @@ import { defineConfig } from "vitest/config";
 export const NEEDS_JAVA_OR_BROWSER = [
   "integration/core/adapters.test.ts",
   "integration/core/frames.property.test.ts",
+  "integration/core/sessions.test.ts",
   "integration/core/waiting-room.test.ts",
   "packages/functions/test/**",
   "packages/local/test/cloud.test.ts",

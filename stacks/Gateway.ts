@@ -1,5 +1,6 @@
+import type { CfnStage } from "aws-cdk-lib/aws-apigatewayv2";
 import { Api, WebSocketApi, type StackContext } from "sst/constructs";
-import { physicalName } from "@pushgate/core/topology";
+import { physicalName, type ThrottleDecl } from "@pushgate/core/topology";
 import { declared } from "./declared";
 
 /** API Gateway access logs are kept as long as function logs, not forever. */
@@ -30,7 +31,15 @@ export function Gateway({ stack, app }: StackContext) {
   // will ever get. In pushgate only the fan-out consumers post to
   // connections, so that blanket grant is dropped here and Realtime grants it
   // per function from topology `grants.manageConnections`.
-  websocket["permissionsAttachedForAllRoutes"].length = 0;
+  const blanketGrants: unknown = websocket["permissionsAttachedForAllRoutes"];
+  if (!Array.isArray(blanketGrants)) {
+    // SST v2 offers no public way to do this; if a new SST renames the field, stop rather than deploy the blanket grant.
+    throw new Error(
+      "SST's WebSocketApi no longer has permissionsAttachedForAllRoutes: the ManageConnections narrowing in stacks/Gateway.ts must be redone for this SST version",
+    );
+  }
+  blanketGrants.length = 0;
+  throttleStage(websocket.cdk.webSocketStage.node.defaultChild as CfnStage, declared.throttle?.websocket);
 
   const http = new Api(stack, "http", {
     accessLog,
@@ -46,6 +55,7 @@ export function Gateway({ stack, app }: StackContext) {
     },
     cdk: { httpApi: { apiName: physicalName(declared.app, app.stage, "http") } },
   });
+  throttleStage(http.cdk.httpApi.defaultStage!.node.defaultChild as CfnStage, declared.throttle?.http);
 
   stack.addOutputs({
     WebSocketUrl: websocket.url,
@@ -57,5 +67,21 @@ export function Gateway({ stack, app }: StackContext) {
     http,
     /** `https://{api}.execute-api.{region}.amazonaws.com/{stage}`, where the fan-out posts. */
     managementEndpoint: websocket.cdk.webSocketStage.callbackUrl,
+  };
+}
+
+/**
+ * The stage's default route settings, so every route of the API is throttled
+ * (topology `throttle` says why these numbers). Route-level settings would have
+ * to name routes this stack does not have yet (Realtime adds them, and
+ * CloudFormation refuses settings for a route key it cannot find), so the
+ * per-route limits are the quotas in code.
+ */
+function throttleStage(stage: CfnStage, throttle: ThrottleDecl | undefined) {
+  if (!throttle) return;
+  stage.defaultRouteSettings = {
+    ...(stage.defaultRouteSettings as object | undefined),
+    throttlingRateLimit: throttle.rateLimit,
+    throttlingBurstLimit: throttle.burstLimit,
   };
 }

@@ -5,7 +5,7 @@ import { Queue } from "aws-cdk-lib/aws-sqs";
 import { Topic } from "aws-cdk-lib/aws-sns";
 import { Stack as CdkStack } from "aws-cdk-lib/core";
 import { Config, Cron, use, type StackContext } from "sst/constructs";
-import { ssmSecretPaths } from "@pushgate/core/config";
+import { loadConfig, ssmSecretPaths } from "@pushgate/core/config";
 import { envVar, physicalName, type BucketName, type SecretName } from "@pushgate/core/topology";
 import { consumerAlarms, functionAlarms } from "./alarms";
 import { declared, lookup } from "./declared";
@@ -29,7 +29,7 @@ export function Realtime({ stack, app }: StackContext) {
   const { websocket, http, managementEndpoint } = use(Gateway);
   const { tables, buckets } = use(Storage);
 
-  const alerts = new Topic(stack, "alerts", { topicName: physicalName(declared.app, app.stage, "alerts") });
+  const alerts = new Topic(stack, "alerts", { topicName: physicalName(declared.app, app.stage, "alerts"), enforceSSL: true });
 
   // Values are set with `npx sst secrets set NAME value` (SSM), never in code.
   const secrets = Object.fromEntries(declared.secrets.map((name) => [name, new Config.Secret(stack, name)]));
@@ -45,6 +45,7 @@ export function Realtime({ stack, app }: StackContext) {
       connections: `${arn("execute-api", websocket.cdk.webSocketApi.apiId)}/${websocket.cdk.webSocketStage.stageName}/*/@connections/*`,
     },
     environment: {
+      ...stageLimits(app.region),
       [envVar.stage]: app.stage,
       [envVar.managementEndpoint]: managementEndpoint,
       ...Object.fromEntries(Object.entries(buckets).map(([name, bucket]) => [envVar.bucket(name as BucketName), bucket.bucketName])),
@@ -108,4 +109,21 @@ export function Realtime({ stack, app }: StackContext) {
   }
 
   stack.addOutputs({ AlertsTopicArn: alerts.topicArn });
+}
+
+/** The variables that set a stage's identity, sessions and quotas (core/src/config.ts has their defaults and ranges). */
+const STAGE_LIMIT =
+  /^PUSHGATE_(QUOTA_[A-Z_]+|SESSION_MAX_SECONDS|TOKEN_TTL_SECONDS|TOKEN_RENEWAL_GRACE_SECONDS|OIDC_ISSUER|OIDC_AUDIENCE|OIDC_JWKS_URL|ANONYMOUS_SESSIONS)$/;
+
+/**
+ * The trusted OIDC issuer, session lifetimes and quotas are set per stage
+ * from the deploying shell (`PUSHGATE_QUOTA_JOBS_PER_FAN=20 npx sst deploy
+ * --stage prod`, docs/deploy.md) and handed to every function. They are
+ * validated here, with the functions' own rules, so a bad value fails the
+ * deploy instead of every cold start.
+ */
+export function stageLimits(region: string, env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const limits = Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => STAGE_LIMIT.test(entry[0]) && entry[1] !== undefined));
+  loadConfig({ ...limits, AWS_REGION: region });
+  return limits;
 }

@@ -1,5 +1,5 @@
 import { Duration } from "aws-cdk-lib/core";
-import { BlockPublicAccess } from "aws-cdk-lib/aws-s3";
+import { BlockPublicAccess, type IBucket } from "aws-cdk-lib/aws-s3";
 import { Bucket, Table, use, type StackContext } from "sst/constructs";
 import { browserReadCors, physicalName, type BucketDecl, type KeyDecl, type KeyType, type TableDecl } from "@pushgate/core/topology";
 import { declared } from "./declared";
@@ -37,7 +37,7 @@ function buildTable(ctx: StackContext, name: string, decl: TableDecl): Table {
 }
 
 /** A private bucket: browsers reach objects only through pre-signed URLs. */
-function buildBucket(ctx: StackContext, name: string, decl: BucketDecl, webOrigin: string): Bucket {
+function buildBucket(ctx: StackContext, name: string, decl: BucketDecl, webOrigin: string, accessLogs: IBucket | undefined): Bucket {
   return new Bucket(ctx.stack, name, {
     // The client fetches snapshots and results from the page's origin; a
     // pre-signed URL is the credential, CORS only lets the page read the body.
@@ -55,6 +55,8 @@ function buildBucket(ctx: StackContext, name: string, decl: BucketDecl, webOrigi
     cdk: {
       bucket: {
         blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+        enforceSSL: true,
+        ...(accessLogs && { serverAccessLogsBucket: accessLogs, serverAccessLogsPrefix: `${name}-bucket/` }),
         lifecycleRules: decl.expire.map(({ prefix, days }) => ({
           id: `expire-${prefix.replace(/\/$/, "")}`,
           prefix,
@@ -67,13 +69,13 @@ function buildBucket(ctx: StackContext, name: string, decl: BucketDecl, webOrigi
 
 /** Tables and the data bucket: the state pushgate keeps. */
 export function Storage(ctx: StackContext) {
-  const { origin } = use(Web);
+  const { origin, accessLogs } = use(Web);
 
   const tables = Object.fromEntries(
     Object.entries(declared.tables).map(([name, decl]) => [name, buildTable(ctx, name, decl)]),
   );
   const buckets = Object.fromEntries(
-    Object.entries(declared.buckets).map(([name, decl]) => [name, buildBucket(ctx, name, decl, origin)]),
+    Object.entries(declared.buckets).map(([name, decl]) => [name, buildBucket(ctx, name, decl, origin, accessLogs)]),
   );
 
   ctx.stack.addOutputs(

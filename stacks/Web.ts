@@ -1,3 +1,6 @@
+import { Duration, RemovalPolicy } from "aws-cdk-lib/core";
+import { S3BucketOrigin } from "aws-cdk-lib/aws-cloudfront-origins";
+import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from "aws-cdk-lib/aws-s3";
 import { StaticSite, use, type StackContext } from "sst/constructs";
 import { Gateway } from "./Gateway";
 
@@ -17,9 +20,40 @@ export function webSiteSource(env: NodeJS.ProcessEnv = process.env) {
   return { path: "packages/web", buildCommand: "npm run build", buildOutput: "dist" };
 }
 
-/** The React app on S3 + CloudFront, told where the two APIs are. */
-export function Web({ stack }: StackContext) {
+/** The stages that keep S3 and CloudFront access logs. */
+export const loggedStages = new Set(["prod"]);
+
+/**
+ * The React app on S3 + CloudFront, told where the two APIs are.
+ *
+ * The site's bucket is made here rather than by SST so that CloudFront reads
+ * it through origin access control (SST v2 builds a legacy origin access
+ * identity) and so that it refuses plain HTTP. On `prod` the bucket, the
+ * distribution and the data bucket (Storage) write access logs to one log bucket.
+ */
+export function Web({ stack, app }: StackContext) {
   const { websocket, http } = use(Gateway);
+
+  const accessLogs = loggedStages.has(app.stage)
+    ? new Bucket(stack, "accessLogs", {
+        blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+        enforceSSL: true,
+        encryption: BucketEncryption.S3_MANAGED,
+        // CloudFront standard logging writes with an ACL.
+        objectOwnership: ObjectOwnership.BUCKET_OWNER_PREFERRED,
+        lifecycleRules: [{ id: "expire-logs", expiration: Duration.days(90) }],
+        removalPolicy: RemovalPolicy.RETAIN,
+      })
+    : undefined;
+  // The site's files are rebuilt on every deploy, so the bucket goes with the stage.
+  const siteBucket = new Bucket(stack, "siteFiles", {
+    blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+    enforceSSL: true,
+    encryption: BucketEncryption.S3_MANAGED,
+    autoDeleteObjects: true,
+    removalPolicy: RemovalPolicy.DESTROY,
+    ...(accessLogs && { serverAccessLogsBucket: accessLogs, serverAccessLogsPrefix: "site-bucket/" }),
+  });
 
   const site = new StaticSite(stack, "site", {
     ...webSiteSource(),
@@ -33,11 +67,18 @@ export function Web({ stack }: StackContext) {
     // packages/web (not ours to write), under the gitignored .sst/.
     vite: { types: "../../.sst/types/web-env.d.ts" },
     dev: { url: localWebOrigin },
+    cdk: {
+      bucket: siteBucket,
+      distribution: {
+        defaultBehavior: { origin: S3BucketOrigin.withOriginAccessControl(siteBucket) },
+        ...(accessLogs && { enableLogging: true, logBucket: accessLogs, logFilePrefix: "cloudfront/" }),
+      },
+    },
   });
 
   // `site.url` is the CloudFront URL once deployed, the dev URL under `sst dev`.
   const origin = site.url ?? localWebOrigin;
   stack.addOutputs({ WebUrl: origin });
 
-  return { site, origin };
+  return { site, origin, accessLogs };
 }

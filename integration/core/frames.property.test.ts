@@ -13,6 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dynamoDocumentClient, s3Client } from "@pushgate/core/adapters/aws-clients";
 import { DynamoConnectionStore } from "@pushgate/core/adapters/dynamo-connections";
 import { DynamoGameStore } from "@pushgate/core/adapters/dynamo-games";
+import { DynamoQuotaCounter } from "@pushgate/core/adapters/dynamo-quotas";
+import { DynamoSessionLedger } from "@pushgate/core/adapters/dynamo-sessions";
 import { DynamoJobStore } from "@pushgate/core/adapters/dynamo-jobs";
 import { DynamoQueueStore } from "@pushgate/core/adapters/dynamo-queues";
 import { DynamoSubscriptionStore } from "@pushgate/core/adapters/dynamo-subscriptions";
@@ -45,6 +47,8 @@ beforeAll(async () => {
     games: new DynamoGameStore(db, () => tables.games!),
     queues: new DynamoQueueStore(db, () => tables.queues!, () => tables.places!),
     jobs: new DynamoJobStore(db, () => tables.jobs!),
+    sessionLedger: new DynamoSessionLedger(db, () => tables.sessions!),
+    quotaCounter: new DynamoQuotaCounter(db, () => tables.quotas!),
     // Presigning is local computation: no S3 server is needed for the snapshot URLs of an ack.
     snapshots: new S3SnapshotStore(s3Client({ region, s3Endpoint: "http://127.0.0.1:9" }), () => "props-data", clock, 3600),
     gateway: { post: async (id) => (gatewayCalls.push(`post ${id}`), "ok"), delete: async (id) => void gatewayCalls.push(`delete ${id}`) },

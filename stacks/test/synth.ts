@@ -8,6 +8,7 @@ import { Gateway } from "../Gateway";
 import { Realtime } from "../Realtime";
 import { Storage } from "../Storage";
 import { Web } from "../Web";
+import { applyNag } from "./nag";
 
 export const stage = "test";
 export const account = "123456789012";
@@ -27,6 +28,7 @@ export async function synthesize() {
   await initProject({ stage });
   const app = new App({ mode: "deploy", stage, name, region, account });
   config.stacks(app);
+  const nag = applyNag(app);
   await app.finish();
 
   const templateOf = (stack: Parameters<typeof getStack>[0]) => Template.fromStack(getStack(stack));
@@ -37,6 +39,8 @@ export async function synthesize() {
     web: templateOf(Web),
     storage: templateOf(Storage),
     realtime: templateOf(Realtime),
+    /** Filled by the synthesis above (the first templateOf). */
+    nag,
   };
 }
 

@@ -8,6 +8,8 @@ import { DynamoConnectionStore } from "./adapters/dynamo-connections";
 import { DynamoGameStore } from "./adapters/dynamo-games";
 import { DynamoJobStore } from "./adapters/dynamo-jobs";
 import { DynamoQueueStore } from "./adapters/dynamo-queues";
+import { DynamoQuotaCounter } from "./adapters/dynamo-quotas";
+import { DynamoSessionLedger } from "./adapters/dynamo-sessions";
 import { DynamoSubscriptionStore } from "./adapters/dynamo-subscriptions";
 import { dynamoDocumentClient, managementApiClient, s3Client, ssmClient } from "./adapters/aws-clients";
 import { LeanManagementApiGateway } from "./adapters/lean-management-api-gateway";
@@ -16,6 +18,8 @@ import { S3SnapshotStore } from "./adapters/s3-snapshots";
 import { readSsmSecret } from "./adapters/ssm-secrets";
 import { decodeStreamRecord } from "./adapters/stream-records";
 import { createTokenService, requireOperator, type TokenService } from "./auth";
+import { PushgateError } from "./errors";
+import { createFanVerifier, createOidcVerifier, type FanVerifier } from "./identity";
 import { loadConfig, ssmSecretPaths, type Config } from "./config";
 import { DeliveryMemo } from "./fanout";
 import { GuardedGateway } from "./guarded-gateway";
@@ -29,6 +33,8 @@ import type {
   Log,
   Meter,
   QueueStore,
+  QuotaCounter,
+  SessionLedger,
   SnapshotStore,
   SubscriptionStore,
 } from "./ports";
@@ -44,6 +50,7 @@ import { createAdmissionSigner } from "./waiting-room/admission-tokens";
 import { fanOf, startSession } from "./usecases/session";
 import { answerFrame, handleMessage, type MessageOutcome } from "./usecases/messages";
 import { publish } from "./usecases/publish";
+import { enforceQuota } from "./usecases/quotas";
 import { snapshotsFor } from "./usecases/subscriptions";
 
 export interface Ports {
@@ -54,6 +61,8 @@ export interface Ports {
   games: GameStore;
   queues: QueueStore;
   jobs: JobStore;
+  sessionLedger: SessionLedger;
+  quotaCounter: QuotaCounter;
   clock: Clock;
   log: Log;
   meter: Meter;
@@ -65,22 +74,47 @@ export type App = ReturnType<typeof createApp>;
 export type StreamSource = "games" | "queues" | "jobs";
 
 export function createApp(config: Config, ports: Ports) {
+  const ownIssuer = `${topology.app}/${config.stage}`;
   const tokens = onceAsync(
     async (): Promise<TokenService> =>
       createTokenService({
         secret: await ports.secret("JWT_SECRET"),
-        issuer: `${topology.app}/${config.stage}`,
+        issuer: ownIssuer,
         ttlSeconds: config.tokenTtlSeconds,
         renewalGraceSeconds: config.tokenRenewalGraceSeconds,
+        sessionMaxSeconds: config.sessionMaxSeconds,
         clock: ports.clock,
       }),
   );
+  const { oidc, anonymousSessions } = config.identity;
+  /** Every token a fan may present: the stage's own sessions and/or its trusted OIDC issuer's. */
+  const fans = onceAsync(
+    async (): Promise<FanVerifier> =>
+      createFanVerifier({
+        ownIssuer,
+        ...(anonymousSessions && { own: await tokens() }),
+        ...(oidc && { external: { issuer: oidc.issuer, verifier: createOidcVerifier({ ...oidc, clock: ports.clock }) } }),
+      }),
+  );
+  const anonymousTokens = async () => {
+    if (!anonymousSessions) {
+      throw new PushgateError("FORBIDDEN", `this stage has no anonymous sessions; sign in with ${oidc?.issuer} and send its token as Bearer`);
+    }
+    return tokens();
+  };
   const operatorKey = onceAsync(() => ports.secret("OPERATOR_KEY"));
   const admissionSigner = onceAsync(async () =>
-    createAdmissionSigner({ secret: await ports.secret("ADMISSION_SIGNING_KEYS"), issuer: `${topology.app}/${config.stage}`, clock: ports.clock }),
+    createAdmissionSigner({ secret: await ports.secret("ADMISSION_SIGNING_KEYS"), issuer: ownIssuer, clock: ports.clock }),
   );
   const asOperator = async (header: string | undefined) => requireOperator(await operatorKey(), header);
   const forget = (connectionId: string) => forgetConnection(ports, connectionId);
+  const quotaDeps = { quotaCounter: ports.quotaCounter, quotas: config.quotas, clock: ports.clock };
+  /** The fan of the Bearer token, after counting one use of its per-fan quota `quota`. */
+  const fanWithin = async (quota: "jobsPerFan" | "joinsPerFan", authorization: string | undefined) => {
+    const fanId = await fanOf(await fans(), authorization);
+    await enforceQuota(quotaDeps, quota, fanId);
+    return fanId;
+  };
 
   const publicationOf: Record<StreamSource, PublicationOf> = {
     games: gamePublication,
@@ -95,7 +129,7 @@ export function createApp(config: Config, ports: Ports) {
   return {
     // WebSocket routes
     connect: async (connectionId: string, secWebSocketProtocol: string | undefined) =>
-      connect({ ...ports, tokens: await tokens() }, { connectionId, secWebSocketProtocol }),
+      connect({ ...ports, tokens: await fans() }, { connectionId, secWebSocketProtocol }),
     disconnect: forget,
     /** A parsed client frame -> the frame to answer with; errors are thrown as PushgateError. */
     handleFrame,
@@ -104,7 +138,8 @@ export function createApp(config: Config, ports: Ports) {
       handleMessage({ ...ports, frameRate: config.frameRate, handleFrame, forgetConnection: forget }, connectionId, text),
 
     // HTTP routes
-    startSession: async (authorization: string | undefined) => startSession(await tokens(), authorization),
+    startSession: async (authorization: string | undefined, sourceIp: string) =>
+      startSession({ ...quotaDeps, tokens: await anonymousTokens(), ledger: ports.sessionLedger }, authorization, sourceIp),
     recordScore: async (operatorHeader: string | undefined, gameId: string | undefined, body: unknown) => {
       await asOperator(operatorHeader);
       return recordScore(ports, gameId, body);
@@ -115,11 +150,11 @@ export function createApp(config: Config, ports: Ports) {
       return openQueue(ports, eventId, body);
     },
     joinQueue: async (authorization: string | undefined, eventId: string | undefined) =>
-      joinQueue(ports, await fanOf(await tokens(), authorization), eventId),
+      joinQueue(ports, await fanWithin("joinsPerFan", authorization), eventId),
     myPlace: async (authorization: string | undefined, eventId: string | undefined) =>
-      myPlace(ports, await fanOf(await tokens(), authorization), eventId),
+      myPlace(ports, await fanOf(await fans(), authorization), eventId),
     admit: async (authorization: string | undefined, eventId: string | undefined) =>
-      admit({ ...ports, signer: admissionSigner }, await fanOf(await tokens(), authorization), eventId),
+      admit({ ...ports, signer: admissionSigner }, await fanOf(await fans(), authorization), eventId),
     advanceQueue: async (operatorHeader: string | undefined, eventId: string | undefined, body: unknown) => {
       await asOperator(operatorHeader);
       return advanceQueue(ports, eventId, body);
@@ -128,9 +163,9 @@ export function createApp(config: Config, ports: Ports) {
     /** The scheduled tick: opening draws and automatic advances. */
     queueTick: () => queueTick({ ...ports, sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) }),
     createJob: async (authorization: string | undefined, body: unknown) =>
-      createJob(ports, await fanOf(await tokens(), authorization), body),
+      createJob(ports, await fanWithin("jobsPerFan", authorization), body),
     snapshotsFor: async (authorization: string | undefined, topics: string | undefined) =>
-      snapshotsFor(ports, await fanOf(await tokens(), authorization), topics),
+      snapshotsFor(ports, await fanOf(await fans(), authorization), topics),
 
     // Stream consumers
     publishChanges: (source: StreamSource, records: StreamRecordIn[]): Promise<BatchResponse> =>
@@ -170,6 +205,8 @@ export function appFromEnvironment(observability: { log: Log; meter: Meter }, en
     games: new DynamoGameStore(db, () => config.table("games")),
     queues: new DynamoQueueStore(db, () => config.table("queues"), () => config.table("places")),
     jobs: new DynamoJobStore(db, () => config.table("jobs")),
+    sessionLedger: new DynamoSessionLedger(db, () => config.table("sessions")),
+    quotaCounter: new DynamoQuotaCounter(db, () => config.table("quotas")),
     gateway: new GuardedGateway(
       managementGateway(config),
       { ...config.breaker, clock, sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) },

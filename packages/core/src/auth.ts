@@ -2,9 +2,13 @@
  * Fan sessions: short-lived HS256 JWTs whose `sub` is the fan id.
  *
  * The algorithm is pinned (a token signed with anything else, or unsigned, is
- * refused), and expiry and issuer are checked. A session can be renewed for
- * the same fan with its previous token even shortly after that expired, so a
- * tab that slept through its expiry keeps its fan id (and its jobs).
+ * refused), and expiry and issuer are checked. Every token carries `iat`,
+ * `exp`, `jti` (its own id), `sid` (its session's id) and `auth_time` (when
+ * the session started). A session can be renewed for the same fan with its
+ * previous token, even shortly after that expired, so a tab that slept through
+ * its expiry keeps its fan id (and its jobs); but never past `auth_time` +
+ * the session's absolute lifetime, which no token's `exp` exceeds either.
+ * That each token is renewed only once is the ledger's job (usecases/session.ts).
  */
 import { randomUUID, timingSafeEqual } from "node:crypto";
 import { errors, jwtVerify, SignJWT } from "jose";
@@ -21,14 +25,37 @@ export interface TokenServiceOptions {
   ttlSeconds: number;
   /** How long after expiry a token may still be traded for a new one. */
   renewalGraceSeconds: number;
+  /** A session's absolute lifetime from its first token: no renewal reaches past it. */
+  sessionMaxSeconds: number;
   clock: Clock;
 }
 
+/** The session a token belongs to; times in epoch seconds. */
+export interface Session {
+  fanId: string;
+  sessionId: string;
+  startedAt: number;
+}
+
+/** A token offered for renewal, verified: its session, its own id, and how long each matters. */
+export interface RenewableToken extends Session {
+  tokenId: string;
+  /** Epoch seconds after which this token can no longer be offered for renewal (so the ledger may forget it). */
+  renewableUntil: number;
+  /** Epoch seconds: the session's absolute end. */
+  sessionEndsAt: number;
+}
+
 export interface TokenService {
-  /** A new anonymous fan, or the same fan when given its previous token. */
-  issue(previousToken?: string): Promise<SessionResponse>;
+  /** The first token of a new anonymous fan's session, or the next token of `session`. */
+  issue(session?: Session): Promise<SessionResponse>;
   /** The fan id of a valid token; UNAUTHORIZED otherwise. */
   verify(token: string): Promise<string>;
+  /**
+   * A token offered for renewal: valid up to `renewalGraceSeconds` after its
+   * expiry, carrying a session, within that session's lifetime (SESSION_ENDED after it).
+   */
+  renewable(token: string): Promise<RenewableToken>;
 }
 
 export function createTokenService(options: TokenServiceOptions): TokenService {
@@ -36,8 +63,10 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
     throw new Error("JWT_SECRET must be at least 32 bytes for HS256; set a longer secret (`sst secrets set JWT_SECRET ...`)");
   }
   const key = new TextEncoder().encode(options.secret);
+  const nowSeconds = () => Math.floor(options.clock.now() / 1000);
+  const sessionEnd = (session: Session) => session.startedAt + options.sessionMaxSeconds;
 
-  async function fanIdOf(token: string, toleranceSeconds: number): Promise<string> {
+  async function claimsOf(token: string, toleranceSeconds: number) {
     try {
       const { payload } = await jwtVerify(token, key, {
         algorithms: [ALGORITHM],
@@ -46,7 +75,7 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
         currentDate: new Date(options.clock.now()),
         clockTolerance: toleranceSeconds,
       });
-      return payload.sub!;
+      return payload;
     } catch (error) {
       if (error instanceof errors.JOSEError) throw new PushgateError("UNAUTHORIZED", unauthorizedMessage(error));
       throw error;
@@ -54,22 +83,48 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
   }
 
   return {
-    async issue(previousToken) {
-      const fanId = previousToken === undefined ? randomUUID() : await fanIdOf(previousToken, options.renewalGraceSeconds);
-      const nowSeconds = Math.floor(options.clock.now() / 1000);
-      const expiresAtSeconds = nowSeconds + options.ttlSeconds;
-      const token = await new SignJWT({})
+    async issue(session) {
+      const now = nowSeconds();
+      const current = session ?? { fanId: randomUUID(), sessionId: randomUUID(), startedAt: now };
+      const endsAt = sessionEnd(current);
+      if (now >= endsAt) throw sessionEnded(endsAt);
+      const expiresAt = Math.min(now + options.ttlSeconds, endsAt);
+      const token = await new SignJWT({ sid: current.sessionId, auth_time: current.startedAt })
         .setProtectedHeader({ alg: ALGORITHM, typ: "JWT" })
-        .setSubject(fanId)
+        .setSubject(current.fanId)
         .setIssuer(options.issuer)
-        .setIssuedAt(nowSeconds)
-        .setExpirationTime(expiresAtSeconds)
+        .setJti(randomUUID())
+        .setIssuedAt(now)
+        .setExpirationTime(expiresAt)
         .sign(key);
-      return { token, fanId, expiresAt: new Date(expiresAtSeconds * 1000).toISOString() };
+      return { token, fanId: current.fanId, expiresAt: isoSeconds(expiresAt), sessionEndsAt: isoSeconds(endsAt) };
     },
-    verify: (token) => fanIdOf(token, 0),
+    verify: async (token) => (await claimsOf(token, 0)).sub!,
+    async renewable(token) {
+      const claims = await claimsOf(token, options.renewalGraceSeconds);
+      const { sid, auth_time: startedAt, jti } = claims;
+      if (typeof sid !== "string" || typeof jti !== "string" || typeof startedAt !== "number" || !Number.isInteger(startedAt)) {
+        // A token from before sessions had an end: it cannot be tracked, so it is not renewed.
+        throw new PushgateError("SESSION_ENDED", "this token has no session to renew; start a new session with POST /session without an Authorization header");
+      }
+      const sessionEndsAt = sessionEnd({ fanId: claims.sub!, sessionId: sid, startedAt });
+      if (nowSeconds() >= sessionEndsAt) throw sessionEnded(sessionEndsAt);
+      return {
+        fanId: claims.sub!,
+        sessionId: sid,
+        startedAt,
+        tokenId: jti,
+        renewableUntil: Math.min(claims.exp! + options.renewalGraceSeconds, sessionEndsAt),
+        sessionEndsAt,
+      };
+    },
   };
 }
+
+const isoSeconds = (seconds: number) => new Date(seconds * 1000).toISOString();
+
+const sessionEnded = (endsAt: number) =>
+  new PushgateError("SESSION_ENDED", `this session ended at ${isoSeconds(endsAt)}; start a new session with POST /session without an Authorization header`);
 
 function unauthorizedMessage(error: errors.JOSEError): string {
   if (error instanceof errors.JWTExpired) return "token expired; get a new one with POST /session (send the old one as Bearer to keep your fan id)";

@@ -7,6 +7,8 @@
  * names and a missing one is reported as the variable to set, once.
  */
 import type { BreakerSettings } from "./circuit-breaker";
+import type { OidcSettings } from "./identity";
+import type { QuotaSettings } from "./usecases/quotas";
 import { envVar, type BucketName, type SecretName, type TableName } from "./topology";
 
 export type Env = Record<string, string | undefined>;
@@ -38,6 +40,15 @@ export interface Config {
   breaker: BreakerSettings;
   tokenTtlSeconds: number;
   tokenRenewalGraceSeconds: number;
+  /** A session's absolute lifetime from its first token, carried through renewals. */
+  sessionMaxSeconds: number;
+  /**
+   * Which tokens name a fan: pushgate's anonymous sessions (POST /session) and/or
+   * one external OIDC issuer's (identity.ts). At least one is on.
+   */
+  identity: { anonymousSessions: boolean; oidc?: OidcSettings };
+  /** Per-fan and per-address quotas (usecases/quotas.ts); a limit of 0 turns one off. */
+  quotas: QuotaSettings;
   /** Lifetime of presigned snapshot and result URLs. */
   presignSeconds: number;
   table(name: TableName): string;
@@ -112,6 +123,17 @@ export function loadConfig(env: Env = process.env): Config {
     },
     tokenTtlSeconds: integer("PUSHGATE_TOKEN_TTL_SECONDS", 30 * 60, 60, 24 * 3600),
     tokenRenewalGraceSeconds: integer("PUSHGATE_TOKEN_RENEWAL_GRACE_SECONDS", 3600, 0, 7 * 24 * 3600),
+    sessionMaxSeconds: integer("PUSHGATE_SESSION_MAX_SECONDS", 12 * 3600, 60, 30 * 24 * 3600),
+    identity: identitySettings(env, url),
+    quotas: {
+      jobsPerFan: { limit: integer("PUSHGATE_QUOTA_JOBS_PER_FAN", 10, 0, 1_000_000), windowSeconds: integer("PUSHGATE_QUOTA_JOBS_WINDOW_SECONDS", 3600, 1, 7 * 24 * 3600) },
+      joinsPerFan: { limit: integer("PUSHGATE_QUOTA_JOINS_PER_FAN", 10, 0, 1_000_000), windowSeconds: integer("PUSHGATE_QUOTA_JOINS_WINDOW_SECONDS", 60, 1, 7 * 24 * 3600) },
+      sessionsPerAddress: {
+        limit: integer("PUSHGATE_QUOTA_SESSIONS_PER_ADDRESS", 60, 0, 1_000_000),
+        windowSeconds: integer("PUSHGATE_QUOTA_SESSIONS_WINDOW_SECONDS", 60, 1, 7 * 24 * 3600),
+      },
+      sessionsFromLoopback: integer("PUSHGATE_QUOTA_SESSIONS_FROM_LOOPBACK", 0, 0, 1) === 1,
+    },
     presignSeconds: integer("PUSHGATE_PRESIGN_SECONDS", 3600, 60, 7 * 24 * 3600),
     table: (name) => required(envVar.table(name), `the function uses table ${name}: ${grantHint}`),
     bucket: (name) => required(envVar.bucket(name), `the function uses bucket ${name}: ${grantHint}`),
@@ -128,3 +150,15 @@ export const ssmSecretPaths = (sst: { app: string; stage: string }, name: Secret
   `/sst/${sst.app}/${sst.stage}/Secret/${name}/value`,
   `/sst/${sst.app}/.fallback/Secret/${name}/value`,
 ];
+
+function identitySettings(env: Env, url: (name: string) => string | undefined): Config["identity"] {
+  const issuer = url("PUSHGATE_OIDC_ISSUER");
+  const audience = env.PUSHGATE_OIDC_AUDIENCE?.trim();
+  const jwksUrl = url("PUSHGATE_OIDC_JWKS_URL");
+  const anonymous = env.PUSHGATE_ANONYMOUS_SESSIONS?.trim() || "1";
+  if (anonymous !== "0" && anonymous !== "1") throw new ConfigError(`environment variable PUSHGATE_ANONYMOUS_SESSIONS=${JSON.stringify(anonymous)} must be 1 (on) or 0 (off)`);
+  if (issuer && !audience) throw new ConfigError("PUSHGATE_OIDC_ISSUER is set but PUSHGATE_OIDC_AUDIENCE is not; set it to your app client id (Cognito) or API identifier");
+  if (!issuer && (audience || jwksUrl)) throw new ConfigError("PUSHGATE_OIDC_AUDIENCE or PUSHGATE_OIDC_JWKS_URL is set without PUSHGATE_OIDC_ISSUER; set the issuer too, or unset them");
+  if (anonymous === "0" && !issuer) throw new ConfigError("PUSHGATE_ANONYMOUS_SESSIONS=0 leaves no way to sign in; set PUSHGATE_OIDC_ISSUER and PUSHGATE_OIDC_AUDIENCE, or unset it");
+  return { anonymousSessions: anonymous === "1", ...(issuer && audience && { oidc: { issuer, audience, ...(jwksUrl && { jwksUrl }) } }) };
+}

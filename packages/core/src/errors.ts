@@ -31,6 +31,8 @@ const HTTP_STATUS: Record<ApiErrorCode, number> = {
   NOT_FOUND: 404,
   NOT_YET: 409,
   CONFLICT: 409,
+  SESSION_ENDED: 401,
+  TOKEN_ALREADY_RENEWED: 401,
   TOO_LARGE: 413,
   RATE_LIMITED: 429,
   INTERNAL: 500,
@@ -38,12 +40,22 @@ const HTTP_STATUS: Record<ApiErrorCode, number> = {
 
 const INTERNAL_MESSAGE = "internal error; retry shortly, and report it if it persists";
 
-/** HTTP edge: a status and the JSON error body; never the message of an unexpected error. */
-export function toHttpError(error: unknown): { status: number; body: HttpErrorBody } {
+/**
+ * HTTP edge: a status, the JSON error body and the headers it implies (a
+ * RATE_LIMITED refusal's `retryAfterSeconds` is also `Retry-After`, which
+ * HTTP clients and proxies honour without reading the body); never the
+ * message of an unexpected error.
+ */
+export function toHttpError(error: unknown): { status: number; body: HttpErrorBody; headers: Record<string, string> } {
   if (isPushgateError(error)) {
-    return { status: HTTP_STATUS[error.code], body: { error: { ...error.details, code: error.code, message: error.message } } };
+    const retryAfter = error.details?.retryAfterSeconds;
+    return {
+      status: HTTP_STATUS[error.code],
+      body: { error: { ...error.details, code: error.code, message: error.message } },
+      headers: typeof retryAfter === "number" ? { "retry-after": String(retryAfter) } : {},
+    };
   }
-  return { status: 500, body: { error: { code: "INTERNAL", message: INTERNAL_MESSAGE } } };
+  return { status: 500, body: { error: { code: "INTERNAL", message: INTERNAL_MESSAGE } }, headers: {} };
 }
 
 /**

@@ -235,3 +235,30 @@ export interface JobStore extends SeqSource {
   /** pending -> ready and bump seq; false when the job was already ready (a re-delivered record). */
   markReady(jobId: string, resultKey: string, at: string): Promise<boolean>;
 }
+
+// ---- sessions and quotas ----------------------------------------------------
+
+/** What became of a renewal's claim on its token (usecases/session.ts). */
+export type TokenSpend = "spent" | "already-spent" | "session-revoked";
+
+/**
+ * Which fan tokens have been traded for a new one, and which sessions are
+ * revoked. Entries only need to outlive the tokens they name (TTL).
+ */
+export interface SessionLedger {
+  /** Marks token `tokenId` renewed, once: "already-spent" the second time; "session-revoked" when its session is. */
+  spend(tokenId: string, sessionId: string, keepUntilSeconds: number): Promise<TokenSpend>;
+  /** No token of this session can be renewed any more. */
+  revoke(sessionId: string, keepUntilSeconds: number): Promise<void>;
+}
+
+/** The outcome of taking one unit of a quota. */
+export type QuotaTake = { allowed: true } | { allowed: false; retryAfterSeconds: number };
+
+/**
+ * Counters in fixed windows: `take` counts one use of `key` in the window that
+ * holds `now`, unless `limit` uses are already counted there.
+ */
+export interface QuotaCounter {
+  take(key: string, limit: number, windowSeconds: number, now: Date): Promise<QuotaTake>;
+}

@@ -123,8 +123,14 @@ export interface ScheduleDecl {
   rateMinutes: number;
 }
 
+/** API Gateway stage throttling: steady requests per second and the bucket of a burst. */
+export interface ThrottleDecl {
+  rateLimit: number;
+  burstLimit: number;
+}
+
 export type SecretName = "JWT_SECRET" | "OPERATOR_KEY" | "ADMISSION_SIGNING_KEYS";
-export type TableName = "connections" | "subscriptions" | "games" | "queues" | "places" | "jobs";
+export type TableName = "connections" | "subscriptions" | "games" | "queues" | "places" | "jobs" | "sessions" | "quotas";
 export type BucketName = "data";
 
 /** Environment variable that tells a function the physical name of a resource. */
@@ -203,6 +209,16 @@ export const topology = {
       ttlAttribute: "expiresAt",
       stream: true,
     },
+    /** `token#{jti}` per renewed token (each renews once) and `session#{sid}` per revoked session; see usecases/session.ts. */
+    sessions: {
+      partitionKey: { name: "id", type: "string" },
+      ttlAttribute: "expiresAt",
+    },
+    /** One counter per quota, subject and fixed window (`{quota}#{fan or address}#{window}`); see usecases/quotas.ts. */
+    quotas: {
+      partitionKey: { name: "id", type: "string" },
+      ttlAttribute: "expiresAt",
+    },
   } satisfies Record<TableName, TableDecl>,
 
   buckets: {
@@ -218,6 +234,25 @@ export const topology = {
 
   /** ADMISSION_SIGNING_KEYS: P-256 keys, newest first (waiting-room/admission-tokens.ts says how to rotate). */
   secrets: ["JWT_SECRET", "OPERATOR_KEY", "ADMISSION_SIGNING_KEYS"] satisfies SecretName[],
+
+  /**
+   * Stage throttling of each API (every route of the stage), a share of the
+   * account's 10,000 requests/s (burst 5,000) that both APIs and every
+   * @connections post draw from. Fans' own traffic is bounded here so that a
+   * flood of it cannot starve the broadcasts: 100,000 fans pinging every 5
+   * minutes are 333 messages/s and a reconnect storm adds one subscribe per
+   * connect (at most 500 connects/s, the account's own quota), so 2,000/s for
+   * the WebSocket API; sessions (renewals every 29 minutes: 57/s for 100,000
+   * fans), joins and jobs fit in 1,000/s for the HTTP API. That leaves 7,000/s
+   * for @connections posts, a 100,000-fan broadcast in ~14 s; raise these
+   * with the account quota (docs/deploy.md). Per-fan and per-address limits
+   * are the quotas in code (usecases/quotas.ts), which stage throttling cannot
+   * tell apart.
+   */
+  throttle: {
+    websocket: { rateLimit: 2_000, burstLimit: 2_000 },
+    http: { rateLimit: 1_000, burstLimit: 1_000 },
+  } satisfies Record<"websocket" | "http", ThrottleDecl>,
 
   websocket: {
     routeSelectionExpression: "$request.body.action",
@@ -242,17 +277,21 @@ export const topology = {
   http: {
     /** Route keys as API Gateway HTTP APIs spell them: `METHOD /path/{param}`. */
     routes: {
-      "POST /session": { function: fn("http/session.handler", { secrets: ["JWT_SECRET"] }) },
+      "POST /session": { function: fn("http/session.handler", { tables: { sessions: "readWrite", quotas: "readWrite" }, secrets: ["JWT_SECRET"] }) },
       "POST /games/{gameId}/score": { function: fn("http/score.handler", { tables: { games: "readWrite" }, secrets: ["OPERATOR_KEY"] }) },
       "PUT /queues/{eventId}": { function: fn("http/open-queue.handler", { tables: { queues: "readWrite" }, secrets: ["OPERATOR_KEY"] }) },
-      "POST /queues/{eventId}/join": { function: fn("http/join.handler", { tables: { queues: "readWrite", places: "readWrite" }, secrets: ["JWT_SECRET"] }) },
+      "POST /queues/{eventId}/join": {
+        function: fn("http/join.handler", { tables: { queues: "readWrite", places: "readWrite", quotas: "readWrite" }, secrets: ["JWT_SECRET"] }),
+      },
       "GET /queues/{eventId}/me": { function: fn("http/my-place.handler", { tables: { queues: "read", places: "read" }, secrets: ["JWT_SECRET"] }) },
       "POST /queues/{eventId}/admission": {
         function: fn("http/admission.handler", { tables: { queues: "read", places: "read" }, secrets: ["JWT_SECRET", "ADMISSION_SIGNING_KEYS"] }),
       },
       "POST /queues/{eventId}/advance": { function: fn("http/advance.handler", { tables: { queues: "readWrite" }, secrets: ["OPERATOR_KEY"] }) },
       "GET /.well-known/jwks.json": { function: fn("http/jwks.handler", { secrets: ["ADMISSION_SIGNING_KEYS"] }) },
-      "POST /jobs": { function: fn("http/jobs.handler", { tables: { jobs: "readWrite" }, buckets: { data: { read: ["results/"] } }, secrets: ["JWT_SECRET"] }) },
+      "POST /jobs": {
+        function: fn("http/jobs.handler", { tables: { jobs: "readWrite", quotas: "readWrite" }, buckets: { data: { read: ["results/"] } }, secrets: ["JWT_SECRET"] }),
+      },
       "GET /snapshots": { function: fn("http/snapshots.handler", { buckets: { data: { read: ["snapshots/"] } }, secrets: ["JWT_SECRET"] }) },
     } satisfies Record<string, HttpRouteDecl>,
   },
@@ -297,6 +336,8 @@ export interface TopologyShape {
   secrets: readonly string[];
   websocket: { routeSelectionExpression: string; routes: Record<string, WebSocketRouteDecl> };
   http: { routes: Record<string, HttpRouteDecl> };
+  /** Optional so a smaller test topology may leave it out. */
+  throttle?: Record<"websocket" | "http", ThrottleDecl>;
   consumers: Record<string, StreamConsumerDecl>;
   /** Optional so a smaller test topology may leave it out. */
   schedules?: Record<string, ScheduleDecl>;

@@ -38,9 +38,11 @@ export type ErrorCode = (typeof ERROR_CODES)[number];
  * Codes that only the HTTP API answers with (401, 404, 409): a socket never
  * sees them, since a WebSocket is authorized once, at `$connect`. NOT_YET is
  * the waiting room's "your ticket is not reached" (with `peopleAhead`),
- * CONFLICT a change the resource's state no longer allows.
+ * CONFLICT a change the resource's state no longer allows. SESSION_ENDED and
+ * TOKEN_ALREADY_RENEWED (401) refuse a renewal: past the session's absolute
+ * lifetime or revoked, and a token traded in a second time (docs/reliability.md).
  */
-export const HTTP_ONLY_ERROR_CODES = ["UNAUTHORIZED", "NOT_FOUND", "NOT_YET", "CONFLICT"] as const;
+export const HTTP_ONLY_ERROR_CODES = ["UNAUTHORIZED", "NOT_FOUND", "NOT_YET", "CONFLICT", "SESSION_ENDED", "TOKEN_ALREADY_RENEWED"] as const;
 export type ApiErrorCode = ErrorCode | (typeof HTTP_ONLY_ERROR_CODES)[number];
 
 /**
@@ -238,15 +240,24 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 /** Every 4xx/5xx of the HTTP API. */
 export interface HttpErrorBody {
-  /** Some codes carry facts to act on: NOT_YET has `peopleAhead` (a number, or null in the pre-queue). */
-  error: { code: ApiErrorCode; message: string; peopleAhead?: number | null };
+  /**
+   * Some codes carry facts to act on: NOT_YET has `peopleAhead` (a number, or null in the pre-queue);
+   * RATE_LIMITED has `retryAfterSeconds` (also sent as the `Retry-After` header).
+   */
+  error: { code: ApiErrorCode; message: string; peopleAhead?: number | null; retryAfterSeconds?: number };
 }
-/** `POST /session`; send the previous token as `Authorization: Bearer` to renew for the same fan. */
+/**
+ * `POST /session`; send the previous token as `Authorization: Bearer` to renew
+ * for the same fan. Each token can be renewed once, and no renewal reaches past
+ * `sessionEndsAt`: after it, start a new session (no Authorization header).
+ */
 export interface SessionResponse {
   token: string;
   fanId: string;
   /** ISO-8601. */
   expiresAt: string;
+  /** ISO-8601: the session's absolute end, the same through every renewal. */
+  sessionEndsAt: string;
 }
 /** `POST /games/{gameId}/score` with `x-operator-key`; the body is a `ScoreData`. */
 export interface ScoreResponse {

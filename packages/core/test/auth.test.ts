@@ -1,4 +1,4 @@
-import { SignJWT, UnsecuredJWT } from "jose";
+import { decodeJwt, SignJWT, UnsecuredJWT } from "jose";
 import { describe, expect, it } from "vitest";
 import { bearerToken, createTokenService, requireOperator, subprotocolToken } from "../src/auth";
 import { PushgateError } from "../src/errors";
@@ -8,7 +8,7 @@ const ISSUER = "pushgate/test";
 const start = new Date("2026-11-22T12:00:00.000Z");
 
 function service(now = { value: start }, secret = SECRET, issuer = ISSUER) {
-  return createTokenService({ secret, issuer, ttlSeconds: 1800, renewalGraceSeconds: 3600, clock: { now: () => now.value.getTime() } });
+  return createTokenService({ secret, issuer, ttlSeconds: 1800, renewalGraceSeconds: 3600, sessionMaxSeconds: 12 * 3600, clock: { now: () => now.value.getTime() } });
 }
 
 async function refusal(promise: Promise<unknown>): Promise<string> {
@@ -70,10 +70,30 @@ describe("fan tokens", () => {
 
   it("renewal keeps the fan, even shortly after expiry, but not long after", async () => {
     const first = await service().issue();
-    const renewed = await service(later(1800 + 3000)).issue(first.token);
+    const renewed = await service(later(1800 + 3000)).issue(await service(later(1800 + 3000)).renewable(first.token));
     expect(renewed.fanId).toBe(first.fanId);
     expect(renewed.expiresAt).toBe(new Date(start.getTime() + (4800 + 1800) * 1000).toISOString());
-    expect(await refusal(service(later(1800 + 3700)).issue(first.token))).toMatch(/^UNAUTHORIZED: token expired/);
+    expect(await refusal(service(later(1800 + 3700)).renewable(first.token))).toMatch(/^UNAUTHORIZED: token expired/);
+  });
+
+  it("a token carries iat, exp, jti, its session id and the session's start, and the session's end is answered", async () => {
+    const first = await service().issue();
+    const claims = decodeJwt(first.token);
+    expect(claims).toMatchObject({ sub: first.fanId, iss: ISSUER, iat: start.getTime() / 1000, exp: start.getTime() / 1000 + 1800, auth_time: start.getTime() / 1000 });
+    expect(claims.jti).toMatch(/^[0-9a-f-]{36}$/);
+    expect(claims.sid).toMatch(/^[0-9a-f-]{36}$/);
+    expect(first.sessionEndsAt).toBe("2026-11-23T00:00:00.000Z");
+    const next = await service(later(1700)).issue(await service(later(1700)).renewable(first.token));
+    const nextClaims = decodeJwt(next.token);
+    expect(nextClaims).toMatchObject({ sid: claims.sid, auth_time: claims.auth_time, iat: start.getTime() / 1000 + 1700 });
+    expect(nextClaims.jti).not.toBe(claims.jti);
+    expect(next.sessionEndsAt).toBe(first.sessionEndsAt);
+  });
+
+  it("a token from before sessions had an end (no jti, sid or auth_time) is not renewed, though it still connects", async () => {
+    const legacy = await new SignJWT({}).setProtectedHeader({ alg: "HS256" }).setSubject("fan-old").setIssuer(ISSUER).setIssuedAt(start).setExpirationTime(new Date(start.getTime() + 600_000)).sign(key);
+    expect(await service().verify(legacy)).toBe("fan-old");
+    expect(await refusal(service().renewable(legacy))).toMatch(/^SESSION_ENDED: this token has no session to renew; start a new session/);
   });
 
   it("refuses a secret too short for HS256", () => {

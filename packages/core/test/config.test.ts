@@ -25,6 +25,32 @@ describe("config from the environment", () => {
     expect(() => loadConfig({ ...base, AWS_ENDPOINT_URL_DYNAMODB: "localhost:8000" })).toThrow(/is not a URL/);
   });
 
+  it("sessions end after 12 hours and fans have quotas, unless the stage says otherwise", () => {
+    const config = loadConfig(base);
+    expect(config.sessionMaxSeconds).toBe(43_200);
+    expect(config.quotas).toEqual({
+      jobsPerFan: { limit: 10, windowSeconds: 3600 },
+      joinsPerFan: { limit: 10, windowSeconds: 60 },
+      sessionsPerAddress: { limit: 60, windowSeconds: 60 },
+      sessionsFromLoopback: false,
+    });
+    const tuned = loadConfig({ ...base, PUSHGATE_QUOTA_JOBS_PER_FAN: "0", PUSHGATE_QUOTA_SESSIONS_FROM_LOOPBACK: "1", PUSHGATE_SESSION_MAX_SECONDS: "3600" });
+    expect([tuned.quotas.jobsPerFan.limit, tuned.quotas.sessionsFromLoopback, tuned.sessionMaxSeconds]).toEqual([0, true, 3600]);
+  });
+
+  it("identity: anonymous sessions by default; an OIDC issuer needs its audience; turning anonymous off needs an issuer", () => {
+    expect(loadConfig(base).identity).toEqual({ anonymousSessions: true });
+    const oidc = { PUSHGATE_OIDC_ISSUER: "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Pool", PUSHGATE_OIDC_AUDIENCE: "client-1" };
+    expect(loadConfig({ ...base, ...oidc, PUSHGATE_ANONYMOUS_SESSIONS: "0" }).identity).toEqual({
+      anonymousSessions: false,
+      oidc: { issuer: oidc.PUSHGATE_OIDC_ISSUER, audience: "client-1" },
+    });
+    expect(() => loadConfig({ ...base, PUSHGATE_OIDC_ISSUER: oidc.PUSHGATE_OIDC_ISSUER })).toThrow(/PUSHGATE_OIDC_AUDIENCE is not; set it to your app client id/);
+    expect(() => loadConfig({ ...base, PUSHGATE_OIDC_AUDIENCE: "client-1" })).toThrow(/without PUSHGATE_OIDC_ISSUER/);
+    expect(() => loadConfig({ ...base, PUSHGATE_ANONYMOUS_SESSIONS: "0" })).toThrow(/leaves no way to sign in; set PUSHGATE_OIDC_ISSUER/);
+    expect(() => loadConfig({ ...base, PUSHGATE_ANONYMOUS_SESSIONS: "no" })).toThrow(/must be 1 \(on\) or 0 \(off\)/);
+  });
+
   it("secrets: a real value from the environment; SST's placeholder means SSM", () => {
     expect(loadConfig({ ...base, SST_Secret_value_JWT_SECRET: "s3cret" }).secretFromEnv("JWT_SECRET")).toBe("s3cret");
     expect(loadConfig({ ...base, SST_Secret_value_JWT_SECRET: "__FETCH_FROM_SSM__" }).secretFromEnv("JWT_SECRET")).toBeUndefined();
@@ -37,7 +63,7 @@ describe("config from the environment", () => {
 
 describe("errors at the edges", () => {
   it("HTTP: the status of the code and the JSON body", () => {
-    expect(toHttpError(new PushgateError("FORBIDDEN", "not your job"))).toEqual({ status: 403, body: { error: { code: "FORBIDDEN", message: "not your job" } } });
+    expect(toHttpError(new PushgateError("FORBIDDEN", "not your job"))).toEqual({ status: 403, body: { error: { code: "FORBIDDEN", message: "not your job" } }, headers: {} });
     expect(toHttpError(new PushgateError("UNAUTHORIZED", "x")).status).toBe(401);
     expect(toHttpError(new PushgateError("TOO_LARGE", "x")).status).toBe(413);
   });

@@ -104,6 +104,8 @@ export interface HttpRequest {
   header(name: string): string | undefined;
   path(name: string): string | undefined;
   query(name: string): string | undefined;
+  /** The caller's address as API Gateway saw it (the TCP peer; `X-Forwarded-For` is the caller's to forge). */
+  sourceIp(): string;
   /** The JSON body (undefined when empty); BAD_REQUEST when it is not JSON, TOO_LARGE over 16 KB. */
   json(): unknown;
 }
@@ -112,16 +114,16 @@ export const httpRoute =
   (run: (request: HttpRequest, app: App) => Promise<unknown>, okStatus = 200) =>
   (event: APIGatewayProxyEventV2, context: Context): Promise<APIGatewayProxyResultV2> =>
     invocation(context, { routeKey: event.routeKey }, async () => {
-      const respond = (statusCode: number, body: unknown) => ({
+      const respond = (statusCode: number, body: unknown, headers: Record<string, string> = {}) => ({
         statusCode,
-        headers: { "content-type": "application/json", "cache-control": "no-store" },
+        headers: { ...headers, "content-type": "application/json", "cache-control": "no-store" },
         body: JSON.stringify(body),
       });
       try {
         return respond(okStatus, await run(httpRequest(event), app()));
       } catch (error) {
-        const { status, body } = toHttpError(reported(error));
-        return respond(status, body);
+        const { status, body, headers } = toHttpError(reported(error));
+        return respond(status, body, headers);
       }
     });
 
@@ -130,6 +132,7 @@ function httpRequest(event: APIGatewayProxyEventV2): HttpRequest {
     header: (name) => header(event.headers, name.toLowerCase()),
     path: (name) => event.pathParameters?.[name],
     query: (name) => event.queryStringParameters?.[name],
+    sourceIp: () => event.requestContext.http.sourceIp,
     json() {
       const text = event.isBase64Encoded ? Buffer.from(event.body ?? "", "base64").toString("utf8") : (event.body ?? "");
       if (Buffer.byteLength(text, "utf8") > MAX_BODY_BYTES) throw new PushgateError("TOO_LARGE", `body is over ${MAX_BODY_BYTES} bytes`);

@@ -29,10 +29,10 @@ const http = (method: string, path: string, options?: HttpCallOptions) => callHt
 const session = async () => (await http("POST", "/session", { body: {} })).body as SessionResponse;
 
 async function fan(): Promise<Fan & SessionResponse> {
-  const { token, fanId, expiresAt } = await session();
+  const { token, fanId, expiresAt, sessionEndsAt } = await session();
   const connected = await connectFan(cloud.endpoints.websocketUrl, token);
   fans.push(connected);
-  return Object.assign(connected, { token, fanId, expiresAt });
+  return Object.assign(connected, { token, fanId, expiresAt, sessionEndsAt });
 }
 
 let ids = 0;

@@ -8,6 +8,7 @@
  *   npm start -- --fresh      forget the data of earlier runs first
  *   npm start -- --host 0.0.0.0   listen on every interface (a phone on the same network); loopback otherwise
  *   npm start -- --show-operator-key   print the operator key (otherwise it stays in .pushgate/endpoints.json, mode 0600)
+ *   npm start -- --issuer local  also trust a local OIDC issuer (bring your own identity, offline)
  */
 import { rmSync } from "node:fs";
 import { networkInterfaces } from "node:os";
@@ -17,10 +18,11 @@ import { repoRoot, startLocalCloud, writeEndpointsFile, type Endpoints } from ".
 import { startSimulator, type Simulator } from "./demo/simulator";
 import type { Log } from "./log";
 import { isLoopbackHost, isWildcardHost, loopbackHost } from "./listen-host";
+import { startLocalIssuer, type LocalIssuer } from "./oidc/local-issuer";
 import { startWebApp, type WebApp } from "./web-app";
 
 const usage =
-  "usage: npm start [-- --no-demo] [-- --no-web] [-- --fresh] [-- --port-ws N] [-- --port-http N] [-- --port-web N] [-- --host ADDRESS] [-- --show-operator-key]";
+  "usage: npm start [-- --no-demo] [-- --no-web] [-- --fresh] [-- --issuer local] [-- --port-ws N] [-- --port-http N] [-- --port-web N] [-- --host ADDRESS] [-- --show-operator-key]";
 
 async function main() {
   const { values } = parseArgs({
@@ -28,6 +30,7 @@ async function main() {
       "no-demo": { type: "boolean", default: false },
       "no-web": { type: "boolean", default: false },
       fresh: { type: "boolean", default: false },
+      issuer: { type: "string" },
       "port-ws": { type: "string" },
       "port-http": { type: "string" },
       "port-web": { type: "string" },
@@ -49,6 +52,7 @@ async function main() {
   if (!host.trim()) throw new Error(`--host needs an address, e.g. --host 0.0.0.0; ${usage}`);
   if (!isLoopbackHost(host)) console.error(exposureWarning(host));
 
+  if (values.issuer !== undefined && values.issuer !== "local") throw new Error(`--issuer ${values.issuer}: only "local" is known here (on AWS, set PUSHGATE_OIDC_ISSUER: docs/deploy.md); ${usage}`);
   const stateDir = join(repoRoot, ".pushgate");
   if (values.fresh) rmSync(join(stateDir, "data"), { recursive: true, force: true });
 
@@ -58,7 +62,10 @@ async function main() {
     (level === "error" || level === "warn" ? console.error : console.log)(`  ${message}`);
   };
   console.log("pushgate local cloud: starting (DynamoDB Local, S3, gateway, HTTP API, stream consumers)");
+  // The functions trust it alongside anonymous sessions, as a stage configured for Cognito would.
+  const issuer: LocalIssuer | undefined = values.issuer === "local" ? await startLocalIssuer() : undefined;
   const cloud = await startLocalCloud({
+    ...(issuer && { environment: { PUSHGATE_OIDC_ISSUER: issuer.issuer, PUSHGATE_OIDC_AUDIENCE: issuer.audience } }),
     persist: true,
     stateDir,
     hotReload: true,
@@ -78,6 +85,7 @@ async function main() {
     await simulator?.stop();
     await web?.stop();
     await cloud.stop();
+    await issuer?.stop();
     console.log("pushgate local cloud: stopped, nothing left running");
     process.exit(0);
   };
@@ -104,7 +112,8 @@ pushgate local cloud: ready in ${((Date.now() - started) / 1000).toFixed(1)} s
   S3              ${endpoints.s3Endpoint}
   endpoints       ${file}  (mode 0600; the operator key for x-operator-key is in there)${values["show-operator-key"] ? `\n  operator key    ${endpoints.operatorKey}` : ""}
   dead letters    ${join(stateDir, "dead-letters")}/<consumer>.jsonl
-
+${issuer ? `  OIDC issuer     ${issuer.issuer}  (audience ${issuer.audience}; a token: curl -X POST ${issuer.issuer}/token -d '{"sub":"alice"}')
+` : ""}
 ${endpoints.webUrl ? `Open ${endpoints.webUrl} to see the waiting room, the scoreboard and your reports.` : ""}
 ${simulator ? "The demo simulator is publishing scores and advancing the queue (--no-demo turns it off)." : `Publish a score: curl -X POST ${endpoints.httpApiUrl}/games/g1/score -H "x-operator-key: $(node -p 'require("${file}").operatorKey')" -d '{"home":7,"away":3}'`}
 Edit a handler in packages/functions or packages/core and save: it reloads without dropping sockets.

@@ -20,6 +20,12 @@ export function rememberedSession(inner: TokenProvider, storage: TokenStorage | 
       // An expired stored token can still be renewed with the same fan id.
       if (stored) return remember(await inner({ reason: "expiring", previous: stored }));
     }
+    if (request.reason === "expiring") {
+      // Tabs share the stored token, and the server renews each token once (a second renewal ends the
+      // session): when another tab has already renewed it, take that tab's token instead of renewing again.
+      const stored = read(storage);
+      if (stored && stored.token !== request.previous?.token && stored.expiresAt - 2 * 60_000 > clock()) return stored;
+    }
     return remember(await inner(request));
   };
 

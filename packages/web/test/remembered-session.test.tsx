@@ -46,6 +46,18 @@ describe("rememberedSession", () => {
     expect(JSON.parse(sessionStorage.getItem("pushgate.session")!).token).toBe(token.token);
   });
 
+  it("takes the token another tab already renewed instead of renewing the same one again (the server renews a token once)", async () => {
+    const previous: SessionToken = { token: "shared", expiresAt: NOW + 60_000, fanId: "fan-1" };
+    const renewedByOtherTab: SessionToken = { token: "renewed-elsewhere", expiresAt: NOW + 1_800_000, fanId: "fan-1" };
+    sessionStorage.setItem("pushgate.session", JSON.stringify(renewedByOtherTab));
+    const { provider, requests } = recordingProvider();
+    expect(await rememberedSession(provider, sessionStorage, () => NOW)({ reason: "expiring", previous })).toEqual(renewedByOtherTab);
+    expect(requests).toEqual([]);
+    // Nobody renewed it yet: this tab renews.
+    sessionStorage.setItem("pushgate.session", JSON.stringify(previous));
+    expect((await rememberedSession(provider, sessionStorage, () => NOW)({ reason: "expiring", previous })).token).toBe("tok-1");
+  });
+
   it("ignores a malformed stored entry", async () => {
     sessionStorage.setItem("pushgate.session", "{not json");
     const { provider, requests } = recordingProvider();

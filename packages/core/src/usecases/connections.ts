@@ -2,7 +2,8 @@
  * `$connect` and `$disconnect`, and forgetting a connection the gateway
  * reported gone (the fan-out's cleanup is the same as a disconnect).
  */
-import { subprotocolToken, type TokenService } from "../auth";
+import { subprotocolToken } from "../auth";
+import type { FanVerifier } from "../identity";
 import { SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX } from "../protocol";
 import type { Clock, ConnectionStore, Meter, SubscriptionStore } from "../ports";
 
@@ -13,7 +14,7 @@ export const connectionExpiry = (now: Date): number => Math.floor(now.getTime() 
 
 export interface ConnectDeps {
   connections: ConnectionStore;
-  tokens: TokenService;
+  tokens: FanVerifier;
   clock: Clock;
   meter: Meter;
 }

@@ -1,4 +1,4 @@
-/** `POST /session`: an anonymous fan token; send the previous one as Bearer to renew it for the same fan. */
+/** `POST /session`: an anonymous fan token (counted per source address); send the previous one as Bearer to renew it, once, for the same fan. */
 import { httpRoute } from "../edge";
 
-export const handler = httpRoute((request, app) => app.startSession(request.header("authorization")));
+export const handler = httpRoute((request, app) => app.startSession(request.header("authorization"), request.sourceIp()));

@@ -74,10 +74,24 @@ export function startSimulator(options: SimulatorOptions): Simulator {
   /** The simulator's own fan (for reports), renewed for the same fan before its token expires. */
   async function fanToken(): Promise<string> {
     if (!demoFan || demoFan.expiresAt - RENEW_BEFORE_MS < now()) {
-      const session = await call("POST", "/session", {}, demoFan ? bearer(demoFan.token) : {});
+      const session = await call("POST", "/session", {}, demoFan ? bearer(demoFan.token) : {}).catch((error: { status?: number }) => {
+        // The session reached its absolute lifetime (or was revoked): a new fan, as a real page does.
+        if (error.status === 401) return call("POST", "/session", {});
+        throw error;
+      });
       demoFan = { token: session.token as string, expiresAt: Date.parse(session.expiresAt as string) };
     }
     return demoFan.token;
+  }
+
+  /** A report every 10 ticks; past the per-fan job quota (429) the next one comes from a new fan. */
+  async function requestReport() {
+    try {
+      await call("POST", "/jobs", { kind: "contest-report" }, bearer(await fanToken()));
+    } catch (error) {
+      if ((error as { status?: number }).status !== 429) throw error;
+      demoFan = undefined;
+    }
   }
 
   async function scoreChange(gameId: string) {
@@ -123,7 +137,7 @@ export function startSimulator(options: SimulatorOptions): Simulator {
     try {
       await scoreChange(DEMO.games[tick % DEMO.games.length]!);
       await queueActivity();
-      if (tick % 10 === 0) await call("POST", "/jobs", { kind: "contest-report" }, bearer(await fanToken()));
+      if (tick % 10 === 0) await requestReport();
     } catch (error) {
       log(`demo: ${(error as Error).message} (the simulator keeps going; is the local cloud healthy?)`);
     }

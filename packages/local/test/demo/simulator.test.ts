@@ -14,7 +14,7 @@ interface Call {
 }
 
 /** A stand-in HTTP API that records calls; sessions expire 30 minutes after the fake now. */
-function fakeApi(now: () => number, queueStatus = 200) {
+function fakeApi(now: () => number, queueStatus = 200, refuse: { jobs?: number; renewals?: number } = {}) {
   const calls: Call[] = [];
   let sessions = 0;
   const fetch = (async (url: string, init: RequestInit) => {
@@ -22,6 +22,8 @@ function fakeApi(now: () => number, queueStatus = 200) {
     const headers = init.headers as Record<string, string>;
     calls.push({ method: init.method!, path, ...(headers.authorization && { authorization: headers.authorization }) });
     const json = (status: number, body: unknown) => new Response(JSON.stringify(body), { status });
+    if (path === "/session" && headers.authorization && refuse.renewals) return json(refuse.renewals, { error: { code: "SESSION_ENDED", message: "ended" } });
+    if (path === "/jobs" && refuse.jobs) return json(refuse.jobs, { error: { code: "RATE_LIMITED", message: "quota" } });
     if (path === "/session") return json(200, { token: `t${++sessions}`, fanId: "f", expiresAt: new Date(now() + 30 * 60_000).toISOString() });
     if (init.method === "PUT") return json(queueStatus, queueStatus === 200 ? {} : { error: { code: "CONFLICT", message: "opened" } });
     return json(200, {});
@@ -50,6 +52,34 @@ describe("the demo simulator", () => {
       expect(jobs().at(-1)!.authorization).not.toBe(firstToken);
     } finally {
       await simulator.stop();
+    }
+  });
+
+  it("past the per-fan job quota (429), or when its session ended (401 on renewal), it carries on as a new fan", async () => {
+    let nowMs = Date.parse("2026-06-01T08:00:00Z");
+    const quota = fakeApi(() => nowMs, 200, { jobs: 429 });
+    const jobs = () => quota.calls.filter((call) => call.path === "/jobs");
+    const lines: string[] = [];
+    const limited = startSimulator({ httpApiUrl: "http://api.test", operatorKey: "k", tickMs: 2, fetch: quota.fetch, now: () => nowMs, log: (line) => lines.push(line) });
+    try {
+      await until(() => jobs().length >= 2);
+      expect(jobs()[1]!.authorization).not.toBe(jobs()[0]!.authorization);
+      expect(lines.filter((line) => line.includes("/jobs"))).toEqual([]);
+    } finally {
+      await limited.stop();
+    }
+    const ended = fakeApi(() => nowMs, 200, { renewals: 401 });
+    const endedJobs = () => ended.calls.filter((call) => call.path === "/jobs");
+    const renewing = startSimulator({ httpApiUrl: "http://api.test", operatorKey: "k", tickMs: 2, fetch: ended.fetch, now: () => nowMs });
+    try {
+      await until(() => endedJobs().length >= 1);
+      const first = endedJobs()[0]!.authorization;
+      nowMs += 29 * 60_000;
+      const seen = endedJobs().length;
+      await until(() => endedJobs().length > seen + 1);
+      expect(endedJobs().at(-1)!.authorization).not.toBe(first);
+    } finally {
+      await renewing.stop();
     }
   });
 

@@ -25,11 +25,13 @@ describe("createTables", () => {
       subscriptions: "dev-pushgate-subscriptions",
       games: "dev-pushgate-games",
       queues: "dev-pushgate-queues",
-      jobs: "dev-pushgate-jobs",
       places: "dev-pushgate-places",
+      jobs: "dev-pushgate-jobs",
+      sessions: "dev-pushgate-sessions",
+      quotas: "dev-pushgate-quotas",
     });
     expect(Object.keys(result.streamArns).sort()).toEqual(["games", "jobs", "queues"]);
-    expect(result.created.sort()).toEqual(["connections", "games", "jobs", "places", "queues", "subscriptions"]);
+    expect(result.created.sort()).toEqual(["connections", "games", "jobs", "places", "queues", "quotas", "sessions", "subscriptions"]);
 
     const subscriptions = await describeTable("dev-pushgate-subscriptions");
     expect(subscriptions.KeySchema).toEqual([
@@ -45,7 +47,7 @@ describe("createTables", () => {
     expect(jobs.GlobalSecondaryIndexes?.map((index) => ({ name: index.IndexName, keys: index.KeySchema, projection: index.Projection?.ProjectionType }))).toEqual([
       { name: "byFan", keys: [{ AttributeName: "fanId", KeyType: "HASH" }, { AttributeName: "createdAt", KeyType: "RANGE" }], projection: "ALL" },
     ]);
-    for (const name of ["dev-pushgate-jobs", "dev-pushgate-connections", "dev-pushgate-subscriptions"]) {
+    for (const name of ["dev-pushgate-jobs", "dev-pushgate-connections", "dev-pushgate-subscriptions", "dev-pushgate-sessions", "dev-pushgate-quotas"]) {
       const ttl = (await client.send(new DescribeTimeToLiveCommand({ TableName: name }))).TimeToLiveDescription;
       expect(ttl).toEqual({ TimeToLiveStatus: "ENABLED", AttributeName: "expiresAt" });
     }
