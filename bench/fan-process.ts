@@ -33,6 +33,8 @@ import type {
 const SETUP_TIMEOUT_MS = 240_000;
 /** Handshakes (token, $connect, subscribe) in flight per process: more only queues inside the server and times out. */
 const SETUP_CONCURRENCY = 24;
+/** The presale's sockets subscribe after a burst, on a loaded server: fewer in flight, or their subscribe handlers time out. */
+const HOLD_CONCURRENCY = 8;
 const sockets: WebSocket[] = [];
 let receipts = new Map<string, number[]>();
 
@@ -361,9 +363,9 @@ async function presaleHold(command: PresaleHold): Promise<PresaleHoldReply> {
   let failed = 0;
   let refused429 = 0;
   const gapMs = 1000 / command.ratePerSecond;
-  await inParallel(fans.length, SETUP_CONCURRENCY, async (index) => {
+  await inParallel(fans.length, HOLD_CONCURRENCY, async (index) => {
     const fan = fans[index]!;
-    await sleep(gapMs * SETUP_CONCURRENCY);
+    await sleep(gapMs * HOLD_CONCURRENCY);
     const outcome = await openOne(command.websocketUrl, [SUBPROTOCOL, `${TOKEN_SUBPROTOCOL_PREFIX}${fan.token}`]).catch(() => ({ status: 0 }));
     if (!("socket" in outcome)) {
       failed++;
@@ -380,15 +382,21 @@ async function presaleHold(command: PresaleHold): Promise<PresaleHoldReply> {
       const frame = JSON.parse(text) as { kind: string; data: { servingNumber: number } };
       if (frame.kind === "queue-position" && frame.data.servingNumber >= fan.ticket!) fan.toldAt = at;
     });
-    try {
-      await subscribeOn(socket, [command.topic]);
-      heldFans.push({ fan, socket });
-    } catch {
-      failed++;
-      socket.terminate();
+    // A subscribe that timed out in an overloaded server is asked again, as a fan's page would.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await subscribeOn(socket, [command.topic]);
+        heldFans.push({ fan, socket });
+        return;
+      } catch {
+        if (attempt < 3) continue;
+        failed++;
+        socket.terminate();
+        return;
+      }
     }
   });
-  return { opened: heldFans.length, held: heldFans.length, failed, refused429, ms: Date.now() - started };
+  return { opened: heldFans.length, held: heldFans.length, heldTickets: heldFans.map(({ fan }) => fan.ticket!), failed, refused429, ms: Date.now() - started };
 }
 
 async function handle(command: FanCommand): Promise<unknown> {

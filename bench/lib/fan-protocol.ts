@@ -145,6 +145,8 @@ export interface PresaleTicketsReply {
 
 export interface PresaleHoldReply extends OpenedReply {
   held: number;
+  /** The tickets of the fans whose socket is subscribed. */
+  heldTickets: number[];
 }
 
 export interface OpenedReply {
