@@ -60,8 +60,12 @@ export interface PresaleResult {
 const WINDOW_MS = 10_000;
 /** Joins in flight per fan process: more only queues inside the one server process. */
 const JOIN_CONCURRENCY = 32;
-/** The opening must be this far after the projected end of the pre-queue joins. */
-const OPENING_MARGIN_MS = 1_500;
+/**
+ * The opening must stay this far after the projected end of the pre-queue joins. Generous: the
+ * local scheduler's own minute tick draws any queue whose opensAt has come, and on a loaded machine
+ * one progress check can take seconds, so a late move would let it draw a half-filled pre-queue.
+ */
+const OPENING_MARGIN_MS = 5_000;
 const HOLD_RATE = 300;
 
 async function operator(context: BenchContext, method: string, path: string, body: unknown): Promise<Record<string, unknown>> {
@@ -135,14 +139,14 @@ export async function runPresale(context: BenchContext, sizes: PresaleSizes): Pr
     const needed = (end ?? (opensAt - Date.now() < 2 * OPENING_MARGIN_MS ? Date.now() + WINDOW_MS : 0)) + OPENING_MARGIN_MS;
     if (needed > opensAt) {
       // The local cloud absorbs fewer joins than offered: move the opening rather than drop fans into the arrivals.
-      opensAt = Math.ceil(needed + OPENING_MARGIN_MS);
+      opensAt = Math.ceil(needed + 2 * OPENING_MARGIN_MS);
       openingMoves++;
       await operator(context, "PUT", `/queues/${eventId}`, { name, opensAt: new Date(opensAt).toISOString() });
     }
   }
-  if (openingMoves > 0 && opensAt - Date.now() > 2 * OPENING_MARGIN_MS) {
+  if (openingMoves > 0 && opensAt - Date.now() > 3_000) {
     // Every pre-queue fan is in: an opening left far ahead by a pessimistic projection only adds idle time.
-    opensAt = Date.now() + 2 * OPENING_MARGIN_MS;
+    opensAt = Date.now() + 3_000;
     openingMoves++;
     await operator(context, "PUT", `/queues/${eventId}`, { name, opensAt: new Date(opensAt).toISOString() });
   }
