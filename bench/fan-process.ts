@@ -20,12 +20,21 @@ import type {
   Poll,
   PolledReply,
   PreparePoll,
+  PresaleHold,
+  PresaleHoldReply,
+  PresaleJoin,
+  PresaleJoinReply,
+  PresaleSessions,
+  PresaleTickets,
+  PresaleTicketsReply,
   StartClients,
 } from "./lib/fan-protocol";
 
 const SETUP_TIMEOUT_MS = 240_000;
 /** Handshakes (token, $connect, subscribe) in flight per process: more only queues inside the server and times out. */
 const SETUP_CONCURRENCY = 24;
+/** The presale's sockets subscribe after a burst, on a loaded server: fewer in flight, or their subscribe handlers time out. */
+const HOLD_CONCURRENCY = 8;
 const sockets: WebSocket[] = [];
 let receipts = new Map<string, number[]>();
 
@@ -138,6 +147,8 @@ async function openSockets(command: OpenSockets): Promise<OpenedReply> {
 }
 
 async function closeSockets(): Promise<void> {
+  // The presale's held sockets close with the rest.
+  for (const { socket } of heldFans.splice(0)) sockets.push(socket);
   const closed = sockets.map((socket) => new Promise<void>((resolve) => {
     if (socket.readyState === WebSocket.CLOSED) return resolve();
     socket.once("close", () => resolve());
@@ -271,6 +282,123 @@ function clientReport(): ClientReportReply {
   };
 }
 
+/**
+ * The presale's fans: a session each (made before the burst, so the burst is
+ * joins only), then a join, then GET .../me for the ticket; some then hold a
+ * socket on the queue topic and note when they are told their turn.
+ */
+interface PresaleFan {
+  token: string;
+  group: "before" | "after";
+  ticket: number | null;
+  toldAt?: number;
+}
+const presaleFans: PresaleFan[] = [];
+const heldFans: { fan: PresaleFan; socket: WebSocket }[] = [];
+let presaleJoinsDone = 0;
+
+/** Runs `work(index)` for 0..count-1 with at most `concurrency` in flight. */
+async function inParallel(count: number, concurrency: number, work: (index: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < count) await work(next++);
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
+}
+
+async function presaleSessions(command: PresaleSessions): Promise<{ ms: number }> {
+  const started = Date.now();
+  await inParallel(command.count, SETUP_CONCURRENCY, async () => {
+    presaleFans.push({ token: await sessionToken(command.httpApiUrl), group: command.group, ticket: null });
+  });
+  return { ms: Date.now() - started };
+}
+
+async function presaleJoin(command: PresaleJoin): Promise<PresaleJoinReply> {
+  const fans = presaleFans.filter((fan) => fan.group === command.group);
+  const joins: [number, number][] = [];
+  const outcomes: Record<string, number> = {};
+  const gapMs = 1000 / command.ratePerSecond;
+  let nextStartAt = command.startAt;
+  presaleJoinsDone = 0;
+  await inParallel(fans.length, command.concurrency, async (index) => {
+    // The offered schedule: fan i no earlier than startAt + i / rate; later when every slot is busy (closed loop).
+    const due = nextStartAt;
+    nextStartAt += gapMs;
+    const wait = due - Date.now();
+    if (wait > 0) await sleep(wait);
+    const startedAt = epochMs();
+    let outcome: string;
+    try {
+      const response = await fetch(`${command.httpApiUrl}/queues/${command.eventId}/join`, { method: "POST", headers: { authorization: `Bearer ${fans[index]!.token}` } });
+      outcome = response.ok ? ((await response.json()) as { status: string }).status : `HTTP ${response.status}`;
+      if (!response.ok) await response.arrayBuffer().catch(() => undefined);
+    } catch (error) {
+      outcome = error instanceof Error ? error.message : String(error);
+    }
+    joins.push([startedAt, epochMs() - startedAt]);
+    outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
+    presaleJoinsDone++;
+  });
+  return { joins, outcomes };
+}
+
+async function presaleTickets(command: PresaleTickets): Promise<PresaleTicketsReply> {
+  let failures = 0;
+  await inParallel(presaleFans.length, SETUP_CONCURRENCY, async (index) => {
+    const fan = presaleFans[index]!;
+    const response = await fetch(`${command.httpApiUrl}/queues/${command.eventId}/me`, { headers: { authorization: `Bearer ${fan.token}` } });
+    if (response.ok) fan.ticket = ((await response.json()) as { ticket: number | null }).ticket;
+    else {
+      failures++;
+      await response.arrayBuffer();
+    }
+  });
+  return { tickets: presaleFans.map((fan) => fan.ticket), failures };
+}
+
+async function presaleHold(command: PresaleHold): Promise<PresaleHoldReply> {
+  const started = Date.now();
+  const fans = presaleFans.filter((fan) => fan.ticket !== null && fan.ticket >= command.fromTicket && fan.ticket <= command.toTicket);
+  let failed = 0;
+  let refused429 = 0;
+  const gapMs = 1000 / command.ratePerSecond;
+  await inParallel(fans.length, HOLD_CONCURRENCY, async (index) => {
+    const fan = fans[index]!;
+    await sleep(gapMs * HOLD_CONCURRENCY);
+    const outcome = await openOne(command.websocketUrl, [SUBPROTOCOL, `${TOKEN_SUBPROTOCOL_PREFIX}${fan.token}`]).catch(() => ({ status: 0 }));
+    if (!("socket" in outcome)) {
+      failed++;
+      if (outcome.status === 429) refused429++;
+      return;
+    }
+    const socket = outcome.socket;
+    socket.on("error", () => {});
+    socket.on("message", (data: Buffer) => {
+      if (fan.toldAt !== undefined) return;
+      const at = epochMs();
+      const text = data.toString();
+      if (!text.startsWith('{"type":"message"')) return;
+      const frame = JSON.parse(text) as { kind: string; data: { servingNumber: number } };
+      if (frame.kind === "queue-position" && frame.data.servingNumber >= fan.ticket!) fan.toldAt = at;
+    });
+    // A subscribe that timed out in an overloaded server is asked again, as a fan's page would.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await subscribeOn(socket, [command.topic]);
+        heldFans.push({ fan, socket });
+        return;
+      } catch {
+        if (attempt < 3) continue;
+        failed++;
+        socket.terminate();
+        return;
+      }
+    }
+  });
+  return { opened: heldFans.length, held: heldFans.length, heldTickets: heldFans.map(({ fan }) => fan.ticket!), failed, refused429, ms: Date.now() - started };
+}
+
 async function handle(command: FanCommand): Promise<unknown> {
   switch (command.type) {
     case "open-sockets":
@@ -296,6 +424,18 @@ async function handle(command: FanCommand): Promise<unknown> {
       failures = {};
       return reply;
     }
+    case "presale-sessions":
+      return presaleSessions(command);
+    case "presale-join":
+      return presaleJoin(command);
+    case "presale-progress":
+      return { done: presaleJoinsDone };
+    case "presale-tickets":
+      return presaleTickets(command);
+    case "presale-hold":
+      return presaleHold(command);
+    case "presale-told":
+      return { told: heldFans.filter(({ fan }) => fan.toldAt !== undefined).map(({ fan }) => [fan.ticket, fan.toldAt]) };
     case "close-clients":
       for (const { client } of clients) client.close();
       clients.length = 0;

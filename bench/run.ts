@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --only fanout,baselines,polling,spike,reconnect,footprint]`
+ * `npm run bench [-- --quick] [-- --only fanout,baselines,polling,spike,reconnect,presale,footprint]`
  *
  * Starts the local cloud in this process (gateway, HTTP API, handlers, stream
  * pollers; DynamoDB Local and the S3 emulator as their own processes), forks
@@ -21,10 +21,11 @@ import { runFanout } from "./scenarios/fanout";
 import { runFootprint } from "./scenarios/footprint";
 import { runGatewayMemory } from "./scenarios/gateway-memory";
 import { runPolling } from "./scenarios/polling";
+import { runPresale } from "./scenarios/presale";
 import { runReconnectStorms } from "./scenarios/reconnect";
 import { runSpike } from "./scenarios/spike";
 
-const SCENARIOS = ["fanout", "polling", "spike", "reconnect", "footprint"] as const;
+const SCENARIOS = ["fanout", "polling", "spike", "reconnect", "presale", "footprint"] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 /** Scenario sizes. Full: a few minutes on a shared 2-core machine. Quick: a smoke check in about a minute. */
@@ -39,6 +40,8 @@ const SIZES = {
     // 500 clients at 1/s: a base rate the local fan-out sustains, so the 8x spike is what overloads it.
     spike: { clients: 500, baseRatePerS: 1, spikeSeconds: 10, calmSeconds: 5 },
     reconnect: { clients: 1000, downMs: 2000, waitLimitMs: 60_000 },
+    // Issue 16: 10,000 fans in the 10 s before opening, 2,000 after, an advance admitting 500.
+    presale: { before: 10_000, after: 2_000, admit: 500, extraHeld: 500 },
     fanProcesses: 2,
   },
   quick: {
@@ -46,6 +49,7 @@ const SIZES = {
     polling: { fans: 50, publishes: 3, everyMs: 1500 },
     spike: { clients: 100, baseRatePerS: 1, spikeSeconds: 3, calmSeconds: 2 },
     reconnect: { clients: 100, downMs: 1000, waitLimitMs: 30_000 },
+    presale: { before: 1_000, after: 200, admit: 500, extraHeld: 200 },
     fanProcesses: 2,
   },
 };
@@ -144,6 +148,7 @@ async function main() {
         const { clients, downMs, waitLimitMs } = sizes.reconnect;
         results.scenarios.reconnect = await runReconnectStorms(context, clients, downMs, waitLimitMs);
       }
+      if (only.has("presale")) results.scenarios.presale = await runPresale(context, sizes.presale);
       results.deadLetters = cloud.deadLetters.records.length;
     }
     await shutdown();

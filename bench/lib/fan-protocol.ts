@@ -63,7 +63,91 @@ export interface CloseClients {
   type: "close-clients";
 }
 
-export type FanCommand = (OpenSockets | Collect | CloseSockets | PreparePoll | Poll | StartClients | ClientReport | CloseClients) & { id: number };
+/** Presale: `count` fans of `group` get their session tokens (POST /session), ahead of the burst. */
+export interface PresaleSessions {
+  type: "presale-sessions";
+  httpApiUrl: string;
+  group: "before" | "after";
+  count: number;
+}
+
+/** Presale: the fans of `group` join the queue, started no earlier than `startAt` (epoch ms) and no faster than `ratePerSecond`. */
+export interface PresaleJoin {
+  type: "presale-join";
+  httpApiUrl: string;
+  eventId: string;
+  group: "before" | "after";
+  startAt: number;
+  ratePerSecond: number;
+  /** Joins in flight from this process: a fan is one request, so this bounds the open requests. */
+  concurrency: number;
+}
+
+/** Presale: how many joins this process finished so far (read while a presale-join runs). */
+export interface PresaleProgress {
+  type: "presale-progress";
+}
+
+/** Presale: every fan's GET /queues/{eventId}/me, answered as its ticket (null when none). */
+export interface PresaleTickets {
+  type: "presale-tickets";
+  httpApiUrl: string;
+  eventId: string;
+}
+
+/**
+ * Presale: the fans holding tickets in [fromTicket, toTicket] open a socket with
+ * their own token and subscribe to the queue topic; each records the first
+ * moment a queue-position says servingNumber >= its ticket ("told").
+ */
+export interface PresaleHold {
+  type: "presale-hold";
+  websocketUrl: string;
+  topic: string;
+  fromTicket: number;
+  toTicket: number;
+  ratePerSecond: number;
+}
+
+/** Presale: [ticket, told at] for every held fan told so far. */
+export interface PresaleTold {
+  type: "presale-told";
+}
+
+export type FanCommand = (
+  | OpenSockets
+  | Collect
+  | CloseSockets
+  | PreparePoll
+  | Poll
+  | StartClients
+  | ClientReport
+  | CloseClients
+  | PresaleSessions
+  | PresaleJoin
+  | PresaleProgress
+  | PresaleTickets
+  | PresaleHold
+  | PresaleTold
+) & { id: number };
+
+export interface PresaleJoinReply {
+  /** Per join: [request start, latency ms] (epoch ms, the shared clock). */
+  joins: [number, number][];
+  /** The `status` of each answer ("prequeue", "waiting", "admitted") or `HTTP <code>` when refused. */
+  outcomes: Record<string, number>;
+}
+
+export interface PresaleTicketsReply {
+  tickets: (number | null)[];
+  failures: number;
+}
+
+export interface PresaleHoldReply extends OpenedReply {
+  held: number;
+  /** The tickets of the fans whose socket is subscribed. */
+  heldTickets: number[];
+}
 
 export interface OpenedReply {
   opened: number;

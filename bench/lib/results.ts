@@ -9,6 +9,7 @@ import type { FanoutRun } from "../scenarios/fanout";
 import type { FootprintResult } from "../scenarios/footprint";
 import type { GatewayMemoryResult } from "../scenarios/gateway-memory";
 import type { PollingResult } from "../scenarios/polling";
+import type { PresaleResult } from "../scenarios/presale";
 import type { StormResult } from "../scenarios/reconnect";
 import type { SpikeResult } from "../scenarios/spike";
 import { latencyChartSvg, type Series } from "./chart";
@@ -34,6 +35,7 @@ export interface BenchResults {
     polling?: PollingResult;
     spike?: SpikeResult;
     reconnect?: StormResult[];
+    presale?: PresaleResult;
     footprint?: FootprintResult;
     gatewayMemory?: GatewayMemoryResult;
   };
@@ -114,6 +116,27 @@ export function markdownSummary(results: BenchResults): string {
       lines.push(`| ${storm.policy} | ${storm.clients} | ${storm.downMs} | ${fmt(storm.stopMs)} | ${fmt(storm.allLiveAfterMs)}${storm.liveAtEnd < storm.clients ? ` (${storm.liveAtEnd} live)` : ""} | ${fmt(storm.peakPer100msAsPerS)} | ${fmt(storm.peakPerSecond)} | ${storm.refused429} | ${storm.failedAttempts} | ${storm.receivedAfter}/${storm.clients} |`);
     }
     lines.push("");
+  }
+  const presale = results.scenarios.presale;
+  if (presale) {
+    const { sizes, before, after, shuffle, advance, tickets } = presale;
+    lines.push(`## Presale burst (${fmt(sizes.before)} fans before the opening, ${fmt(sizes.after)} after; an advance admitting ${fmt(sizes.admit)})`, "");
+    lines.push("| joins | fans | offered /s | absorbed /s | took s | p50 ms | p99 ms | max ms | answers |", "|---|---:|---:|---:|---:|---:|---:|---:|---|");
+    for (const [label, phase] of [["before opening", before], ["after opening", after]] as const) {
+      lines.push(`| ${label} | ${fmt(phase.fans)} | ${fmt(phase.offeredPerS)} | ${fmt(phase.absorbedPerS, 1)} | ${fmt(phase.seconds, 1)} | ${fmt(phase.latencyMs.p50)} | ${fmt(phase.latencyMs.p99)} | ${fmt(phase.latencyMs.max)} | ${Object.entries(phase.outcomes).map(([k, v]) => `${k} ${v}`).join(", ")} |`);
+    }
+    lines.push(
+      "",
+      presale.openingMoves > 0
+        ? `- **Paced, not a 10 s burst**: the local cloud absorbed ${fmt(before.absorbedPerS, 1)} joins/s against ${fmt(before.offeredPerS)} offered, so the opening was moved ${presale.openingMoves} times (PUT with a later opensAt) and the pre-queue filled over ${fmt(presale.prequeueWindowS, 1)} s.`
+        : `- The pre-queue filled within the ${fmt(presale.prequeueWindowS, 1)} s before opening.`,
+      ...(presale.cpuDuringJoins ? [`- Cores busy during the pre-queue joins: ${Object.entries(presale.cpuDuringJoins).map(([part, cores]) => `${part} ${cores}`).join(", ")} (the server process includes its handler workers and the S3 emulator).`] : []),
+      `- Shuffle: ${fmt(shuffle.prequeueSize)} pre-queued fans drawn and ticketed ${fmt(shuffle.drawnAfterMs)} ms after opensAt; the opening's push reached a subscribed socket ${fmt(shuffle.openPushedAfterMs)} ms after opensAt.`,
+      `- Advance by ${advance.by} (serving number ${advance.servingNumber}): ${advance.told} of the ${advance.heldAdmitted ?? advance.by} admitted fans holding a socket told over it (${advance.held} sockets held for tickets 1..${fmt(Math.min(tickets.fans, sizes.admit + sizes.extraHeld))}), p50 ${fmt(advance.latencyMs.p50)} ms, p99 ${fmt(advance.latencyMs.p99)} ms, max ${fmt(advance.latencyMs.max)} ms after the advance request; ${advance.toldBeyond} fans past the admitted range told (must be 0).`,
+      `- **Tickets (every fan's GET .../me): ${tickets.permutation ? "a permutation" : "NOT a permutation"} of 1..${fmt(tickets.fans)}**: ${tickets.duplicateCount} duplicates${tickets.duplicates.length ? ` (${tickets.duplicates.join(", ")})` : ""}, ${tickets.gapCount} gaps${tickets.gaps.length ? ` (${tickets.gaps.join(", ")})` : ""}, ${tickets.withoutTicket} fans without a ticket, ${tickets.meFailures} failed GETs.`,
+      `- Sessions for the ${fmt(tickets.fans)} fans (POST /session, before the burst, not measured): ${fmt(presale.sessionsSeconds, 1)} s.`,
+      "",
+    );
   }
   const footprint = results.scenarios.footprint;
   const gatewayMemory = results.scenarios.gatewayMemory;
