@@ -47,7 +47,7 @@ describe("DynamoConnectionStore", () => {
   it("stores a connection, adds and removes topics, and deletes it answering what it was", async () => {
     const store = new DynamoConnectionStore(db(), () => tables.connections!);
     await store.put({ connectionId: "c1", fanId: "fan-a", topics: [], connectedAt: "2026-11-22T12:00:00.000Z", expiresAt: 1_900_000_000 });
-    expect(await store.addTopics("c1", ["game/g1", "queue/e1"])).toBe(true);
+    expect(await store.addTopicsWithin("c1", ["game/g1", "queue/e1"], 50)).toEqual(["game/g1", "queue/e1"]);
     await store.removeTopics("c1", ["queue/e1"]);
     expect(await store.get("c1")).toEqual({
       connectionId: "c1",
@@ -63,9 +63,25 @@ describe("DynamoConnectionStore", () => {
 
   it("never brings a gone connection back by adding or removing topics", async () => {
     const store = new DynamoConnectionStore(db(), () => tables.connections!);
-    expect(await store.addTopics("gone-1", ["game/g1"])).toBe(false);
+    expect(await store.addTopicsWithin("gone-1", ["game/g1"], 50)).toBeUndefined();
     await store.removeTopics("gone-1", ["game/g1"]);
     expect(await store.get("gone-1")).toBeUndefined();
+  });
+
+  it("holds the topic cap under concurrent adds (a conditional write, not a read-check-write)", async () => {
+    const store = new DynamoConnectionStore(db(), () => tables.connections!);
+    await store.put({ connectionId: "cap-1", fanId: "fan-a", topics: ["game/held"], connectedAt: "2026-11-22T12:00:00.000Z", expiresAt: 1_900_000_000 });
+    // Ten frames of five new topics each, at once, against a cap of 12: one topic is held already.
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, (_, frame) =>
+        store.addTopicsWithin("cap-1", ["game/held", ...Array.from({ length: 5 }, (_, i) => `game/f${frame}-${i}`)], 12),
+      ),
+    );
+    const held = (await store.get("cap-1"))!.topics;
+    expect(held).toHaveLength(12);
+    // What each call answered is exactly what the connection holds, and every call keeps the topic held before.
+    expect(new Set(answers.flatMap((topics) => topics ?? []))).toEqual(new Set(held));
+    for (const topics of answers) expect(topics).toContain("game/held");
   });
 });
 

@@ -38,8 +38,13 @@ export interface Connection {
 export interface ConnectionStore {
   put(connection: Connection): Promise<void>;
   get(connectionId: string): Promise<Connection | undefined>;
-  /** Adds topics to a connection that still exists; false when it does not (gone, expired). */
-  addTopics(connectionId: string, topics: string[]): Promise<boolean>;
+  /**
+   * Adds topics to a connection that still exists, never past `maxTopics` even
+   * under concurrent calls: answers the topics it now holds of those asked
+   * (in order; the new ones that did not fit are left out), or undefined when
+   * the connection is gone (closed, expired).
+   */
+  addTopicsWithin(connectionId: string, topics: string[], maxTopics: number): Promise<string[] | undefined>;
   removeTopics(connectionId: string, topics: string[]): Promise<void>;
   /** Deletes the connection and answers what it was, so its subscriptions can follow. */
   delete(connectionId: string): Promise<Connection | undefined>;

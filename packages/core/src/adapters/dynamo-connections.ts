@@ -19,6 +19,9 @@ const fromItem = ({ topics, connectionId, fanId, connectedAt, expiresAt }: Conne
   expiresAt,
 });
 
+/** Lost races a subscribe retries before it answers INTERNAL (and the client sends it again later). */
+const ADD_TOPICS_ATTEMPTS = 5;
+
 export class DynamoConnectionStore implements ConnectionStore {
   constructor(
     private readonly db: DynamoDBDocumentClient,
@@ -36,8 +39,37 @@ export class DynamoConnectionStore implements ConnectionStore {
     return Item ? fromItem(Item as ConnectionItem) : undefined;
   }
 
-  async addTopics(connectionId: string, topics: string[]): Promise<boolean> {
-    return this.updateExisting(connectionId, "ADD topics :topics", topics);
+  /**
+   * The cap as a conditional write, not a read-check-write: the ADD of n new
+   * topics holds only while the set has at most max - n members, so however
+   * many frames race, the set never passes max. A lost race re-reads and
+   * tries again with what is left of the room.
+   */
+  async addTopicsWithin(connectionId: string, topics: string[], maxTopics: number): Promise<string[] | undefined> {
+    for (let attempt = 0; attempt < ADD_TOPICS_ATTEMPTS; attempt++) {
+      const connection = await this.get(connectionId);
+      if (!connection) return undefined;
+      const held = new Set(connection.topics);
+      const fresh = topics.filter((topic) => !held.has(topic));
+      const taken = new Set(fresh.slice(0, Math.max(0, maxTopics - held.size)));
+      const within = topics.filter((topic) => held.has(topic) || taken.has(topic));
+      if (taken.size === 0) return within;
+      try {
+        await this.db.send(
+          new UpdateCommand({
+            TableName: this.tableName(),
+            Key: { connectionId },
+            UpdateExpression: "ADD topics :topics",
+            ConditionExpression: "attribute_exists(connectionId) AND (attribute_not_exists(topics) OR size(topics) <= :room)",
+            ExpressionAttributeValues: { ":topics": taken, ":room": maxTopics - taken.size },
+          }),
+        );
+        return within;
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
+    }
+    throw new Error(`the topics of connection ${connectionId} changed under ${ADD_TOPICS_ATTEMPTS} attempts in a row`);
   }
 
   async removeTopics(connectionId: string, topics: string[]): Promise<void> {
