@@ -18,6 +18,7 @@ import { S3SnapshotStore } from "@pushgate/core/adapters/s3-snapshots";
 import { GatewayUnavailableError } from "@pushgate/core/errors";
 import type { Subscription } from "@pushgate/core/ports";
 import type { MessageFrame } from "@pushgate/core/protocol";
+import { shardOf } from "@pushgate/core/shards";
 import { topology } from "@pushgate/core/topology";
 import { managementGateways } from "../../packages/core/test/management-gateways";
 
@@ -109,6 +110,24 @@ describe("DynamoSubscriptionStore", () => {
     const left: string[] = [];
     for (let shard = 0; shard < 4; shard++) for await (const page of store.listShard("game/big", shard)) left.push(...page.map((item) => item.connectionId));
     expect(left).toEqual(["conn-59"]);
+  });
+
+  it("a subscription keeps its shard: after the shard count changes it is still listed, and deleted exactly", async () => {
+    const before = new DynamoSubscriptionStore(db(), () => tables.subscriptions!, 8);
+    // A connection id whose shard of 8 is not its shard of 4.
+    const connectionId = Array.from({ length: 50 }, (_, i) => `moved-${i}`).find((id) => shardOf(id, 8) !== shardOf(id, 4))!;
+    const shard = shardOf(connectionId, 8);
+    await before.putAll([{ ...subscription("game/moved", connectionId), shard }]);
+
+    const after = new DynamoSubscriptionStore(db(), () => tables.subscriptions!, 4, undefined, 8);
+    const listed: Subscription[] = [];
+    for (let s = 0; s < after.listedShardCount; s++) for await (const page of after.listShard("game/moved", s)) listed.push(...page);
+    expect(listed).toEqual([{ ...subscription("game/moved", connectionId), shard }]);
+
+    await after.deleteAll([{ topic: "game/moved", connectionId, shard }]);
+    const left: string[] = [];
+    for (let s = 0; s < 8; s++) for await (const page of after.listShard("game/moved", s)) left.push(...page.map((item) => item.connectionId));
+    expect(left).toEqual([]);
   });
 });
 

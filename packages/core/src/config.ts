@@ -24,6 +24,8 @@ export interface Config {
   /** Only set by the local cloud (AWS_ENDPOINT_URL_S3): the S3 emulator (path-style, checksums only when required). */
   s3Endpoint?: string;
   subscriptionShards: number;
+  /** The shard count before it was lowered: the fan-out still queries that many for 2 h 15 min (connections from then). */
+  subscriptionShardsBefore: number;
   fanoutConcurrency: number;
   maxTopicsPerConnection: number;
   /** Per-connection token bucket for client frames; see usecases/admission.ts. */
@@ -88,6 +90,7 @@ export function loadConfig(env: Env = process.env): Config {
     dynamodbEndpoint: url("AWS_ENDPOINT_URL_DYNAMODB"),
     s3Endpoint: url("AWS_ENDPOINT_URL_S3"),
     subscriptionShards: integer("PUSHGATE_SUBSCRIPTION_SHARDS", 8, 1, 256),
+    subscriptionShardsBefore: integer("PUSHGATE_SUBSCRIPTION_SHARDS_BEFORE", 1, 1, 256),
     fanoutConcurrency: integer("PUSHGATE_FANOUT_CONCURRENCY", 50, 1, 1000),
     maxTopicsPerConnection: integer("PUSHGATE_MAX_TOPICS_PER_CONNECTION", 50, 1, 1000),
     frameRate: {

@@ -33,6 +33,12 @@ export interface Connection {
   connectedAt: string;
   /** TTL, epoch seconds: past API Gateway's 2-hour limit, for connections that never saw `$disconnect`. */
   expiresAt: number;
+  /**
+   * The subscription shard chosen at `$connect` (see `shardOfConnection`), so a
+   * change of the shard count neither orphans nor misses its subscriptions.
+   * Absent on connections stored before it was kept.
+   */
+  shard?: number;
 }
 
 export interface ConnectionStore {
@@ -70,13 +76,24 @@ export interface Subscription {
   fanId: string;
   /** TTL, epoch seconds: the connection's. */
   expiresAt: number;
+  /** The shard the item lives in: the connection's (absent: computed from the connection id, as before it was kept). */
+  shard?: number;
 }
 
+/** Which subscription item: the shard when known, else the one computed from the connection id. */
+export type SubscriptionKey = Pick<Subscription, "topic" | "connectionId" | "shard">;
+
 export interface SubscriptionStore {
-  /** Subscriptions of a topic are spread over this many shards (see `shardOf`). */
+  /** New connections are spread over this many shards (see `shardOf`). */
   readonly shardCount: number;
+  /**
+   * The shards the fan-out queries: at least `shardCount`, more while
+   * connections from before a lowered shard count may live (2 h 15 min), so
+   * none of their subscriptions is missed.
+   */
+  readonly listedShardCount: number;
   putAll(subscriptions: Subscription[]): Promise<void>;
-  deleteAll(keys: { topic: string; connectionId: string }[]): Promise<void>;
+  deleteAll(keys: SubscriptionKey[]): Promise<void>;
   /** One shard of a topic's subscribers, page by page (a Query, never a Scan). */
   listShard(topic: string, shard: number): AsyncIterable<Subscription[]>;
 }

@@ -9,14 +9,16 @@ interface ConnectionItem {
   topics?: Set<string>;
   connectedAt: string;
   expiresAt: number;
+  shard?: number;
 }
 
-const fromItem = ({ topics, connectionId, fanId, connectedAt, expiresAt }: ConnectionItem): Connection => ({
+const fromItem = ({ topics, connectionId, fanId, connectedAt, expiresAt, shard }: ConnectionItem): Connection => ({
   connectionId,
   fanId,
   topics: [...(topics ?? [])],
   connectedAt,
   expiresAt,
+  ...(shard !== undefined && { shard }),
 });
 
 /** Lost races a subscribe retries before it answers INTERNAL (and the client sends it again later). */

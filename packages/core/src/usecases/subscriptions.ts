@@ -47,7 +47,13 @@ export async function subscribe(deps: SubscribeDeps, connectionId: string, frame
     });
   }
   await deps.subscriptions.putAll(
-    topics.map((topic) => ({ topic: topic.name, connectionId, fanId: connection.fanId, expiresAt: connection.expiresAt })),
+    topics.map((topic) => ({
+      topic: topic.name,
+      connectionId,
+      fanId: connection.fanId,
+      expiresAt: connection.expiresAt,
+      shard: connection.shard,
+    })),
   );
   // At most MAX_TOPICS_PER_REQUEST reads, and the ack needs every one of them.
   const acked = await Promise.all(
@@ -66,7 +72,9 @@ export async function unsubscribe(
   frame: UnsubscribeFrame,
 ): Promise<UnsubscribedFrame> {
   const names = unique(frame.topics.map((name) => parseTopic(name).name));
-  await deps.subscriptions.deleteAll(names.map((topic) => ({ topic, connectionId })));
+  // The shard the connection was given; a connection already gone falls back to the computed one.
+  const shard = (await deps.connections.get(connectionId))?.shard;
+  await deps.subscriptions.deleteAll(names.map((topic) => ({ topic, connectionId, shard })));
   await deps.connections.removeTopics(connectionId, names);
   return { type: "unsubscribed", id: frame.id, topics: names };
 }
