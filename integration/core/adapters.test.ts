@@ -179,6 +179,19 @@ describe("S3SnapshotStore", () => {
     expect(await response.json()).toEqual(frame);
   });
 
+  it("a snapshot never goes back: an older or equal seq leaves the newer one in place, whatever the order", async () => {
+    const at = (seq: number): MessageFrame => ({ ...frame, topic: "game/order", seq, data: { home: seq, away: 0 } });
+    const read = async () => (await (await fetch((await store().presignSnapshot("game/order")).url)).json()) as MessageFrame;
+    expect(await store().putSnapshot(at(5))).toBe("written");
+    // A retried or bisected older record arrives after the newer one.
+    expect(await store().putSnapshot(at(4))).toBe("kept");
+    expect(await store().putSnapshot(at(5))).toBe("kept");
+    expect((await read()).seq).toBe(5);
+    // Writers racing: whatever lands first, the newest seq is what stays.
+    await Promise.all([9, 6, 8, 7].map((seq) => store().putSnapshot(at(seq))));
+    expect((await read()).seq).toBe(9);
+  });
+
   it("a result URL is valid before the object exists, and a tampered one is refused", async () => {
     const { url } = await store().presignResult("j-s3");
     expect((await fetch(url)).status).toBe(404);

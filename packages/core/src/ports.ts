@@ -123,8 +123,13 @@ export interface PresignedUrl {
 
 /** The data bucket: `snapshots/{topic}.json` and `results/{jobId}.json`. */
 export interface SnapshotStore {
-  /** Writes the publication, as the exact envelope pushed, to `snapshots/{topic}.json`. */
-  putSnapshot(frame: MessageFrame): Promise<void>;
+  /**
+   * Writes the publication, as the exact envelope pushed, to
+   * `snapshots/{topic}.json`, unless the snapshot there already has this seq
+   * or a newer one (a retried or bisected older record never replaces it):
+   * "kept" then.
+   */
+  putSnapshot(frame: MessageFrame): Promise<"written" | "kept">;
   presignSnapshot(topic: string): Promise<PresignedUrl>;
   putResult(jobId: string, result: unknown): Promise<void>;
   /** Valid before the object exists; a GET answers 404 until the worker wrote it. */

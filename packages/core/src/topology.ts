@@ -155,8 +155,8 @@ const fanoutConsumer = {
   parallelizationFactor: 2,
 } as const;
 
-/** The fan-outs write the topic's snapshot; the jobs fan-out also presigns the result it announces. */
-const fanoutGrants = (source: TableName, bucket: BucketAccess = { write: ["snapshots/"] }): Grants => ({
+/** The fan-outs write the topic's snapshot (reading its seq first: it never goes back); the jobs fan-out also presigns the result it announces. */
+const fanoutGrants = (source: TableName, bucket: BucketAccess = { read: ["snapshots/"], write: ["snapshots/"] }): Grants => ({
   tables: { [source]: "read", subscriptions: "readWrite", connections: "readWrite" },
   buckets: { data: bucket },
   manageConnections: true,
@@ -262,7 +262,7 @@ export const topology = {
     queuesFanout: { table: "queues", function: fn("stream/queues.handler", fanoutGrants("queues"), 60), ...fanoutConsumer },
     jobsFanout: {
       table: "jobs",
-      function: fn("stream/jobs.handler", fanoutGrants("jobs", { read: ["results/"], write: ["snapshots/"] }), 60),
+      function: fn("stream/jobs.handler", fanoutGrants("jobs", { read: ["results/", "snapshots/"], write: ["snapshots/"] }), 60),
       ...fanoutConsumer,
       // Only a finished job is news to its owner.
       filters: [{ dynamodb: { NewImage: { status: { S: ["ready"] } } } }],
