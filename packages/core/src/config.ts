@@ -29,7 +29,7 @@ export interface Config {
   fanoutConcurrency: number;
   maxTopicsPerConnection: number;
   /** Per-connection token bucket for client frames; see usecases/admission.ts. */
-  frameRate: { perSecond: number; burst: number; maxStrikes: number };
+  frameRate: { perSecond: number; burst: number; maxStrikes: number; strikeWindowSeconds: number };
   /** Management API client retries (429/5xx/network), full-jitter backoff. */
   pushRetry: { maxAttempts: number; baseMs: number; capMs: number };
   /** Longest one Management API attempt may take (lean client), before it counts as a network failure. */
@@ -97,6 +97,7 @@ export function loadConfig(env: Env = process.env): Config {
       perSecond: integer("PUSHGATE_FRAME_RATE_PER_SECOND", 10, 1, 1000),
       burst: integer("PUSHGATE_FRAME_BURST", 20, 1, 10_000),
       maxStrikes: integer("PUSHGATE_FRAME_RATE_STRIKES", 10, 0, 10_000),
+      strikeWindowSeconds: integer("PUSHGATE_FRAME_RATE_STRIKE_WINDOW_SECONDS", 60, 1, 86_400),
     },
     pushRetry: {
       maxAttempts: integer("PUSHGATE_PUSH_MAX_ATTEMPTS", 3, 1, 10),

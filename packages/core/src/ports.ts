@@ -66,6 +66,8 @@ export interface ConnectionStore {
 export interface FrameRate {
   intervalMs: number;
   burst: number;
+  /** Rate-limited frames are counted within a window this long, opened by the first: strikes decay. */
+  strikeWindowMs: number;
 }
 
 export type Admission = { outcome: "admitted" } | { outcome: "limited"; strikes: number } | { outcome: "unknown" };

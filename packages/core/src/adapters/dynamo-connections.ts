@@ -94,8 +94,12 @@ export class DynamoConnectionStore implements ConnectionStore {
    * UpdateItem, so concurrent invocations cannot both take the last token:
    *   1. rateTat absent or in the past: SET rateTat = now + interval  (a calm client: 1 write)
    *   2. else, rateTat within the burst: SET rateTat = rateTat + interval  (a burst: 2 writes)
-   *   3. else: ADD rateStrikes 1, answering the count  (limited: 3 writes)
-   * A connection that no longer exists fails all three conditions: "unknown".
+   *   3. else it is limited, and strikes count within a window that opens at
+   *      the first one (`strikeWindowMs`), so they decay: a client that bursts
+   *      now and then starts from 1 each time and is never closed for abuse.
+   *      3a. no window open: SET rateStrikes = 1, rateStrikesUntil = now + window  (3 writes)
+   *      3b. else: ADD rateStrikes 1, answering the count  (4 writes: abusers pay the most)
+   * A connection that no longer exists fails every condition: "unknown".
    */
   async admitFrame(connectionId: string, nowMs: number, rate: FrameRate): Promise<Admission> {
     const table = this.tableName();
@@ -119,6 +123,12 @@ export class DynamoConnectionStore implements ConnectionStore {
       ExpressionAttributeValues: { ":interval": rate.intervalMs, ":limit": nowMs + (rate.burst - 1) * rate.intervalMs },
     });
     if (burst) return { outcome: "admitted" };
+    const firstStrike = await conditional({
+      UpdateExpression: "SET rateStrikes = :one, rateStrikesUntil = :until",
+      ConditionExpression: "attribute_exists(connectionId) AND (attribute_not_exists(rateStrikesUntil) OR rateStrikesUntil <= :now)",
+      ExpressionAttributeValues: { ":one": 1, ":until": nowMs + rate.strikeWindowMs, ":now": nowMs },
+    });
+    if (firstStrike) return { outcome: "limited", strikes: 1 };
     const limited = await conditional({
       UpdateExpression: "ADD rateStrikes :one",
       ConditionExpression: "attribute_exists(connectionId)",
