@@ -155,6 +155,9 @@ const fanoutConsumer = {
   parallelizationFactor: 2,
 } as const;
 
+/** The queue item's attribute that says whether its last write was news (a new seq) or housekeeping. */
+export const QUEUE_CHANGE = "change";
+
 /** The fan-outs write the topic's snapshot (reading its seq first: it never goes back); the jobs fan-out also presigns the result it announces. */
 const fanoutGrants = (source: TableName, bucket: BucketAccess = { read: ["snapshots/"], write: ["snapshots/"] }): Grants => ({
   tables: { [source]: "read", subscriptions: "readWrite", connections: "readWrite" },
@@ -259,7 +262,13 @@ export const topology = {
 
   consumers: {
     gamesFanout: { table: "games", function: fn("stream/games.handler", fanoutGrants("games"), 60), ...fanoutConsumer },
-    queuesFanout: { table: "queues", function: fn("stream/queues.handler", fanoutGrants("queues"), 60), ...fanoutConsumer },
+    queuesFanout: {
+      table: "queues",
+      function: fn("stream/queues.handler", fanoutGrants("queues"), 60),
+      ...fanoutConsumer,
+      // Only a write that bumped seq is news (joins and the pre-queue freeze are housekeeping): see dynamo-queues.ts.
+      filters: [{ dynamodb: { NewImage: { [QUEUE_CHANGE]: { S: ["news"] } } } }],
+    },
     jobsFanout: {
       table: "jobs",
       function: fn("stream/jobs.handler", fanoutGrants("jobs", { read: ["results/", "snapshots/"], write: ["snapshots/"] }), 60),
