@@ -215,6 +215,8 @@ class PushClientImpl implements PushClient {
         this.serverError(transport, frame);
         return;
       case "unsubscribed":
+        this.ledger.unsubscribeEnded(frame.id);
+        return;
       case "pong":
         return;
     }

@@ -8,6 +8,13 @@
  * not protocol v1 while it waited): then it is sent again with backoff, and its
  * topics' stores carry the error meanwhile. A held topic is never "pending"
  * without an answer on its way or an error on its store.
+ *
+ * Order per topic: a subscribe is not sent while an unsubscribe of the same
+ * topic on the same socket is unanswered (API Gateway runs the two frames as
+ * independent invocations, which may land in either order; applied the wrong
+ * way round, the fan holds the topic, was acknowledged, and has no
+ * subscription stored). It goes out when that unsubscribe is answered, fails,
+ * passes its deadline, or the socket is dropped (the next one asks afresh).
  */
 import { MAX_TOPICS_PER_REQUEST, type ErrorCode, type ErrorFrame, type SubscribedFrame } from "@pushgate/core/wire";
 import { fullJitterDelay, type BackoffOptions } from "./backoff";
@@ -38,6 +45,12 @@ export interface SubscriptionLedgerDeps {
   delayedTopics: (topics: string[], error: PushClientError) => void;
 }
 
+interface PendingUnsubscribe {
+  transport: WebSocketTransport;
+  topics: string[];
+  deadline: TimerHandle;
+}
+
 /** How the ledger took an error frame. */
 export interface RefusalOutcome {
   error: PushClientError;
@@ -58,6 +71,10 @@ export class SubscriptionLedger {
   private readonly pending = new Map<string, PendingSubscribe>();
   /** Failed subscribes waiting to be sent again; they die with `stop()`. */
   private readonly retryTimers = new Set<TimerHandle>();
+  /** Request id -> an unsubscribe not answered yet. */
+  private readonly unsubscribing = new Map<string, PendingUnsubscribe>();
+  /** Topics to subscribe on a socket once its unsubscribe of them is answered. */
+  private readonly deferred = new Map<WebSocketTransport, Set<string>>();
 
   constructor(private readonly deps: SubscriptionLedgerDeps) {}
 
@@ -101,7 +118,15 @@ export class SubscriptionLedger {
     if (held.length > 0) this.deps.refusedTopics(held, error);
   }
 
-  subscribeOn(transport: WebSocketTransport, topics: readonly string[], attempt = 0): void {
+  subscribeOn(transport: WebSocketTransport, requested: readonly string[], attempt = 0): void {
+    const blocked = this.beingUnsubscribed(transport);
+    const topics = requested.filter((topic) => !blocked.has(topic));
+    for (const topic of requested) {
+      if (!blocked.has(topic)) continue;
+      const later = this.deferred.get(transport) ?? new Set<string>();
+      later.add(topic);
+      this.deferred.set(transport, later);
+    }
     for (let i = 0; i < topics.length; i += MAX_TOPICS_PER_REQUEST) {
       const chunk = topics.slice(i, i + MAX_TOPICS_PER_REQUEST);
       const id = this.deps.nextRequestId();
@@ -112,9 +137,40 @@ export class SubscriptionLedger {
   }
 
   unsubscribeOn(transport: WebSocketTransport, topics: readonly string[]): void {
+    const later = this.deferred.get(transport);
+    for (const topic of topics) later?.delete(topic);
     for (let i = 0; i < topics.length; i += MAX_TOPICS_PER_REQUEST) {
-      transport.send({ action: "unsubscribe", id: this.deps.nextRequestId(), topics: topics.slice(i, i + MAX_TOPICS_PER_REQUEST) });
+      const chunk = topics.slice(i, i + MAX_TOPICS_PER_REQUEST);
+      const id = this.deps.nextRequestId();
+      const deadline = this.deps.timers.setTimeout(() => this.unsubscribeEnded(id), this.deps.requestTimeoutMs);
+      this.unsubscribing.set(id, { transport, topics: chunk, deadline });
+      if (!transport.send({ action: "unsubscribe", id, topics: chunk })) this.unsubscribeEnded(id);
     }
+  }
+
+  /**
+   * An unsubscribe ended (answered, refused, unanswered by its deadline):
+   * the subscribes held back behind it go out, for the topics still held.
+   */
+  unsubscribeEnded(id: string): void {
+    const request = this.unsubscribing.get(id);
+    if (!request) return;
+    this.deps.timers.clearTimeout(request.deadline);
+    this.unsubscribing.delete(id);
+    const later = this.deferred.get(request.transport);
+    if (!later) return;
+    const blocked = this.beingUnsubscribed(request.transport);
+    const ready = [...later].filter((topic) => !blocked.has(topic));
+    for (const topic of ready) later.delete(topic);
+    if (later.size === 0) this.deferred.delete(request.transport);
+    const held = ready.filter((topic) => this.holders.has(topic));
+    if (held.length > 0 && request.transport.isOpen && this.deps.isInUse(request.transport)) this.subscribeOn(request.transport, held);
+  }
+
+  private beingUnsubscribed(transport: WebSocketTransport): Set<string> {
+    const topics = new Set<string>();
+    for (const request of this.unsubscribing.values()) if (request.transport === transport) for (const topic of request.topics) topics.add(topic);
+    return topics;
   }
 
   hasPending(transport: WebSocketTransport): boolean {
@@ -125,6 +181,12 @@ export class SubscriptionLedger {
   /** The socket is gone: its requests will never be answered (the next socket asks for every held topic). */
   dropPending(transport: WebSocketTransport): void {
     for (const [id, request] of this.pending) if (request.transport === transport) this.forget(id);
+    for (const [id, request] of this.unsubscribing) {
+      if (request.transport !== transport) continue;
+      this.deps.timers.clearTimeout(request.deadline);
+      this.unsubscribing.delete(id);
+    }
+    this.deferred.delete(transport);
   }
 
   /** An ack: its refused topics stop being held. Answers the topics it subscribed that are still held. */
@@ -148,6 +210,10 @@ export class SubscriptionLedger {
    * topic of it; a transient one (RATE_LIMITED, INTERNAL) sends it again later.
    */
   refused(frame: ErrorFrame): RefusalOutcome {
+    if (frame.id !== undefined && this.unsubscribing.has(frame.id)) {
+      this.unsubscribeEnded(frame.id);
+      return { error: { origin: "server", code: frame.code, message: frame.message, requestId: frame.id }, answeredRequest: false };
+    }
     const request = frame.id === undefined ? undefined : this.pending.get(frame.id);
     const error: PushClientError = {
       origin: "server",
@@ -170,6 +236,7 @@ export class SubscriptionLedger {
    * which, so each is sent again later.
    */
   unreadableAnswer(transport: WebSocketTransport, error: PushClientError): void {
+    for (const [id, request] of this.unsubscribing) if (request.transport === transport) this.unsubscribeEnded(id);
     for (const [id, request] of this.pending) {
       if (request.transport !== transport) continue;
       this.forget(id);
@@ -182,6 +249,9 @@ export class SubscriptionLedger {
     for (const timer of this.retryTimers) this.deps.timers.clearTimeout(timer);
     this.retryTimers.clear();
     for (const id of [...this.pending.keys()]) this.forget(id);
+    for (const request of this.unsubscribing.values()) this.deps.timers.clearTimeout(request.deadline);
+    this.unsubscribing.clear();
+    this.deferred.clear();
   }
 
   private forget(id: string): void {

@@ -137,6 +137,26 @@ describe("WebSocket transport against a fake server on real ws sockets", () => {
     expect(h.client.topic("job/theirs").getSnapshot()).toMatchObject({ status: "error", error: { code: "FORBIDDEN" } });
   });
 
+  it("a subscribe is not sent while an unsubscribe of the same topic is unanswered (a remount after the release went out)", async () => {
+    h = await startHarness({ pingIntervalMs: 1_000 });
+    await h.goLive(false);
+    const store = h.client.topic("game/g9");
+    const stop = store.subscribe(() => {});
+    await h.until(() => h.acks === 1, "the first ack");
+    h.cloud.autoUnsubscribed = false;
+    stop();
+    const unsubscribe = await h.until(() => h.cloud.open[0]!.framesOf("unsubscribe")[0], "the unsubscribe");
+    const again = store.subscribe(() => {});
+    // A ping and its pong after it: frames on a socket arrive in order, so a subscribe sent now has arrived by then.
+    await h.advanceKeepingAlive(1_000, 1_000);
+    // Sent now, the two frames would be two invocations racing: the subscribe could be applied first and then undone.
+    expect(h.cloud.open[0]!.framesOf("subscribe")).toHaveLength(1);
+    h.cloud.open[0]!.send({ type: "unsubscribed", id: unsubscribe.id, topics: ["game/g9"] });
+    await h.until(() => h.cloud.open[0]!.framesOf("subscribe").length === 2, "the subscribe, after the unsubscribe's answer");
+    await h.until(() => h.acks === 2, "its ack");
+    again();
+  });
+
   it("reports a frame that is not protocol v1 and keeps the socket", async () => {
     h = await startHarness({ topics: ["game/g1"] });
     await h.goLive();

@@ -84,6 +84,8 @@ export class FakeCloud {
   readonly revokedTokens = new Set<string>();
   /** Snapshot URLs signed up to this number are refused by "S3" with 403 (expired). */
   private expiredUpTo = 0;
+  /** Answer `unsubscribe` with `unsubscribed` (tests of ordering hold it back). */
+  autoUnsubscribed = true;
   /** While true, `GET /snapshots` answers 503. */
   failSnapshotUrls = false;
   /** Topics `GET /snapshots` refuses (FORBIDDEN, as another fan's job), each alone. */
@@ -315,7 +317,7 @@ export class FakeCloud {
       });
     } else if (frame.action === "ping" && this.autoPong) {
       connection.send({ type: "pong", id: frame.id });
-    } else if (frame.action === "unsubscribe") {
+    } else if (frame.action === "unsubscribe" && this.autoUnsubscribed) {
       connection.send({ type: "unsubscribed", id: frame.id, topics: frame.topics });
     }
   }
