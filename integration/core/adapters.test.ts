@@ -112,6 +112,21 @@ describe("DynamoSubscriptionStore", () => {
     expect(left).toEqual(["conn-59"]);
   });
 
+  it("the fan-out's subscriber Query is strongly consistent (DynamoDB Local always is: the request is what AWS sees)", async () => {
+    const client = db();
+    const queries: Record<string, unknown>[] = [];
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        if ((args.input as { KeyConditionExpression?: string }).KeyConditionExpression) queries.push(args.input as Record<string, unknown>);
+        return next(args);
+      },
+      { step: "initialize" },
+    );
+    const store = new DynamoSubscriptionStore(client, () => tables.subscriptions!, 2);
+    for await (const page of store.listShard("game/consistent", 0)) void page;
+    expect(queries).toEqual([expect.objectContaining({ ConsistentRead: true })]);
+  });
+
   it("a subscription keeps its shard: after the shard count changes it is still listed, and deleted exactly", async () => {
     const before = new DynamoSubscriptionStore(db(), () => tables.subscriptions!, 8);
     // A connection id whose shard of 8 is not its shard of 4.

@@ -55,6 +55,9 @@ export class DynamoSubscriptionStore implements SubscriptionStore {
           ExpressionAttributeValues: { ":key": topicShardKey(topic, shard) },
           ExclusiveStartKey: startKey,
           Limit: this.pageSize,
+          // Strongly consistent: a subscription acknowledged before the publication must be read, or its
+          // push is missed while the ack told the client it need not resync (issue 11; bench/cost-model.ts).
+          ConsistentRead: true,
         }),
       );
       const items = (page.Items ?? []) as SubscriptionItem[];
