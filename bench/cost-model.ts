@@ -175,10 +175,14 @@ export function pushBill(workload: Workload, prices: Prices, assumptions: Assump
   const gbSeconds = ((shortInvocations * assumptions.shortInvocationMs) / 1000) * memoryGb + fanoutSeconds * memoryGb;
   // Per fan: connection put, connection update + subscription put on subscribe, two deletes on disconnect. Per update: the source item.
   const writeUnits = (fans * 5 + updates) * events;
-  // Per fan: connection and game GetItem (eventually consistent, 0.5 each). Per update: the Query over every subscription (0.5 per 4 KB).
-  const queryUnitsPerUpdate = Math.ceil((fans * assumptions.subscriptionItemBytes) / 4096) * 0.5;
+  // Per fan: connection and game GetItem (eventually consistent, 0.5 each). Per update: the Query over every
+  // subscription, strongly consistent (1 per 4 KB, twice the eventually consistent price) so that a
+  // subscription acknowledged before the publication is always read (issue 11).
+  const queryUnitsPerUpdate = Math.ceil((fans * assumptions.subscriptionItemBytes) / 4096) * 1;
   const readUnits = (fans * 1 + updates * queryUnitsPerUpdate) * events;
   const s3Puts = updates * events;
+  // Per update: the HEAD that reads the snapshot's seq before its conditional PUT (snapshots never go back), at the GET price.
+  const s3Heads = updates * events;
   // Each subscribe resyncs from the snapshot once.
   const s3Gets = fans * events;
   const transferBytes = (fans * updates * workload.messageBytes + fans * (workload.snapshotBytes + workload.responseHeaderBytes)) * events;
@@ -194,6 +198,7 @@ export function pushBill(workload: Workload, prices: Prices, assumptions: Assump
     { item: "DynamoDB reads (subscriber Query)", quantity: readUnits, unit: "RRU", cost: million(readUnits, prices.dynamodbReadUnitsPerMillion) },
     { item: "S3 PUT (snapshots)", quantity: s3Puts, unit: "requests", cost: (s3Puts / 1000) * prices.s3PutPerThousand },
     { item: "S3 GET (resync on subscribe)", quantity: s3Gets, unit: "requests", cost: (s3Gets / 1000) * prices.s3GetPerThousand },
+    { item: "S3 HEAD (snapshot seq before its write)", quantity: s3Heads, unit: "requests", cost: (s3Heads / 1000) * prices.s3GetPerThousand },
     { item: "Data transfer out", quantity: transferGb, unit: "GB", cost: transferGb * prices.dataTransferOutPerGb },
   ]);
 }

@@ -18,6 +18,7 @@ import { S3SnapshotStore } from "@pushgate/core/adapters/s3-snapshots";
 import { GatewayUnavailableError } from "@pushgate/core/errors";
 import type { Subscription } from "@pushgate/core/ports";
 import type { MessageFrame } from "@pushgate/core/protocol";
+import { shardOf } from "@pushgate/core/shards";
 import { topology } from "@pushgate/core/topology";
 import { managementGateways } from "../../packages/core/test/management-gateways";
 
@@ -47,7 +48,7 @@ describe("DynamoConnectionStore", () => {
   it("stores a connection, adds and removes topics, and deletes it answering what it was", async () => {
     const store = new DynamoConnectionStore(db(), () => tables.connections!);
     await store.put({ connectionId: "c1", fanId: "fan-a", topics: [], connectedAt: "2026-11-22T12:00:00.000Z", expiresAt: 1_900_000_000 });
-    expect(await store.addTopics("c1", ["game/g1", "queue/e1"])).toBe(true);
+    expect(await store.addTopicsWithin("c1", ["game/g1", "queue/e1"], 50)).toEqual(["game/g1", "queue/e1"]);
     await store.removeTopics("c1", ["queue/e1"]);
     expect(await store.get("c1")).toEqual({
       connectionId: "c1",
@@ -63,9 +64,25 @@ describe("DynamoConnectionStore", () => {
 
   it("never brings a gone connection back by adding or removing topics", async () => {
     const store = new DynamoConnectionStore(db(), () => tables.connections!);
-    expect(await store.addTopics("gone-1", ["game/g1"])).toBe(false);
+    expect(await store.addTopicsWithin("gone-1", ["game/g1"], 50)).toBeUndefined();
     await store.removeTopics("gone-1", ["game/g1"]);
     expect(await store.get("gone-1")).toBeUndefined();
+  });
+
+  it("holds the topic cap under concurrent adds (a conditional write, not a read-check-write)", async () => {
+    const store = new DynamoConnectionStore(db(), () => tables.connections!);
+    await store.put({ connectionId: "cap-1", fanId: "fan-a", topics: ["game/held"], connectedAt: "2026-11-22T12:00:00.000Z", expiresAt: 1_900_000_000 });
+    // Ten frames of five new topics each, at once, against a cap of 12: one topic is held already.
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, (_, frame) =>
+        store.addTopicsWithin("cap-1", ["game/held", ...Array.from({ length: 5 }, (_, i) => `game/f${frame}-${i}`)], 12),
+      ),
+    );
+    const held = (await store.get("cap-1"))!.topics;
+    expect(held).toHaveLength(12);
+    // What each call answered is exactly what the connection holds, and every call keeps the topic held before.
+    expect(new Set(answers.flatMap((topics) => topics ?? []))).toEqual(new Set(held));
+    for (const topics of answers) expect(topics).toContain("game/held");
   });
 });
 
@@ -93,6 +110,39 @@ describe("DynamoSubscriptionStore", () => {
     const left: string[] = [];
     for (let shard = 0; shard < 4; shard++) for await (const page of store.listShard("game/big", shard)) left.push(...page.map((item) => item.connectionId));
     expect(left).toEqual(["conn-59"]);
+  });
+
+  it("the fan-out's subscriber Query is strongly consistent (DynamoDB Local always is: the request is what AWS sees)", async () => {
+    const client = db();
+    const queries: Record<string, unknown>[] = [];
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        if ((args.input as { KeyConditionExpression?: string }).KeyConditionExpression) queries.push(args.input as Record<string, unknown>);
+        return next(args);
+      },
+      { step: "initialize" },
+    );
+    const store = new DynamoSubscriptionStore(client, () => tables.subscriptions!, 2);
+    for await (const page of store.listShard("game/consistent", 0)) void page;
+    expect(queries).toEqual([expect.objectContaining({ ConsistentRead: true })]);
+  });
+
+  it("a subscription keeps its shard: after the shard count changes it is still listed, and deleted exactly", async () => {
+    const before = new DynamoSubscriptionStore(db(), () => tables.subscriptions!, 8);
+    // A connection id whose shard of 8 is not its shard of 4.
+    const connectionId = Array.from({ length: 50 }, (_, i) => `moved-${i}`).find((id) => shardOf(id, 8) !== shardOf(id, 4))!;
+    const shard = shardOf(connectionId, 8);
+    await before.putAll([{ ...subscription("game/moved", connectionId), shard }]);
+
+    const after = new DynamoSubscriptionStore(db(), () => tables.subscriptions!, 4, undefined, 8);
+    const listed: Subscription[] = [];
+    for (let s = 0; s < after.listedShardCount; s++) for await (const page of after.listShard("game/moved", s)) listed.push(...page);
+    expect(listed).toEqual([{ ...subscription("game/moved", connectionId), shard }]);
+
+    await after.deleteAll([{ topic: "game/moved", connectionId, shard }]);
+    const left: string[] = [];
+    for (let s = 0; s < 8; s++) for await (const page of after.listShard("game/moved", s)) left.push(...page.map((item) => item.connectionId));
+    expect(left).toEqual([]);
   });
 });
 
@@ -142,6 +192,19 @@ describe("S3SnapshotStore", () => {
     const response = await fetch(url);
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual(frame);
+  });
+
+  it("a snapshot never goes back: an older or equal seq leaves the newer one in place, whatever the order", async () => {
+    const at = (seq: number): MessageFrame => ({ ...frame, topic: "game/order", seq, data: { home: seq, away: 0 } });
+    const read = async () => (await (await fetch((await store().presignSnapshot("game/order")).url)).json()) as MessageFrame;
+    expect(await store().putSnapshot(at(5))).toBe("written");
+    // A retried or bisected older record arrives after the newer one.
+    expect(await store().putSnapshot(at(4))).toBe("kept");
+    expect(await store().putSnapshot(at(5))).toBe("kept");
+    expect((await read()).seq).toBe(5);
+    // Writers racing: whatever lands first, the newest seq is what stays.
+    await Promise.all([9, 6, 8, 7].map((seq) => store().putSnapshot(at(seq))));
+    expect((await read()).seq).toBe(9);
   });
 
   it("a result URL is valid before the object exists, and a tampered one is refused", async () => {

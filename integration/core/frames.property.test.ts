@@ -157,20 +157,25 @@ describe("handleMessage on DynamoDB Local (property)", () => {
     expect(gatewayCalls).toEqual([]);
   });
 
-  it("a valid subscribe over the per-connection topic limit is BAD_REQUEST and stores nothing", async () => {
+  it("the topics of a valid subscribe past the per-connection limit are refused each (BAD_REQUEST); the ones that fit are stored", async () => {
     await connections.put({ connectionId: "limit-conn", fanId: "f", topics: [], connectedAt: new Date().toISOString(), expiresAt: 1_900_000_000 });
     const ok = await app.handleMessage("limit-conn", JSON.stringify({ action: "subscribe", id: "a", topics: ["game/l1", "game/l2", "game/l3", "game/l4"] }));
     expect(ok.reply?.type).toBe("subscribed");
     const before = await scanAll(tables.subscriptions!);
     const over = await app.handleMessage("limit-conn", JSON.stringify({ action: "subscribe", id: "b", topics: ["game/l5", "game/l6"] }));
-    expect(over.reply).toMatchObject({ type: "error", id: "b", code: "BAD_REQUEST", message: expect.stringMatching(/at most 5 topics/) });
-    expect(await scanAll(tables.subscriptions!)).toEqual(before);
-    expect((await connections.get("limit-conn"))?.topics.sort()).toEqual(["game/l1", "game/l2", "game/l3", "game/l4"]);
+    expect(over.reply).toMatchObject({
+      type: "subscribed",
+      id: "b",
+      topics: [{ topic: "game/l5" }],
+      refused: [{ topic: "game/l6", code: "BAD_REQUEST", message: expect.stringMatching(/at most 5 topics/) }],
+    });
+    expect((await scanAll(tables.subscriptions!)).length).toBe(before.length + 1);
+    expect((await connections.get("limit-conn"))?.topics.sort()).toEqual(["game/l1", "game/l2", "game/l3", "game/l4", "game/l5"]);
   });
 });
 
 describe("per-connection rate limit on the connections item", () => {
-  const rate = { intervalMs: 1000, burst: 3 };
+  const rate = { intervalMs: 1000, burst: 3, strikeWindowMs: 60_000 };
 
   it("admits a burst, then limits and counts strikes; the bucket refills with time", async () => {
     await connections.put({ connectionId: "rate-1", fanId: "f", topics: [], connectedAt: "", expiresAt: 1_900_000_000 });
@@ -190,9 +195,23 @@ describe("per-connection rate limit on the connections item", () => {
     expect(await connections.admitFrame("gone-conn", t0, rate)).toEqual({ outcome: "unknown" });
   });
 
+  it("strikes decay: they count within a window opened by the first, so a client that bursts now and then starts again from 1", async () => {
+    await connections.put({ connectionId: "rate-4", fanId: "f", topics: [], connectedAt: "", expiresAt: 1_900_000_000 });
+    const burstAt = async (now: number) => {
+      const outcomes = [];
+      for (let i = 0; i < 5; i++) outcomes.push(await connections.admitFrame("rate-4", now, rate));
+      return outcomes.filter((o) => o.outcome === "limited").map((o) => (o.outcome === "limited" ? o.strikes : 0));
+    };
+    const t0 = 20_000_000;
+    expect(await burstAt(t0)).toEqual([1, 2]);
+    expect(await burstAt(t0 + 30_000)).toEqual([3, 4]); // the same window: they add up
+    expect(await burstAt(t0 + 61_000)).toEqual([1, 2]); // a new window: decayed
+    expect(await burstAt(t0 + 10 * 60_000)).toEqual([1, 2]);
+  });
+
   it("concurrent frames from many invocations never take more than the burst (conditional updates)", async () => {
     await connections.put({ connectionId: "rate-2", fanId: "f", topics: [], connectedAt: "", expiresAt: 1_900_000_000 });
-    const outcomes = await Promise.all(Array.from({ length: 20 }, () => connections.admitFrame("rate-2", 7_000_000, { intervalMs: 100, burst: 5 })));
+    const outcomes = await Promise.all(Array.from({ length: 20 }, () => connections.admitFrame("rate-2", 7_000_000, { intervalMs: 100, burst: 5, strikeWindowMs: 60_000 })));
     expect(outcomes.filter((o) => o.outcome === "admitted")).toHaveLength(5);
   });
 
@@ -204,7 +223,7 @@ describe("per-connection rate limit on the connections item", () => {
     await store.put({ connectionId: "rate-3", fanId: "f", topics: [], connectedAt: "", expiresAt: 1_900_000_000 });
     const cost = async (now: number) => {
       sent = 0;
-      await store.admitFrame("rate-3", now, { intervalMs: 1000, burst: 2 });
+      await store.admitFrame("rate-3", now, { intervalMs: 1000, burst: 2, strikeWindowMs: 60_000 });
       return sent;
     };
     expect([await cost(9_000_000), await cost(9_000_000), await cost(9_000_000), await cost(9_010_000)]).toEqual([1, 2, 3, 1]);
@@ -220,7 +239,7 @@ describe("per-connection rate limit on the connections item", () => {
       connections: store,
       gateway: { post: async (_id: string, data: string) => (calls.push(`post ${JSON.parse(data).code}`), "ok" as const), delete: async (id: string) => void calls.push(`delete ${id}`) },
       clock: { now: () => 8_000_000 },
-      frameRate: { perSecond: 1, burst: 2, maxStrikes: 2 },
+      frameRate: { perSecond: 1, burst: 2, maxStrikes: 2, strikeWindowSeconds: 60 },
       handleFrame: async () => ({ type: "pong", id: "p" }) as const,
       forgetConnection: async (id: string) => void (await store.delete(id)),
     };

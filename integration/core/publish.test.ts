@@ -41,10 +41,11 @@ function appWithBucket(bucket: string) {
   const ports = {
     subscriptions: {
       shardCount: 1,
+      listedShardCount: 1,
       putAll: unused,
       deleteAll: unused,
       async *listShard(topic: string) {
-        yield ["c1", "c2"].map((connectionId): Subscription => ({ topic, connectionId, fanId: "f", expiresAt: 0 }));
+        yield ["c1", "c2"].map((connectionId): Subscription => ({ topic, connectionId, fanId: "f", expiresAt: 4_000_000_000 }));
       },
     },
     gateway: { post: async (connectionId: string) => (posted.push(connectionId), "ok" as const), delete: unused },

@@ -12,10 +12,14 @@ import { dynamoDocumentClient } from "@pushgate/core/adapters/aws-clients";
 import { DynamoQueueStore } from "@pushgate/core/adapters/dynamo-queues";
 import { PushgateError } from "@pushgate/core/errors";
 import { topology } from "@pushgate/core/topology";
+import { GetCommand } from "@aws-sdk/lib-dynamodb";
+import { marshall } from "@aws-sdk/util-dynamodb";
+import { matchesAnyPattern } from "@pushgate/local/streams";
 import { admit, advanceQueue, drawPrequeue, joinQueue, myPlace, openQueue, queueTick, type TickDeps } from "@pushgate/core/usecases/waiting-room";
 import { createAdmissionSigner } from "@pushgate/core/waiting-room/admission-tokens";
 
 let dynamo: DynamoDbLocal;
+let queueItem: (eventId: string) => Promise<Record<string, unknown>>;
 let deps: TickDeps;
 // A whole hour a day from now: places expire (TTL) a month after opening, and DynamoDB Local sweeps expired items.
 const startMs = Math.ceil(Date.now() / 3_600_000) * 3_600_000 + 24 * 3_600_000;
@@ -34,6 +38,7 @@ beforeAll(async () => {
   process.env.AWS_SECRET_ACCESS_KEY ??= "local";
   dynamo = await startDynamoDbLocal({});
   const { tableNames } = await createTables({ endpoint: dynamo.endpoint, topology, stage: "waiting" });
+  queueItem = async (eventId) => (await dynamoDocumentClient({ region: "us-east-1", dynamodbEndpoint: dynamo.endpoint }).send(new GetCommand({ TableName: tableNames.queues!, Key: { eventId }, ConsistentRead: true }))).Item!;
   const db = dynamoDocumentClient({ region: "us-east-1", dynamodbEndpoint: dynamo.endpoint });
   deps = {
     queues: new DynamoQueueStore(db, () => tableNames.queues!, () => tableNames.places!),
@@ -126,6 +131,22 @@ describe("a fair start", () => {
     const rho = 1 - (6 * sumSquares) / (n * (n * n - 1));
     expect(Math.abs(rho)).toBeLessThan(0.2);
   }, 60_000);
+
+  it("the queues fan-out's stream filter passes the writes that bump seq and none of the joins", async () => {
+    // The record Lambda's filter sees for the item as it stands after a write.
+    const isNews = async (eventId: string) =>
+      matchesAnyPattern({ eventName: "MODIFY", dynamodb: { NewImage: marshall(await queueItem(eventId), { convertClassInstanceToMap: true }) } }, topology.consumers.queuesFanout.filters);
+    await openQueue(deps, "news", { name: "News", opensAt: at(30_000) });
+    expect(await isNews("news")).toBe(true);
+    await joinMany("news", 2, "early"); // pre-queue joins write places only: no record on the queue's stream
+    nowMs += 30_000;
+    await queueTick(deps);
+    expect(await isNews("news")).toBe(true);
+    await joinQueue(deps, "news-late", "news");
+    expect(await isNews("news")).toBe(false);
+    await advanceQueue(deps, "news", { by: 1 });
+    expect(await isNews("news")).toBe(true);
+  });
 
   it("a fan who arrives after opening gets the next ticket in arrival order; a pre-queued one a drawn one", async () => {
     await openQueue(deps, "late", { name: "Late", opensAt: at(30_000) });

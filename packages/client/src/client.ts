@@ -60,7 +60,12 @@ class PushClientImpl implements PushClient {
       options.tokenRefreshMarginMs ?? DEFAULTS.tokenRefreshMarginMs,
       (token, reason) => this.emitter.emit("token", { token, reason }),
     );
-    this.urls = new SnapshotUrls({ httpApiUrl: options.httpApiUrl, fetch: fetchImpl, token: async () => (await this.tokens.get()).token });
+    this.urls = new SnapshotUrls({
+      httpApiUrl: options.httpApiUrl,
+      fetch: fetchImpl,
+      token: async () => (await this.tokens.get()).token,
+      refused: (topic, error) => this.ledger.refuse([topic], error),
+    });
     const fetcher = new SnapshotFetcher(fetchImpl);
     const onError = (error: PushClientError) => this.emitter.emit("error", error);
     const poller =
@@ -76,7 +81,17 @@ class PushClientImpl implements PushClient {
             onSnapshot: (frame) => this.apply(frame, "snapshot"),
             onError,
           });
-    this.ledger = new SubscriptionLedger({ timers, random, backoff, nextRequestId, isInUse: (t) => this.link.isInUse(t) });
+    this.ledger = new SubscriptionLedger({
+      timers,
+      random,
+      backoff,
+      nextRequestId,
+      isInUse: (t) => this.link.isInUse(t),
+      requestTimeoutMs: options.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs,
+      // The store is updated before the app hears of it, so a listener reading the store sees why.
+      refusedTopics: (topics, error) => this.topicsFailed(topics, error),
+      delayedTopics: (topics, error) => this.topicsFailed(topics, error),
+    });
     this.resync = new Resync({
       fetcher,
       urls: this.urls,
@@ -103,6 +118,10 @@ class PushClientImpl implements PushClient {
       {
         opened: (transport) => this.ledger.subscribeOn(transport, this.ledger.topics()),
         frame: (transport, frame) => this.received(transport, frame),
+        badFrame: (transport, error) => {
+          onError(error);
+          this.ledger.unreadableAnswer(transport, error);
+        },
         abandoned: (transport) => this.ledger.dropPending(transport),
         awaitingAnswers: (transport) => this.ledger.hasPending(transport),
         stopped: () => {
@@ -196,28 +215,36 @@ class PushClientImpl implements PushClient {
         this.serverError(transport, frame);
         return;
       case "unsubscribed":
+        this.ledger.unsubscribeEnded(frame.id);
+        return;
       case "pong":
         return;
     }
   }
 
   private acknowledged(transport: WebSocketTransport, frame: SubscribedFrame): void {
-    this.ledger.acknowledged(frame);
+    const subscribed = new Set(this.ledger.acknowledged(frame));
+    for (const topic of subscribed) this.topicStores.clearError(topic);
     this.emitter.emit("subscribed", { requestId: frame.id, topics: frame.topics });
     for (const { topic, seq, snapshotUrl } of frame.topics) {
       this.urls.set(topic, snapshotUrl);
-      this.resync.catchUp(topic, snapshotUrl, seq);
+      if (subscribed.has(topic)) this.resync.catchUp(topic, snapshotUrl, seq);
     }
     this.link.promoteWhenReady(transport);
   }
 
   private serverError(transport: WebSocketTransport, frame: ErrorFrame): void {
     if (frame.code === "RATE_LIMITED" && frame.message.startsWith(POLICY_VIOLATION_PREFIX)) this.link.backOffToCap();
-    const { error, answeredRequest, refusedTopic } = this.ledger.refused(transport, frame);
-    // Told after the topic store is updated, so a listener reading the store sees the refusal.
-    if (refusedTopic !== undefined) this.topicStores.fail(refusedTopic, error);
-    this.emitter.emit("error", error);
-    if (answeredRequest) this.link.promoteWhenReady(transport);
+    const { error, answeredRequest } = this.ledger.refused(frame);
+    // A refusal of a request was told per topic already (refusedTopics / delayedTopics).
+    if (!answeredRequest) this.emitter.emit("error", error);
+    else this.link.promoteWhenReady(transport);
+  }
+
+  /** Each topic's store shows the error, then the app hears of it once, with the topic when there is one. */
+  private topicsFailed(topics: string[], error: PushClientError): void {
+    for (const topic of topics) this.topicStores.fail(topic, { ...error, topic });
+    this.emitter.emit("error", topics.length === 1 ? { ...error, topic: topics[0] } : error);
   }
 
   private apply(frame: MessageFrame, source: UpdateSource): void {

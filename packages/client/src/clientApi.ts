@@ -49,6 +49,12 @@ export interface PushClientOptions {
   pongTimeoutMs?: number;
   /** Open a successor socket after this long, before API Gateway's 2-hour limit cuts it. Default 1 h 50 min. */
   maxConnectionAgeMs?: number;
+  /**
+   * A subscribe unanswered this long is sent again (with backoff; its topics'
+   * stores show REQUEST_TIMEOUT meanwhile). Above API Gateway's 29 s
+   * integration timeout, after which the gateway answers for the route. Default 35 s.
+   */
+  requestTimeoutMs?: number;
   /** Snapshot polling while the socket is down; `false` to never poll. Default every 2 s, backing off to 30 s. */
   polling?: Partial<PollingOptions> | false;
 }
@@ -117,6 +123,7 @@ export const DEFAULTS = {
   pingIntervalMs: 5 * 60_000,
   pongTimeoutMs: 10_000,
   maxConnectionAgeMs: 110 * 60_000,
+  requestTimeoutMs: 35_000,
 } as const;
 
 /** Configuration mistakes are programming errors: refuse them at creation, once, with what to do. */

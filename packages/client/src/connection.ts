@@ -51,6 +51,8 @@ export interface ConnectionHooks {
   opened(transport: WebSocketTransport): void;
   /** A frame from a socket in use. */
   frame(transport: WebSocketTransport, frame: ServerFrame): void;
+  /** A frame from a socket in use that is not protocol v1 (dropped; it may have been a request's answer). */
+  badFrame(transport: WebSocketTransport, error: PushClientError): void;
   /** A socket stopped being used: requests on it will not be answered. */
   abandoned(transport: WebSocketTransport): void;
   /** Whether the socket still awaits answers before it can take over. */
@@ -199,7 +201,7 @@ export class Connection {
       if (this.isInUse(transport)) this.hooks.frame(transport, frame);
     },
     onBadFrame: (transport, error) => {
-      if (this.isInUse(transport)) this.hooks.error(error);
+      if (this.isInUse(transport)) this.hooks.badFrame(transport, error);
     },
     onPong: (transport, roundTripMs) => {
       if (this.isInUse(transport)) this.hooks.pong(roundTripMs);

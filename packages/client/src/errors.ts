@@ -12,6 +12,8 @@ export type ClientErrorCode =
   | "SOCKET_CLOSED"
   /** No pong within `pongTimeoutMs` of a ping: the socket is dead even if the OS has not noticed. */
   | "PONG_TIMEOUT"
+  /** A subscribe got no answer within `requestTimeoutMs`; it is sent again with backoff. */
+  | "REQUEST_TIMEOUT"
   /** The server sent a frame that is not protocol v1 (the frame is dropped, the socket kept). */
   | "BAD_FRAME"
   /** A snapshot GET failed (network, 5xx, or a body that is not a message frame). */

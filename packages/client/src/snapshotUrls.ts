@@ -1,3 +1,4 @@
+import { isRefusedList, type ErrorCode } from "@pushgate/core/wire";
 import type { FetchLike } from "./environment";
 import { clientError, describeCause, type PushClientError } from "./errors";
 
@@ -15,6 +16,8 @@ export class SnapshotUrls {
       fetch: FetchLike;
       /** The fan token for the Authorization header (renewed if it is about to expire). */
       token: () => Promise<string>;
+      /** The API refused a topic (forbidden, invalid): asking again will not help. */
+      refused: (topic: string, error: PushClientError) => void;
     },
   ) {}
 
@@ -57,13 +60,16 @@ export class SnapshotUrls {
           status: response.status,
         });
       }
-      const body = (await response.json()) as { snapshots?: unknown };
+      const body = (await response.json()) as { snapshots?: unknown; refused?: unknown };
       if (!Array.isArray(body.snapshots)) {
         return clientError("SNAPSHOT_URLS_FAILED", `GET ${url} answered no snapshots[]`);
       }
       for (const entry of body.snapshots as unknown[]) {
         const { topic, url: snapshotUrl } = (entry ?? {}) as { topic?: unknown; url?: unknown };
         if (typeof topic === "string" && typeof snapshotUrl === "string") this.urls.set(topic, snapshotUrl);
+      }
+      if (isRefusedList(body.refused)) {
+        for (const { topic, code, message } of body.refused ?? []) this.options.refused(topic, { origin: "server", code: code as ErrorCode, message, topic });
       }
       return undefined;
     } catch (cause) {

@@ -60,26 +60,36 @@ describe("WebSocket transport against a fake server on real ws sockets", () => {
     expect(h.cloud.snapshotGets.map((g) => g.status)).toEqual([200, 200]);
   });
 
-  it("surfaces error frames, and FORBIDDEN on subscribe stops holding that topic only", async () => {
+  it("a refusal is per topic, in the ack: the refused topics' stores show it, nothing is sent again one by one", async () => {
     h = await startHarness({ topics: ["game/g1"] }, { autoAck: false });
     h.client.connect();
     const first = await h.until(() => h.cloud.open[0]?.framesOf("subscribe")[0], "the subscribe frame");
     h.cloud.open[0]!.send({ type: "subscribed", id: first.id, topics: [{ topic: "game/g1", seq: 0, snapshotUrl: h.cloud.signSnapshotUrl("game/g1") }] });
-    const release = h.client.subscribe(["job/j1", "job/j2"]);
-    const pair = await h.until(() => h.cloud.open[0]!.framesOf("subscribe")[1], "the second subscribe");
-    expect(pair.topics).toEqual(["job/j1", "job/j2"]);
-    // The server refuses the request without naming the topic: the client asks for each alone to find out.
-    h.cloud.open[0]!.send({ type: "error", id: pair.id, code: "FORBIDDEN", message: "not your job" });
-    await h.until(() => h.cloud.open[0]!.framesOf("subscribe").length === 4, "one subscribe per topic");
-    const [j1, j2] = h.cloud.open[0]!.framesOf("subscribe").slice(2);
-    h.cloud.open[0]!.send({ type: "subscribed", id: j1!.id, topics: [{ topic: "job/j1", seq: 0, snapshotUrl: h.cloud.signSnapshotUrl("job/j1") }] });
-    h.cloud.open[0]!.send({ type: "error", id: j2!.id, code: "FORBIDDEN", message: "not your job" });
-    await h.until(() => h.client.topic("job/j2").getSnapshot().status === "error", "job/j2 marked refused");
-    expect(h.errors.filter((e) => e.origin === "server").map((e) => [e.code, e.topic])).toEqual([
-      ["FORBIDDEN", undefined],
-      ["FORBIDDEN", "job/j2"],
-    ]);
+    const release = h.client.subscribe(["job/j1", "job/j2", "job/j3"]);
+    const triple = await h.until(() => h.cloud.open[0]!.framesOf("subscribe")[1], "the second subscribe");
+    expect(triple.topics).toEqual(["job/j1", "job/j2", "job/j3"]);
+    h.cloud.open[0]!.send({
+      type: "subscribed",
+      id: triple.id,
+      topics: [{ topic: "job/j1", seq: 0, snapshotUrl: h.cloud.signSnapshotUrl("job/j1") }],
+      refused: [
+        { topic: "job/j2", code: "FORBIDDEN", message: "not your job" },
+        { topic: "job/j3", code: "FORBIDDEN", message: "not your job" },
+      ],
+    });
+    await h.until(() => h.client.topic("job/j3").getSnapshot().status === "error", "job/j3 marked refused");
+    expect(h.client.topic("job/j2").getSnapshot()).toMatchObject({ status: "error", error: { code: "FORBIDDEN", topic: "job/j2" } });
     expect(h.client.topic("job/j1").getSnapshot().status).toBe("pending");
+    expect(h.errors.filter((e) => e.origin === "server").map((e) => e.code)).toEqual(["FORBIDDEN"]);
+
+    // A request refused as a whole (an older server, or the frame itself was wrong): every topic of it shows the error.
+    h.client.subscribe(["job/j4", "job/j5"]);
+    const pair = await h.until(() => h.cloud.open[0]!.framesOf("subscribe")[2], "the third subscribe");
+    h.cloud.open[0]!.send({ type: "error", id: pair.id, code: "BAD_REQUEST", message: "a connection may hold at most 50 topics" });
+    await h.until(() => h.client.topic("job/j5").getSnapshot().status === "error", "job/j5 marked refused");
+    expect(h.client.topic("job/j4").getSnapshot()).toMatchObject({ status: "error", error: { code: "BAD_REQUEST" } });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(h.cloud.open[0]!.framesOf("subscribe")).toHaveLength(3);
     expect(h.client.getState()).toBe("live");
 
     // After a reconnect only the topics still held are asked for.
@@ -90,6 +100,61 @@ describe("WebSocket transport against a fake server on real ws sockets", () => {
     await h.until(() => h.cloud.open.length === 1 && h.cloud.open[0]!.framesOf("subscribe").length === 1, "the resubscribe");
     expect(h.cloud.open[0]!.subscribedTopics()).toEqual(["game/g1", "job/j1"]);
     release();
+  });
+
+  it("a subscribe with no answer by its deadline shows REQUEST_TIMEOUT on its store and is sent again; the ack clears it", async () => {
+    h = await startHarness({ topics: ["game/g1"], requestTimeoutMs: 30_000, pingIntervalMs: 10 * 60_000 }, { autoAck: false });
+    h.client.connect();
+    const first = await h.until(() => h.cloud.open[0]?.framesOf("subscribe")[0], "the subscribe frame");
+    h.clock.advance(30_000);
+    expect(h.client.topic("game/g1").getSnapshot()).toMatchObject({ status: "error", error: { code: "REQUEST_TIMEOUT" } });
+    h.clock.advanceToNext();
+    const again = await h.until(() => h.cloud.open[0]!.framesOf("subscribe")[1], "the resent subscribe");
+    expect(again.topics).toEqual(first.topics);
+    expect(again.id).not.toBe(first.id);
+    h.cloud.open[0]!.send({ type: "subscribed", id: again.id, topics: [{ topic: "game/g1", seq: 0, snapshotUrl: h.cloud.signSnapshotUrl("game/g1") }] });
+    await h.until(() => h.client.topic("game/g1").getSnapshot().status === "pending", "the error cleared");
+  });
+
+  it("a frame that is not protocol v1 while a subscribe waits (API Gateway's Internal server error) fails it, and it is sent again", async () => {
+    h = await startHarness({ topics: ["game/g1"] }, { autoAck: false });
+    h.client.connect();
+    await h.until(() => h.cloud.open[0]?.framesOf("subscribe")[0], "the subscribe frame");
+    h.cloud.open[0]!.send({ message: "Internal server error", connectionId: "abc=", requestId: "req-1" });
+    await h.until(() => h.client.topic("game/g1").getSnapshot().status === "error", "the topic marked failed");
+    expect(h.errors.map((e) => e.code)).toEqual(["BAD_FRAME", "BAD_FRAME"]);
+    h.clock.advanceToNext();
+    await h.until(() => h.cloud.open[0]!.framesOf("subscribe").length === 2, "the resent subscribe");
+  });
+
+  it("GET /snapshots refuses per topic: the refused topic's store shows it, the others are polled", async () => {
+    h = await startHarness({ topics: ["game/g1", "job/theirs"] });
+    h.cloud.forbiddenTopics.add("job/theirs");
+    h.cloud.acceptSockets = false;
+    h.cloud.publish("game/g1", { home: 1, away: 0 }, { push: false });
+    h.client.connect();
+    await h.until(() => h.client.topic("game/g1").getSnapshot().seq === 1, "game/g1 polled");
+    expect(h.client.topic("job/theirs").getSnapshot()).toMatchObject({ status: "error", error: { code: "FORBIDDEN" } });
+  });
+
+  it("a subscribe is not sent while an unsubscribe of the same topic is unanswered (a remount after the release went out)", async () => {
+    h = await startHarness({ pingIntervalMs: 1_000 });
+    await h.goLive(false);
+    const store = h.client.topic("game/g9");
+    const stop = store.subscribe(() => {});
+    await h.until(() => h.acks === 1, "the first ack");
+    h.cloud.autoUnsubscribed = false;
+    stop();
+    const unsubscribe = await h.until(() => h.cloud.open[0]!.framesOf("unsubscribe")[0], "the unsubscribe");
+    const again = store.subscribe(() => {});
+    // A ping and its pong after it: frames on a socket arrive in order, so a subscribe sent now has arrived by then.
+    await h.advanceKeepingAlive(1_000, 1_000);
+    // Sent now, the two frames would be two invocations racing: the subscribe could be applied first and then undone.
+    expect(h.cloud.open[0]!.framesOf("subscribe")).toHaveLength(1);
+    h.cloud.open[0]!.send({ type: "unsubscribed", id: unsubscribe.id, topics: ["game/g9"] });
+    await h.until(() => h.cloud.open[0]!.framesOf("subscribe").length === 2, "the subscribe, after the unsubscribe's answer");
+    await h.until(() => h.acks === 2, "its ack");
+    again();
   });
 
   it("reports a frame that is not protocol v1 and keeps the socket", async () => {

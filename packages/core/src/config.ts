@@ -26,10 +26,12 @@ export interface Config {
   /** Only set by the local cloud (AWS_ENDPOINT_URL_S3): the S3 emulator (path-style, checksums only when required). */
   s3Endpoint?: string;
   subscriptionShards: number;
+  /** The shard count before it was lowered: the fan-out still queries that many for 2 h 15 min (connections from then). */
+  subscriptionShardsBefore: number;
   fanoutConcurrency: number;
   maxTopicsPerConnection: number;
   /** Per-connection token bucket for client frames; see usecases/admission.ts. */
-  frameRate: { perSecond: number; burst: number; maxStrikes: number };
+  frameRate: { perSecond: number; burst: number; maxStrikes: number; strikeWindowSeconds: number };
   /** Management API client retries (429/5xx/network), full-jitter backoff. */
   pushRetry: { maxAttempts: number; baseMs: number; capMs: number };
   /** Longest one Management API attempt may take (lean client), before it counts as a network failure. */
@@ -99,12 +101,14 @@ export function loadConfig(env: Env = process.env): Config {
     dynamodbEndpoint: url("AWS_ENDPOINT_URL_DYNAMODB"),
     s3Endpoint: url("AWS_ENDPOINT_URL_S3"),
     subscriptionShards: integer("PUSHGATE_SUBSCRIPTION_SHARDS", 8, 1, 256),
+    subscriptionShardsBefore: integer("PUSHGATE_SUBSCRIPTION_SHARDS_BEFORE", 1, 1, 256),
     fanoutConcurrency: integer("PUSHGATE_FANOUT_CONCURRENCY", 50, 1, 1000),
     maxTopicsPerConnection: integer("PUSHGATE_MAX_TOPICS_PER_CONNECTION", 50, 1, 1000),
     frameRate: {
       perSecond: integer("PUSHGATE_FRAME_RATE_PER_SECOND", 10, 1, 1000),
       burst: integer("PUSHGATE_FRAME_BURST", 20, 1, 10_000),
       maxStrikes: integer("PUSHGATE_FRAME_RATE_STRIKES", 10, 0, 10_000),
+      strikeWindowSeconds: integer("PUSHGATE_FRAME_RATE_STRIKE_WINDOW_SECONDS", 60, 1, 86_400),
     },
     pushRetry: {
       maxAttempts: integer("PUSHGATE_PUSH_MAX_ATTEMPTS", 3, 1, 10),

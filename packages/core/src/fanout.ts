@@ -13,10 +13,12 @@
  */
 import { isGatewayUnavailable, PublicationIncompleteError } from "./errors";
 import type { MessageFrame } from "./protocol";
-import type { Gateway, Log, SubscriptionStore } from "./ports";
+import type { Clock, Gateway, Log, Subscription, SubscriptionStore } from "./ports";
 
 export interface FanoutDeps {
   subscriptions: SubscriptionStore;
+  /** Subscriptions past their `expiresAt` are not pushed to (TTL deletion lags up to 48 h on AWS). */
+  clock: Clock;
   gateway: Gateway;
   /** Deletes a connection that the gateway reported gone, with its subscriptions. */
   forgetConnection(connectionId: string): Promise<void>;
@@ -29,7 +31,7 @@ export interface FanoutDeps {
 export interface FanoutResult {
   /** Subscribers the frame was handed to. */
   delivered: number;
-  /** Subscribers that were gone and have been removed. */
+  /** Subscribers that were gone, or past their expiry, and have been removed. */
   gone: number;
   /**
    * Subscribers not reading, whose client side buffer was full: this push is
@@ -50,19 +52,36 @@ export async function fanOut(frame: MessageFrame, deps: FanoutDeps): Promise<Fan
   const data = JSON.stringify(frame);
   const result: FanoutResult = { delivered: 0, gone: 0, full: 0, failed: 0, unavailable: 0, skipped: 0 };
   const reached = deps.memo?.reached(frame);
-  const shards = Array.from({ length: deps.subscriptions.shardCount }, (_, shard) =>
+  const shards = Array.from({ length: deps.subscriptions.listedShardCount }, (_, shard) =>
     deps.subscriptions.listShard(frame.topic, shard),
   );
-  const connectionIds = connectionIdsOf(mergePages(shards));
+  const subscribers = subscriptionsOf(mergePages(shards));
+  const nowSeconds = deps.clock.now() / 1000;
 
   async function worker(): Promise<void> {
     // Workers share one iterator: an async generator queues concurrent next() calls.
-    for (let next = await connectionIds.next(); !next.done; next = await connectionIds.next()) {
+    for (let next = await subscribers.next(); !next.done; next = await subscribers.next()) {
       await pushTo(next.value);
     }
   }
 
-  async function pushTo(connectionId: string): Promise<void> {
+  /**
+   * The exact item read goes, with its connection: when the connection item
+   * is already gone (a subscribe racing a disconnect, TTL order), forgetting
+   * the connection alone deletes nothing and the item would be pushed to on
+   * every publication until TTL.
+   */
+  async function forget(subscription: Subscription): Promise<void> {
+    result.gone++;
+    await Promise.all([deps.forgetConnection(subscription.connectionId), deps.subscriptions.deleteAll([subscription])]);
+  }
+
+  async function pushTo(subscription: Subscription): Promise<void> {
+    const { connectionId } = subscription;
+    if (subscription.expiresAt < nowSeconds) {
+      await forget(subscription);
+      return;
+    }
     if (reached?.has(connectionId)) {
       result.skipped++;
       return;
@@ -83,8 +102,7 @@ export async function fanOut(frame: MessageFrame, deps: FanoutDeps): Promise<Fan
         });
         return;
       }
-      result.gone++;
-      await deps.forgetConnection(connectionId);
+      await forget(subscription);
     } catch (error) {
       result.failed++;
       if (isGatewayUnavailable(error)) {
@@ -139,10 +157,8 @@ export class DeliveryMemo {
   }
 }
 
-async function* connectionIdsOf(pages: AsyncIterable<{ connectionId: string }[]>): AsyncGenerator<string> {
-  for await (const page of pages) {
-    for (const subscription of page) yield subscription.connectionId;
-  }
+async function* subscriptionsOf(pages: AsyncIterable<Subscription[]>): AsyncGenerator<Subscription> {
+  for await (const page of pages) yield* page;
 }
 
 /** Interleaves several paginated sources as their pages arrive, at most one page ahead per source. */

@@ -33,13 +33,24 @@ export interface Connection {
   connectedAt: string;
   /** TTL, epoch seconds: past API Gateway's 2-hour limit, for connections that never saw `$disconnect`. */
   expiresAt: number;
+  /**
+   * The subscription shard chosen at `$connect` (see `shardOfConnection`), so a
+   * change of the shard count neither orphans nor misses its subscriptions.
+   * Absent on connections stored before it was kept.
+   */
+  shard?: number;
 }
 
 export interface ConnectionStore {
   put(connection: Connection): Promise<void>;
   get(connectionId: string): Promise<Connection | undefined>;
-  /** Adds topics to a connection that still exists; false when it does not (gone, expired). */
-  addTopics(connectionId: string, topics: string[]): Promise<boolean>;
+  /**
+   * Adds topics to a connection that still exists, never past `maxTopics` even
+   * under concurrent calls: answers the topics it now holds of those asked
+   * (in order; the new ones that did not fit are left out), or undefined when
+   * the connection is gone (closed, expired).
+   */
+  addTopicsWithin(connectionId: string, topics: string[], maxTopics: number): Promise<string[] | undefined>;
   removeTopics(connectionId: string, topics: string[]): Promise<void>;
   /** Deletes the connection and answers what it was, so its subscriptions can follow. */
   delete(connectionId: string): Promise<Connection | undefined>;
@@ -55,6 +66,8 @@ export interface ConnectionStore {
 export interface FrameRate {
   intervalMs: number;
   burst: number;
+  /** Rate-limited frames are counted within a window this long, opened by the first: strikes decay. */
+  strikeWindowMs: number;
 }
 
 export type Admission = { outcome: "admitted" } | { outcome: "limited"; strikes: number } | { outcome: "unknown" };
@@ -65,13 +78,24 @@ export interface Subscription {
   fanId: string;
   /** TTL, epoch seconds: the connection's. */
   expiresAt: number;
+  /** The shard the item lives in: the connection's (absent: computed from the connection id, as before it was kept). */
+  shard?: number;
 }
 
+/** Which subscription item: the shard when known, else the one computed from the connection id. */
+export type SubscriptionKey = Pick<Subscription, "topic" | "connectionId" | "shard">;
+
 export interface SubscriptionStore {
-  /** Subscriptions of a topic are spread over this many shards (see `shardOf`). */
+  /** New connections are spread over this many shards (see `shardOf`). */
   readonly shardCount: number;
+  /**
+   * The shards the fan-out queries: at least `shardCount`, more while
+   * connections from before a lowered shard count may live (2 h 15 min), so
+   * none of their subscriptions is missed.
+   */
+  readonly listedShardCount: number;
   putAll(subscriptions: Subscription[]): Promise<void>;
-  deleteAll(keys: { topic: string; connectionId: string }[]): Promise<void>;
+  deleteAll(keys: SubscriptionKey[]): Promise<void>;
   /** One shard of a topic's subscribers, page by page (a Query, never a Scan). */
   listShard(topic: string, shard: number): AsyncIterable<Subscription[]>;
 }
@@ -101,8 +125,13 @@ export interface PresignedUrl {
 
 /** The data bucket: `snapshots/{topic}.json` and `results/{jobId}.json`. */
 export interface SnapshotStore {
-  /** Writes the publication, as the exact envelope pushed, to `snapshots/{topic}.json`. */
-  putSnapshot(frame: MessageFrame): Promise<void>;
+  /**
+   * Writes the publication, as the exact envelope pushed, to
+   * `snapshots/{topic}.json`, unless the snapshot there already has this seq
+   * or a newer one (a retried or bisected older record never replaces it):
+   * "kept" then.
+   */
+  putSnapshot(frame: MessageFrame): Promise<"written" | "kept">;
   presignSnapshot(topic: string): Promise<PresignedUrl>;
   putResult(jobId: string, result: unknown): Promise<void>;
   /** Valid before the object exists; a GET answers 404 until the worker wrote it. */

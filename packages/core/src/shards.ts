@@ -13,4 +13,8 @@ export function shardOf(connectionId: string, shardCount: number): number {
   return (hash >>> 0) % shardCount;
 }
 
+/** A connection's shard: the one it was given at `$connect`, or for an older item the one its id hashes to. */
+export const shardOfConnection = (connection: { connectionId: string; shard?: number }, shardCount: number): number =>
+  connection.shard ?? shardOf(connection.connectionId, shardCount);
+
 export const topicShardKey = (topic: string, shard: number): string => `${topic}#${shard}`;

@@ -161,8 +161,11 @@ const fanoutConsumer = {
   parallelizationFactor: 2,
 } as const;
 
-/** The fan-outs write the topic's snapshot; the jobs fan-out also presigns the result it announces. */
-const fanoutGrants = (source: TableName, bucket: BucketAccess = { write: ["snapshots/"] }): Grants => ({
+/** The queue item's attribute that says whether its last write was news (a new seq) or housekeeping. */
+export const QUEUE_CHANGE = "change";
+
+/** The fan-outs write the topic's snapshot (reading its seq first: it never goes back); the jobs fan-out also presigns the result it announces. */
+const fanoutGrants = (source: TableName, bucket: BucketAccess = { read: ["snapshots/"], write: ["snapshots/"] }): Grants => ({
   tables: { [source]: "read", subscriptions: "readWrite", connections: "readWrite" },
   buckets: { data: bucket },
   manageConnections: true,
@@ -292,16 +295,22 @@ export const topology = {
       "POST /jobs": {
         function: fn("http/jobs.handler", { tables: { jobs: "readWrite", quotas: "readWrite" }, buckets: { data: { read: ["results/"] } }, secrets: ["JWT_SECRET"] }),
       },
-      "GET /snapshots": { function: fn("http/snapshots.handler", { buckets: { data: { read: ["snapshots/"] } }, secrets: ["JWT_SECRET"] }) },
+      "GET /snapshots": { function: fn("http/snapshots.handler", { tables: { jobs: "read" }, buckets: { data: { read: ["snapshots/"] } }, secrets: ["JWT_SECRET"] }) },
     } satisfies Record<string, HttpRouteDecl>,
   },
 
   consumers: {
     gamesFanout: { table: "games", function: fn("stream/games.handler", fanoutGrants("games"), 60), ...fanoutConsumer },
-    queuesFanout: { table: "queues", function: fn("stream/queues.handler", fanoutGrants("queues"), 60), ...fanoutConsumer },
+    queuesFanout: {
+      table: "queues",
+      function: fn("stream/queues.handler", fanoutGrants("queues"), 60),
+      ...fanoutConsumer,
+      // Only a write that bumped seq is news (joins and the pre-queue freeze are housekeeping): see dynamo-queues.ts.
+      filters: [{ dynamodb: { NewImage: { [QUEUE_CHANGE]: { S: ["news"] } } } }],
+    },
     jobsFanout: {
       table: "jobs",
-      function: fn("stream/jobs.handler", fanoutGrants("jobs", { read: ["results/"], write: ["snapshots/"] }), 60),
+      function: fn("stream/jobs.handler", fanoutGrants("jobs", { read: ["results/", "snapshots/"], write: ["snapshots/"] }), 60),
       ...fanoutConsumer,
       // Only a finished job is news to its owner.
       filters: [{ dynamodb: { NewImage: { status: { S: ["ready"] } } } }],

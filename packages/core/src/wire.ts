@@ -104,10 +104,24 @@ export interface SubscribedTopic {
   snapshotUrl: string;
 }
 
+/**
+ * A topic of a request the server would not subscribe (or sign a snapshot URL
+ * for), with the code and message an error frame would have carried: asking
+ * again gets the same answer until the cause changes.
+ */
+export interface RefusedTopic {
+  topic: string;
+  code: ErrorCode;
+  message: string;
+}
+
 export interface SubscribedFrame {
   type: "subscribed";
   id: string;
+  /** The topics now subscribed. */
   topics: SubscribedTopic[];
+  /** The topics of the request that were refused, one outcome each (absent when none were). */
+  refused?: RefusedTopic[];
 }
 export interface UnsubscribedFrame {
   type: "unsubscribed";
@@ -199,9 +213,8 @@ export function readServerFrame(data: unknown): { ok: true; frame: ServerFrame }
     case "message":
       return isMessageFrame(raw) ? ok : bad("a message without topic, seq, kind or ts");
     case "subscribed":
-      return Array.isArray(raw.topics) && raw.topics.every(isSubscribedTopic)
-        ? ok
-        : bad("a subscribed ack without topics[{topic, seq, snapshotUrl}]");
+      if (!Array.isArray(raw.topics) || !raw.topics.every(isSubscribedTopic)) return bad("a subscribed ack without topics[{topic, seq, snapshotUrl}]");
+      return isRefusedList(raw.refused) ? ok : bad("a subscribed ack whose refused is not [{topic, code, message}]");
     case "unsubscribed":
     case "pong":
       return ok;
@@ -226,6 +239,15 @@ export function isMessageFrame(value: unknown): value is MessageFrame {
 
 function isSubscribedTopic(value: unknown): boolean {
   return isRecord(value) && typeof value.topic === "string" && isSeq(value.seq) && typeof value.snapshotUrl === "string";
+}
+
+/** An absent list, or one whose every entry names its topic, code and message. */
+export function isRefusedList(value: unknown): value is RefusedTopic[] | undefined {
+  return (
+    value === undefined ||
+    (Array.isArray(value) &&
+      value.every((entry) => isRecord(entry) && typeof entry.topic === "string" && typeof entry.code === "string" && typeof entry.message === "string"))
+  );
 }
 
 function isSeq(value: unknown): boolean {
@@ -315,9 +337,14 @@ export interface CreateJobResponse {
   resultUrl: string;
   topic: TopicName<"job">;
 }
-/** `GET /snapshots?topics=game/g1,queue/e1` with a fan token. */
+/**
+ * `GET /snapshots?topics=game/g1,queue/e1` with a fan token: a URL for each
+ * topic the fan may read, and the others in `refused` (one forbidden topic
+ * does not block polling for the rest).
+ */
 export interface SnapshotsResponse {
   snapshots: { topic: string; url: string }[];
+  refused?: RefusedTopic[];
 }
 
 // ---- time ----------------------------------------------------------------------

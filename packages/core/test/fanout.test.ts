@@ -1,8 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { fanOut, mergePages } from "../src/fanout";
-import type { Gateway, Log, PostOutcome, Subscription, SubscriptionStore } from "../src/ports";
+import type { Gateway, Log, PostOutcome, Subscription, SubscriptionKey, SubscriptionStore } from "../src/ports";
 import type { MessageFrame } from "../src/protocol";
 import { shardOf } from "../src/shards";
+
+/** The fakes' subscriptions expire at 0 (epoch seconds): a clock there keeps them live. */
+const epoch = { now: () => 0 };
 
 const frame: MessageFrame = {
   type: "message",
@@ -14,17 +17,28 @@ const frame: MessageFrame = {
 };
 
 /** Subscriptions in memory, sharded like the DynamoDB adapter, served in pages of `pageSize`. */
-function memorySubscriptions(connectionIds: string[], shardCount = 4, pageSize = 7): SubscriptionStore & { removed: string[] } {
+function memorySubscriptions(
+  connectionIds: string[],
+  shardCount = 4,
+  pageSize = 7,
+  expiresAt: (connectionId: string) => number = () => 0,
+): SubscriptionStore & { removed: string[]; removedKeys: SubscriptionKey[] } {
   const removed: string[] = [];
+  const removedKeys: SubscriptionKey[] = [];
   return {
     shardCount,
+    listedShardCount: shardCount,
     removed,
+    removedKeys,
     putAll: async () => {},
-    deleteAll: async (keys) => void removed.push(...keys.map((key) => key.connectionId)),
+    deleteAll: async (keys) => {
+      removed.push(...keys.map((key) => key.connectionId));
+      removedKeys.push(...keys);
+    },
     async *listShard(topic, shard) {
       const mine: Subscription[] = connectionIds
         .filter((id) => shardOf(id, shardCount) === shard)
-        .map((connectionId) => ({ topic, connectionId, fanId: "f", expiresAt: 0 }));
+        .map((connectionId) => ({ topic, connectionId, fanId: "f", expiresAt: expiresAt(connectionId), shard }));
       for (let start = 0; start < mine.length; start += pageSize) yield mine.slice(start, start + pageSize);
     },
   };
@@ -72,7 +86,7 @@ describe("fan-out", () => {
     const audience = ids(230);
     const { gateway, posted, drive, maxInFlight } = heldGateway(() => "ok");
     const subscriptions = memorySubscriptions(audience);
-    const result = await drive(fanOut(frame, { subscriptions, gateway, forgetConnection: async () => {}, log, concurrency: 10 }));
+    const result = await drive(fanOut(frame, { subscriptions, gateway, forgetConnection: async () => {}, log, clock: epoch, concurrency: 10 }));
     expect(result).toEqual({ delivered: 230, gone: 0, failed: 0, unavailable: 0, skipped: 0, full: 0 });
     expect([...posted].sort()).toEqual([...audience].sort());
     expect(maxInFlight()).toBe(10);
@@ -87,6 +101,7 @@ describe("fan-out", () => {
         gateway,
         forgetConnection: async (id) => void forgotten.push(id),
         log,
+        clock: epoch,
         concurrency: 5,
       }),
     );
@@ -94,11 +109,41 @@ describe("fan-out", () => {
     expect(forgotten.sort()).toEqual(["c17", "c3"]);
   });
 
+  it("a 410 deletes the exact subscription item read, even when the connection item is already gone", async () => {
+    const { gateway, drive } = heldGateway((id) => (id === "c3" ? "gone" : "ok"));
+    const subscriptions = memorySubscriptions(ids(12));
+    // The connection item went first (a subscribe racing a disconnect, TTL order): forgetting it deletes nothing.
+    const result = await drive(fanOut(frame, { subscriptions, gateway, forgetConnection: async () => {}, log, clock: epoch, concurrency: 3 }));
+    expect(result).toMatchObject({ delivered: 11, gone: 1 });
+    expect(subscriptions.removedKeys).toEqual([expect.objectContaining({ topic: "game/g1", connectionId: "c3", shard: shardOf("c3", 4) })]);
+  });
+
+  it("a subscription past its expiresAt is not pushed to, and is removed with its connection", async () => {
+    const forgotten: string[] = [];
+    const { gateway, posted, drive } = heldGateway(() => "ok");
+    const nowSeconds = 1_900_000_000;
+    const subscriptions = memorySubscriptions(ids(10), 4, 7, (id) => (id === "c4" ? nowSeconds - 1 : nowSeconds + 3600));
+    const result = await drive(
+      fanOut(frame, {
+        subscriptions,
+        gateway,
+        forgetConnection: async (id) => void forgotten.push(id),
+        log,
+        clock: { now: () => nowSeconds * 1000 },
+        concurrency: 3,
+      }),
+    );
+    expect(posted).not.toContain("c4");
+    expect(result).toMatchObject({ delivered: 9, gone: 1 });
+    expect(forgotten).toEqual(["c4"]);
+    expect(subscriptions.removed).toEqual(["c4"]);
+  });
+
   it("one connection's failure is isolated: logged and counted, everyone else delivered, nothing thrown", async () => {
     warnings.length = 0;
     const { gateway, posted, drive } = heldGateway((id) => (id === "c5" ? new Error("LimitExceededException") : "ok"));
     const result = await drive(
-      fanOut(frame, { subscriptions: memorySubscriptions(ids(30)), gateway, forgetConnection: async () => {}, log, concurrency: 4 }),
+      fanOut(frame, { subscriptions: memorySubscriptions(ids(30)), gateway, forgetConnection: async () => {}, log, clock: epoch, concurrency: 4 }),
     );
     expect(result).toEqual({ delivered: 29, gone: 0, failed: 1, unavailable: 0, skipped: 0, full: 0 });
     expect(posted).toHaveLength(30);
@@ -115,6 +160,7 @@ describe("fan-out", () => {
           throw new Error("DynamoDB throttled");
         },
         log,
+        clock: epoch,
         concurrency: 3,
       }),
     );
@@ -123,7 +169,7 @@ describe("fan-out", () => {
 
   it("a topic nobody listens to is a no-op", async () => {
     const { gateway, drive } = heldGateway(() => "ok");
-    const result = await drive(fanOut(frame, { subscriptions: memorySubscriptions([]), gateway, forgetConnection: async () => {}, log, concurrency: 50 }));
+    const result = await drive(fanOut(frame, { subscriptions: memorySubscriptions([]), gateway, forgetConnection: async () => {}, log, clock: epoch, concurrency: 50 }));
     expect(result).toEqual({ delivered: 0, gone: 0, failed: 0, unavailable: 0, skipped: 0, full: 0 });
   });
 
@@ -137,7 +183,7 @@ describe("fan-out", () => {
         yield* subscriptions.listShard(topic, shard);
       },
     };
-    await expect(drive(fanOut(frame, { subscriptions: broken, gateway, forgetConnection: async () => {}, log, concurrency: 5 }))).rejects.toThrow(
+    await expect(drive(fanOut(frame, { subscriptions: broken, gateway, forgetConnection: async () => {}, log, clock: epoch, concurrency: 5 }))).rejects.toThrow(
       "ProvisionedThroughputExceeded",
     );
   });

@@ -14,6 +14,9 @@ import type { Gateway, Subscription, SubscriptionStore } from "../src/ports";
 import type { MessageFrame } from "../src/protocol";
 import { managementGateways, type ClosableGateway } from "./management-gateways";
 
+/** The fakes' subscriptions expire at 0 (epoch seconds): a clock there keeps them live. */
+const epoch = { now: () => 0 };
+
 let server: Server;
 let endpoint: string;
 let answer: { status: number; type?: string; message?: string } = { status: 200 };
@@ -113,6 +116,7 @@ const frame: MessageFrame = { type: "message", topic: "game/g1", seq: 3, kind: "
 function audience(ids: string[]): SubscriptionStore {
   return {
     shardCount: 1,
+    listedShardCount: 1,
     putAll: async () => {},
     deleteAll: async () => {},
     async *listShard(topic) {
@@ -136,7 +140,7 @@ describe("fan-out with an unavailable downstream", () => {
     };
     const memo = new DeliveryMemo();
     const warnings: unknown[] = [];
-    const deps = { subscriptions: audience(ids), gateway: gatewayFake, forgetConnection: async () => {}, log: { warn: (...a: unknown[]) => warnings.push(a), error: () => {} }, concurrency: 3, memo };
+    const deps = { subscriptions: audience(ids), gateway: gatewayFake, forgetConnection: async () => {}, log: { warn: (...a: unknown[]) => warnings.push(a), error: () => {} }, clock: epoch, concurrency: 3, memo };
 
     await expect(fanOut(frame, deps)).rejects.toBeInstanceOf(PublicationIncompleteError);
     expect(received).toHaveLength(4);
@@ -148,7 +152,7 @@ describe("fan-out with an unavailable downstream", () => {
 
   it("a per-connection client error (403) is logged and does not fail the publication", async () => {
     const gatewayFake: Gateway = { post: async (id) => { if (id === "bad") throw Object.assign(new Error("Forbidden"), { name: "ForbiddenException" }); return "ok"; }, delete: async () => {} };
-    const result = await fanOut(frame, { subscriptions: audience(["a", "bad", "b"]), gateway: gatewayFake, forgetConnection: async () => {}, log: { warn: () => {}, error: () => {} }, concurrency: 2 });
+    const result = await fanOut(frame, { subscriptions: audience(["a", "bad", "b"]), gateway: gatewayFake, forgetConnection: async () => {}, log: { warn: () => {}, error: () => {} }, clock: epoch, concurrency: 2 });
     expect(result).toMatchObject({ delivered: 2, failed: 1, unavailable: 0 });
   });
 });

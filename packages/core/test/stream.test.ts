@@ -145,7 +145,7 @@ describe("stream batch -> publications", () => {
 
 describe("jobs publish result-ready", () => {
   const snapshots: SnapshotStore = {
-    putSnapshot: async () => {},
+    putSnapshot: async () => "written",
     putResult: async () => {},
     presignSnapshot: async () => ({ url: "unused", expiresAt: "unused" }),
     presignResult: async (jobId): Promise<PresignedUrl> => ({ url: `https://s3/results/${jobId}.json?sig`, expiresAt: "2026-11-22T13:00:00.000Z" }),

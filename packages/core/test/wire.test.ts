@@ -55,6 +55,19 @@ describe("the wire module", () => {
     expect(readServerFrame(JSON.stringify({ type: "surprise" }))).toEqual({ ok: false, why: 'unknown type "surprise"' });
   });
 
+  it("reads a subscribed ack with per-topic refusals, and refuses a malformed refused list", () => {
+    const ack = {
+      type: "subscribed",
+      id: "r1",
+      topics: [{ topic: "game/g1", seq: 0, snapshotUrl: "https://s3/x" }],
+      refused: [{ topic: "job/j1", code: "FORBIDDEN", message: "not your job" }],
+    };
+    expect(readServerFrame(JSON.stringify(ack))).toEqual({ ok: true, frame: ack });
+    expect(readServerFrame(JSON.stringify({ ...ack, topics: [] }))).toMatchObject({ ok: true });
+    expect(readServerFrame(JSON.stringify({ ...ack, refused: [{ topic: "job/j1" }] }))).toMatchObject({ ok: false, why: expect.stringMatching(/refused/) });
+    expect(readServerFrame(JSON.stringify({ ...ack, refused: "job/j1" }))).toMatchObject({ ok: false });
+  });
+
   it("and the server's strict parser agree on the client frames", () => {
     expect(parseClientFrame(JSON.stringify({ action: "ping", id: "p1" }))).toEqual({ ok: true, frame: { action: "ping", id: "p1" } });
     expect(parseClientFrame(JSON.stringify({ action: "jump", id: "p1" }))).toMatchObject({ ok: false, error: { code: "UNKNOWN_ACTION", id: "p1" } });

@@ -7,7 +7,7 @@ import { DynamoConnectionStore } from "@pushgate/core/adapters/dynamo-connection
 import { DynamoSubscriptionStore } from "@pushgate/core/adapters/dynamo-subscriptions";
 import { adminDocumentClient, callHttpApi, type HttpCallOptions } from "./clients";
 import type { ServerFrame, SessionResponse } from "@pushgate/core/protocol";
-import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { ScanCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { startLocalCloud, type LocalCloud } from "@pushgate/local";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectFan, isMessage, refusedStatus, type Fan } from "./fan";
@@ -33,6 +33,18 @@ async function fan(): Promise<Fan & SessionResponse> {
   const connected = await connectFan(cloud.endpoints.websocketUrl, token);
   fans.push(connected);
   return Object.assign(connected, { token, fanId, expiresAt, sessionEndsAt });
+}
+
+/** The snapshot once it holds `seq`: it can lag an ack by a moment, so a client retries (protocol.md). */
+async function snapshotAt(url: string, seq: number): Promise<Record<string, any>> {
+  for (;;) {
+    const response = await fetch(url);
+    if (response.status === 200) {
+      const body = (await response.json()) as Record<string, any>;
+      if (body.seq >= seq) return body;
+    } else await response.arrayBuffer();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 let ids = 0;
@@ -108,10 +120,11 @@ describe("pushes", () => {
 
     const ack = (await subscribe(alice, topic)) as Extract<ServerFrame, { type: "subscribed" }>;
     expect(ack.type).toBe("subscribed");
-    // The subscription is stored before the seq is read, and the fan-out writes the snapshot before it
-    // reads the subscribers: so either the push is on its way, or the snapshot already holds it.
-    const snapshot = await fetch(ack.topics[0]!.snapshotUrl);
-    const ready = snapshot.status === 200 ? await snapshot.json() : await alice.next(isMessage(topic, 1));
+    // What the protocol promises, and no more: the subscription is stored before the seq is read, so an
+    // ack at seq 0 means the publication is pushed; an ack at seq 1 means it was published already and the
+    // snapshot holds it, or will in a moment (it is written alongside the fan-out, not before it).
+    const acked = ack.topics[0]!;
+    const ready = acked.seq === 0 ? await alice.next(isMessage(topic, 1)) : await snapshotAt(acked.snapshotUrl, 1);
     expect(ready).toMatchObject({ type: "message", topic, seq: 1, kind: "result-ready", data: { jobId, url: expect.any(String), expiresAt: expect.any(String) } });
 
     const report = await (await fetch(ready.data.url)).json();
@@ -122,15 +135,52 @@ describe("pushes", () => {
 });
 
 describe("refusals keep the connection", () => {
-  it("another fan's job is FORBIDDEN", async () => {
+  it("another fan's job is refused alone: the other topics of the frame are subscribed, in one answer", async () => {
     const [alice, mallory] = [await fan(), await fan()];
     const { jobId } = (await http("POST", "/jobs", { body: { kind: "contest-report" }, token: alice.token })).body;
-    expect(await mallory.request({ action: "subscribe", id: "steal", topics: [`job/${jobId}`] })).toMatchObject({
-      type: "error",
+    const answer = await mallory.request({ action: "subscribe", id: "steal", topics: ["game/mixed-g", `job/${jobId}`, "game/has space"] });
+    expect(answer).toEqual({
+      type: "subscribed",
       id: "steal",
-      code: "FORBIDDEN",
+      topics: [{ topic: "game/mixed-g", seq: 0, snapshotUrl: expect.any(String) }],
+      refused: [
+        { topic: `job/${jobId}`, code: "FORBIDDEN", message: expect.stringMatching(/not your job/) },
+        { topic: "game/has space", code: "INVALID_TOPIC", message: expect.stringMatching(/is not a topic/) },
+      ],
     });
+    expect(mallory.frames.filter((frame) => frame.type === "subscribed" || frame.type === "error")).toHaveLength(1);
     expect(await mallory.request({ action: "ping", id: "still-there" })).toEqual({ type: "pong", id: "still-there" });
+  });
+
+  it("GET /snapshots answers per topic: one forbidden topic does not block the others", async () => {
+    const [alice, mallory] = [await fan(), await fan()];
+    const { jobId } = (await http("POST", "/jobs", { body: { kind: "contest-report" }, token: alice.token })).body;
+    const { status, body } = await http("GET", `/snapshots?topics=game/snap-g,job/${jobId}`, { token: mallory.token });
+    expect(status).toBe(200);
+    expect(body).toEqual({
+      snapshots: [{ topic: "game/snap-g", url: expect.stringMatching(/^http/) }],
+      refused: [{ topic: `job/${jobId}`, code: "FORBIDDEN", message: expect.any(String) }],
+    });
+  });
+
+  it("the per-connection topic cap holds under ten concurrent subscribe frames; topics past it are refused by name", async () => {
+    const alice = await fan();
+    const frames = Array.from({ length: 10 }, (_, f) => ({
+      action: "subscribe",
+      id: `cap-${f}`,
+      topics: Array.from({ length: 10 }, (_, i) => `game/cap-${f}-${i}`),
+    }));
+    const answers = (await Promise.all(frames.map((frame) => alice.request(frame)))) as Extract<ServerFrame, { type: "subscribed" }>[];
+    const subscribed = answers.flatMap((answer) => answer.topics.map((topic) => topic.topic));
+    const refused = answers.flatMap((answer) => answer.refused ?? []);
+    expect(subscribed).toHaveLength(50);
+    expect(refused).toHaveLength(50);
+    expect(new Set(refused.map((entry) => entry.code))).toEqual(new Set(["BAD_REQUEST"]));
+    const { Items } = await adminDocumentClient(cloud).send(
+      new ScanCommand({ TableName: cloud.endpoints.tables.connections!, FilterExpression: "fanId = :fan", ExpressionAttributeValues: { ":fan": alice.fanId } }),
+    );
+    expect(Items).toHaveLength(1);
+    expect([...(Items![0]!.topics as Set<string>)].sort()).toEqual([...subscribed].sort());
   });
 
   it("a malformed frame, an unknown action, an invalid topic and an oversized frame each get their error frame", async () => {
@@ -141,7 +191,12 @@ describe("refusals keep the connection", () => {
     expect(await errorWith("BAD_REQUEST")).toMatchObject({ message: expect.stringMatching(/not JSON/) });
 
     expect(await alice.request({ action: "dance", id: "u1" })).toMatchObject({ type: "error", id: "u1", code: "UNKNOWN_ACTION" });
-    expect(await alice.request({ action: "subscribe", id: "t1", topics: ["game/has space"] })).toMatchObject({ type: "error", id: "t1", code: "INVALID_TOPIC" });
+    expect(await alice.request({ action: "subscribe", id: "t1", topics: ["game/has space"] })).toMatchObject({
+      type: "subscribed",
+      id: "t1",
+      topics: [],
+      refused: [{ topic: "game/has space", code: "INVALID_TOPIC" }],
+    });
     expect(await alice.request({ action: "subscribe", id: "b1" })).toMatchObject({ type: "error", id: "b1", code: "BAD_REQUEST" });
 
     // Over 32 KB as one message, in fragments each under API Gateway's per-frame limit (a bigger frame is closed with 1009).
@@ -160,7 +215,8 @@ describe("refusals keep the connection", () => {
     expect((await http("POST", "/games/g1/score", { body: { home: "7", away: 1 }, operator: true })).body.error.message).toMatch(/^home: /);
     expect((await http("POST", "/queues/e1/join")).status).toBe(401);
     expect((await http("POST", "/jobs", { body: { kind: "other" }, token })).status).toBe(400);
-    expect((await http("GET", "/snapshots?topics=nope", { token })).body.error.code).toBe("INVALID_TOPIC");
+    expect((await http("GET", "/snapshots?topics=nope", { token })).body.refused).toEqual([{ topic: "nope", code: "INVALID_TOPIC", message: expect.any(String) }]);
+    expect((await http("GET", "/snapshots?topics=", { token })).body.error.code).toBe("BAD_REQUEST");
   });
 
   it("POST /session renews for the same fan when sent the previous token", async () => {

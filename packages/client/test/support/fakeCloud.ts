@@ -84,8 +84,12 @@ export class FakeCloud {
   readonly revokedTokens = new Set<string>();
   /** Snapshot URLs signed up to this number are refused by "S3" with 403 (expired). */
   private expiredUpTo = 0;
+  /** Answer `unsubscribe` with `unsubscribed` (tests of ordering hold it back). */
+  autoUnsubscribed = true;
   /** While true, `GET /snapshots` answers 503. */
   failSnapshotUrls = false;
+  /** Topics `GET /snapshots` refuses (FORBIDDEN, as another fan's job), each alone. */
+  readonly forbiddenTopics = new Set<string>();
 
   private readonly server: Server;
   private readonly wss = new WebSocketServer({ noServer: true, handleProtocols: () => "pushgate.v1" });
@@ -228,7 +232,13 @@ export class FakeCloud {
         this.snapshotUrlRequests.push({ topics, authorization });
         if (this.failSnapshotUrls) json(503, { message: "try later" });
         else if (!this.validToken(authorization?.replace(/^Bearer /, ""))) json(401, { message: "bad token" });
-        else json(200, { snapshots: topics.map((topic) => ({ topic, url: this.signSnapshotUrl(topic) })) });
+        else {
+          const refused = topics.filter((topic) => this.forbiddenTopics.has(topic));
+          json(200, {
+            snapshots: topics.filter((topic) => !refused.includes(topic)).map((topic) => ({ topic, url: this.signSnapshotUrl(topic) })),
+            ...(refused.length > 0 && { refused: refused.map((topic) => ({ topic, code: "FORBIDDEN", message: "not your job" })) }),
+          });
+        }
       } else if (request.method === "GET" && url.pathname.startsWith("/s3/snapshots/")) {
         this.serveSnapshot(url, request, response);
       } else {
@@ -307,7 +317,7 @@ export class FakeCloud {
       });
     } else if (frame.action === "ping" && this.autoPong) {
       connection.send({ type: "pong", id: frame.id });
-    } else if (frame.action === "unsubscribe") {
+    } else if (frame.action === "unsubscribe" && this.autoUnsubscribed) {
       connection.send({ type: "unsubscribed", id: frame.id, topics: frame.topics });
     }
   }

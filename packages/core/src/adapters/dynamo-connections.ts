@@ -9,15 +9,20 @@ interface ConnectionItem {
   topics?: Set<string>;
   connectedAt: string;
   expiresAt: number;
+  shard?: number;
 }
 
-const fromItem = ({ topics, connectionId, fanId, connectedAt, expiresAt }: ConnectionItem): Connection => ({
+const fromItem = ({ topics, connectionId, fanId, connectedAt, expiresAt, shard }: ConnectionItem): Connection => ({
   connectionId,
   fanId,
   topics: [...(topics ?? [])],
   connectedAt,
   expiresAt,
+  ...(shard !== undefined && { shard }),
 });
+
+/** Lost races a subscribe retries before it answers INTERNAL (and the client sends it again later). */
+const ADD_TOPICS_ATTEMPTS = 5;
 
 export class DynamoConnectionStore implements ConnectionStore {
   constructor(
@@ -36,8 +41,37 @@ export class DynamoConnectionStore implements ConnectionStore {
     return Item ? fromItem(Item as ConnectionItem) : undefined;
   }
 
-  async addTopics(connectionId: string, topics: string[]): Promise<boolean> {
-    return this.updateExisting(connectionId, "ADD topics :topics", topics);
+  /**
+   * The cap as a conditional write, not a read-check-write: the ADD of n new
+   * topics holds only while the set has at most max - n members, so however
+   * many frames race, the set never passes max. A lost race re-reads and
+   * tries again with what is left of the room.
+   */
+  async addTopicsWithin(connectionId: string, topics: string[], maxTopics: number): Promise<string[] | undefined> {
+    for (let attempt = 0; attempt < ADD_TOPICS_ATTEMPTS; attempt++) {
+      const connection = await this.get(connectionId);
+      if (!connection) return undefined;
+      const held = new Set(connection.topics);
+      const fresh = topics.filter((topic) => !held.has(topic));
+      const taken = new Set(fresh.slice(0, Math.max(0, maxTopics - held.size)));
+      const within = topics.filter((topic) => held.has(topic) || taken.has(topic));
+      if (taken.size === 0) return within;
+      try {
+        await this.db.send(
+          new UpdateCommand({
+            TableName: this.tableName(),
+            Key: { connectionId },
+            UpdateExpression: "ADD topics :topics",
+            ConditionExpression: "attribute_exists(connectionId) AND (attribute_not_exists(topics) OR size(topics) <= :room)",
+            ExpressionAttributeValues: { ":topics": taken, ":room": maxTopics - taken.size },
+          }),
+        );
+        return within;
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
+    }
+    throw new Error(`the topics of connection ${connectionId} changed under ${ADD_TOPICS_ATTEMPTS} attempts in a row`);
   }
 
   async removeTopics(connectionId: string, topics: string[]): Promise<void> {
@@ -60,8 +94,12 @@ export class DynamoConnectionStore implements ConnectionStore {
    * UpdateItem, so concurrent invocations cannot both take the last token:
    *   1. rateTat absent or in the past: SET rateTat = now + interval  (a calm client: 1 write)
    *   2. else, rateTat within the burst: SET rateTat = rateTat + interval  (a burst: 2 writes)
-   *   3. else: ADD rateStrikes 1, answering the count  (limited: 3 writes)
-   * A connection that no longer exists fails all three conditions: "unknown".
+   *   3. else it is limited, and strikes count within a window that opens at
+   *      the first one (`strikeWindowMs`), so they decay: a client that bursts
+   *      now and then starts from 1 each time and is never closed for abuse.
+   *      3a. no window open: SET rateStrikes = 1, rateStrikesUntil = now + window  (3 writes)
+   *      3b. else: ADD rateStrikes 1, answering the count  (4 writes: abusers pay the most)
+   * A connection that no longer exists fails every condition: "unknown".
    */
   async admitFrame(connectionId: string, nowMs: number, rate: FrameRate): Promise<Admission> {
     const table = this.tableName();
@@ -85,6 +123,12 @@ export class DynamoConnectionStore implements ConnectionStore {
       ExpressionAttributeValues: { ":interval": rate.intervalMs, ":limit": nowMs + (rate.burst - 1) * rate.intervalMs },
     });
     if (burst) return { outcome: "admitted" };
+    const firstStrike = await conditional({
+      UpdateExpression: "SET rateStrikes = :one, rateStrikesUntil = :until",
+      ConditionExpression: "attribute_exists(connectionId) AND (attribute_not_exists(rateStrikesUntil) OR rateStrikesUntil <= :now)",
+      ExpressionAttributeValues: { ":one": 1, ":until": nowMs + rate.strikeWindowMs, ":now": nowMs },
+    });
+    if (firstStrike) return { outcome: "limited", strikes: 1 };
     const limited = await conditional({
       UpdateExpression: "ADD rateStrikes :one",
       ConditionExpression: "attribute_exists(connectionId)",

@@ -4,12 +4,16 @@
  *
  * Every change fans should hear bumps the queue item's seq; a join does not
  * (one fan's place is no news to the others), it only counts an arrival.
+ * Each write also says which it was in `change` ("news" with a new seq,
+ * "housekeeping" without): a Lambda event filter cannot compare the old and
+ * new seq, but it can read that, so the queues fan-out only runs for news.
  */
 import { ConditionalCheckFailedException, TransactionCanceledException } from "@aws-sdk/client-dynamodb";
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, ScanCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { Place, Queue, QueueSettings, QueueStore, ServingChange } from "../ports";
 import { batchWriteAll } from "./dynamo-batch-write";
 import { readSeq } from "./dynamo-seq";
+import { QUEUE_CHANGE } from "../topology";
 
 /** Concurrent BatchWriteItem calls while writing drawn tickets: ~8x one call's throughput, well under a table's limits. */
 const TICKET_WRITE_CONCURRENCY = 8;
@@ -49,12 +53,13 @@ export class DynamoQueueStore implements QueueStore {
           "servedSamples = if_not_exists(servedSamples, :none), admittedPerMinute = if_not_exists(admittedPerMinute, :zero)",
           settings.admitPerMinute === undefined ? "" : ", admitPerMinute = :rate",
           settings.saleUrl === undefined ? "" : ", saleUrl = :sale",
-          "ADD seq :one",
+          ", #change = :news ADD seq :one",
           removed.length > 0 ? `REMOVE ${removed.join(", ")}` : "",
         ].join(" "),
         ConditionExpression: "attribute_not_exists(eventId) OR attribute_exists(phase)",
-        ExpressionAttributeNames: { "#name": "name" },
+        ExpressionAttributeNames: { "#name": "name", "#change": QUEUE_CHANGE },
         ExpressionAttributeValues: {
+          ":news": "news",
           ":name": settings.name,
           ":opensAt": settings.opensAt,
           ":ttl": settings.admissionTtlSeconds,
@@ -127,9 +132,10 @@ export class DynamoQueueStore implements QueueStore {
       new UpdateCommand({
         TableName: this.queuesTable(),
         Key: { eventId: place.eventId },
-        UpdateExpression: "ADD arrivals :one",
+        UpdateExpression: "SET #change = :housekeeping ADD arrivals :one",
         ConditionExpression: "attribute_exists(eventId)",
-        ExpressionAttributeValues: { ":one": 1 },
+        ExpressionAttributeNames: { "#change": QUEUE_CHANGE },
+        ExpressionAttributeValues: { ":one": 1, ":housekeeping": "housekeeping" },
         ReturnValues: "UPDATED_NEW",
       }),
     );
@@ -150,9 +156,10 @@ export class DynamoQueueStore implements QueueStore {
         new UpdateCommand({
           TableName: this.queuesTable(),
           Key: { eventId },
-          UpdateExpression: "SET phase = :shuffling, updatedAt = :at",
+          UpdateExpression: "SET phase = :shuffling, updatedAt = :at, #change = :housekeeping",
           ConditionExpression: "phase = :prequeue",
-          ExpressionAttributeValues: { ":shuffling": "shuffling", ":prequeue": "prequeue", ":at": at },
+          ExpressionAttributeNames: { "#change": QUEUE_CHANGE },
+          ExpressionAttributeValues: { ":shuffling": "shuffling", ":prequeue": "prequeue", ":at": at, ":housekeeping": "housekeeping" },
         }),
       );
       return true;
@@ -197,9 +204,11 @@ export class DynamoQueueStore implements QueueStore {
         TableName: this.queuesTable(),
         Key: { eventId },
         UpdateExpression:
-          "SET phase = :open, prequeueSize = :size, openedAt = :at, updatedAt = :at, autoAdvancedAt = :at, servedSamples = :samples ADD seq :one",
+          "SET phase = :open, prequeueSize = :size, openedAt = :at, updatedAt = :at, autoAdvancedAt = :at, servedSamples = :samples, #change = :news ADD seq :one",
         ConditionExpression: "phase = :shuffling",
+        ExpressionAttributeNames: { "#change": QUEUE_CHANGE },
         ExpressionAttributeValues: {
+          ":news": "news",
           ":open": "open",
           ":shuffling": "shuffling",
           ":size": prequeueSize,
@@ -220,11 +229,13 @@ export class DynamoQueueStore implements QueueStore {
         new UpdateCommand({
           TableName: this.queuesTable(),
           Key: { eventId },
-          UpdateExpression: `SET servingNumber = :serving, servedSamples = :samples, admittedPerMinute = :rate, updatedAt = :at${
+          UpdateExpression: `SET servingNumber = :serving, servedSamples = :samples, admittedPerMinute = :rate, updatedAt = :at, #change = :news${
             change.autoAdvancedAt === undefined ? "" : ", autoAdvancedAt = :auto"
           } ADD seq :one`,
           ConditionExpression: "seq = :expected",
+          ExpressionAttributeNames: { "#change": QUEUE_CHANGE },
           ExpressionAttributeValues: {
+            ":news": "news",
             ":serving": change.servingNumber,
             ":samples": change.servedSamples,
             ":rate": change.admittedPerMinute,

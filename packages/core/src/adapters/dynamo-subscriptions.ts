@@ -3,8 +3,8 @@
  * sort `connectionId`. Listing is a paginated Query of one shard, never a Scan.
  */
 import { QueryCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import type { Subscription, SubscriptionStore } from "../ports";
-import { shardOf, topicShardKey } from "../shards";
+import type { Subscription, SubscriptionKey, SubscriptionStore } from "../ports";
+import { shardOfConnection, topicShardKey } from "../shards";
 import { batchWriteAll, type WriteRequest } from "./dynamo-batch-write";
 
 interface SubscriptionItem {
@@ -13,6 +13,7 @@ interface SubscriptionItem {
   topic: string;
   fanId: string;
   expiresAt: number;
+  shard?: number;
 }
 
 export class DynamoSubscriptionStore implements SubscriptionStore {
@@ -22,17 +23,25 @@ export class DynamoSubscriptionStore implements SubscriptionStore {
     readonly shardCount: number,
     /** Query Limit; DynamoDB's own 1 MB page when unset. Tests set it low to exercise pagination. */
     private readonly pageSize?: number,
-  ) {}
+    /** The shard count before it was lowered, while connections from then may live (PUSHGATE_SUBSCRIPTION_SHARDS_BEFORE). */
+    previousShardCount = shardCount,
+  ) {
+    this.listedShardCount = Math.max(shardCount, previousShardCount);
+  }
+
+  readonly listedShardCount: number;
 
   async putAll(subscriptions: Subscription[]): Promise<void> {
     await this.write(
       subscriptions.map((subscription) => ({
-        PutRequest: { Item: { ...subscription, topicShard: this.keyOf(subscription) } satisfies SubscriptionItem },
+        PutRequest: {
+          Item: { ...subscription, shard: this.shardOf(subscription), topicShard: this.keyOf(subscription) } satisfies SubscriptionItem,
+        },
       })),
     );
   }
 
-  async deleteAll(keys: { topic: string; connectionId: string }[]): Promise<void> {
+  async deleteAll(keys: SubscriptionKey[]): Promise<void> {
     await this.write(keys.map((key) => ({ DeleteRequest: { Key: { topicShard: this.keyOf(key), connectionId: key.connectionId } } })));
   }
 
@@ -46,16 +55,24 @@ export class DynamoSubscriptionStore implements SubscriptionStore {
           ExpressionAttributeValues: { ":key": topicShardKey(topic, shard) },
           ExclusiveStartKey: startKey,
           Limit: this.pageSize,
+          // Strongly consistent: a subscription acknowledged before the publication must be read, or its
+          // push is missed while the ack told the client it need not resync (issue 11; bench/cost-model.ts).
+          ConsistentRead: true,
         }),
       );
       const items = (page.Items ?? []) as SubscriptionItem[];
-      if (items.length > 0) yield items.map(({ topic, connectionId, fanId, expiresAt }) => ({ topic, connectionId, fanId, expiresAt }));
+      // The shard is the one the item was read from, whatever it says (older items do not say).
+      if (items.length > 0) yield items.map(({ topic, connectionId, fanId, expiresAt }) => ({ topic, connectionId, fanId, expiresAt, shard }));
       startKey = page.LastEvaluatedKey;
     } while (startKey);
   }
 
-  private keyOf(key: { topic: string; connectionId: string }): string {
-    return topicShardKey(key.topic, shardOf(key.connectionId, this.shardCount));
+  private shardOf(key: SubscriptionKey): number {
+    return shardOfConnection(key, this.shardCount);
+  }
+
+  private keyOf(key: SubscriptionKey): string {
+    return topicShardKey(key.topic, this.shardOf(key));
   }
 
   private write(requests: WriteRequest[]): Promise<void> {

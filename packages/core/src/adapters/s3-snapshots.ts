@@ -1,9 +1,22 @@
-/** SnapshotStore over the data bucket, with presigned GETs for browsers. */
-import { GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+/**
+ * SnapshotStore over the data bucket, with presigned GETs for browsers.
+ *
+ * A snapshot never goes back: its seq is kept in the object's metadata
+ * (`x-amz-meta-seq`), and a write is a compare-and-swap on the ETag: read the
+ * current seq with a HEAD, give up if it is not older, else PUT with
+ * `If-Match: <etag read>` (`If-None-Match: *` when there was none). Another
+ * writer in between makes S3 answer 412 (or 409 for a race on the same
+ * instant) and the loop reads again. Metadata rather than the body: a HEAD
+ * costs no transfer, and the envelope stays exactly the pushed frame.
+ */
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3ServiceException, type S3Client } from "@aws-sdk/client-s3";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { resultKey, snapshotKey } from "../keys";
 import type { Clock, PresignedUrl, SnapshotStore } from "../ports";
 import type { MessageFrame } from "../protocol";
+
+/** Lost races a snapshot write retries before it fails (and the stream record is retried). */
+const SNAPSHOT_WRITE_ATTEMPTS = 5;
 
 export class S3SnapshotStore implements SnapshotStore {
   constructor(
@@ -13,8 +26,36 @@ export class S3SnapshotStore implements SnapshotStore {
     private readonly presignSeconds: number,
   ) {}
 
-  putSnapshot(frame: MessageFrame): Promise<void> {
-    return this.putJson(snapshotKey(frame.topic), frame);
+  async putSnapshot(frame: MessageFrame): Promise<"written" | "kept"> {
+    const key = snapshotKey(frame.topic);
+    for (let attempt = 0; attempt < SNAPSHOT_WRITE_ATTEMPTS; attempt++) {
+      const current = await this.currentSnapshot(key);
+      if (current && current.seq >= frame.seq) return "kept";
+      try {
+        await this.putJson(key, frame, { seq: frame.seq, ...(current ? { ifMatch: current.etag } : { ifNoneMatch: "*" }) });
+        return "written";
+      } catch (error) {
+        // 412: another write landed since the HEAD; 409: one is landing right now. Read again.
+        if (!(error instanceof S3ServiceException && (error.$metadata.httpStatusCode === 412 || error.$metadata.httpStatusCode === 409))) throw error;
+      }
+    }
+    throw new Error(`snapshot ${key} changed under ${SNAPSHOT_WRITE_ATTEMPTS} writes in a row; the record is retried`);
+  }
+
+  /** The snapshot's seq and ETag; undefined when there is none (without s3:ListBucket, S3 answers a missing key 403). */
+  private async currentSnapshot(key: string): Promise<{ seq: number; etag: string } | undefined> {
+    try {
+      const head = await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket(), Key: key }));
+      if (!head.ETag) return undefined;
+      // A snapshot written before the seq was kept counts as older than any publication.
+      const seq = Number(head.Metadata?.seq ?? -1);
+      return { seq: Number.isSafeInteger(seq) ? seq : -1, etag: head.ETag };
+    } catch (error) {
+      const status = error instanceof S3ServiceException ? error.$metadata.httpStatusCode : undefined;
+      // A 403 for an object that does exist is caught by If-None-Match: * (412, read again, and in the end an error).
+      if (status === 404 || status === 403) return undefined;
+      throw error;
+    }
   }
 
   presignSnapshot(topic: string): Promise<PresignedUrl> {
@@ -31,17 +72,29 @@ export class S3SnapshotStore implements SnapshotStore {
     return this.presignGet(resultKey(jobId), `attachment; filename="contest-report-${jobId}.json"`);
   }
 
-  private async putJson(key: string, body: unknown): Promise<void> {
-    await this.s3.send(
-      new PutObjectCommand({
-        Bucket: this.bucket(),
-        Key: key,
-        Body: JSON.stringify(body),
-        ContentType: "application/json",
-        // Snapshots change under the same key; a polling client must not be served a stale copy.
-        CacheControl: "no-cache",
-      }),
-    );
+  private async putJson(key: string, body: unknown, condition?: { seq: number; ifMatch?: string; ifNoneMatch?: "*" }): Promise<void> {
+    const command = new PutObjectCommand({
+      Bucket: this.bucket(),
+      Key: key,
+      Body: JSON.stringify(body),
+      ContentType: "application/json",
+      // Snapshots change under the same key; a polling client must not be served a stale copy.
+      CacheControl: "no-cache",
+      ...(condition && { Metadata: { seq: String(condition.seq) } }),
+      ...(condition?.ifNoneMatch && { IfNoneMatch: condition.ifNoneMatch }),
+    });
+    const ifMatch = condition?.ifMatch;
+    if (ifMatch !== undefined) {
+      // This SDK (3.699) predates PutObject's IfMatch parameter; the header goes in before signing. Use the parameter once upgraded.
+      command.middlewareStack.add(
+        (next) => async (args) => {
+          (args.request as { headers: Record<string, string> }).headers["if-match"] = ifMatch;
+          return next(args);
+        },
+        { step: "build", name: "snapshotIfMatch" },
+      );
+    }
+    await this.s3.send(command);
   }
 
   private async presignGet(key: string, contentDisposition?: string): Promise<PresignedUrl> {

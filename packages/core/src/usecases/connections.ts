@@ -6,6 +6,7 @@ import { subprotocolToken } from "../auth";
 import type { FanVerifier } from "../identity";
 import { SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX } from "../protocol";
 import type { Clock, ConnectionStore, Meter, SubscriptionStore } from "../ports";
+import { shardOf } from "../shards";
 
 /** API Gateway closes every socket after 2 hours; the TTL sweeps those that never saw `$disconnect`. */
 export const CONNECTION_TTL_SECONDS = 2 * 3600 + 15 * 60;
@@ -17,6 +18,7 @@ export interface ConnectDeps {
   tokens: FanVerifier;
   clock: Clock;
   meter: Meter;
+  subscriptions: Pick<SubscriptionStore, "shardCount">;
 }
 
 /** Verifies the token offered in `Sec-WebSocket-Protocol` and stores the connection; UNAUTHORIZED otherwise. */
@@ -32,6 +34,8 @@ export async function connect(
     topics: [],
     connectedAt: now.toISOString(),
     expiresAt: connectionExpiry(now),
+    // Chosen once and kept: its subscriptions stay findable if the shard count changes while it lives.
+    shard: shardOf(input.connectionId, deps.subscriptions.shardCount),
   });
   deps.meter.count("ConnectionsOpened", 1);
   return { fanId, subprotocol: SUBPROTOCOL };
@@ -46,5 +50,5 @@ export interface ForgetDeps {
 export async function forgetConnection(deps: ForgetDeps, connectionId: string): Promise<void> {
   const connection = await deps.connections.delete(connectionId);
   if (!connection || connection.topics.length === 0) return;
-  await deps.subscriptions.deleteAll(connection.topics.map((topic) => ({ topic, connectionId })));
+  await deps.subscriptions.deleteAll(connection.topics.map((topic) => ({ topic, connectionId, shard: connection.shard })));
 }

@@ -21,7 +21,7 @@ export interface MessageDeps {
   connections: ConnectionStore;
   gateway: Gateway;
   clock: Clock;
-  frameRate: { perSecond: number; burst: number; maxStrikes: number };
+  frameRate: { perSecond: number; burst: number; maxStrikes: number; strikeWindowSeconds: number };
   handleFrame(connectionId: string, frame: ClientFrame): Promise<ServerFrame>;
   /** Forgets a connection closed for abuse ($disconnect is best effort on AWS). */
   forgetConnection(connectionId: string): Promise<void>;
@@ -44,6 +44,7 @@ export async function handleMessage(deps: MessageDeps, connectionId: string, tex
     const admission = await deps.connections.admitFrame(connectionId, deps.clock.now(), {
       intervalMs: 1000 / deps.frameRate.perSecond,
       burst: deps.frameRate.burst,
+      strikeWindowMs: deps.frameRate.strikeWindowSeconds * 1000,
     });
     if (admission.outcome === "limited") {
       if (admission.strikes > deps.frameRate.maxStrikes) {
@@ -53,7 +54,7 @@ export async function handleMessage(deps: MessageDeps, connectionId: string, tex
       return {
         reply: errorFrame(
           "RATE_LIMITED",
-          `over ${deps.frameRate.perSecond} frames/s (burst ${deps.frameRate.burst}); slow down: after ${deps.frameRate.maxStrikes} rate-limited frames the connection is closed`,
+          `over ${deps.frameRate.perSecond} frames/s (burst ${deps.frameRate.burst}); slow down: after ${deps.frameRate.maxStrikes} rate-limited frames within ${deps.frameRate.strikeWindowSeconds} s the connection is closed`,
           idOf(text),
         ),
       };

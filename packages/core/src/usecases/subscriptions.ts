@@ -1,10 +1,11 @@
 /**
  * `subscribe`, `unsubscribe` and the snapshot URLs for a client whose socket is
- * down. Every topic of a request is checked (grammar, then owner for jobs)
- * before anything is written, so a request is applied whole or not at all.
+ * down. Every topic of a request has its own outcome (protocol.md, "per-topic
+ * outcomes"): one forbidden or invalid topic, or one past the connection's
+ * cap, is refused alone and the others are subscribed, in one answer.
  */
-import { PushgateError } from "../errors";
-import type { SnapshotsResponse, SubscribedFrame, SubscribeFrame, UnsubscribedFrame, UnsubscribeFrame } from "../protocol";
+import { isPushgateError, PushgateError, toErrorFrame } from "../errors";
+import type { RefusedTopic, SnapshotsResponse, SubscribedFrame, SubscribeFrame, UnsubscribedFrame, UnsubscribeFrame } from "../protocol";
 import { MAX_TOPICS_PER_REQUEST } from "../protocol";
 import type { ConnectionStore, GameStore, JobStore, QueueStore, SnapshotStore, SubscriptionStore } from "../ports";
 import { authorizeTopic, parseTopic, type Topic } from "../topics";
@@ -25,20 +26,34 @@ const unknownConnection = () =>
 export async function subscribe(deps: SubscribeDeps, connectionId: string, frame: SubscribeFrame): Promise<SubscribedFrame> {
   const connection = await deps.connections.get(connectionId);
   if (!connection) throw unknownConnection();
-  const topics = await authorizedTopics(deps, connection.fanId, frame.topics);
+  const { allowed, refused } = await sortTopics(deps, connection.fanId, frame.topics);
 
-  const held = new Set([...connection.topics, ...topics.map((topic) => topic.name)]);
-  if (held.size > deps.maxTopicsPerConnection) {
-    throw new PushgateError(
-      "BAD_REQUEST",
-      `a connection may hold at most ${deps.maxTopicsPerConnection} topics (this would make ${held.size}); unsubscribe from some first`,
-    );
-  }
   // Subscribe before reading seq: a publication that lands in between is then
   // pushed with a seq at or above the ack's, never lost in a gap.
-  if (!(await deps.connections.addTopics(connectionId, topics.map((topic) => topic.name)))) throw unknownConnection();
+  const held = await deps.connections.addTopicsWithin(
+    connectionId,
+    allowed.map((topic) => topic.name),
+    deps.maxTopicsPerConnection,
+  );
+  if (!held) throw unknownConnection();
+  const heldNames = new Set(held);
+  const topics = allowed.filter((topic) => heldNames.has(topic.name));
+  for (const topic of allowed) {
+    if (heldNames.has(topic.name)) continue;
+    refused.push({
+      topic: topic.name,
+      code: "BAD_REQUEST",
+      message: `a connection may hold at most ${deps.maxTopicsPerConnection} topics; unsubscribe from some, then subscribe to ${topic.name} again`,
+    });
+  }
   await deps.subscriptions.putAll(
-    topics.map((topic) => ({ topic: topic.name, connectionId, fanId: connection.fanId, expiresAt: connection.expiresAt })),
+    topics.map((topic) => ({
+      topic: topic.name,
+      connectionId,
+      fanId: connection.fanId,
+      expiresAt: connection.expiresAt,
+      shard: connection.shard,
+    })),
   );
   // At most MAX_TOPICS_PER_REQUEST reads, and the ack needs every one of them.
   const acked = await Promise.all(
@@ -48,7 +63,7 @@ export async function subscribe(deps: SubscribeDeps, connectionId: string, frame
       snapshotUrl: (await deps.snapshots.presignSnapshot(topic.name)).url,
     })),
   );
-  return { type: "subscribed", id: frame.id, topics: acked };
+  return { type: "subscribed", id: frame.id, topics: acked, ...(refused.length > 0 && { refused }) };
 }
 
 export async function unsubscribe(
@@ -57,12 +72,15 @@ export async function unsubscribe(
   frame: UnsubscribeFrame,
 ): Promise<UnsubscribedFrame> {
   const names = unique(frame.topics.map((name) => parseTopic(name).name));
-  await deps.subscriptions.deleteAll(names.map((topic) => ({ topic, connectionId })));
+  // The shard the connection was given; a connection already gone falls back to the computed one.
+  const shard = (await deps.connections.get(connectionId))?.shard;
+  await deps.subscriptions.deleteAll(names.map((topic) => ({ topic, connectionId, shard })));
   await deps.connections.removeTopics(connectionId, names);
   return { type: "unsubscribed", id: frame.id, topics: names };
 }
 
 /** `GET /snapshots?topics=a,b`: presigned snapshot URLs, with the same authorization as subscribe. */
+/** `GET /snapshots?topics=a,b`: presigned snapshot URLs, with the same authorization as subscribe, per topic. */
 export async function snapshotsFor(
   deps: Pick<SubscribeDeps, "jobs" | "snapshots">,
   fanId: string,
@@ -72,16 +90,36 @@ export async function snapshotsFor(
   if (names.length === 0 || names.length > MAX_TOPICS_PER_REQUEST) {
     throw new PushgateError("BAD_REQUEST", `pass 1 to ${MAX_TOPICS_PER_REQUEST} topics as ?topics=game/g1,queue/e1`);
   }
-  const topics = await authorizedTopics(deps, fanId, names);
+  const { allowed, refused } = await sortTopics(deps, fanId, names);
   const snapshots = [];
-  for (const topic of topics) snapshots.push({ topic: topic.name, url: (await deps.snapshots.presignSnapshot(topic.name)).url });
-  return { snapshots };
+  for (const topic of allowed) snapshots.push({ topic: topic.name, url: (await deps.snapshots.presignSnapshot(topic.name)).url });
+  return { snapshots, ...(refused.length > 0 && { refused }) };
 }
 
-async function authorizedTopics(deps: Pick<SubscribeDeps, "jobs">, fanId: string, names: string[]): Promise<Topic[]> {
-  const topics = unique(names).map(parseTopic);
-  for (const topic of topics) await authorizeTopic(topic, fanId, { jobOwner: async (jobId) => (await deps.jobs.get(jobId))?.fanId });
-  return topics;
+/**
+ * Each topic's own outcome: the grammar, then the owner for jobs. A refusal
+ * (PushgateError) concerns that topic alone; anything else is an outage and
+ * fails the request, which the client sends again.
+ */
+async function sortTopics(
+  deps: Pick<SubscribeDeps, "jobs">,
+  fanId: string,
+  names: string[],
+): Promise<{ allowed: Topic[]; refused: RefusedTopic[] }> {
+  const allowed: Topic[] = [];
+  const refused: RefusedTopic[] = [];
+  for (const name of unique(names)) {
+    try {
+      const topic = parseTopic(name);
+      await authorizeTopic(topic, fanId, { jobOwner: async (jobId) => (await deps.jobs.get(jobId))?.fanId });
+      allowed.push(topic);
+    } catch (error) {
+      if (!isPushgateError(error)) throw error;
+      const { code } = toErrorFrame(error);
+      refused.push({ topic: name, code, message: error.message });
+    }
+  }
+  return { allowed, refused };
 }
 
 function currentSeq(deps: Pick<SubscribeDeps, "games" | "queues" | "jobs">, topic: Topic): Promise<number> {

@@ -8,7 +8,7 @@
  * own XML errors. Allowed requests reach s3rver unsigned, on loopback.
  */
 import { randomUUID } from "node:crypto";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { browserReadCors } from "@pushgate/core/topology";
 import { listen, readBody } from "../http-server";
 import { describeError, type Log } from "../log";
@@ -104,6 +104,29 @@ export async function startS3Front(options: S3FrontOptions): Promise<{ port: num
     const headers = { ...request.headers };
     delete headers.authorization;
     delete headers["x-amz-security-token"];
+    const conditional = request.method === "PUT" && (headers["if-match"] !== undefined || headers["if-none-match"] !== undefined);
+    if (conditional) {
+      // s3rver ignores conditions on PUT; S3 honours them (since 2024): the front checks and writes under one lock per key.
+      const ifMatch = headers["if-match"];
+      const ifNoneMatch = headers["if-none-match"];
+      delete headers["if-match"];
+      delete headers["if-none-match"];
+      const release = await lockKey(`${bucket}/${key}`);
+      response.once("close", release);
+      const current = await headEtag(options.s3rverPort, received.path);
+      if (ifNoneMatch !== undefined && ifNoneMatch !== "*") {
+        return refuse(request, response, 501, "NotImplemented", "If-None-Match on PutObject only takes *; send If-None-Match: * to create only when absent.");
+      }
+      if (ifNoneMatch === "*" && current !== undefined) {
+        return refuse(request, response, 412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold");
+      }
+      if (ifMatch !== undefined && current === undefined) {
+        return refuse(request, response, 404, "NoSuchKey", "The specified key does not exist.");
+      }
+      if (ifMatch !== undefined && ifMatch !== current) {
+        return refuse(request, response, 412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold");
+      }
+    }
     forward(request, response, {
       port: options.s3rverPort,
       path: query ? `${received.path}?${query}` : received.path,
@@ -117,6 +140,21 @@ export async function startS3Front(options: S3FrontOptions): Promise<{ port: num
         return true;
       },
     });
+  }
+
+  /** One conditional write per key at a time: the check and the write are one step, as on S3. */
+  const keyLocks = new Map<string, Promise<void>>();
+  async function lockKey(objectKey: string): Promise<() => void> {
+    const previous = keyLocks.get(objectKey) ?? Promise.resolve();
+    let release!: () => void;
+    const mine = new Promise<void>((resolve) => (release = resolve));
+    const chained = previous.then(() => mine);
+    keyLocks.set(objectKey, chained);
+    void chained.then(() => {
+      if (keyLocks.get(objectKey) === chained) keyLocks.delete(objectKey);
+    });
+    await previous;
+    return release;
   }
 
   const listable = (principal: Principal, bucket: string) => accessControl.allows(principal, "s3:ListBucket", objectArn(bucket, ""));
@@ -150,6 +188,19 @@ export async function startS3Front(options: S3FrontOptions): Promise<{ port: num
         server.closeAllConnections();
       }),
   };
+}
+
+/** The ETag s3rver holds for a path, or undefined when there is no such object. */
+function headEtag(port: number, path: string): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    const head = httpRequest({ host: "127.0.0.1", port, method: "HEAD", path }, (answer) => {
+      answer.resume();
+      const etag = answer.headers.etag;
+      resolve(answer.statusCode === 200 && typeof etag === "string" ? etag : undefined);
+    });
+    head.on("error", reject);
+    head.end();
+  });
 }
 
 /** Path-style: `/bucket/key...`, the key percent-decoded as S3 reads it. */

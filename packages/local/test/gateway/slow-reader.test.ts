@@ -22,6 +22,9 @@ import type { MessageFrame } from "@pushgate/core/protocol";
 import { DEFAULT_GATEWAY_LIMITS, SLOW_READER_CLOSE } from "../../src/gateway";
 import { startTestGateway, type TestGateway } from "./harness";
 
+/** The fakes' subscriptions expire at 0 (epoch seconds): a clock there keeps them live. */
+const epoch = { now: () => 0 };
+
 let current: TestGateway | undefined;
 const cleanups: (() => void)[] = [];
 afterEach(async () => {
@@ -148,6 +151,7 @@ describe("a client that stops reading", () => {
 function memorySubscriptions(connectionIds: string[], shardCount = 2): SubscriptionStore {
   return {
     shardCount,
+    listedShardCount: shardCount,
     putAll: async () => {},
     deleteAll: async () => {},
     async *listShard(topic, shard) {
@@ -204,7 +208,7 @@ describe.each([
     const started = performance.now();
     for (let seq = 1; seq <= publications; seq++) {
       const frame: MessageFrame = { type: "message", topic: "game/g1", seq, kind: "score-update", data: { home: seq, away: 0 }, ts: new Date().toISOString() };
-      const result = await fanOut(frame, { subscriptions: memorySubscriptions(ids), gateway, forgetConnection: async () => {}, log, concurrency: 4 });
+      const result = await fanOut(frame, { subscriptions: memorySubscriptions(ids), gateway, forgetConnection: async () => {}, log, clock: epoch, concurrency: 4 });
       expect(result).toMatchObject({ delivered: 4, full: 1, gone: 0, failed: 0, unavailable: 0 });
     }
     const elapsedMs = performance.now() - started;
