@@ -47,6 +47,7 @@ export function Realtime({ stack, app }: StackContext) {
     environment: {
       [envVar.stage]: app.stage,
       [envVar.managementEndpoint]: managementEndpoint,
+      [envVar.websocketUrl]: websocket.url,
       ...Object.fromEntries(Object.entries(buckets).map(([name, bucket]) => [envVar.bucket(name as BucketName), bucket.bucketName])),
     },
   };

@@ -9,6 +9,7 @@
 import { randomUUID, timingSafeEqual } from "node:crypto";
 import { errors, jwtVerify, SignJWT } from "jose";
 import { PushgateError } from "./errors";
+import { CANARY_FAN_ID } from "./topics";
 import type { Clock } from "./ports";
 import type { SessionResponse } from "./protocol";
 
@@ -27,6 +28,8 @@ export interface TokenServiceOptions {
 export interface TokenService {
   /** A new anonymous fan, or the same fan when given its previous token. */
   issue(previousToken?: string): Promise<SessionResponse>;
+  /** A session for the canary's reserved fan id (topics.ts CANARY_FAN_ID); only the canary calls it. */
+  issueCanary(): Promise<SessionResponse>;
   /** The fan id of a valid token; UNAUTHORIZED otherwise. */
   verify(token: string): Promise<string>;
 }
@@ -53,20 +56,23 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
     }
   }
 
+  async function issueFor(fanId: string): Promise<SessionResponse> {
+    const nowSeconds = Math.floor(options.clock.now() / 1000);
+    const expiresAtSeconds = nowSeconds + options.ttlSeconds;
+    const token = await new SignJWT({})
+      .setProtectedHeader({ alg: ALGORITHM, typ: "JWT" })
+      .setSubject(fanId)
+      .setIssuer(options.issuer)
+      .setIssuedAt(nowSeconds)
+      .setExpirationTime(expiresAtSeconds)
+      .sign(key);
+    return { token, fanId, expiresAt: new Date(expiresAtSeconds * 1000).toISOString() };
+  }
+
   return {
-    async issue(previousToken) {
-      const fanId = previousToken === undefined ? randomUUID() : await fanIdOf(previousToken, options.renewalGraceSeconds);
-      const nowSeconds = Math.floor(options.clock.now() / 1000);
-      const expiresAtSeconds = nowSeconds + options.ttlSeconds;
-      const token = await new SignJWT({})
-        .setProtectedHeader({ alg: ALGORITHM, typ: "JWT" })
-        .setSubject(fanId)
-        .setIssuer(options.issuer)
-        .setIssuedAt(nowSeconds)
-        .setExpirationTime(expiresAtSeconds)
-        .sign(key);
-      return { token, fanId, expiresAt: new Date(expiresAtSeconds * 1000).toISOString() };
-    },
+    issue: async (previousToken) =>
+      issueFor(previousToken === undefined ? randomUUID() : await fanIdOf(previousToken, options.renewalGraceSeconds)),
+    issueCanary: () => issueFor(CANARY_FAN_ID),
     verify: (token) => fanIdOf(token, 0),
   };
 }

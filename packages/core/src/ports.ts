@@ -14,8 +14,8 @@ export interface Log {
   error(message: string, extra?: Record<string, unknown>): void;
 }
 
-export type CountMetric = "ConnectionsOpened" | "MessagesPushed" | "GoneConnections" | "SlowReaders" | "PushFailures";
-export type DurationMetric = "FanoutDurationMs";
+export type CountMetric = "ConnectionsOpened" | "MessagesPushed" | "GoneConnections" | "SlowReaders" | "PushFailures" | "CanarySuccess";
+export type DurationMetric = "FanoutDurationMs" | "CanaryLatencyMs";
 
 /** Where core reports what it did (Powertools Metrics, EMF, at the edge). */
 export interface Meter {
@@ -92,6 +92,22 @@ export interface Gateway {
   /** Closes a connection; one that is already gone is not an error. */
   delete(connectionId: string): Promise<void>;
 }
+
+/**
+ * A WebSocket to the public API, opened as a fan's browser opens it (the
+ * canary's view of the push path; adapters/ws-fan-socket.ts over `ws`).
+ */
+export interface FanSocket {
+  send(text: string): void;
+  /** Each text frame received from now on, in order. */
+  onFrame(listener: (text: string) => void): void;
+  /** Called once if the socket closes before close() was called. */
+  onClose(listener: (code: number) => void): void;
+  close(): void;
+}
+
+/** Resolves once the handshake succeeded; rejects with why it did not (the status API Gateway answered). */
+export type OpenFanSocket = (url: string, protocols: string[]) => Promise<FanSocket>;
 
 export interface PresignedUrl {
   url: string;

@@ -271,6 +271,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
 
     const shared: Record<string, string> = {
       [envVar.managementEndpoint]: gateway.managementEndpoint,
+      [envVar.websocketUrl]: gateway.url,
       [envVar.stage]: stage,
       POWERTOOLS_SERVICE_NAME: topology.app,
       POWERTOOLS_METRICS_NAMESPACE: topology.app,
