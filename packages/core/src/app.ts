@@ -190,6 +190,7 @@ export function appFromEnvironment(observability: { log: Log; meter: Meter }, en
       managementGateway(config),
       { ...config.breaker, clock, sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) },
       observability.log,
+      observability.meter,
     ),
     snapshots: new S3SnapshotStore(s3Client(config), () => config.bucket("data"), clock, config.presignSeconds),
     secret: (name) => secrets[name](),

@@ -4,7 +4,7 @@
  * ones that have no local real thing (none do today, except a Gateway fake for
  * fan-out logic). Times are ISO-8601 strings, TTLs epoch seconds.
  */
-import type { MessageFrame, ScoreData } from "./protocol";
+import type { MessageFrame, ScoreData, TopicType } from "./protocol";
 
 export type { Clock } from "./wire";
 
@@ -14,13 +14,31 @@ export interface Log {
   error(message: string, extra?: Record<string, unknown>): void;
 }
 
-export type CountMetric = "ConnectionsOpened" | "MessagesPushed" | "GoneConnections" | "SlowReaders" | "PushFailures" | "CanarySuccess";
+export type CountMetric =
+  | "ConnectionsOpened"
+  | "ConnectionsClosed"
+  | "Publications"
+  | "MessagesPushed"
+  | "GoneConnections"
+  | "SlowReaders"
+  | "PushFailures"
+  | "BreakerOpens"
+  | "CanarySuccess";
 export type DurationMetric = "FanoutDurationMs" | "CanaryLatencyMs";
+
+/**
+ * A metric's dimensions beyond the service's. The topic's kind (game, queue,
+ * job), never its id: one series per kind, not one per game (CloudWatch bills
+ * each series, and alarms need a bounded set).
+ */
+export interface MetricDimensions {
+  topicKind: TopicType;
+}
 
 /** Where core reports what it did (Powertools Metrics, EMF, at the edge). */
 export interface Meter {
-  count(name: CountMetric, value: number): void;
-  milliseconds(name: DurationMetric, value: number): void;
+  count(name: CountMetric, value: number, dimensions?: MetricDimensions): void;
+  milliseconds(name: DurationMetric, value: number, dimensions?: MetricDimensions): void;
 }
 
 // ---- connections and subscriptions -----------------------------------------

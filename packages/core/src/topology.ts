@@ -311,5 +311,12 @@ export interface TopologyShape {
   schedules?: Record<string, ScheduleDecl>;
 }
 
+/**
+ * Where the functions' metrics go (Powertools at the edge) and where the
+ * stacks' alarms and dashboard read them: one namespace, and a `service`
+ * dimension per stage, so two stages in one account never share a series.
+ */
+export const metricsIdentity = (app: string, stage: string) => ({ namespace: app, service: `${stage}-${app}` });
+
 /** Physical resource names for a stage, the same on AWS and locally. */
 export const physicalName = (app: string, stage: string, logical: string) => `${stage}-${app}-${logical}`;

@@ -58,6 +58,20 @@ describe("the canary on a healthy local cloud", () => {
     expect(line._aws.CloudWatchMetrics[0].Namespace).toBe("pushgate");
   });
 
+  it("the fan-out's metrics carry the topic kind as a dimension, never the topic id", async () => {
+    output.add("-- mark --");
+    expect(((await cloud.runSchedule("canary")) as CanaryReport).ok).toBe(true);
+    await until(() => emitted(afterMark()).some((line) => "FanoutDurationMs" in line), "the fan-out's EMF line");
+    const fanout = emitted(afterMark()).filter((line) => ["Publications", "MessagesPushed", "GoneConnections", "SlowReaders", "PushFailures", "FanoutDurationMs"].some((name) => name in line));
+    expect(fanout.length).toBeGreaterThanOrEqual(6);
+    for (const line of fanout) {
+      expect(line._aws.CloudWatchMetrics[0].Dimensions).toEqual([["service", "topicKind"]]);
+      expect(line.topicKind).toBe("game");
+      expect(JSON.stringify(line)).not.toContain("_canary");
+    }
+    expect(fanout.find((line) => "MessagesPushed" in line)!.MessagesPushed).toBe(1);
+  });
+
   it("refuses fans its topic, on the socket and through GET /snapshots", async () => {
     const session = (await (await fetch(`${cloud.endpoints.httpApiUrl}/session`, { method: "POST" })).json()) as SessionResponse;
     const fan = await connectFan(cloud.endpoints.websocketUrl, session.token);

@@ -1,7 +1,7 @@
 /**
  * The canary's WebSocket (ports.ts FanSocket) over `ws`: the same handshake a
- * browser makes, subprotocols included. Lambda's Node 20 has no global
- * WebSocket, hence `ws`.
+ * browser makes, subprotocols included. `ws` rather than the global
+ * WebSocket: the local cloud's sandboxes run on Node 20, which has none.
  */
 import WebSocket from "ws";
 import type { FanSocket, OpenFanSocket } from "../ports";
