@@ -9,13 +9,15 @@ import type { SessionResponse } from "@pushgate/core/protocol";
 import { topology, type TopologyShape } from "@pushgate/core/topology";
 import type { CanaryReport } from "@pushgate/core/usecases/canary";
 import { startLocalCloud, type LocalCloud } from "@pushgate/local";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { captureOutput, until } from "./capture";
 import { connectFan } from "./fan";
 
 // Metrics on (the local cloud turns them off by default): the test reads the EMF lines the sandboxes print.
 const environment = { POWERTOOLS_LOG_LEVEL: "SILENT", POWERTOOLS_METRICS_DISABLED: "false" };
 const output = captureOutput({ quiet: true });
+// Each canary run waits on cold sandboxes (a bundle and a worker each) on a shared 2-core machine.
+vi.setConfig({ testTimeout: 90_000 });
 afterAll(() => output.stop());
 
 /** The EMF documents (Powertools Metrics' JSON lines) in some output. */
@@ -46,6 +48,9 @@ describe("the canary on a healthy local cloud", () => {
     // A second run proves the next seq, not a leftover frame.
     const again = (await cloud.runSchedule("canary")) as CanaryReport;
     expect(again).toMatchObject({ ok: true, seq: report.seq + 1 });
+    // What npm start's live status reads: each run's publication, and its push handed to the canary's socket.
+    expect(cloud.counters().publications).toBeGreaterThanOrEqual(2);
+    expect(cloud.counters().deliveries).toBeGreaterThanOrEqual(2);
   });
 
   it("emits CanarySuccess 1 and CanaryLatencyMs as EMF, as on AWS", async () => {
@@ -56,6 +61,8 @@ describe("the canary on a healthy local cloud", () => {
     const line = emitted(afterMark()).find((entry) => "CanarySuccess" in entry)!;
     expect(line).toMatchObject({ CanarySuccess: 1, CanaryLatencyMs: expect.any(Number) });
     expect(line._aws.CloudWatchMetrics[0].Namespace).toBe("pushgate");
+    // Its socket's $disconnect counts it closed: opened minus closed is what is open.
+    await until(() => emitted(afterMark()).some((entry) => "ConnectionsClosed" in entry), "ConnectionsClosed of the canary's socket");
   });
 
   it("the fan-out's metrics carry the topic kind as a dimension, never the topic id", async () => {
@@ -94,6 +101,11 @@ describe("the canary when the fan-out is broken", () => {
     const broken = { ...(topology as unknown as TopologyShape), consumers };
     // Nothing will come: a shorter wait keeps the test short, still room for the sockets' cold starts.
     cloud = await startLocalCloud({ topology: broken, environment: { ...environment, PUSHGATE_CANARY_TIMEOUT_MS: "5000" } });
+    // Warm the socket routes' sandboxes, so the runs below fail where the break is, not on a cold start.
+    const session = (await (await fetch(`${cloud.endpoints.httpApiUrl}/session`, { method: "POST" })).json()) as SessionResponse;
+    const fan = await connectFan(cloud.endpoints.websocketUrl, session.token);
+    await fan.request({ action: "subscribe", id: "warm", topics: ["game/warm"] });
+    await fan.close();
   });
   afterAll(async () => {
     await cloud?.stop();
