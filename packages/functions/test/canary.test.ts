@@ -32,8 +32,8 @@ const afterMark = () => output.text().slice(output.text().lastIndexOf("-- mark -
 describe("the canary on a healthy local cloud", () => {
   let cloud: LocalCloud;
   beforeAll(async () => {
-    // The default 10 s per step: room for the cold starts (a bundle and a sandbox each) on a loaded machine.
-    cloud = await startLocalCloud({ environment });
+    // 30 s per step: room for the cold starts (a bundle and a sandbox each) while the whole suite loads 2 cores; a healthy run needs far less.
+    cloud = await startLocalCloud({ environment: { ...environment, PUSHGATE_CANARY_TIMEOUT_MS: "30000" } });
   });
   afterAll(async () => {
     await cloud?.stop();
@@ -100,7 +100,7 @@ describe("the canary when the fan-out is broken", () => {
     const { gamesFanout: _off, ...consumers } = topology.consumers;
     const broken = { ...(topology as unknown as TopologyShape), consumers };
     // Nothing will come: a shorter wait keeps the test short, still room for the sockets' cold starts.
-    cloud = await startLocalCloud({ topology: broken, environment: { ...environment, PUSHGATE_CANARY_TIMEOUT_MS: "5000" } });
+    cloud = await startLocalCloud({ topology: broken, environment: { ...environment, PUSHGATE_CANARY_TIMEOUT_MS: "8000" } });
     // Warm the socket routes' sandboxes, so the runs below fail where the break is, not on a cold start.
     const session = (await (await fetch(`${cloud.endpoints.httpApiUrl}/session`, { method: "POST" })).json()) as SessionResponse;
     const fan = await connectFan(cloud.endpoints.websocketUrl, session.token);
