@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import {
   billedMessages,
+  canaryBill,
+  DEFAULT_CANARY,
   DEFAULT_ASSUMPTIONS,
   DEFAULT_PRICES,
   DEFAULT_QUOTAS,
@@ -64,5 +66,15 @@ describe("cost model", () => {
     expect(quota.broadcastSecondsPerInvocation).toBeCloseTo(100_000 / 1100, 9);
     expect(quota.fanoutFitsTimeout).toBe(false);
     expect(quota.invocationsNeededForTimeout).toBe(2);
+  });
+
+  it("prices the canary: a run a minute, a few cents of requests, most of it CloudWatch", () => {
+    const canary = canaryBill(DEFAULT_PRICES, DEFAULT_ASSUMPTIONS);
+    expect(DEFAULT_CANARY.runsPerMonth).toBe(43_200);
+    expect(line(canary, "WebSocket messages").quantity).toBe(3 * 43_200);
+    expect(line(canary, "DynamoDB writes").cost).toBeCloseTo((7 * 43_200 / 1e6) * 0.625, 9);
+    expect(line(canary, "CloudWatch dashboard").cost).toBe(3);
+    expect(canary.total).toBeGreaterThan(3.8);
+    expect(canary.total).toBeLessThan(5);
   });
 });

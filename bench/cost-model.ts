@@ -45,6 +45,13 @@ export interface Prices {
   dataTransferOutPerGb: number;
   cloudFrontRequestsPerMillion: number;
   cloudFrontTransferPerGb: number;
+  /** A custom metric (an EMF metric name with one set of dimensions), per month. */
+  cloudWatchMetricPerMonth: number;
+  /** A standard-resolution alarm, per month. */
+  cloudWatchAlarmPerMonth: number;
+  /** A dashboard, per month (past the first three of an account). */
+  cloudWatchDashboardPerMonth: number;
+  cloudWatchLogsIngestionPerGb: number;
 }
 
 export interface Assumptions {
@@ -89,6 +96,10 @@ export const DEFAULT_PRICES: Prices = {
   dataTransferOutPerGb: 0.09,
   cloudFrontRequestsPerMillion: 1.0,
   cloudFrontTransferPerGb: 0.085,
+  cloudWatchMetricPerMonth: 0.3,
+  cloudWatchAlarmPerMonth: 0.1,
+  cloudWatchDashboardPerMonth: 3.0,
+  cloudWatchLogsIngestionPerGb: 0.5,
 };
 
 export const DEFAULT_ASSUMPTIONS: Assumptions = {
@@ -242,6 +253,53 @@ export function pollingBill(workload: Workload, prices: Prices, assumptions: Ass
     );
   }
   return bill(lines);
+}
+
+/** What one canary run does (usecases/canary.ts), measured against the local cloud with `npm run canary`. */
+export interface CanaryAssumptions {
+  runsPerMonth: number;
+  /** Billed duration of the canary function per run: connect, subscribe, write, push back, snapshot. */
+  runMs: number;
+  memoryMb: number;
+  /** Log bytes per run: the EMF line and the platform's START/END/REPORT lines. */
+  logBytesPerRun: number;
+}
+
+/** Every minute of a 30-day month, at the topology's 256 MB. */
+export const DEFAULT_CANARY: CanaryAssumptions = { runsPerMonth: 60 * 24 * 30, runMs: 400, memoryMb: 256, logBytesPerRun: 1200 };
+
+/**
+ * The canary's monthly bill: what it costs to know push works (issue 14).
+ * Per run: one scheduled invocation (EventBridge scheduled rules are free);
+ * $connect, subscribe, $disconnect and one fan-out invocation of the short
+ * kind; one connection minute (billed per started minute); subscribe in, ack
+ * and push out; seven writes (its score, the connection put, the subscribe
+ * frame's rate-limit token, the connection's topics and the subscription,
+ * two deletes on disconnect); the connection
+ * and game reads and the one-item subscriber Query; the snapshot PUT and its
+ * GET. Plus the two canary metrics, its two alarms and the dashboard.
+ */
+export function canaryBill(prices: Prices, assumptions: Assumptions, canary: CanaryAssumptions = DEFAULT_CANARY): Bill {
+  const runs = canary.runsPerMonth;
+  const shortInvocations = 4 * runs;
+  const gbSeconds = runs * (canary.runMs / 1000) * (canary.memoryMb / 1024) + ((shortInvocations * assumptions.shortInvocationMs) / 1000) * (assumptions.lambdaMemoryMb / 1024);
+  const messages = 3 * runs;
+  const writeUnits = 7 * runs;
+  const readUnits = 1.5 * runs;
+  const logGb = (runs * canary.logBytesPerRun) / GB;
+  return bill([
+    { item: "Lambda requests (canary, $connect, subscribe, $disconnect, fan-out)", quantity: runs + shortInvocations, unit: "invocations", cost: million(runs + shortInvocations, prices.lambdaRequestsPerMillion) },
+    { item: "Lambda compute", quantity: gbSeconds, unit: "GB-s", cost: gbSeconds * prices.lambdaGbSecond },
+    { item: "WebSocket connection minutes", quantity: runs, unit: "minutes", cost: million(runs, prices.websocketConnectionMinutesPerMillion) },
+    { item: "WebSocket messages (subscribe, ack, push)", quantity: messages, unit: "messages", cost: million(messages, prices.websocketMessagesPerMillion) },
+    { item: "DynamoDB writes", quantity: writeUnits, unit: "WRU", cost: million(writeUnits, prices.dynamodbWriteUnitsPerMillion) },
+    { item: "DynamoDB reads", quantity: readUnits, unit: "RRU", cost: million(readUnits, prices.dynamodbReadUnitsPerMillion) },
+    { item: "S3 PUT + GET (its snapshot)", quantity: 2 * runs, unit: "requests", cost: (runs / 1000) * (prices.s3PutPerThousand + prices.s3GetPerThousand) },
+    { item: "CloudWatch metrics (CanarySuccess, CanaryLatencyMs)", quantity: 2, unit: "metrics", cost: 2 * prices.cloudWatchMetricPerMonth },
+    { item: "CloudWatch alarms (failure, p99 latency)", quantity: 2, unit: "alarms", cost: 2 * prices.cloudWatchAlarmPerMonth },
+    { item: "CloudWatch dashboard", quantity: 1, unit: "dashboard", cost: prices.cloudWatchDashboardPerMonth },
+    { item: "CloudWatch Logs ingestion", quantity: logGb, unit: "GB", cost: logGb * prices.cloudWatchLogsIngestionPerGb },
+  ]);
 }
 
 export interface QuotaArithmetic {

@@ -13,6 +13,7 @@ import {
   DEFAULT_QUOTAS,
   DEFAULT_WORKLOAD,
   pollingBill,
+  canaryBill,
   pushBill,
   quotaArithmetic,
   type Bill,
@@ -66,8 +67,9 @@ function main() {
   const push = pushBill(workload, prices, assumptions);
   const polling = pollingBill(workload, prices, assumptions);
   const quota = quotaArithmetic(workload, assumptions, quotas);
+  const canary = canaryBill(prices, assumptions);
   if (json) {
-    console.log(JSON.stringify({ workload, prices, assumptions, quotas, push, polling, quota }, null, 2));
+    console.log(JSON.stringify({ workload, prices, assumptions, quotas, push, polling, quota, canary }, null, 2));
     return;
   }
   console.log(
@@ -77,6 +79,7 @@ function main() {
   printBill(`Polling every ${workload.pollIntervalSeconds} s`, polling);
   const ratio = polling.total / push.total;
   console.log(`\nPolling costs ${ratio.toFixed(2)}x push (${usd(polling.total - push.total)} per month ${ratio >= 1 ? "more" : "less"}), for a mean staleness of ~${quota.pollMeanStalenessSeconds} s instead of well under a second.`);
+  printBill("The canary (every minute, whatever the workload)", canary);
   console.log("\nQuotas");
   console.log(`  one broadcast at the account's ${count(quotas.accountRequestsPerSecond)} req/s (shared by every API call): ${quota.broadcastSecondsAtAccountRate.toFixed(1)} s`);
   console.log(

@@ -4,10 +4,11 @@ import { SqsDlq } from "aws-cdk-lib/aws-lambda-event-sources";
 import { Queue } from "aws-cdk-lib/aws-sqs";
 import { Topic } from "aws-cdk-lib/aws-sns";
 import { Stack as CdkStack } from "aws-cdk-lib/core";
-import { Config, Cron, use, type StackContext } from "sst/constructs";
+import { Config, Cron, use, type Function, type StackContext } from "sst/constructs";
 import { loadConfig, ssmSecretPaths } from "@pushgate/core/config";
-import { envVar, physicalName, type BucketName, type SecretName } from "@pushgate/core/topology";
-import { consumerAlarms, functionAlarms } from "./alarms";
+import { envVar, metricsIdentity, physicalName, type BucketName, type SecretName } from "@pushgate/core/topology";
+import { canaryAlarms, consumerAlarms, functionAlarms } from "./alarms";
+import { operationsDashboard } from "./dashboard";
 import { declared, lookup } from "./declared";
 import { functionFromDecl, type Grantables } from "./functions";
 import { Gateway } from "./Gateway";
@@ -48,9 +49,14 @@ export function Realtime({ stack, app }: StackContext) {
       ...stageLimits(app.region),
       [envVar.stage]: app.stage,
       [envVar.managementEndpoint]: managementEndpoint,
+      [envVar.websocketUrl]: websocket.url,
       ...Object.fromEntries(Object.entries(buckets).map(([name, bucket]) => [envVar.bucket(name as BucketName), bucket.bucketName])),
     },
   };
+
+  // Collected for the dashboard as they are made.
+  const functions: Record<string, Function> = {};
+  const consumers: Record<string, { fn: Function; deadLetters: Queue }> = {};
 
   for (const [routeKey, route] of Object.entries(declared.websocket.routes)) {
     const id = `ws${constructIdPart(routeKey)}`;
@@ -59,6 +65,7 @@ export function Realtime({ stack, app }: StackContext) {
     // route's RouteResponseSelectionExpression, so the handler's body reaches the caller.
     websocket.addRoutes(stack, { [routeKey]: { function: fn, returnResponse: route.routeResponse } });
     functionAlarms(stack, id, fn, alerts);
+    functions[id] = fn;
   }
 
   for (const [routeKey, route] of Object.entries(declared.http.routes)) {
@@ -66,6 +73,7 @@ export function Realtime({ stack, app }: StackContext) {
     const fn = functionFromDecl(stack, id, route.function, grantables);
     http.addRoutes(stack, { [routeKey]: { function: fn } });
     functionAlarms(stack, id, fn, alerts);
+    functions[id] = fn;
   }
 
   for (const [name, consumer] of Object.entries(declared.consumers)) {
@@ -98,6 +106,8 @@ export function Realtime({ stack, app }: StackContext) {
     });
     functionAlarms(stack, name, fn, alerts);
     consumerAlarms(stack, name, fn, deadLetters, alerts);
+    functions[name] = fn;
+    consumers[name] = { fn, deadLetters };
   }
 
   // EventBridge rules (SST Cron); the local cloud's scheduler runs the same functions on the same rates.
@@ -106,7 +116,13 @@ export function Realtime({ stack, app }: StackContext) {
     const rate = schedule.rateMinutes === 1 ? "rate(1 minute)" : (`rate(${schedule.rateMinutes} minutes)` as const);
     new Cron(stack, `${name}Schedule`, { schedule: rate, job: fn });
     functionAlarms(stack, name, fn, alerts);
+    functions[name] = fn;
   }
+
+  // What the functions emit (edge.ts) is read back here under the same namespace and per-stage service.
+  const identity = metricsIdentity(declared.app, app.stage);
+  canaryAlarms(stack, identity, alerts);
+  operationsDashboard(stack, { name: physicalName(declared.app, app.stage, "operations"), identity, functions, consumers });
 
   stack.addOutputs({ AlertsTopicArn: alerts.topicArn });
 }

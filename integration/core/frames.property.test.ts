@@ -56,6 +56,7 @@ beforeAll(async () => {
     log: { warn: () => {}, error: () => {} },
     meter: { count: () => {}, milliseconds: () => {} },
     decode: () => { throw new Error("unused"); },
+    openSocket: () => Promise.reject(new Error("unused")),
     secret: async () => "x".repeat(32),
   });
   await connections.put({ connectionId: "prop-conn", fanId: "prop-fan", topics: [], connectedAt: new Date().toISOString(), expiresAt: 1_900_000_000 });

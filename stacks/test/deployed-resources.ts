@@ -254,7 +254,7 @@ export function deployedResources(get: () => { synth: Synthesized; view: Views }
     const handlers = view
       .resourcesOf("realtime", "AWS::Lambda::Function")
       .filter(([, fn]) => String(fn.Properties.Handler).startsWith("packages/functions/"));
-    expect(handlers).toHaveLength(21); // 6 WebSocket routes, 10 HTTP routes, 4 consumers, 1 schedule
+    expect(handlers).toHaveLength(22); // 6 WebSocket routes, 10 HTTP routes, 4 consumers, 2 schedules
     for (const [id, fn] of handlers) {
       expect([id, fn.Properties.Runtime, fn.Properties.Architectures]).toEqual([id, "nodejs22.x", ["arm64"]]);
       synth.realtime.hasResourceProperties("Custom::LogRetention", {
@@ -306,8 +306,8 @@ export function deployedResources(get: () => { synth: Synthesized; view: Views }
     }
   });
 
-  it("alarms on stream iterator age, dead-letter queue depth, and every function's errors and throttles", () => {
-    synth.realtime.resourceCountIs("AWS::CloudWatch::Alarm", 4 + 4 + 21 * 2);
+  it("alarms on stream iterator age, dead-letter queue depth, every function's errors and throttles, and the canary", () => {
+    synth.realtime.resourceCountIs("AWS::CloudWatch::Alarm", 4 + 4 + 22 * 2 + 2);
     const alarm = (props: Record<string, unknown>) =>
       synth.realtime.hasResourceProperties("AWS::CloudWatch::Alarm", {
         ...props,

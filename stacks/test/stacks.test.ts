@@ -1,5 +1,6 @@
 import { beforeAll, describe } from "vitest";
 import { deployedResources } from "./deployed-resources";
+import { operations } from "./operations";
 import { synthesize, type Synthesized } from "./synth";
 import { views, type Views } from "./templates";
 import { topologyWalk } from "./topology-walk";
@@ -21,3 +22,4 @@ beforeAll(async () => {
 
 describe("the deployed resources", () => deployedResources(() => synthesized));
 describe("topology.ts, walked through the templates", () => topologyWalk(() => synthesized));
+describe("the canary, its alarms and the operations dashboard", () => operations(() => synthesized));

@@ -15,6 +15,7 @@ import { dynamoDocumentClient, managementApiClient, s3Client, ssmClient } from "
 import { LeanManagementApiGateway } from "./adapters/lean-management-api-gateway";
 import { ManagementApiGateway } from "./adapters/management-api-gateway";
 import { S3SnapshotStore } from "./adapters/s3-snapshots";
+import { openWsFanSocket } from "./adapters/ws-fan-socket";
 import { readSsmSecret } from "./adapters/ssm-secrets";
 import { decodeStreamRecord } from "./adapters/stream-records";
 import { createTokenService, requireOperator, type TokenService } from "./auth";
@@ -31,6 +32,7 @@ import type {
   GameStore,
   JobStore,
   Log,
+  OpenFanSocket,
   Meter,
   QueueStore,
   QuotaCounter,
@@ -45,6 +47,7 @@ import { topology, type SecretName } from "./topology";
 import { connect, forgetConnection } from "./usecases/connections";
 import { createJob, runJob } from "./usecases/jobs";
 import { recordScore } from "./usecases/producers";
+import { runCanary } from "./usecases/canary";
 import { admit, advanceQueue, joinQueue, myPlace, openQueue, queueTick } from "./usecases/waiting-room";
 import { createAdmissionSigner } from "./waiting-room/admission-tokens";
 import { fanOf, startSession } from "./usecases/session";
@@ -67,6 +70,8 @@ export interface Ports {
   log: Log;
   meter: Meter;
   decode: DecodeRecord;
+  /** The canary's fan socket to the public WebSocket API. */
+  openSocket: OpenFanSocket;
   secret(name: SecretName): Promise<string>;
 }
 
@@ -162,6 +167,16 @@ export function createApp(config: Config, ports: Ports) {
     admissionKeys: async () => (await admissionSigner()).jwks(),
     /** The scheduled tick: opening draws and automatic advances. */
     queueTick: () => queueTick({ ...ports, sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) }),
+    /** The scheduled canary: push proven end to end through the public APIs (usecases/canary.ts). */
+    runCanary: async () =>
+      runCanary({
+        ...ports,
+        tokens: await tokens(),
+        timers: { setTimeout: (callback, ms) => setTimeout(callback, ms), clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout) },
+        fetch: (url) => fetch(url),
+        websocketUrl: config.websocketUrl(),
+        timeoutMs: config.canaryTimeoutMs,
+      }),
     createJob: async (authorization: string | undefined, body: unknown) =>
       createJob(ports, await fanWithin("jobsPerFan", authorization), body),
     snapshotsFor: async (authorization: string | undefined, topics: string | undefined) =>
@@ -200,6 +215,7 @@ export function appFromEnvironment(observability: { log: Log; meter: Meter }, en
     ...observability,
     clock,
     decode: decodeStreamRecord,
+    openSocket: openWsFanSocket,
     connections: new DynamoConnectionStore(db, () => config.table("connections")),
     subscriptions: new DynamoSubscriptionStore(
       db,
@@ -217,6 +233,7 @@ export function appFromEnvironment(observability: { log: Log; meter: Meter }, en
       managementGateway(config),
       { ...config.breaker, clock, sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) },
       observability.log,
+      observability.meter,
     ),
     snapshots: new S3SnapshotStore(s3Client(config), () => config.bucket("data"), clock, config.presignSeconds),
     secret: (name) => secrets[name](),

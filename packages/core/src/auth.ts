@@ -13,6 +13,7 @@
 import { randomUUID, timingSafeEqual } from "node:crypto";
 import { errors, jwtVerify, SignJWT } from "jose";
 import { PushgateError } from "./errors";
+import { CANARY_FAN_ID } from "./topics";
 import type { Clock } from "./ports";
 import type { SessionResponse } from "./protocol";
 
@@ -49,6 +50,8 @@ export interface RenewableToken extends Session {
 export interface TokenService {
   /** The first token of a new anonymous fan's session, or the next token of `session`. */
   issue(session?: Session): Promise<SessionResponse>;
+  /** A session for the canary's reserved fan id (topics.ts CANARY_FAN_ID); only the canary calls it. */
+  issueCanary(): Promise<SessionResponse>;
   /** The fan id of a valid token; UNAUTHORIZED otherwise. */
   verify(token: string): Promise<string>;
   /**
@@ -82,23 +85,27 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
     }
   }
 
+  /** The first token of a new anonymous fan's session, or the next token of `session`. */
+  async function issue(session?: Session): Promise<SessionResponse> {
+    const now = nowSeconds();
+    const current = session ?? { fanId: randomUUID(), sessionId: randomUUID(), startedAt: now };
+    const endsAt = sessionEnd(current);
+    if (now >= endsAt) throw sessionEnded(endsAt);
+    const expiresAt = Math.min(now + options.ttlSeconds, endsAt);
+    const token = await new SignJWT({ sid: current.sessionId, auth_time: current.startedAt })
+      .setProtectedHeader({ alg: ALGORITHM, typ: "JWT" })
+      .setSubject(current.fanId)
+      .setIssuer(options.issuer)
+      .setJti(randomUUID())
+      .setIssuedAt(now)
+      .setExpirationTime(expiresAt)
+      .sign(key);
+    return { token, fanId: current.fanId, expiresAt: isoSeconds(expiresAt), sessionEndsAt: isoSeconds(endsAt) };
+  }
+
   return {
-    async issue(session) {
-      const now = nowSeconds();
-      const current = session ?? { fanId: randomUUID(), sessionId: randomUUID(), startedAt: now };
-      const endsAt = sessionEnd(current);
-      if (now >= endsAt) throw sessionEnded(endsAt);
-      const expiresAt = Math.min(now + options.ttlSeconds, endsAt);
-      const token = await new SignJWT({ sid: current.sessionId, auth_time: current.startedAt })
-        .setProtectedHeader({ alg: ALGORITHM, typ: "JWT" })
-        .setSubject(current.fanId)
-        .setIssuer(options.issuer)
-        .setJti(randomUUID())
-        .setIssuedAt(now)
-        .setExpirationTime(expiresAt)
-        .sign(key);
-      return { token, fanId: current.fanId, expiresAt: isoSeconds(expiresAt), sessionEndsAt: isoSeconds(endsAt) };
-    },
+    issue,
+    issueCanary: () => issue({ fanId: CANARY_FAN_ID, sessionId: randomUUID(), startedAt: nowSeconds() }),
     verify: async (token) => (await claimsOf(token, 0)).sub!,
     async renewable(token) {
       const claims = await claimsOf(token, options.renewalGraceSeconds);

@@ -56,6 +56,10 @@ export interface Config {
   table(name: TableName): string;
   bucket(name: BucketName): string;
   managementEndpoint(): string;
+  /** The public WebSocket URL fans connect to (`wss://...`); only the canary opens a socket. */
+  websocketUrl(): string;
+  /** How long the canary waits for each step (connect, ack, the push, the snapshot) before it reports failure. */
+  canaryTimeoutMs: number;
   /** A secret's value when the environment carries it (the local cloud); else undefined (read SSM). */
   secretFromEnv(name: SecretName): string | undefined;
 }
@@ -142,6 +146,8 @@ export function loadConfig(env: Env = process.env): Config {
     table: (name) => required(envVar.table(name), `the function uses table ${name}: ${grantHint}`),
     bucket: (name) => required(envVar.bucket(name), `the function uses bucket ${name}: ${grantHint}`),
     managementEndpoint: () => required(envVar.managementEndpoint, `the function pushes to sockets: ${grantHint}`),
+    websocketUrl: () => required(envVar.websocketUrl, `the canary connects as a fan: ${grantHint}`),
+    canaryTimeoutMs: integer("PUSHGATE_CANARY_TIMEOUT_MS", 10_000, 100, 60_000),
     secretFromEnv: (name) => {
       const value = env[`SST_Secret_value_${name}`];
       return value && value !== SST_SECRET_PLACEHOLDER ? value : undefined;

@@ -5,7 +5,7 @@
  */
 import { CircuitBreaker, type CircuitBreakerOptions } from "./circuit-breaker";
 import { isGatewayUnavailable } from "./errors";
-import type { Gateway, Log, PostOutcome } from "./ports";
+import type { Gateway, Log, Meter, PostOutcome } from "./ports";
 
 export type GuardOptions = Omit<CircuitBreakerOptions, "isFailure" | "onStateChange">;
 
@@ -16,13 +16,17 @@ export class GuardedGateway implements Gateway {
     private readonly inner: Gateway,
     options: GuardOptions,
     log: Log,
+    meter?: Pick<Meter, "count">,
   ) {
     this.breaker = new CircuitBreaker({
       ...options,
       isFailure: isGatewayUnavailable,
       onStateChange: (to, stats) => {
         const message = `circuit breaker around the Management API is now ${to}`;
-        if (to === "open") log.error(message, { circuit: to, ...stats });
+        if (to === "open") {
+          log.error(message, { circuit: to, ...stats });
+          meter?.count("BreakerOpens", 1);
+        }
         else log.warn(message, { circuit: to, ...stats });
       },
     });

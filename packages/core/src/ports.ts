@@ -4,7 +4,7 @@
  * ones that have no local real thing (none do today, except a Gateway fake for
  * fan-out logic). Times are ISO-8601 strings, TTLs epoch seconds.
  */
-import type { MessageFrame, ScoreData } from "./protocol";
+import type { MessageFrame, ScoreData, TopicType } from "./protocol";
 
 export type { Clock } from "./wire";
 
@@ -14,13 +14,31 @@ export interface Log {
   error(message: string, extra?: Record<string, unknown>): void;
 }
 
-export type CountMetric = "ConnectionsOpened" | "MessagesPushed" | "GoneConnections" | "SlowReaders" | "PushFailures";
-export type DurationMetric = "FanoutDurationMs";
+export type CountMetric =
+  | "ConnectionsOpened"
+  | "ConnectionsClosed"
+  | "Publications"
+  | "MessagesPushed"
+  | "GoneConnections"
+  | "SlowReaders"
+  | "PushFailures"
+  | "BreakerOpens"
+  | "CanarySuccess";
+export type DurationMetric = "FanoutDurationMs" | "CanaryLatencyMs";
+
+/**
+ * A metric's dimensions beyond the service's. The topic's kind (game, queue,
+ * job), never its id: one series per kind, not one per game (CloudWatch bills
+ * each series, and alarms need a bounded set).
+ */
+export interface MetricDimensions {
+  topicKind: TopicType;
+}
 
 /** Where core reports what it did (Powertools Metrics, EMF, at the edge). */
 export interface Meter {
-  count(name: CountMetric, value: number): void;
-  milliseconds(name: DurationMetric, value: number): void;
+  count(name: CountMetric, value: number, dimensions?: MetricDimensions): void;
+  milliseconds(name: DurationMetric, value: number, dimensions?: MetricDimensions): void;
 }
 
 // ---- connections and subscriptions -----------------------------------------
@@ -116,6 +134,22 @@ export interface Gateway {
   /** Closes a connection; one that is already gone is not an error. */
   delete(connectionId: string): Promise<void>;
 }
+
+/**
+ * A WebSocket to the public API, opened as a fan's browser opens it (the
+ * canary's view of the push path; adapters/ws-fan-socket.ts over `ws`).
+ */
+export interface FanSocket {
+  send(text: string): void;
+  /** Each text frame received from now on, in order. */
+  onFrame(listener: (text: string) => void): void;
+  /** Called once if the socket closes before close() was called. */
+  onClose(listener: (code: number) => void): void;
+  close(): void;
+}
+
+/** Resolves once the handshake succeeded; rejects with why it did not (the status API Gateway answered). */
+export type OpenFanSocket = (url: string, protocols: string[]) => Promise<FanSocket>;
 
 export interface PresignedUrl {
   url: string;

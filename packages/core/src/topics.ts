@@ -45,6 +45,17 @@ export function requireId(what: string, id: string | undefined): string {
 
 export const topicName = <T extends TopicType>(type: T, id: string): TopicName<T> => `${type}/${id}`;
 
+/**
+ * The canary's own game (usecases/canary.ts). Fans cannot subscribe to it or
+ * read its snapshot: its updates every minute are nobody's news, and a fan
+ * listening to it would skew what the canary measures. Only a session issued
+ * to CANARY_FAN_ID (which POST /session never issues: its fan ids are UUIDs)
+ * may; the operator may still write to it, as to any game.
+ */
+export const CANARY_GAME_ID = "_canary";
+export const CANARY_FAN_ID = "pushgate-canary";
+export const CANARY_TOPIC = topicName("game", CANARY_GAME_ID);
+
 /** Who owns a job; undefined when there is no such job. */
 export interface JobOwnerLookup {
   jobOwner(jobId: string): Promise<string | undefined>;
@@ -53,9 +64,13 @@ export interface JobOwnerLookup {
 /**
  * May this fan subscribe to (or read the snapshot of) this topic? Games and
  * queues are public; a job only for its owner. A job that does not exist is
- * refused the same way as another fan's, so job ids cannot be probed.
+ * refused the same way as another fan's, so job ids cannot be probed. The
+ * canary's topic only for the canary.
  */
 export async function authorizeTopic(topic: Topic, fanId: string, jobs: JobOwnerLookup): Promise<void> {
+  if (topic.name === CANARY_TOPIC && fanId !== CANARY_FAN_ID) {
+    throw new PushgateError("FORBIDDEN", `${topic.name} is the canary's own topic, not a game fans follow; subscribe to another game`);
+  }
   if (topic.type !== "job") return;
   const owner = await jobs.jobOwner(topic.id);
   if (owner !== fanId) {

@@ -139,6 +139,8 @@ export const envVar = {
   bucket: (name: BucketName) => `PUSHGATE_BUCKET_${name.toUpperCase()}`,
   /** https endpoint of the Management API, `https://{api}.execute-api.{region}.amazonaws.com/{stage}`. */
   managementEndpoint: "PUSHGATE_WS_MANAGEMENT_ENDPOINT",
+  /** The public `wss://{api}.execute-api.{region}.amazonaws.com/{stage}` fans connect to (the canary does too). */
+  websocketUrl: "PUSHGATE_WS_URL",
   stage: "PUSHGATE_STAGE",
 } as const;
 
@@ -332,6 +334,13 @@ export const topology = {
      * draw starts at opensAt rather than up to a minute late; hence 120 s.
      */
     queueTick: { function: fn("schedule/queue-tick.handler", { tables: { queues: "readWrite", places: "readWrite" } }, 120, 1024), rateMinutes: 1 },
+    /**
+     * Proves push end to end (usecases/canary.ts): a fan's socket, a producer's
+     * write, the push, the snapshot. It needs only the games table (its write)
+     * and JWT_SECRET (its own session); everything else goes through the
+     * public APIs, with the grants of the functions fans reach.
+     */
+    canary: { function: fn("schedule/canary.handler", { tables: { games: "readWrite" }, secrets: ["JWT_SECRET"] }, 60, 256), rateMinutes: 1 },
   } satisfies Record<string, ScheduleDecl>,
 } as const;
 
@@ -351,6 +360,13 @@ export interface TopologyShape {
   /** Optional so a smaller test topology may leave it out. */
   schedules?: Record<string, ScheduleDecl>;
 }
+
+/**
+ * Where the functions' metrics go (Powertools at the edge) and where the
+ * stacks' alarms and dashboard read them: one namespace, and a `service`
+ * dimension per stage, so two stages in one account never share a series.
+ */
+export const metricsIdentity = (app: string, stage: string) => ({ namespace: app, service: `${stage}-${app}` });
 
 /** Physical resource names for a stage, the same on AWS and locally. */
 export const physicalName = (app: string, stage: string, logical: string) => `${stage}-${app}-${logical}`;

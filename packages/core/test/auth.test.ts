@@ -2,6 +2,7 @@ import { decodeJwt, SignJWT, UnsecuredJWT } from "jose";
 import { describe, expect, it } from "vitest";
 import { bearerToken, createTokenService, requireOperator, subprotocolToken } from "../src/auth";
 import { PushgateError } from "../src/errors";
+import { CANARY_FAN_ID } from "../src/topics";
 
 const SECRET = "a-test-secret-that-is-at-least-32-bytes-long";
 const ISSUER = "pushgate/test";
@@ -30,6 +31,13 @@ describe("fan tokens", () => {
     expect(session.expiresAt).toBe("2026-11-22T12:30:00.000Z");
     expect(await service().verify(session.token)).toBe(session.fanId);
     expect(await service(later(1799)).verify(session.token)).toBe(session.fanId);
+  });
+
+  it("the canary's session names the reserved canary fan, which POST /session never issues", async () => {
+    const canary = await service().issueCanary();
+    expect(canary.fanId).toBe(CANARY_FAN_ID);
+    expect(await service().verify(canary.token)).toBe(CANARY_FAN_ID);
+    expect((await service().issue()).fanId).toMatch(/^[0-9a-f-]{36}$/);
   });
 
   it("each session is a new fan", async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { PushgateError } from "../src/errors";
-import { authorizeTopic, parseTopic, requireId } from "../src/topics";
+import { authorizeTopic, CANARY_FAN_ID, CANARY_TOPIC, parseTopic, requireId } from "../src/topics";
 
 const codeOf = async (run: () => unknown) => {
   try {
@@ -50,5 +50,11 @@ describe("topic authorization", () => {
     await expect(authorizeTopic(parseTopic("job/j1"), "fan-a", owners)).resolves.toBeUndefined();
     expect(await codeOf(() => authorizeTopic(parseTopic("job/j1"), "fan-b", owners))).toBe("FORBIDDEN");
     expect(await codeOf(() => authorizeTopic(parseTopic("job/nope"), "fan-b", owners))).toBe("FORBIDDEN");
+  });
+
+  it("the canary's topic is the canary's alone: no fan may follow it", async () => {
+    expect(CANARY_TOPIC).toBe("game/_canary");
+    expect(await codeOf(() => authorizeTopic(parseTopic("game/_canary"), "fan-b", owners))).toBe("FORBIDDEN");
+    await expect(authorizeTopic(parseTopic("game/_canary"), CANARY_FAN_ID, owners)).resolves.toBeUndefined();
   });
 });

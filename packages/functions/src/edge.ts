@@ -9,8 +9,9 @@ import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import { appFromEnvironment, type App } from "@pushgate/core/app";
 import { PushgateError, isPushgateError, toHttpError } from "@pushgate/core/errors";
 import { once } from "@pushgate/core/once";
-import type { Log, Meter } from "@pushgate/core/ports";
+import type { Log, Meter, MetricDimensions } from "@pushgate/core/ports";
 import { clip } from "@pushgate/core/log-safe";
+import { envVar, metricsIdentity, topology } from "@pushgate/core/topology";
 import type { BatchResponse, StreamRecordIn } from "@pushgate/core/stream";
 import type {
   APIGatewayProxyEventV2,
@@ -22,10 +23,22 @@ import type {
 
 // POWERTOOLS_LOG_LEVEL and POWERTOOLS_METRICS_DISABLED are read by Powertools itself.
 const logger = new Logger({ serviceName: "pushgate" });
-const metrics = new Metrics({ namespace: "pushgate", serviceName: "pushgate" });
+const identity = metricsIdentity(topology.app, process.env[envVar.stage] ?? "local");
+const metrics = new Metrics({ namespace: identity.namespace, serviceName: identity.service });
+/**
+ * A metric with dimensions (the topic kind) goes out as its own EMF line:
+ * Powertools keeps one dimension set per flush, and the batch's other metrics
+ * must keep theirs.
+ */
+function emit(name: string, unit: (typeof MetricUnit)[keyof typeof MetricUnit], value: number, dimensions?: MetricDimensions): void {
+  if (dimensions === undefined) return void metrics.addMetric(name, unit, value);
+  const single = metrics.singleMetric();
+  single.addDimensions({ ...dimensions });
+  single.addMetric(name, unit, value);
+}
 const meter: Meter = {
-  count: (name, value) => void metrics.addMetric(name, MetricUnit.Count, value),
-  milliseconds: (name, value) => void metrics.addMetric(name, MetricUnit.Milliseconds, value),
+  count: (name, value, dimensions) => emit(name, MetricUnit.Count, value, dimensions),
+  milliseconds: (name, value, dimensions) => emit(name, MetricUnit.Milliseconds, value, dimensions),
 };
 
 const log: Log = {

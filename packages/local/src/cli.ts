@@ -9,6 +9,11 @@
  *   npm start -- --host 0.0.0.0   listen on every interface (a phone on the same network); loopback otherwise
  *   npm start -- --show-operator-key   print the operator key (otherwise it stays in .pushgate/endpoints.json, mode 0600)
  *   npm start -- --issuer local  also trust a local OIDC issuer (bring your own identity, offline)
+ *   npm start -- --port-status N       the live status as JSON at http://127.0.0.1:N/status (default 3003; loopback only)
+ *   npm start -- --canary-every S      run the canary every S seconds (default 15; 0: only its minute schedule)
+ *
+ * Every few seconds it prints one status line: connections, publications/s,
+ * deliveries/s and the last canary latency (live-status.ts).
  */
 import { rmSync } from "node:fs";
 import { networkInterfaces } from "node:os";
@@ -20,9 +25,14 @@ import type { Log } from "./log";
 import { isLoopbackHost, isWildcardHost, loopbackHost } from "./listen-host";
 import { startLocalIssuer, type LocalIssuer } from "./oidc/local-issuer";
 import { startWebApp, type WebApp } from "./web-app";
+import { asCanaryReport, describeCanary } from "./canary-report";
+import { createStatusTracker, startStatusServer, statusLine, type StatusServer } from "./live-status";
+import { systemClock } from "@pushgate/core/wire";
+
+const STATUS_EVERY_MS = 5_000;
 
 const usage =
-  "usage: npm start [-- --no-demo] [-- --no-web] [-- --fresh] [-- --issuer local] [-- --port-ws N] [-- --port-http N] [-- --port-web N] [-- --host ADDRESS] [-- --show-operator-key]";
+  "usage: npm start [-- --no-demo] [-- --no-web] [-- --fresh] [-- --issuer local] [-- --port-ws N] [-- --port-http N] [-- --port-web N] [-- --port-status N] [-- --canary-every S] [-- --host ADDRESS] [-- --show-operator-key]";
 
 async function main() {
   const { values } = parseArgs({
@@ -34,6 +44,8 @@ async function main() {
       "port-ws": { type: "string" },
       "port-http": { type: "string" },
       "port-web": { type: "string" },
+      "port-status": { type: "string" },
+      "canary-every": { type: "string" },
       host: { type: "string" },
       "show-operator-key": { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
@@ -77,11 +89,16 @@ async function main() {
 
   let web: WebApp | undefined;
   let simulator: Simulator | undefined;
+  let statusServer: StatusServer | undefined;
+  const timers: { status?: ReturnType<typeof setTimeout>; canary?: ReturnType<typeof setTimeout> } = {};
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     console.log(`\npushgate local cloud: ${signal}, stopping`);
+    clearTimeout(timers.status);
+    clearTimeout(timers.canary);
+    await statusServer?.stop();
     await simulator?.stop();
     await web?.stop();
     await cloud.stop();
@@ -102,6 +119,11 @@ async function main() {
     simulator = startSimulator({ httpApiUrl: endpoints.httpApiUrl!, operatorKey: endpoints.operatorKey, log: (line) => console.log(`  ${line}`) });
   }
 
+  const canaryEvery = Number(values["canary-every"] ?? 15);
+  if (!Number.isFinite(canaryEvery) || canaryEvery < 0) throw new Error(`--canary-every ${values["canary-every"]} is not a number of seconds; ${usage}`);
+  const tracker = createStatusTracker(() => cloud.counters(), systemClock);
+  statusServer = await startStatusServer({ port: port("port-status", 3003), status: () => tracker.current() });
+
   console.log(`
 pushgate local cloud: ready in ${((Date.now() - started) / 1000).toFixed(1)} s
   web app         ${endpoints.webUrl ?? "(off: --no-web)"}${networkUrls(host, endpoints.webUrl).map((url) => `\n  on your network ${url}`).join("")}
@@ -114,10 +136,33 @@ pushgate local cloud: ready in ${((Date.now() - started) / 1000).toFixed(1)} s
   dead letters    ${join(stateDir, "dead-letters")}/<consumer>.jsonl
 ${issuer ? `  OIDC issuer     ${issuer.issuer}  (audience ${issuer.audience}; a token: curl -X POST ${issuer.issuer}/token -d '{"sub":"alice"}')
 ` : ""}
+  live status     ${statusServer.url}  (one line every ${STATUS_EVERY_MS / 1000} s below; the canary every ${canaryEvery || 60} s)
+
 ${endpoints.webUrl ? `Open ${endpoints.webUrl} to see the waiting room, the scoreboard and your reports.` : ""}
 ${simulator ? "The demo simulator is publishing scores and advancing the queue (--no-demo turns it off)." : `Publish a score: curl -X POST ${endpoints.httpApiUrl}/games/g1/score -H "x-operator-key: $(node -p 'require("${file}").operatorKey')" -d '{"home":7,"away":3}'`}
 Edit a handler in packages/functions or packages/core and save: it reloads without dropping sockets.
 Ctrl-C stops everything.`);
+
+  // The canary loop: one run at a time, the next one canaryEvery seconds after the last ended.
+  const canaryRun = async () => {
+    try {
+      const report = asCanaryReport(await cloud.runSchedule("canary"));
+      if (report) {
+        tracker.recordCanary(report);
+        if (!report.ok) console.error(`  ${describeCanary(report)}`);
+      }
+    } catch (error) {
+      if (!stopping) console.error(`  canary: the run threw: ${(error as Error).message}`);
+    }
+    if (!stopping && canaryEvery > 0) timers.canary = setTimeout(() => void canaryRun(), canaryEvery * 1000);
+  };
+  if (canaryEvery > 0) void canaryRun();
+  const statusTick = () => {
+    if (stopping) return;
+    console.log(`  ${statusLine(tracker.sample())}`);
+    timers.status = setTimeout(statusTick, STATUS_EVERY_MS);
+  };
+  timers.status = setTimeout(statusTick, STATUS_EVERY_MS);
 }
 
 /** The web app's URL on each of this machine's network addresses, when it listens on all of them (for the phone). */

@@ -130,11 +130,23 @@ export interface LocalCloud {
    * Stream pollers and handlers ride it out with their own retries.
    */
   restartDynamoDb(): Promise<void>;
+  /**
+   * Counters since start, for `npm start`'s live status: open sockets, records
+   * the fan-out consumers (those that may post to connections) published,
+   * pushes the gateway handed to a socket. Deliveries restart at 0 with the gateway.
+   */
+  counters(): LocalCounters;
   /** Runs a topology schedule's function now (as its EventBridge rule would), resolving with its result. */
   runSchedule(name: string): Promise<unknown>;
   /** The java process of DynamoDB Local, for measurements. */
   dynamodbPid: number;
   stop(): Promise<void>;
+}
+
+export interface LocalCounters {
+  connections: number;
+  publications: number;
+  deliveries: number;
 }
 
 const REGION = "us-east-1";
@@ -272,6 +284,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
 
     const shared: Record<string, string> = {
       [envVar.managementEndpoint]: gateway.managementEndpoint,
+      [envVar.websocketUrl]: gateway.url,
       [envVar.stage]: stage,
       POWERTOOLS_SERVICE_NAME: topology.app,
       POWERTOOLS_METRICS_NAMESPACE: topology.app,
@@ -296,6 +309,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     const deadLetters = new MemoryOnFailureDestination();
     const onFailure: OnFailureDestination = persist ? fanOut(deadLetters, new FileOnFailureDestination(join(stateDir, "dead-letters"))) : deadLetters;
     const consumers: StreamConsumer[] = [];
+    // A publication is a record a fan-out consumer took: one that may post to connections.
+    const fanouts: StreamConsumer[] = [];
     for (const [name, consumer] of Object.entries(topology.consumers)) {
       const streamArn = streamArns[consumer.table];
       if (!streamArn) throw new Error(`consumer ${name} reads table ${consumer.table}, which has no stream: set stream: true on it in topology.ts`);
@@ -313,6 +328,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         log,
       });
       consumers.push(started);
+      if (consumer.function.grants.manageConnections) fanouts.push(started);
       cleanups.push(() => started.stop());
     }
 
@@ -365,6 +381,11 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         return dynamodb.pid;
       },
       runSchedule: (name) => scheduler.run(name),
+      counters: () => ({
+        connections: gateway?.connections().length ?? 0,
+        publications: fanouts.reduce((total, consumer) => total + consumer.stats.recordsDelivered, 0),
+        deliveries: gateway?.deliveries() ?? 0,
+      }),
       drained: async (timeoutMs) => {
         await Promise.all(consumers.map((consumer) => consumer.drained(timeoutMs === undefined ? {} : { timeoutMs })));
       },

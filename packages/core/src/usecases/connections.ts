@@ -44,11 +44,15 @@ export async function connect(
 export interface ForgetDeps {
   connections: ConnectionStore;
   subscriptions: SubscriptionStore;
+  meter: Meter;
 }
 
 /** Deletes a connection and every subscription it held; a connection already gone is fine. */
 export async function forgetConnection(deps: ForgetDeps, connectionId: string): Promise<void> {
   const connection = await deps.connections.delete(connectionId);
-  if (!connection || connection.topics.length === 0) return;
+  if (!connection) return;
+  // Counted once, by whichever of $disconnect or a fan-out's 410 got there first: opened minus closed is the open connections.
+  deps.meter.count("ConnectionsClosed", 1);
+  if (connection.topics.length === 0) return;
   await deps.subscriptions.deleteAll(connection.topics.map((topic) => ({ topic, connectionId, shard: connection.shard })));
 }

@@ -10,7 +10,7 @@ import { resultKey } from "../keys";
 import type { CreateJobResponse } from "../protocol";
 import type { Clock, GameStore, JobStore, SnapshotStore } from "../ports";
 import type { Change } from "../stream";
-import { topicName } from "../topics";
+import { CANARY_GAME_ID, topicName } from "../topics";
 import { parseBody } from "../validate";
 
 /** Results live 7 days in the bucket (topology `expire`); the job item goes with them. */
@@ -59,7 +59,8 @@ export async function runJob(deps: { jobs: JobStore; games: GameStore; snapshots
   if (typeof jobId !== "string") throw new Error("jobs record has no jobId in its NewImage; is the worker's event filter right?");
   const job = await deps.jobs.get(jobId);
   if (!job || job.status === "ready") return;
-  const games = await deps.games.list(REPORT_GAMES_LIMIT);
+  // The canary's game is a probe, not a contest (topics.ts CANARY_GAME_ID).
+  const games = (await deps.games.list(REPORT_GAMES_LIMIT)).filter((game) => game.gameId !== CANARY_GAME_ID);
   const report: ContestReport = {
     jobId,
     fanId: job.fanId,

@@ -3,11 +3,12 @@
  * publication is pushed to every subscriber of its topic (the fan-out) and
  * written as the topic's snapshot in S3 (the polling fallback and the resync
  * point); the stream record that caused it is acknowledged only when both are
- * done. The metrics of the fan-out are recorded here too.
+ * done. The metrics of the fan-out are recorded here too, by topic kind.
  */
 import { fanOut, type FanoutDeps, type FanoutResult } from "../fanout";
 import type { Clock, Meter, SnapshotStore } from "../ports";
 import type { MessageFrame } from "../protocol";
+import { parseTopic } from "../topics";
 
 export interface PublishDeps extends FanoutDeps {
   snapshots: SnapshotStore;
@@ -37,10 +38,12 @@ export async function publish(deps: PublishDeps, frame: MessageFrame): Promise<F
     // Also when the fan-out failed: the record is retried either way, and no write is left running behind it.
     await snapshot;
   }
-  deps.meter.count("MessagesPushed", result.delivered);
-  deps.meter.count("GoneConnections", result.gone);
-  deps.meter.count("SlowReaders", result.full);
-  deps.meter.count("PushFailures", result.failed);
-  deps.meter.milliseconds("FanoutDurationMs", fanoutMs);
+  const byKind = { topicKind: parseTopic(frame.topic).type };
+  deps.meter.count("Publications", 1, byKind);
+  deps.meter.count("MessagesPushed", result.delivered, byKind);
+  deps.meter.count("GoneConnections", result.gone, byKind);
+  deps.meter.count("SlowReaders", result.full, byKind);
+  deps.meter.count("PushFailures", result.failed, byKind);
+  deps.meter.milliseconds("FanoutDurationMs", fanoutMs, byKind);
   return result;
 }

@@ -40,6 +40,8 @@ export interface ManagementApiOptions {
   managementRatePerSecond?: number;
   clock: Clock;
   log: Log;
+  /** Called for each PostToConnection the gateway accepted (a delivery), for `npm start`'s live status. */
+  onDelivered?: () => void;
 }
 
 /** The close DeleteConnection sends; AWS does not document its code, so this is our choice. */
@@ -104,6 +106,7 @@ export function createManagementApi(options: ManagementApiOptions) {
             `Drop this push for it rather than retry; the gateway closes the connection if it stays full for ${options.slowReaderCloseMs} ms`,
         );
       }
+      options.onDelivered?.();
       response.writeHead(200, { "Content-Length": 0 });
       return void response.end();
     }

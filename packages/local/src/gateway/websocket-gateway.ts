@@ -49,6 +49,8 @@ export interface WebSocketGateway {
   managementEndpoint: string;
   port: number;
   connections(): ConnectionInfo[];
+  /** PostToConnection calls accepted since the gateway started (pushes handed to a socket). */
+  deliveries(): number;
   /** Closes every socket with 1001 (firing $disconnect), then the server. */
   stop(): Promise<void>;
 }
@@ -113,6 +115,7 @@ export async function startWebSocketGateway(options: WebSocketGatewayOptions): P
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
 
+  let deliveries = 0;
   const handleManagementRequest = createManagementApi({
     stage,
     ...(options.authorizeManagement && { authorize: options.authorizeManagement }),
@@ -123,6 +126,7 @@ export async function startWebSocketGateway(options: WebSocketGatewayOptions): P
     managementRatePerSecond: limits.managementRatePerSecond,
     clock,
     log,
+    onDelivered: () => void (deliveries += 1),
   });
   server.on("request", (request, response) => {
     handleManagementRequest(request, response).catch((error: unknown) => {
@@ -307,6 +311,7 @@ export async function startWebSocketGateway(options: WebSocketGatewayOptions): P
     managementEndpoint: `http://${base}`,
     port,
     connections: () => [...connections.values()].map((connection) => connection.info()),
+    deliveries: () => deliveries,
     stop: () => (stopping ??= stop()),
   };
 }
