@@ -30,6 +30,7 @@ export function Gateway({ stack, app }: StackContext) {
   // will ever get. In pushgate only the fan-out consumers post to
   // connections, so that blanket grant is dropped here and Realtime grants it
   // per function from topology `grants.manageConnections`.
+  // biome-ignore lint/complexity/useLiteralKeys: the field is private in SST's types; only bracket access reaches it.
   websocket["permissionsAttachedForAllRoutes"].length = 0;
 
   const http = new Api(stack, "http", {
