@@ -31,6 +31,7 @@ export function Gateway({ stack, app }: StackContext) {
   // will ever get. In pushgate only the fan-out consumers post to
   // connections, so that blanket grant is dropped here and Realtime grants it
   // per function from topology `grants.manageConnections`.
+  // biome-ignore lint/complexity/useLiteralKeys: the field is private in SST's types; only bracket access reaches it.
   const blanketGrants: unknown = websocket["permissionsAttachedForAllRoutes"];
   if (!Array.isArray(blanketGrants)) {
     // SST v2 offers no public way to do this; if a new SST renames the field, stop rather than deploy the blanket grant.

@@ -3,6 +3,7 @@ import { Alarm, ComparisonOperator, Metric, TreatMissingData, type IMetric } fro
 import { SnsAction } from "aws-cdk-lib/aws-cloudwatch-actions";
 import type { IQueue } from "aws-cdk-lib/aws-sqs";
 import type { ITopic } from "aws-cdk-lib/aws-sns";
+// biome-ignore lint/suspicious/noShadowRestrictedNames: SST names its Lambda construct Function; this file never needs the global.
 import type { Function, Stack } from "sst/constructs";
 
 /**

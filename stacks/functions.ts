@@ -1,4 +1,5 @@
 import { PolicyStatement } from "aws-cdk-lib/aws-iam";
+// biome-ignore lint/suspicious/noShadowRestrictedNames: SST names its Lambda construct Function; this file never needs the global.
 import { Function, type Config, type Stack, type Table } from "sst/constructs";
 import { policyFor, type PolicyOptions, type ResourceArns } from "@pushgate/core/iam-policy";
 import { envVar, type FunctionDecl, type TableName } from "@pushgate/core/topology";

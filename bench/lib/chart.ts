@@ -19,7 +19,7 @@ export interface TimelinePoint {
 }
 
 const COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
-const escape = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+const escapeXml = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 
 export function latencyChartSvg(series: Series[], timeline: TimelinePoint[] | undefined, title: string): string {
   const width = 900;
@@ -32,7 +32,7 @@ export function latencyChartSvg(series: Series[], timeline: TimelinePoint[] | un
   const parts: string[] = [];
   parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`);
   parts.push(`<rect width="100%" height="100%" fill="white"/>`);
-  parts.push(`<text x="${left}" y="20" font-size="15" font-weight="bold">${escape(title)}</text>`);
+  parts.push(`<text x="${left}" y="20" font-size="15" font-weight="bold">${escapeXml(title)}</text>`);
 
   // --- CDF panel, x = log10(ms) from 0.1 ms to the largest sample
   const top = 40;
@@ -65,7 +65,7 @@ export function latencyChartSvg(series: Series[], timeline: TimelinePoint[] | un
     parts.push(`<polyline fill="none" stroke="${color}" stroke-width="2" points="${points.join(" ")}"/>`);
     const legendY = top + 10 + index * 18;
     parts.push(`<line x1="${left + plotWidth + 15}" y1="${legendY}" x2="${left + plotWidth + 35}" y2="${legendY}" stroke="${color}" stroke-width="3"/>`);
-    parts.push(`<text x="${left + plotWidth + 40}" y="${legendY + 4}">${escape(s.label)}</text>`);
+    parts.push(`<text x="${left + plotWidth + 40}" y="${legendY + 4}">${escapeXml(s.label)}</text>`);
   });
 
   // --- spike timeline panel: p50 and p99 by the second of publication
@@ -95,5 +95,5 @@ export function latencyChartSvg(series: Series[], timeline: TimelinePoint[] | un
     }
   }
   parts.push(`</svg>`);
-  return parts.join("\n") + "\n";
+  return `${parts.join("\n")}\n`;
 }

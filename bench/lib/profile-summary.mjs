@@ -8,7 +8,7 @@ const counts = new Map();
 for (const id of profile.samples) counts.set(id, (counts.get(id) ?? 0) + 1);
 const deltas = profile.timeDeltas;
 const selfUs = new Map();
-profile.samples.forEach((id, index) => selfUs.set(id, (selfUs.get(id) ?? 0) + (deltas[index + 1] ?? 0)));
+for (const [index, id] of profile.samples.entries()) selfUs.set(id, (selfUs.get(id) ?? 0) + (deltas[index + 1] ?? 0));
 const total = [...selfUs.values()].reduce((a, b) => a + b, 0);
 const shorten = (url) => url.replace(/^file:\/\//, "").replace(/.*node_modules\//, "~/").replace(/.*\/work\/main\//, "");
 const byFn = new Map();

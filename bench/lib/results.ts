@@ -13,7 +13,6 @@ import type { PresaleResult } from "../scenarios/presale";
 import type { StormResult } from "../scenarios/reconnect";
 import type { SpikeResult } from "../scenarios/spike";
 import { latencyChartSvg, type Series } from "./chart";
-import { round } from "./stats";
 
 export interface BenchResults {
   startedAt: string;
@@ -183,10 +182,8 @@ export function writeResults(results: BenchResults): string[] {
   const stamp = results.startedAt.replace(/:/g, "-").replace(/\..*$/, "") + (results.quick ? "-quick" : "");
   const base = join(RESULTS_DIR, stamp);
   const spike = results.scenarios.spike?.timeline.map((point) => ({ second: point.second, spike: point.phase === "spike", p50: point.p50Ms, p99: point.p99Ms }));
-  writeFileSync(`${base}.json`, JSON.stringify(withoutSamples(results), null, 2) + "\n");
+  writeFileSync(`${base}.json`, `${JSON.stringify(withoutSamples(results), null, 2)}\n`);
   writeFileSync(`${base}.md`, markdownSummary(results));
   writeFileSync(`${base}.svg`, latencyChartSvg(chartSeries(results), spike, `pushgate latency distributions, ${results.startedAt.slice(0, 10)}${results.quick ? " (quick)" : ""}`));
   return [`${base}.json`, `${base}.md`, `${base}.svg`];
 }
-
-export { round };

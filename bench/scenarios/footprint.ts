@@ -48,7 +48,7 @@ function handlers(): string[] {
 }
 
 async function bundle(handler: string): Promise<BundleSize> {
-  const file = join(repoRoot, handler.replace(/\.[^.]+$/, "") + ".ts");
+  const file = join(repoRoot, `${handler.replace(/\.[^.]+$/, "")}.ts`);
   const result = await esbuild.build({
     entryPoints: [file],
     bundle: true,

@@ -34,7 +34,7 @@ export function views(synth: Synthesized) {
 
   /** Logical ids a value points at (Ref, GetAtt), following cross-stack imports to their exporting stack. */
   function referencedIds(value: unknown, into = new Set<string>()): Set<string> {
-    if (Array.isArray(value)) value.forEach((item) => referencedIds(item, into));
+    if (Array.isArray(value)) for (const item of value) referencedIds(item, into);
     else if (value && typeof value === "object") {
       for (const [key, inner] of Object.entries(value)) {
         if (key === "Ref" && typeof inner === "string") into.add(inner);

@@ -104,7 +104,7 @@ export class Connection {
 
   /** The sockets a subscribe or unsubscribe goes out on now. */
   openTransports(): WebSocketTransport[] {
-    return [this.socket, this.successor].filter((t): t is WebSocketTransport => t !== null && t.isOpen);
+    return [this.socket, this.successor].filter((t): t is WebSocketTransport => t?.isOpen === true);
   }
 
   isInUse(transport: WebSocketTransport): boolean {

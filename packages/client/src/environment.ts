@@ -20,6 +20,7 @@ export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>
  * `ws`'s WebSocket fit; the handler parameters are `any` because the two
  * declare different event classes and a stricter type would reject one of them.
  */
+/* biome-ignore-start lint/suspicious/noExplicitAny: see above: one parameter type must accept both event classes. */
 export interface WebSocketLike {
   readonly readyState: number;
   readonly protocol: string;
@@ -30,6 +31,7 @@ export interface WebSocketLike {
   onclose: ((event: any) => void) | null;
   onerror: ((event: any) => void) | null;
 }
+/* biome-ignore-end lint/suspicious/noExplicitAny: see above. */
 
 export type WebSocketConstructor = new (url: string, protocols: string[]) => WebSocketLike;
 

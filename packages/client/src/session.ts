@@ -131,7 +131,7 @@ export class TokenKeeper {
   get(): Promise<SessionToken> {
     const reason = this.reasonToRenew();
     if (reason === undefined && this.current) return Promise.resolve(this.current);
-    if (this.inFlight) return this.inFlight;
+    if (this.inFlight !== undefined) return this.inFlight;
     const previous = this.current;
     const request = this.provider(previous ? { reason: reason ?? "expiring", previous } : { reason: "initial" });
     this.inFlight = request.then(

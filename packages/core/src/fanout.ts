@@ -174,7 +174,7 @@ export async function* mergePages<T>(sources: AsyncIterable<T>[]): AsyncGenerato
         (error: unknown) => ({ index, error }),
       ),
     );
-  iterators.forEach((_, index) => pull(index));
+  for (const index of iterators.keys()) pull(index);
   while (pending.size > 0) {
     const settled = await Promise.race(pending.values());
     pending.delete(settled.index);

@@ -123,7 +123,7 @@ describe("CircuitBreaker", () => {
     while (done < 10) {
       await new Promise((resolve) => setImmediate(resolve));
       expect(h.breaker.concurrency).toBeLessThanOrEqual(3);
-      releases.splice(0).forEach((release) => release());
+      for (const release of releases.splice(0)) release();
     }
     expect(peak).toBe(3);
     expect(h.breaker.concurrency).toBe(0);

@@ -70,7 +70,7 @@ function heldGateway(outcome: (connectionId: string) => PostOutcome | Error) {
     void work.finally(() => (settled = true)).catch(() => {});
     while (!settled) {
       await new Promise((resolve) => setImmediate(resolve));
-      waiting.splice(0).forEach((release) => release());
+      for (const release of waiting.splice(0)) release();
     }
     return work;
   }

@@ -45,7 +45,9 @@ describe.each(managementGateways)("Management API retries (%s, shared policy)", 
     made.push(makeGateway(endpoint, { maxAttempts, baseMs: 1, capMs: 5 }));
     return made.at(-1)!;
   };
-  afterAll(() => made.forEach((each) => each.close()));
+  afterAll(() => {
+    for (const each of made) each.close();
+  });
 
   it.each([
     [429, "LimitExceededException"],

@@ -12,7 +12,7 @@ export function captureOutput(options: { quiet?: boolean } = {}) {
   process.stderr.write = tap(originals.err) as typeof process.stderr.write;
   return {
     text: () => chunks.join(""),
-    add: (line: string) => chunks.push(line + "\n"),
+    add: (line: string) => chunks.push(`${line}\n`),
     stop() {
       process.stdout.write = originals.out;
       process.stderr.write = originals.err;

@@ -422,9 +422,9 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
 export function writeEndpointsFile(stateDir: string, endpoints: Endpoints): string {
   const file = join(stateDir, "endpoints.json");
   mkdirSync(stateDir, { recursive: true });
-  writeFileSync(file, JSON.stringify(endpoints, null, 2) + "\n", { mode: 0o600 });
+  writeFileSync(file, `${JSON.stringify(endpoints, null, 2)}\n`, { mode: 0o600 });
   // What `npm run dev -w packages/web` serves at /endpoints.json: the two URLs, nothing secret.
-  writeFileSync(join(stateDir, "browser-endpoints.json"), JSON.stringify(browserEndpoints({ ...endpoints }), null, 2) + "\n");
+  writeFileSync(join(stateDir, "browser-endpoints.json"), `${JSON.stringify(browserEndpoints({ ...endpoints }), null, 2)}\n`);
   return file;
 }
 
@@ -436,7 +436,7 @@ function resolveSecrets(names: readonly string[], given: Record<string, string>,
   const stored: Record<string, string> = file && existsSync(file) ? JSON.parse(readFileSync(file, "utf8")) : {};
   const secrets: Record<string, string> = {};
   for (const name of names) secrets[name] = given[name] ?? stored[name] ?? randomBytes(32).toString("base64url");
-  if (file) writeFileSync(file, JSON.stringify(secrets, null, 2) + "\n", { mode: 0o600 });
+  if (file) writeFileSync(file, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
   return secrets;
 }
 

@@ -21,6 +21,7 @@ export function useChangeFlash(value: unknown, durationMs = FLASH_MS): { flashin
     setFlashing(true);
   }, [value]);
 
+  // biome-ignore lint/correctness/useExhaustiveDependencies: generation restarts the timer when a change lands mid-flash.
   useEffect(() => {
     if (!flashing) return;
     const timer = setTimeout(() => setFlashing(false), durationMs);

@@ -22,7 +22,7 @@ describe("createFanApi", () => {
     await expect(api.joinQueue("e1")).resolves.toEqual(place);
     expect(calls[0]!.url).toBe("http://api.test/queues/e1/join");
     expect(calls[0]!.init?.method).toBe("POST");
-    expect((calls[0]!.init?.headers as Record<string, string>).authorization).toBe("Bearer tok-1");
+    expect((calls[0]!.init!.headers as Record<string, string>).authorization).toBe("Bearer tok-1");
   });
 
   it("GET .../me: the place, or undefined for a fan who has not joined (other 404s are errors)", async () => {

@@ -44,6 +44,7 @@ describe("useTopic", () => {
   it("holds nothing while the topic is unknown, then follows it when it changes", () => {
     const client = new FakePushClient();
     let setTopic!: (topic: `game/${string}` | undefined) => void;
+    // biome-ignore lint/correctness/noComponentHookFactories: the test component hands its setter to the test through the closure.
     function Switcher() {
       const [topic, set] = useState<`game/${string}` | undefined>(undefined);
       setTopic = set;

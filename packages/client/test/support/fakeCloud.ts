@@ -298,8 +298,8 @@ export class FakeCloud {
       socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
       this.changed();
     };
-    if (!this.acceptSockets) return refuse(503, "Service Unavailable");
-    if (!offered.includes("pushgate.v1") || !this.validToken(token)) return refuse(401, "Unauthorized");
+    if (!this.acceptSockets) return void refuse(503, "Service Unavailable");
+    if (!offered.includes("pushgate.v1") || !this.validToken(token)) return void refuse(401, "Unauthorized");
     this.wss.handleUpgrade(request, socket, head, (ws) => {
       const connection = new FakeConnection(ws, token ?? "", offered, () => this.changed());
       ws.on("message", (data) => this.autoReply(connection, JSON.parse(String(data)) as ClientFrame));

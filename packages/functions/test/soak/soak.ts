@@ -187,8 +187,8 @@ async function main() {
     };
     progress(`lost final states: ${report.lostFinalStates} of ${report.finalStatesChecked}; publishes ${publishes} (${publishFailures} failed); churn ${churned}; dead letters ${report.deadLetters}`);
     progress(`memory: rss ${report.memory.start?.rssMB} -> ${report.memory.end?.rssMB} MB, heap ${report.memory.start?.heapMB} -> ${report.memory.end?.heapMB} MB, DynamoDB Local ${report.memory.start?.dynamodbMB} -> ${report.memory.end?.dynamodbMB} MB`);
-    process.stdout.write(JSON.stringify({ ...report, memory: { start: report.memory.start, end: report.memory.end } }, null, 2) + "\n");
-    if (values.out) writeFileSync(values.out, JSON.stringify(report, null, 2) + "\n");
+    process.stdout.write(`${JSON.stringify({ ...report, memory: { start: report.memory.start, end: report.memory.end } }, null, 2)}\n`);
+    if (values.out) writeFileSync(values.out, `${JSON.stringify(report, null, 2)}\n`);
     process.exitCode = report.lostFinalStates === 0 ? 0 : 1;
   } finally {
     for (const watched of clients) watched.client.close();

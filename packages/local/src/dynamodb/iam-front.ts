@@ -57,9 +57,9 @@ export async function startDynamoDbFront(options: DynamoDbFrontOptions): Promise
       return refuse(response, 400, type, auth.message);
     }
     const target = String(request.headers["x-amz-target"] ?? "");
-    let input: Record<string, any>;
+    let input: TargetedInput;
     try {
-      input = body.length ? JSON.parse(body.toString("utf8")) : {};
+      input = body.length ? (JSON.parse(body.toString("utf8")) as TargetedInput) : {};
     } catch {
       return refuse(response, 400, "SerializationException", "The request body is not JSON.");
     }
@@ -70,15 +70,25 @@ export async function startDynamoDbFront(options: DynamoDbFrontOptions): Promise
     forward(request, response, { port: options.jarPort(), path: request.url ?? "/", headers: request.headers, body });
   }
 
+  /** The fields of a DynamoDB request that name what it touches; the rest is DynamoDB Local's to validate. */
+  interface TargetedInput {
+    TableName?: unknown;
+    IndexName?: unknown;
+    RequestItems?: Record<string, unknown>;
+    StreamArn?: unknown;
+    ShardIterator?: unknown;
+    TransactItems?: Record<string, { TableName?: string }>[];
+  }
+
   /** What IAM checks for one call: an action and the resources it touches. */
-  function checksFor(target: string, input: Record<string, any>): Check[] {
+  function checksFor(target: string, input: TargetedInput): Check[] {
     const operation = target.slice(target.indexOf(".") + 1);
     const table = (name: unknown) => tableArn(accessControl.region, accessControl.accountId, String(name));
     const stream = (arn: unknown) => localStreamArn(accessControl.region, accessControl.accountId, String(arn));
     if (operation === "TransactWriteItems" || operation === "TransactGetItems") {
       // No action of their own: each item is checked as the single-item call it is.
       const actions: Record<string, string> = { Put: "PutItem", Update: "UpdateItem", Delete: "DeleteItem", ConditionCheck: "ConditionCheckItem", Get: "GetItem" };
-      return (input.TransactItems ?? []).flatMap((item: Record<string, { TableName?: string }>) =>
+      return (input.TransactItems ?? []).flatMap((item) =>
         Object.entries(item).map(([kind, detail]) => ({ action: `dynamodb:${actions[kind] ?? kind}`, resources: [table(detail.TableName)] })),
       );
     }

@@ -11,7 +11,7 @@ interface PidFileContent {
 
 export function writePidFile(path: string, content: PidFileContent): void {
   mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, JSON.stringify(content) + "\n");
+  writeFileSync(path, `${JSON.stringify(content)}\n`);
 }
 
 /** Removes the pid file only if it still names `pid` (a newer run may own it). */

@@ -218,7 +218,7 @@ export async function startWebSocketGateway(options: WebSocketGatewayOptions): P
       connections.delete(facts.connectionId);
       scheduler.drop(facts.connectionId);
       const final = connection.closeRequest ?? { code, reason: disconnectReasonFor(code, reason.toString()) };
-      trackDisconnect(facts, final.code, final.reason);
+      void trackDisconnect(facts, final.code, final.reason);
     });
   }
 

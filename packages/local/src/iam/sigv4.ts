@@ -188,7 +188,7 @@ function parse(request: ReceivedRequest): Parsed | SignatureCheck {
 
 function parseCredential(credential: string | undefined) {
   const parts = credential?.split("/");
-  if (!parts || parts.length !== 5 || parts[4] !== "aws4_request" || !parts[0]) return undefined;
+  if (parts?.length !== 5 || parts[4] !== "aws4_request" || !parts[0]) return undefined;
   const [accessKeyId, scopeDate, region, service] = parts as [string, string, string, string];
   return { accessKeyId, scopeDate, region, service };
 }

@@ -7,6 +7,7 @@
 import type { Context } from "aws-lambda";
 
 export type LambdaCallback = (error?: unknown, result?: unknown) => void;
+// biome-ignore lint/suspicious/noExplicitAny: each handler declares its own event type, and a parameter of `unknown` would refuse them all.
 export type LambdaHandler = (event: any, context: Context, callback: LambdaCallback) => unknown;
 
 const isPromiseLike = (value: unknown): value is PromiseLike<unknown> =>

@@ -1,2 +1,1 @@
-export { scheduledEvent, startScheduler } from "./scheduler";
-export type { Scheduler, SchedulerOptions } from "./scheduler";
+export { startScheduler } from "./scheduler";

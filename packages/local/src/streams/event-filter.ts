@@ -38,7 +38,9 @@ export function validateFilterPatterns(patterns: FilterPattern[], owner: string)
     }
     for (const [key, value] of Object.entries(pattern)) check(value, path ? `${path}.${key}` : key);
   };
-  patterns.forEach((pattern, index) => check(pattern, `filters[${index}]`));
+  patterns.forEach((pattern, index) => {
+    check(pattern, `filters[${index}]`);
+  });
 }
 
 export function matchesAnyPattern(record: unknown, patterns: FilterPattern[] | undefined): boolean {

@@ -56,7 +56,7 @@ export class FileOnFailureDestination implements OnFailureDestination {
   async send(record: OnFailureRecord): Promise<void> {
     const file = this.fileFor(record.consumer);
     await mkdir(dirname(file), { recursive: true });
-    await appendFile(file, JSON.stringify(record) + "\n");
+    await appendFile(file, `${JSON.stringify(record)}\n`);
   }
 }
 

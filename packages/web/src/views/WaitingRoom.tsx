@@ -164,6 +164,7 @@ function Admitted({ eventId }: { eventId: string }) {
   const continueButton = useRef<HTMLAnchorElement>(null);
   const secondsLeft = useSecondsUntil(admission ? Date.parse(admission.expiresAt) : undefined);
 
+  // biome-ignore lint/correctness/useExhaustiveDependencies: once per admitted view (see below), not once per request object.
   useEffect(() => {
     void request.run();
     // Once per admitted view; a retry is the fan's (the ErrorNotice below).
