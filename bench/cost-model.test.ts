@@ -39,7 +39,10 @@ describe("cost model", () => {
     const fanoutGbSeconds = ((1000 * 10) / 1100) * 0.5;
     const shortInvocations = 1000 * (3 + 12) + 1000 * 3 + 10;
     expect(line(bill, "Lambda compute").quantity).toBeCloseTo(fanoutGbSeconds + shortInvocations * 0.02 * 0.5, 6);
-    expect(bill.total).toBeCloseTo(bill.lines.reduce((total, entry) => total + entry.cost, 0), 9);
+    expect(bill.total).toBeCloseTo(
+      bill.lines.reduce((total, entry) => total + entry.cost, 0),
+      9,
+    );
   });
 
   it("counts one S3 GET per poll and a body at most once per update", () => {
@@ -72,7 +75,7 @@ describe("cost model", () => {
     const canary = canaryBill(DEFAULT_PRICES, DEFAULT_ASSUMPTIONS);
     expect(DEFAULT_CANARY.runsPerMonth).toBe(43_200);
     expect(line(canary, "WebSocket messages").quantity).toBe(3 * 43_200);
-    expect(line(canary, "DynamoDB writes").cost).toBeCloseTo((7 * 43_200 / 1e6) * 0.625, 9);
+    expect(line(canary, "DynamoDB writes").cost).toBeCloseTo(((7 * 43_200) / 1e6) * 0.625, 9);
     expect(line(canary, "CloudWatch dashboard").cost).toBe(3);
     expect(canary.total).toBeGreaterThan(3.8);
     expect(canary.total).toBeLessThan(5);

@@ -155,7 +155,10 @@ export const billedMessages = (messages: number, bytes: number): number => messa
 export function websocketMessageCost(messagesPerMonth: number, prices: Prices): number {
   const tier = prices.websocketMessageTierMillions * 1e6;
   const inTier = Math.min(messagesPerMonth, tier);
-  return million(inTier, prices.websocketMessagesPerMillion) + million(Math.max(0, messagesPerMonth - tier), prices.websocketMessagesPerMillionOverTier);
+  return (
+    million(inTier, prices.websocketMessagesPerMillion) +
+    million(Math.max(0, messagesPerMonth - tier), prices.websocketMessagesPerMillionOverTier)
+  );
 }
 
 function bill(lines: LineItem[]): Bill {
@@ -163,7 +166,8 @@ function bill(lines: LineItem[]): Bill {
 }
 
 /** Sessions per fan per event: the first token, then one renewal per token lifetime. */
-const sessionsPerFan = (workload: Workload, assumptions: Assumptions) => 1 + Math.floor((workload.hours * 60) / assumptions.tokenTtlMinutes);
+const sessionsPerFan = (workload: Workload, assumptions: Assumptions) =>
+  1 + Math.floor((workload.hours * 60) / assumptions.tokenTtlMinutes);
 
 export function pushBill(workload: Workload, prices: Prices, assumptions: Assumptions): Bill {
   const { fans, hours, updates, eventsPerMonth: events } = workload;
@@ -200,16 +204,51 @@ export function pushBill(workload: Workload, prices: Prices, assumptions: Assump
   const transferGb = transferBytes / GB;
 
   return bill([
-    { item: "WebSocket connection minutes", quantity: connectionMinutes, unit: "minutes", cost: million(connectionMinutes, prices.websocketConnectionMinutesPerMillion) },
-    { item: "WebSocket messages (pushes, acks, pings, pongs)", quantity: messages, unit: "messages", cost: websocketMessageCost(messages, prices) },
-    { item: "HTTP API requests (sessions, producer)", quantity: httpRequests, unit: "requests", cost: million(httpRequests, prices.httpApiRequestsPerMillion) },
-    { item: "Lambda requests", quantity: shortInvocations + fanoutInvocations, unit: "invocations", cost: million(shortInvocations + fanoutInvocations, prices.lambdaRequestsPerMillion) },
-    { item: "Lambda compute (fan-out at the posts/s assumption)", quantity: gbSeconds, unit: "GB-s", cost: gbSeconds * prices.lambdaGbSecond },
+    {
+      item: "WebSocket connection minutes",
+      quantity: connectionMinutes,
+      unit: "minutes",
+      cost: million(connectionMinutes, prices.websocketConnectionMinutesPerMillion),
+    },
+    {
+      item: "WebSocket messages (pushes, acks, pings, pongs)",
+      quantity: messages,
+      unit: "messages",
+      cost: websocketMessageCost(messages, prices),
+    },
+    {
+      item: "HTTP API requests (sessions, producer)",
+      quantity: httpRequests,
+      unit: "requests",
+      cost: million(httpRequests, prices.httpApiRequestsPerMillion),
+    },
+    {
+      item: "Lambda requests",
+      quantity: shortInvocations + fanoutInvocations,
+      unit: "invocations",
+      cost: million(shortInvocations + fanoutInvocations, prices.lambdaRequestsPerMillion),
+    },
+    {
+      item: "Lambda compute (fan-out at the posts/s assumption)",
+      quantity: gbSeconds,
+      unit: "GB-s",
+      cost: gbSeconds * prices.lambdaGbSecond,
+    },
     { item: "DynamoDB writes", quantity: writeUnits, unit: "WRU", cost: million(writeUnits, prices.dynamodbWriteUnitsPerMillion) },
-    { item: "DynamoDB reads (subscriber Query)", quantity: readUnits, unit: "RRU", cost: million(readUnits, prices.dynamodbReadUnitsPerMillion) },
+    {
+      item: "DynamoDB reads (subscriber Query)",
+      quantity: readUnits,
+      unit: "RRU",
+      cost: million(readUnits, prices.dynamodbReadUnitsPerMillion),
+    },
     { item: "S3 PUT (snapshots)", quantity: s3Puts, unit: "requests", cost: (s3Puts / 1000) * prices.s3PutPerThousand },
     { item: "S3 GET (resync on subscribe)", quantity: s3Gets, unit: "requests", cost: (s3Gets / 1000) * prices.s3GetPerThousand },
-    { item: "S3 HEAD (snapshot seq before its write)", quantity: s3Heads, unit: "requests", cost: (s3Heads / 1000) * prices.s3GetPerThousand },
+    {
+      item: "S3 HEAD (snapshot seq before its write)",
+      quantity: s3Heads,
+      unit: "requests",
+      cost: (s3Heads / 1000) * prices.s3GetPerThousand,
+    },
     { item: "Data transfer out", quantity: transferGb, unit: "GB", cost: transferGb * prices.dataTransferOutPerGb },
   ]);
 }
@@ -233,7 +272,12 @@ export function pollingBill(workload: Workload, prices: Prices, assumptions: Ass
   const transferGb = transferBytes / GB;
 
   const lines: LineItem[] = [
-    { item: "HTTP API requests (sessions, snapshot URLs, producer)", quantity: httpRequests, unit: "requests", cost: million(httpRequests, prices.httpApiRequestsPerMillion) },
+    {
+      item: "HTTP API requests (sessions, snapshot URLs, producer)",
+      quantity: httpRequests,
+      unit: "requests",
+      cost: million(httpRequests, prices.httpApiRequestsPerMillion),
+    },
     { item: "Lambda requests", quantity: invocations, unit: "invocations", cost: million(invocations, prices.lambdaRequestsPerMillion) },
     { item: "Lambda compute", quantity: gbSeconds, unit: "GB-s", cost: gbSeconds * prices.lambdaGbSecond },
     { item: "DynamoDB writes", quantity: writeUnits, unit: "WRU", cost: million(writeUnits, prices.dynamodbWriteUnitsPerMillion) },
@@ -243,7 +287,12 @@ export function pollingBill(workload: Workload, prices: Prices, assumptions: Ass
     const originGets = assumptions.cloudFrontEdges * Math.ceil((hours * 3600) / Math.max(1, pollIntervalSeconds)) * events;
     lines.push(
       { item: "CloudFront requests (polls)", quantity: polls, unit: "requests", cost: million(polls, prices.cloudFrontRequestsPerMillion) },
-      { item: "S3 GET (CloudFront origin fetches)", quantity: originGets, unit: "requests", cost: (originGets / 1000) * prices.s3GetPerThousand },
+      {
+        item: "S3 GET (CloudFront origin fetches)",
+        quantity: originGets,
+        unit: "requests",
+        cost: (originGets / 1000) * prices.s3GetPerThousand,
+      },
       { item: "CloudFront data transfer out", quantity: transferGb, unit: "GB", cost: transferGb * prices.cloudFrontTransferPerGb },
     );
   } else {
@@ -282,20 +331,47 @@ export const DEFAULT_CANARY: CanaryAssumptions = { runsPerMonth: 60 * 24 * 30, r
 export function canaryBill(prices: Prices, assumptions: Assumptions, canary: CanaryAssumptions = DEFAULT_CANARY): Bill {
   const runs = canary.runsPerMonth;
   const shortInvocations = 4 * runs;
-  const gbSeconds = runs * (canary.runMs / 1000) * (canary.memoryMb / 1024) + ((shortInvocations * assumptions.shortInvocationMs) / 1000) * (assumptions.lambdaMemoryMb / 1024);
+  const gbSeconds =
+    runs * (canary.runMs / 1000) * (canary.memoryMb / 1024) +
+    ((shortInvocations * assumptions.shortInvocationMs) / 1000) * (assumptions.lambdaMemoryMb / 1024);
   const messages = 3 * runs;
   const writeUnits = 7 * runs;
   const readUnits = 1.5 * runs;
   const logGb = (runs * canary.logBytesPerRun) / GB;
   return bill([
-    { item: "Lambda requests (canary, $connect, subscribe, $disconnect, fan-out)", quantity: runs + shortInvocations, unit: "invocations", cost: million(runs + shortInvocations, prices.lambdaRequestsPerMillion) },
+    {
+      item: "Lambda requests (canary, $connect, subscribe, $disconnect, fan-out)",
+      quantity: runs + shortInvocations,
+      unit: "invocations",
+      cost: million(runs + shortInvocations, prices.lambdaRequestsPerMillion),
+    },
     { item: "Lambda compute", quantity: gbSeconds, unit: "GB-s", cost: gbSeconds * prices.lambdaGbSecond },
-    { item: "WebSocket connection minutes", quantity: runs, unit: "minutes", cost: million(runs, prices.websocketConnectionMinutesPerMillion) },
-    { item: "WebSocket messages (subscribe, ack, push)", quantity: messages, unit: "messages", cost: million(messages, prices.websocketMessagesPerMillion) },
+    {
+      item: "WebSocket connection minutes",
+      quantity: runs,
+      unit: "minutes",
+      cost: million(runs, prices.websocketConnectionMinutesPerMillion),
+    },
+    {
+      item: "WebSocket messages (subscribe, ack, push)",
+      quantity: messages,
+      unit: "messages",
+      cost: million(messages, prices.websocketMessagesPerMillion),
+    },
     { item: "DynamoDB writes", quantity: writeUnits, unit: "WRU", cost: million(writeUnits, prices.dynamodbWriteUnitsPerMillion) },
     { item: "DynamoDB reads", quantity: readUnits, unit: "RRU", cost: million(readUnits, prices.dynamodbReadUnitsPerMillion) },
-    { item: "S3 PUT + GET (its snapshot)", quantity: 2 * runs, unit: "requests", cost: (runs / 1000) * (prices.s3PutPerThousand + prices.s3GetPerThousand) },
-    { item: "CloudWatch metrics (CanarySuccess, CanaryLatencyMs)", quantity: 2, unit: "metrics", cost: 2 * prices.cloudWatchMetricPerMonth },
+    {
+      item: "S3 PUT + GET (its snapshot)",
+      quantity: 2 * runs,
+      unit: "requests",
+      cost: (runs / 1000) * (prices.s3PutPerThousand + prices.s3GetPerThousand),
+    },
+    {
+      item: "CloudWatch metrics (CanarySuccess, CanaryLatencyMs)",
+      quantity: 2,
+      unit: "metrics",
+      cost: 2 * prices.cloudWatchMetricPerMonth,
+    },
     { item: "CloudWatch alarms (failure, p99 latency)", quantity: 2, unit: "alarms", cost: 2 * prices.cloudWatchAlarmPerMonth },
     { item: "CloudWatch dashboard", quantity: 1, unit: "dashboard", cost: prices.cloudWatchDashboardPerMonth },
     { item: "CloudWatch Logs ingestion", quantity: logGb, unit: "GB", cost: logGb * prices.cloudWatchLogsIngestionPerGb },

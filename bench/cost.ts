@@ -49,7 +49,8 @@ function parse(argv: string[]) {
     if (raw === undefined || !Number.isFinite(value) || value < 0) throw new Error(`--${flag} needs a non-negative number (got ${raw})`);
     target[key] = value;
   }
-  if (workload.pollIntervalSeconds <= 0 || assumptions.fanoutPostsPerSecond <= 0) throw new Error("--poll-interval and --fanout-posts-per-second must be above 0");
+  if (workload.pollIntervalSeconds <= 0 || assumptions.fanoutPostsPerSecond <= 0)
+    throw new Error("--poll-interval and --fanout-posts-per-second must be above 0");
   return { workload, prices, assumptions, quotas, json };
 }
 
@@ -58,7 +59,8 @@ const count = (value: number) => value.toLocaleString("en-US", { maximumFraction
 
 function printBill(title: string, bill: Bill) {
   console.log(`\n${title}`);
-  for (const line of bill.lines) console.log(`  ${line.item.padEnd(55)} ${count(line.quantity).padStart(18)} ${line.unit.padEnd(12)} ${usd(line.cost).padStart(12)}`);
+  for (const line of bill.lines)
+    console.log(`  ${line.item.padEnd(55)} ${count(line.quantity).padStart(18)} ${line.unit.padEnd(12)} ${usd(line.cost).padStart(12)}`);
   console.log(`  ${"total per month".padEnd(55)} ${"".padStart(18)} ${"".padEnd(12)} ${usd(bill.total).padStart(12)}`);
 }
 
@@ -78,14 +80,20 @@ function main() {
   printBill("Push (pushgate)", push);
   printBill(`Polling every ${workload.pollIntervalSeconds} s`, polling);
   const ratio = polling.total / push.total;
-  console.log(`\nPolling costs ${ratio.toFixed(2)}x push (${usd(polling.total - push.total)} per month ${ratio >= 1 ? "more" : "less"}), for a mean staleness of ~${quota.pollMeanStalenessSeconds} s instead of well under a second.`);
+  console.log(
+    `\nPolling costs ${ratio.toFixed(2)}x push (${usd(polling.total - push.total)} per month ${ratio >= 1 ? "more" : "less"}), for a mean staleness of ~${quota.pollMeanStalenessSeconds} s instead of well under a second.`,
+  );
   printBill("The canary (every minute, whatever the workload)", canary);
   console.log("\nQuotas");
-  console.log(`  one broadcast at the account's ${count(quotas.accountRequestsPerSecond)} req/s (shared by every API call): ${quota.broadcastSecondsAtAccountRate.toFixed(1)} s`);
+  console.log(
+    `  one broadcast at the account's ${count(quotas.accountRequestsPerSecond)} req/s (shared by every API call): ${quota.broadcastSecondsAtAccountRate.toFixed(1)} s`,
+  );
   console.log(
     `  one broadcast in one fan-out invocation at ${count(assumptions.fanoutPostsPerSecond)} posts/s: ${quota.broadcastSecondsPerInvocation.toFixed(1)} s against a ${quotas.fanoutTimeoutSeconds} s timeout: ${quota.fanoutFitsTimeout ? "fits" : `does NOT fit; needs ${quota.invocationsNeededForTimeout} parallel invocations (or a leaner PostToConnection)`}`,
   );
-  console.log(`  reconnect storm: ${count(workload.fans)} fans at ${quotas.newConnectionsPerSecond} new connections/s: ${quota.reconnectStormSeconds.toFixed(0)} s until all are back`);
+  console.log(
+    `  reconnect storm: ${count(workload.fans)} fans at ${quotas.newConnectionsPerSecond} new connections/s: ${quota.reconnectStormSeconds.toFixed(0)} s until all are back`,
+  );
   console.log(
     `  polling: ${count(quota.pollGetsPerSecond)} GET/s on one snapshot key; S3 serves ${count(quotas.s3GetsPerSecondPerPrefix)}/s per prefix: ${quota.pollFitsS3PrefixRate ? "fits" : "does NOT fit (503 SlowDown); use CloudFront (--cloud-front)"}`,
   );

@@ -107,7 +107,9 @@ async function openSockets(command: OpenSockets): Promise<OpenedReply> {
   let refused429 = 0;
   const reasons = new Map<string, number>();
   const openFan = async () => {
-    const protocols = command.httpApiUrl ? [SUBPROTOCOL, `${TOKEN_SUBPROTOCOL_PREFIX}${await sessionToken(command.httpApiUrl)}`] : undefined;
+    const protocols = command.httpApiUrl
+      ? [SUBPROTOCOL, `${TOKEN_SUBPROTOCOL_PREFIX}${await sessionToken(command.httpApiUrl)}`]
+      : undefined;
     for (let attempt = 0; attempt < 10; attempt++) {
       const outcome = await openOne(command.url, protocols);
       if ("socket" in outcome) {
@@ -142,22 +144,26 @@ async function openSockets(command: OpenSockets): Promise<OpenedReply> {
     }
   };
   await Promise.all(Array.from({ length: Math.min(SETUP_CONCURRENCY, command.count) }, worker));
-  if (reasons.size > 0) process.stderr.write(`fan process ${process.pid}: ${failed} sockets failed: ${JSON.stringify(Object.fromEntries(reasons))}\n`);
+  if (reasons.size > 0)
+    process.stderr.write(`fan process ${process.pid}: ${failed} sockets failed: ${JSON.stringify(Object.fromEntries(reasons))}\n`);
   return { opened: command.count - failed, failed, refused429, ms: Date.now() - started };
 }
 
 async function closeSockets(): Promise<void> {
   // The presale's held sockets close with the rest.
   for (const { socket } of heldFans.splice(0)) sockets.push(socket);
-  const closed = sockets.map((socket) => new Promise<void>((resolve) => {
-    if (socket.readyState === WebSocket.CLOSED) return resolve();
-    socket.once("close", () => resolve());
-    socket.close(1000, "bench done");
-    setTimeout(() => {
-      socket.terminate();
-      resolve();
-    }, 3000);
-  }));
+  const closed = sockets.map(
+    (socket) =>
+      new Promise<void>((resolve) => {
+        if (socket.readyState === WebSocket.CLOSED) return resolve();
+        socket.once("close", () => resolve());
+        socket.close(1000, "bench done");
+        setTimeout(() => {
+          socket.terminate();
+          resolve();
+        }, 3000);
+      }),
+  );
   await Promise.all(closed);
   sockets.length = 0;
 }
@@ -173,7 +179,9 @@ async function preparePoll(command: PreparePoll): Promise<void> {
   pollUrls = [];
   for (let fan = 0; fan < command.fans; fan++) {
     const token = await sessionToken(command.httpApiUrl);
-    const response = await fetch(`${command.httpApiUrl}/snapshots?topics=${encodeURIComponent(command.topic)}`, { headers: { authorization: `Bearer ${token}` } });
+    const response = await fetch(`${command.httpApiUrl}/snapshots?topics=${encodeURIComponent(command.topic)}`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
     if (!response.ok) throw new Error(`GET /snapshots answered ${response.status}: ${await response.text()}`);
     pollUrls.push(((await response.json()) as { snapshots: { url: string }[] }).snapshots[0]!.url);
   }
@@ -330,7 +338,10 @@ async function presaleJoin(command: PresaleJoin): Promise<PresaleJoinReply> {
     const startedAt = epochMs();
     let outcome: string;
     try {
-      const response = await fetch(`${command.httpApiUrl}/queues/${command.eventId}/join`, { method: "POST", headers: { authorization: `Bearer ${fans[index]!.token}` } });
+      const response = await fetch(`${command.httpApiUrl}/queues/${command.eventId}/join`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${fans[index]!.token}` },
+      });
       outcome = response.ok ? ((await response.json()) as { status: string }).status : `HTTP ${response.status}`;
       if (!response.ok) await response.arrayBuffer().catch(() => undefined);
     } catch (error) {
@@ -347,7 +358,9 @@ async function presaleTickets(command: PresaleTickets): Promise<PresaleTicketsRe
   let failures = 0;
   await inParallel(presaleFans.length, SETUP_CONCURRENCY, async (index) => {
     const fan = presaleFans[index]!;
-    const response = await fetch(`${command.httpApiUrl}/queues/${command.eventId}/me`, { headers: { authorization: `Bearer ${fan.token}` } });
+    const response = await fetch(`${command.httpApiUrl}/queues/${command.eventId}/me`, {
+      headers: { authorization: `Bearer ${fan.token}` },
+    });
     if (response.ok) fan.ticket = ((await response.json()) as { ticket: number | null }).ticket;
     else {
       failures++;
@@ -366,7 +379,9 @@ async function presaleHold(command: PresaleHold): Promise<PresaleHoldReply> {
   await inParallel(fans.length, HOLD_CONCURRENCY, async (index) => {
     const fan = fans[index]!;
     await sleep(gapMs * HOLD_CONCURRENCY);
-    const outcome = await openOne(command.websocketUrl, [SUBPROTOCOL, `${TOKEN_SUBPROTOCOL_PREFIX}${fan.token}`]).catch(() => ({ status: 0 }));
+    const outcome = await openOne(command.websocketUrl, [SUBPROTOCOL, `${TOKEN_SUBPROTOCOL_PREFIX}${fan.token}`]).catch(() => ({
+      status: 0,
+    }));
     if (!("socket" in outcome)) {
       failed++;
       if (outcome.status === 429) refused429++;
@@ -396,7 +411,14 @@ async function presaleHold(command: PresaleHold): Promise<PresaleHoldReply> {
       }
     }
   });
-  return { opened: heldFans.length, held: heldFans.length, heldTickets: heldFans.map(({ fan }) => fan.ticket!), failed, refused429, ms: Date.now() - started };
+  return {
+    opened: heldFans.length,
+    held: heldFans.length,
+    heldTickets: heldFans.map(({ fan }) => fan.ticket!),
+    failed,
+    refused429,
+    ms: Date.now() - started,
+  };
 }
 
 async function handle(command: FanCommand): Promise<unknown> {

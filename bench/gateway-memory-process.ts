@@ -26,7 +26,13 @@ process.on("message", (message: { type: "memory"; id: number }) => {
   gc?.();
   gc?.();
   const usage = process.memoryUsage();
-  process.send?.({ id: message.id, connections: gateway.connections().length, rssMB: usage.rss / 2 ** 20, heapUsedMB: usage.heapUsed / 2 ** 20, externalMB: usage.external / 2 ** 20 });
+  process.send?.({
+    id: message.id,
+    connections: gateway.connections().length,
+    rssMB: usage.rss / 2 ** 20,
+    heapUsedMB: usage.heapUsed / 2 ** 20,
+    externalMB: usage.external / 2 ** 20,
+  });
 });
 process.on("disconnect", () => void gateway.stop().finally(() => process.exit(0)));
 process.send?.({ type: "ready", url: gateway.url });

@@ -59,7 +59,8 @@ function parseArgs(argv: string[]): { quick: boolean; only: Set<Scenario> } {
   const onlyArg = argv.find((arg) => arg.startsWith("--only"));
   const onlyValue = onlyArg?.includes("=") ? onlyArg.split("=")[1] : onlyArg ? argv[argv.indexOf(onlyArg) + 1] : undefined;
   const only = new Set<Scenario>((onlyValue?.split(",") ?? SCENARIOS) as Scenario[]);
-  for (const name of only) if (!SCENARIOS.includes(name)) throw new Error(`unknown scenario "${name}"; choose from ${SCENARIOS.join(", ")}`);
+  for (const name of only)
+    if (!SCENARIOS.includes(name)) throw new Error(`unknown scenario "${name}"; choose from ${SCENARIOS.join(", ")}`);
   return { quick, only };
 }
 
@@ -71,7 +72,14 @@ async function warmUp(context: BenchContext): Promise<void> {
   progress("warm-up: 20 subscribed sockets, 2 publishes (cold starts are not measured)");
   const { cloud, fleet } = context;
   await fleet.all<OpenedReply>(
-    () => ({ type: "open-sockets", url: cloud.endpoints.websocketUrl, count: 10, ratePerSecond: 50, httpApiUrl: cloud.endpoints.httpApiUrl!, subscribe: ["game/warmup"] }),
+    () => ({
+      type: "open-sockets",
+      url: cloud.endpoints.websocketUrl,
+      count: 10,
+      ratePerSecond: 50,
+      httpApiUrl: cloud.endpoints.httpApiUrl!,
+      subscribe: ["game/warmup"],
+    }),
     60_000,
   );
   const producer = scoreProducer(cloud.endpoints.httpApiUrl!, cloud.endpoints.operatorKey, "warmup");
@@ -106,7 +114,9 @@ async function main() {
   };
 
   const counters = { refused429: 0 };
-  progress(`starting the local cloud (quick: ${quick}; scenarios: ${[...only].join(", ")}; load average ${results.machine.loadAverageAtStart.join(" ")})`);
+  progress(
+    `starting the local cloud (quick: ${quick}; scenarios: ${[...only].join(", ")}; load average ${results.machine.loadAverageAtStart.join(" ")})`,
+  );
   const needsCloud = [...only].some((name) => name !== "footprint");
   const cloud = needsCloud
     ? await startLocalCloud({
@@ -134,7 +144,8 @@ async function main() {
         results.scenarios.fanout = [];
         // BENCH_FANOUT_N=1000 (or 100,1000): only those sizes.
         const onlyN = process.env.BENCH_FANOUT_N?.split(",").map(Number);
-        for (const { n, publishes } of sizes.fanout.filter(({ n }) => !onlyN || onlyN.includes(n))) results.scenarios.fanout.push(await runFanout(context, n, publishes));
+        for (const { n, publishes } of sizes.fanout.filter(({ n }) => !onlyN || onlyN.includes(n)))
+          results.scenarios.fanout.push(await runFanout(context, n, publishes));
       }
       if (only.has("polling")) {
         const { fans, publishes, everyMs } = sizes.polling;

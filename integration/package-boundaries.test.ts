@@ -48,7 +48,11 @@ function imports(path: string): { specifier: string; typeOnly: boolean }[] {
   return found;
 }
 
-const packageName = (specifier: string) => specifier.split("/").slice(0, specifier.startsWith("@") ? 2 : 1).join("/");
+const packageName = (specifier: string) =>
+  specifier
+    .split("/")
+    .slice(0, specifier.startsWith("@") ? 2 : 1)
+    .join("/");
 const isBuiltin = (name: string) => name.startsWith("node:") || builtinModules.includes(name);
 
 describe("package boundaries", () => {

@@ -31,13 +31,15 @@ function needsHeavy(file: string, seen = new Set<string>()): boolean {
   const dir = file.slice(0, file.lastIndexOf("/"));
   for (const match of text.matchAll(/from\s+["'](\.{1,2}\/[^"']+)["']/g)) {
     const base = relative(root, join(root, dir, match[1]!));
-    const helper = [".ts", ".tsx", "/index.ts"].map((ext) => base + ext).find((path) => {
-      try {
-        return statSync(join(root, path)).isFile();
-      } catch {
-        return false;
-      }
-    });
+    const helper = [".ts", ".tsx", "/index.ts"]
+      .map((ext) => base + ext)
+      .find((path) => {
+        try {
+          return statSync(join(root, path)).isFile();
+        } catch {
+          return false;
+        }
+      });
     // Only test helpers: a package's own src (the local cloud's modules) is not started by being imported.
     if (helper && !helper.includes("/src/") && needsHeavy(helper, seen)) return true;
   }

@@ -4,6 +4,7 @@ import { SqsDlq } from "aws-cdk-lib/aws-lambda-event-sources";
 import { Queue } from "aws-cdk-lib/aws-sqs";
 import { Topic } from "aws-cdk-lib/aws-sns";
 import { Stack as CdkStack } from "aws-cdk-lib/core";
+// biome-ignore lint/suspicious/noShadowRestrictedNames: SST names its Lambda construct Function; this file never needs the global.
 import { Config, Cron, use, type Function, type StackContext } from "sst/constructs";
 import { loadConfig, ssmSecretPaths } from "@pushgate/core/config";
 import { envVar, metricsIdentity, physicalName, type BucketName, type SecretName } from "@pushgate/core/topology";
@@ -34,7 +35,8 @@ export function Realtime({ stack, app }: StackContext) {
 
   // Values are set with `npx sst secrets set NAME value` (SSM), never in code.
   const secrets = Object.fromEntries(declared.secrets.map((name) => [name, new Config.Secret(stack, name)]));
-  const arn = (service: string, resource: string) => CdkStack.of(stack).formatArn({ service, resource, region: app.region, account: app.account });
+  const arn = (service: string, resource: string) =>
+    CdkStack.of(stack).formatArn({ service, resource, region: app.region, account: app.account });
   const grantables: Grantables = {
     tables,
     secrets,
@@ -139,7 +141,9 @@ const STAGE_LIMIT =
  * deploy instead of every cold start.
  */
 export function stageLimits(region: string, env: NodeJS.ProcessEnv = process.env): Record<string, string> {
-  const limits = Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => STAGE_LIMIT.test(entry[0]) && entry[1] !== undefined));
+  const limits = Object.fromEntries(
+    Object.entries(env).filter((entry): entry is [string, string] => STAGE_LIMIT.test(entry[0]) && entry[1] !== undefined),
+  );
   loadConfig({ ...limits, AWS_REGION: region });
   return limits;
 }

@@ -24,10 +24,7 @@ function buildTable(ctx: StackContext, name: string, decl: TableDecl): Table {
     fields: fieldsOf(decl),
     primaryIndex: { partitionKey: decl.partitionKey.name, sortKey: decl.sortKey?.name },
     globalIndexes: Object.fromEntries(
-      (decl.globalIndexes ?? []).map((index) => [
-        index.name,
-        { partitionKey: index.partitionKey.name, sortKey: index.sortKey?.name },
-      ]),
+      (decl.globalIndexes ?? []).map((index) => [index.name, { partitionKey: index.partitionKey.name, sortKey: index.sortKey?.name }]),
     ),
     timeToLiveAttribute: decl.ttlAttribute,
     // `true` is NEW_AND_OLD_IMAGES in SST, what the fan-out consumers read.
@@ -71,9 +68,7 @@ function buildBucket(ctx: StackContext, name: string, decl: BucketDecl, webOrigi
 export function Storage(ctx: StackContext) {
   const { origin, accessLogs } = use(Web);
 
-  const tables = Object.fromEntries(
-    Object.entries(declared.tables).map(([name, decl]) => [name, buildTable(ctx, name, decl)]),
-  );
+  const tables = Object.fromEntries(Object.entries(declared.tables).map(([name, decl]) => [name, buildTable(ctx, name, decl)]));
   const buckets = Object.fromEntries(
     Object.entries(declared.buckets).map(([name, decl]) => [name, buildBucket(ctx, name, decl, origin, accessLogs)]),
   );

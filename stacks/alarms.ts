@@ -43,7 +43,13 @@ function alarm(
 }
 
 /** A metric the functions emit (edge.ts, Powertools EMF), as CloudWatch files it: namespace, service per stage, and the topic kind if it has one. */
-export function pushgateMetric(identity: { namespace: string; service: string }, name: string, statistic: string, periodOf = period, topicKind?: string) {
+export function pushgateMetric(
+  identity: { namespace: string; service: string },
+  name: string,
+  statistic: string,
+  periodOf = period,
+  topicKind?: string,
+) {
   return new Metric({
     namespace: identity.namespace,
     metricName: name,
@@ -82,7 +88,14 @@ export function canaryAlarms(stack: Stack, identity: { namespace: string; servic
 /** Any error or throttle of a function is worth a look: handlers map expected failures to protocol errors. */
 export function functionAlarms(stack: Stack, id: string, fn: Function, topic: ITopic) {
   alarm(stack, `${id}Errors`, fn.metricErrors({ period, statistic: "Sum" }), 1, `${id}: the function threw or timed out`, topic);
-  alarm(stack, `${id}Throttles`, fn.metricThrottles({ period, statistic: "Sum" }), 1, `${id}: invocations throttled (account concurrency?)`, topic);
+  alarm(
+    stack,
+    `${id}Throttles`,
+    fn.metricThrottles({ period, statistic: "Sum" }),
+    1,
+    `${id}: invocations throttled (account concurrency?)`,
+    topic,
+  );
 }
 
 /** A consumer falling behind its stream, and records it gave up on. */

@@ -1,6 +1,7 @@
 import { Duration } from "aws-cdk-lib/core";
 import { Dashboard, GraphWidget, TextWidget, type IMetric } from "aws-cdk-lib/aws-cloudwatch";
 import type { IQueue } from "aws-cdk-lib/aws-sqs";
+// biome-ignore lint/suspicious/noShadowRestrictedNames: SST names its Lambda construct Function; this file never needs the global.
 import type { Function, Stack } from "sst/constructs";
 import { KIND_OF_TOPIC_TYPE, type TopicType } from "@pushgate/core/wire";
 import { pushgateMetric } from "./alarms";
@@ -25,9 +26,12 @@ const topicKinds = Object.keys(KIND_OF_TOPIC_TYPE) as TopicType[];
 
 export function operationsDashboard(stack: Stack, inputs: DashboardInputs): Dashboard {
   const metric = (name: string, statistic: string, topicKind?: TopicType, label?: string) =>
-    pushgateMetric(inputs.identity, name, statistic, minute, topicKind).with({ label: label ?? (topicKind ? `${name} ${topicKind}` : name) });
+    pushgateMetric(inputs.identity, name, statistic, minute, topicKind).with({
+      label: label ?? (topicKind ? `${name} ${topicKind}` : name),
+    });
   const perKind = (name: string, statistic: string) => topicKinds.map((kind) => metric(name, statistic, kind, `${kind} ${statistic}`));
-  const graph = (title: string, left: IMetric[], right: IMetric[] = [], width = 8) => new GraphWidget({ title, left, right, width, height: 6 });
+  const graph = (title: string, left: IMetric[], right: IMetric[] = [], width = 8) =>
+    new GraphWidget({ title, left, right, width, height: 6 });
   const functions = Object.entries(inputs.functions);
   const consumers = Object.entries(inputs.consumers);
 
@@ -41,7 +45,12 @@ export function operationsDashboard(stack: Stack, inputs: DashboardInputs): Dash
   );
   dashboard.addWidgets(
     graph("Canary: success (1 ok, 0 failed)", [metric("CanarySuccess", "Minimum")], [], 8),
-    graph("Canary: publish-to-receive ms", [metric("CanaryLatencyMs", "p50", undefined, "p50"), metric("CanaryLatencyMs", "p99", undefined, "p99")], [], 8),
+    graph(
+      "Canary: publish-to-receive ms",
+      [metric("CanaryLatencyMs", "p50", undefined, "p50"), metric("CanaryLatencyMs", "p99", undefined, "p99")],
+      [],
+      8,
+    ),
     graph("Publications and deliveries per minute", perKind("Publications", "Sum"), perKind("MessagesPushed", "Sum"), 8),
   );
   dashboard.addWidgets(
@@ -55,12 +64,30 @@ export function operationsDashboard(stack: Stack, inputs: DashboardInputs): Dash
   );
   dashboard.addWidgets(
     graph("Connections opened / closed per minute", [metric("ConnectionsOpened", "Sum"), metric("ConnectionsClosed", "Sum")]),
-    graph("Stream iterator age ms (max)", consumers.map(([name, { fn }]) => fn.metric("IteratorAge", { period: minute, statistic: "Maximum", label: name }))),
-    graph("Dead letters waiting", consumers.map(([name, { deadLetters }]) => deadLetters.metricApproximateNumberOfMessagesVisible({ period: minute, statistic: "Maximum", label: name }))),
+    graph(
+      "Stream iterator age ms (max)",
+      consumers.map(([name, { fn }]) => fn.metric("IteratorAge", { period: minute, statistic: "Maximum", label: name })),
+    ),
+    graph(
+      "Dead letters waiting",
+      consumers.map(([name, { deadLetters }]) =>
+        deadLetters.metricApproximateNumberOfMessagesVisible({ period: minute, statistic: "Maximum", label: name }),
+      ),
+    ),
   );
   dashboard.addWidgets(
-    graph("Lambda errors", functions.map(([id, fn]) => fn.metricErrors({ period: minute, statistic: "Sum", label: id })), [], 12),
-    graph("Lambda throttles", functions.map(([id, fn]) => fn.metricThrottles({ period: minute, statistic: "Sum", label: id })), [], 12),
+    graph(
+      "Lambda errors",
+      functions.map(([id, fn]) => fn.metricErrors({ period: minute, statistic: "Sum", label: id })),
+      [],
+      12,
+    ),
+    graph(
+      "Lambda throttles",
+      functions.map(([id, fn]) => fn.metricThrottles({ period: minute, statistic: "Sum", label: id })),
+      [],
+      12,
+    ),
   );
   return dashboard;
 }

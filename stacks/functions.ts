@@ -26,7 +26,13 @@ export interface Grantables {
  * Secrets are still bound, so `sst secrets set` knows which functions to reload;
  * the binding's own grant is the same `ssm:GetParameters` statement as ours.
  */
-export function functionFromDecl(stack: Stack, id: string, decl: FunctionDecl, grantables: Grantables, policy: PolicyOptions = {}): Function {
+export function functionFromDecl(
+  stack: Stack,
+  id: string,
+  decl: FunctionDecl,
+  grantables: Grantables,
+  policy: PolicyOptions = {},
+): Function {
   const tables = Object.keys(decl.grants.tables ?? {});
   const fn = new Function(stack, id, {
     handler: decl.handler,

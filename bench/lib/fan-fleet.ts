@@ -26,7 +26,8 @@ export class FanFleet {
         else waiter.resolve(reply.result);
       });
       child.on("exit", (code) => {
-        if (code !== 0 && code !== null) for (const waiter of this.waiting.values()) waiter.reject(new Error(`fan process ${child.pid} exited with ${code}`));
+        if (code !== 0 && code !== null)
+          for (const waiter of this.waiting.values()) waiter.reject(new Error(`fan process ${child.pid} exited with ${code}`));
       });
     }
   }

@@ -4,7 +4,14 @@ import { parseStat } from "./process-cpu";
 
 describe("auditTickets", () => {
   it("accepts a permutation of 1..n in any order", () => {
-    expect(auditTickets([3, 1, 4, 2])).toMatchObject({ fans: 4, permutation: true, duplicateCount: 0, gapCount: 0, withoutTicket: 0, outOfRange: [] });
+    expect(auditTickets([3, 1, 4, 2])).toMatchObject({
+      fans: 4,
+      permutation: true,
+      duplicateCount: 0,
+      gapCount: 0,
+      withoutTicket: 0,
+      outOfRange: [],
+    });
   });
 
   it("names a duplicate and the gap it leaves", () => {

@@ -89,6 +89,6 @@ export function coresUsed(start: CpuSample, end: CpuSample): Record<string, numb
     used[role] = Number((delta / seconds).toFixed(2));
   }
   used["others on the machine"] = Number(((end.machineBusy - start.machineBusy - ours) / seconds).toFixed(2));
-  used["cores"] = cpus().length;
+  used.cores = cpus().length;
   return used;
 }

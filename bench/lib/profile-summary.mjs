@@ -10,7 +10,11 @@ const deltas = profile.timeDeltas;
 const selfUs = new Map();
 for (const [index, id] of profile.samples.entries()) selfUs.set(id, (selfUs.get(id) ?? 0) + (deltas[index + 1] ?? 0));
 const total = [...selfUs.values()].reduce((a, b) => a + b, 0);
-const shorten = (url) => url.replace(/^file:\/\//, "").replace(/.*node_modules\//, "~/").replace(/.*\/work\/main\//, "");
+const shorten = (url) =>
+  url
+    .replace(/^file:\/\//, "")
+    .replace(/.*node_modules\//, "~/")
+    .replace(/.*\/work\/main\//, "");
 const byFn = new Map();
 const byFile = new Map();
 for (const [id, us] of selfUs) {

@@ -47,7 +47,8 @@ function withoutSamples(results: BenchResults): unknown {
   return JSON.parse(JSON.stringify(results, (key, value) => (key === "samples" ? undefined : value)));
 }
 
-const fmt = (value: number, digits = 0) => (Number.isFinite(value) ? value.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits }) : "n/a");
+const fmt = (value: number, digits = 0) =>
+  Number.isFinite(value) ? value.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits }) : "n/a";
 const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
 
 export function markdownSummary(results: BenchResults): string {
@@ -63,7 +64,9 @@ export function markdownSummary(results: BenchResults): string {
   const fanout = results.scenarios.fanout;
   if (fanout?.length) {
     lines.push("## Fan-out: publish-to-receive latency and delivery rate", "");
-    lines.push("| N | publishes | delivered | p50 ms | p95 ms | p99 ms | max ms | pushgate msg/s | (a) bare ws msg/s | (b) raw POST msg/s | (b') lean SigV4 msg/s | (c) SDK msg/s | pushgate ÷ (a) | ÷ (b) | ÷ (c) |");
+    lines.push(
+      "| N | publishes | delivered | p50 ms | p95 ms | p99 ms | max ms | pushgate msg/s | (a) bare ws msg/s | (b) raw POST msg/s | (b') lean SigV4 msg/s | (c) SDK msg/s | pushgate ÷ (a) | ÷ (b) | ÷ (c) |",
+    );
     lines.push("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (const run of fanout) {
       const l = run.pushgate.latencyMs;
@@ -71,8 +74,14 @@ export function markdownSummary(results: BenchResults): string {
         `| ${fmt(run.n)} | ${run.publishes} | ${fmt(run.pushgate.delivered)}/${fmt(run.pushgate.expected)} | ${fmt(l.p50)} | ${fmt(l.p95)} | ${fmt(l.p99)} | ${fmt(l.max)} | ${fmt(run.pushgate.fanoutRate)} | ${fmt(run.bareWs.fanoutRate)} | ${fmt(run.rawPost.fanoutRate)} | ${run.signedPost ? fmt(run.signedPost.fanoutRate) : "–"} | ${fmt(run.sdkPost.fanoutRate)} | ${fmt(run.ratio.bareWs * 100, 1)}% | ${fmt(run.ratio.rawPost * 100, 1)}% | ${fmt(run.ratio.sdkPost * 100, 1)}% |`,
       );
     }
-    lines.push("", "msg/s is the fan-out rate: (deliveries − 1) ÷ (last receipt − first receipt) of one message, averaged over messages. End to end (deliveries ÷ (last receipt − request start)):", "");
-    lines.push("| N | pushgate | (a) bare ws | (b) raw POST | (c) SDK | (a) p50/p99 ms | (b) p50/p99 ms | (c) p50/p99 ms | setup s | 429s in setup |");
+    lines.push(
+      "",
+      "msg/s is the fan-out rate: (deliveries − 1) ÷ (last receipt − first receipt) of one message, averaged over messages. End to end (deliveries ÷ (last receipt − request start)):",
+      "",
+    );
+    lines.push(
+      "| N | pushgate | (a) bare ws | (b) raw POST | (c) SDK | (a) p50/p99 ms | (b) p50/p99 ms | (c) p50/p99 ms | setup s | 429s in setup |",
+    );
     lines.push("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (const run of fanout) {
       const pair = (result: FanoutRun["bareWs"]) => `${fmt(result.latencyMs.p50, 1)} / ${fmt(result.latencyMs.p99, 1)}`;
@@ -84,18 +93,36 @@ export function markdownSummary(results: BenchResults): string {
   }
   const polling = results.scenarios.polling;
   if (polling) {
-    lines.push(`## Push against polling (${polling.fans} fans, ${polling.publishes} publishes every ${polling.publishEveryMs / 1000} s)`, "");
+    lines.push(
+      `## Push against polling (${polling.fans} fans, ${polling.publishes} publishes every ${polling.publishEveryMs / 1000} s)`,
+      "",
+    );
     lines.push("| mode | requests from fans /s | deliveries /s | mean staleness ms | p50 ms | p95 ms | max ms | details |");
     lines.push("|---|---:|---:|---:|---:|---:|---:|---|");
     for (const mode of polling.modes) {
       const s = mode.staleness;
-      lines.push(`| ${mode.mode} | ${fmt(mode.fanRequestsPerS, 1)} | ${fmt(mode.deliveriesPerS, 1)} | ${fmt(s.meanMs)} | ${fmt(s.p50Ms)} | ${fmt(s.p95Ms)} | ${fmt(s.maxMs)} | ${Object.entries(mode.detail).map(([k, v]) => `${k} ${v}`).join(", ")}; seen ${s.seen}/${s.expected} |`);
+      lines.push(
+        `| ${mode.mode} | ${fmt(mode.fanRequestsPerS, 1)} | ${fmt(mode.deliveriesPerS, 1)} | ${fmt(s.meanMs)} | ${fmt(s.p50Ms)} | ${fmt(s.p95Ms)} | ${fmt(s.maxMs)} | ${Object.entries(
+          mode.detail,
+        )
+          .map(([k, v]) => `${k} ${v}`)
+          .join(", ")}; seen ${s.seen}/${s.expected} |`,
+      );
     }
-    lines.push("", `Polling requests per push message at this update rate: ${Object.entries(polling.requestRatio).map(([mode, ratio]) => `${mode}: ${ratio}×`).join(", ")}.`, "");
+    lines.push(
+      "",
+      `Polling requests per push message at this update rate: ${Object.entries(polling.requestRatio)
+        .map(([mode, ratio]) => `${mode}: ${ratio}×`)
+        .join(", ")}.`,
+      "",
+    );
   }
   const spike = results.scenarios.spike;
   if (spike) {
-    lines.push(`## Touchdown spike (${spike.clients} push clients; ${spike.baseRatePerS}/s, then ${spike.spikeRatePerS}/s for ${spike.spikeSeconds} s)`, "");
+    lines.push(
+      `## Touchdown spike (${spike.clients} push clients; ${spike.baseRatePerS}/s, then ${spike.spikeRatePerS}/s for ${spike.spikeSeconds} s)`,
+      "",
+    );
     lines.push(
       `- ${spike.published} states published; ${spike.neverPushed} were never pushed to anyone (the stream batch carried a newer seq of the topic); each client missed ${spike.conflatedPerClient.mean} on average (min ${spike.conflatedPerClient.min}, max ${spike.conflatedPerClient.max}).`,
       `- Latency, base rate: p50 ${fmt(spike.latencyMs.base.p50)} ms, p99 ${fmt(spike.latencyMs.base.p99)} ms; during the spike: p50 ${fmt(spike.latencyMs.spike.p50)} ms, p99 ${fmt(spike.latencyMs.spike.p99)} ms, max ${fmt(spike.latencyMs.spike.max)} ms.`,
@@ -103,33 +130,61 @@ export function markdownSummary(results: BenchResults): string {
       "",
     );
     lines.push("| second | phase | published | delivered share | p50 ms | p99 ms | max ms |", "|---:|---|---:|---:|---:|---:|---:|");
-    for (const point of spike.timeline) lines.push(`| ${point.second} | ${point.phase} | ${point.published} | ${Number.isFinite(point.deliveredFraction) ? `${fmt(point.deliveredFraction * 100, 1)}%` : "n/a"} | ${fmt(point.p50Ms)} | ${fmt(point.p99Ms)} | ${fmt(point.maxMs)} |`);
+    for (const point of spike.timeline)
+      lines.push(
+        `| ${point.second} | ${point.phase} | ${point.published} | ${Number.isFinite(point.deliveredFraction) ? `${fmt(point.deliveredFraction * 100, 1)}%` : "n/a"} | ${fmt(point.p50Ms)} | ${fmt(point.p99Ms)} | ${fmt(point.maxMs)} |`,
+      );
     lines.push("");
   }
   const storms = results.scenarios.reconnect;
   if (storms?.length) {
     lines.push("## Reconnect storm (gateway stopped and restarted)", "");
-    lines.push("| retry policy | clients | down ms | stop ms | all live after ms | peak connections /s (100 ms window) | peak in one second | refused 429 | failed attempts | got the next publish |");
+    lines.push(
+      "| retry policy | clients | down ms | stop ms | all live after ms | peak connections /s (100 ms window) | peak in one second | refused 429 | failed attempts | got the next publish |",
+    );
     lines.push("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (const storm of storms) {
-      lines.push(`| ${storm.policy} | ${storm.clients} | ${storm.downMs} | ${fmt(storm.stopMs)} | ${fmt(storm.allLiveAfterMs)}${storm.liveAtEnd < storm.clients ? ` (${storm.liveAtEnd} live)` : ""} | ${fmt(storm.peakPer100msAsPerS)} | ${fmt(storm.peakPerSecond)} | ${storm.refused429} | ${storm.failedAttempts} | ${storm.receivedAfter}/${storm.clients} |`);
+      lines.push(
+        `| ${storm.policy} | ${storm.clients} | ${storm.downMs} | ${fmt(storm.stopMs)} | ${fmt(storm.allLiveAfterMs)}${storm.liveAtEnd < storm.clients ? ` (${storm.liveAtEnd} live)` : ""} | ${fmt(storm.peakPer100msAsPerS)} | ${fmt(storm.peakPerSecond)} | ${storm.refused429} | ${storm.failedAttempts} | ${storm.receivedAfter}/${storm.clients} |`,
+      );
     }
     lines.push("");
   }
   const presale = results.scenarios.presale;
   if (presale) {
     const { sizes, before, after, shuffle, advance, tickets } = presale;
-    lines.push(`## Presale burst (${fmt(sizes.before)} fans before the opening, ${fmt(sizes.after)} after; an advance admitting ${fmt(sizes.admit)})`, "");
-    lines.push("| joins | fans | offered /s | absorbed /s | took s | p50 ms | p99 ms | max ms | answers |", "|---|---:|---:|---:|---:|---:|---:|---:|---|");
-    for (const [label, phase] of [["before opening", before], ["after opening", after]] as const) {
-      lines.push(`| ${label} | ${fmt(phase.fans)} | ${fmt(phase.offeredPerS)} | ${fmt(phase.absorbedPerS, 1)} | ${fmt(phase.seconds, 1)} | ${fmt(phase.latencyMs.p50)} | ${fmt(phase.latencyMs.p99)} | ${fmt(phase.latencyMs.max)} | ${Object.entries(phase.outcomes).map(([k, v]) => `${k} ${v}`).join(", ")} |`);
+    lines.push(
+      `## Presale burst (${fmt(sizes.before)} fans before the opening, ${fmt(sizes.after)} after; an advance admitting ${fmt(sizes.admit)})`,
+      "",
+    );
+    lines.push(
+      "| joins | fans | offered /s | absorbed /s | took s | p50 ms | p99 ms | max ms | answers |",
+      "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+    );
+    for (const [label, phase] of [
+      ["before opening", before],
+      ["after opening", after],
+    ] as const) {
+      lines.push(
+        `| ${label} | ${fmt(phase.fans)} | ${fmt(phase.offeredPerS)} | ${fmt(phase.absorbedPerS, 1)} | ${fmt(phase.seconds, 1)} | ${fmt(phase.latencyMs.p50)} | ${fmt(phase.latencyMs.p99)} | ${fmt(phase.latencyMs.max)} | ${Object.entries(
+          phase.outcomes,
+        )
+          .map(([k, v]) => `${k} ${v}`)
+          .join(", ")} |`,
+      );
     }
     lines.push(
       "",
       presale.openingMoves > 0
         ? `- **Paced, not a 10 s burst**: the local cloud absorbed ${fmt(before.absorbedPerS, 1)} joins/s against ${fmt(before.offeredPerS)} offered, so the opening was moved ${presale.openingMoves} times (PUT with a later opensAt) and the pre-queue filled over ${fmt(presale.prequeueWindowS, 1)} s.`
         : `- The pre-queue filled within the ${fmt(presale.prequeueWindowS, 1)} s before opening.`,
-      ...(presale.cpuDuringJoins ? [`- Cores busy during the pre-queue joins: ${Object.entries(presale.cpuDuringJoins).map(([part, cores]) => `${part} ${cores}`).join(", ")} (the server process includes its handler workers and the S3 emulator).`] : []),
+      ...(presale.cpuDuringJoins
+        ? [
+            `- Cores busy during the pre-queue joins: ${Object.entries(presale.cpuDuringJoins)
+              .map(([part, cores]) => `${part} ${cores}`)
+              .join(", ")} (the server process includes its handler workers and the S3 emulator).`,
+          ]
+        : []),
       `- Shuffle: ${fmt(shuffle.prequeueSize)} pre-queued fans drawn and ticketed ${fmt(shuffle.drawnAfterMs)} ms after opensAt; the opening's push reached a subscribed socket ${fmt(shuffle.openPushedAfterMs)} ms after opensAt.`,
       `- Advance by ${advance.by} (serving number ${advance.servingNumber}): ${advance.told} of the ${advance.heldAdmitted ?? advance.by} admitted fans holding a socket told over it (${advance.held} sockets held for tickets 1..${fmt(Math.min(tickets.fans, sizes.admit + sizes.extraHeld))}), p50 ${fmt(advance.latencyMs.p50)} ms, p99 ${fmt(advance.latencyMs.p99)} ms, max ${fmt(advance.latencyMs.max)} ms after the advance request; ${advance.toldBeyond} fans past the admitted range told (must be 0).`,
       `- **Tickets (every fan's GET .../me): ${tickets.permutation ? "a permutation" : "NOT a permutation"} of 1..${fmt(tickets.fans)}**: ${tickets.duplicateCount} duplicates${tickets.duplicates.length ? ` (${tickets.duplicates.join(", ")})` : ""}, ${tickets.gapCount} gaps${tickets.gaps.length ? ` (${tickets.gaps.join(", ")})` : ""}, ${tickets.withoutTicket} fans without a ticket, ${tickets.meFailures} failed GETs.`,
@@ -148,15 +203,23 @@ export function markdownSummary(results: BenchResults): string {
     }
     for (const run of fanout ?? []) {
       // RSS of the long-lived server process keeps the high-water mark of earlier scenarios, so only its heap growth is shown.
-      lines.push(`- Whole server process (gateway + HTTP API + handlers + pollers), ${fmt(run.setup.opened)} subscribed sockets: JS heap +${fmt(run.memory.heapAfterMB - run.memory.heapBeforeMB, 1)} MB (${fmt(run.memory.heapPer1000MB, 1)} MB per 1,000) after a full GC.`);
+      lines.push(
+        `- Whole server process (gateway + HTTP API + handlers + pollers), ${fmt(run.setup.opened)} subscribed sockets: JS heap +${fmt(run.memory.heapAfterMB - run.memory.heapBeforeMB, 1)} MB (${fmt(run.memory.heapPer1000MB, 1)} MB per 1,000) after a full GC.`,
+      );
     }
     if (footprint) {
       lines.push("", `Lambda bundles (esbuild ${footprint.esbuildVersion}, ESM, minified, node22, as SST v2 builds them):`, "");
       lines.push("| handler | bytes | gzipped | largest inputs |", "|---|---:|---:|---|");
       for (const lambda of footprint.lambdas) {
-        lines.push(`| ${lambda.handler} | ${kb(lambda.bytes)} | ${kb(lambda.gzipBytes)} | ${lambda.largestInputs.map((input) => `${input.path} ${kb(input.bytes)}`).join(", ")} |`);
+        lines.push(
+          `| ${lambda.handler} | ${kb(lambda.bytes)} | ${kb(lambda.gzipBytes)} | ${lambda.largestInputs.map((input) => `${input.path} ${kb(input.bytes)}`).join(", ")} |`,
+        );
       }
-      lines.push("", `Web app JavaScript (${footprint.web.note}): ${footprint.web.files.map((file) => `${file.file} ${kb(file.bytes)} (${kb(file.gzipBytes)} gzipped)`).join(", ") || "no files"}; total gzipped ${kb(footprint.web.totalGzipBytes)}.`, "");
+      lines.push(
+        "",
+        `Web app JavaScript (${footprint.web.note}): ${footprint.web.files.map((file) => `${file.file} ${kb(file.bytes)} (${kb(file.gzipBytes)} gzipped)`).join(", ") || "no files"}; total gzipped ${kb(footprint.web.totalGzipBytes)}.`,
+        "",
+      );
     }
   }
   if (results.deadLetters) lines.push(`Dead letters during the run: ${results.deadLetters}.`, "");
@@ -165,7 +228,8 @@ export function markdownSummary(results: BenchResults): string {
 
 export function chartSeries(results: BenchResults): Series[] {
   const series: Series[] = [];
-  for (const run of results.scenarios.fanout ?? []) series.push({ label: `pushgate N=${run.n.toLocaleString("en-US")}`, samples: run.pushgate.samples });
+  for (const run of results.scenarios.fanout ?? [])
+    series.push({ label: `pushgate N=${run.n.toLocaleString("en-US")}`, samples: run.pushgate.samples });
   const largest = results.scenarios.fanout?.at(-1);
   if (largest) {
     const n = largest.n.toLocaleString("en-US");
@@ -181,9 +245,21 @@ export function writeResults(results: BenchResults): string[] {
   mkdirSync(RESULTS_DIR, { recursive: true });
   const stamp = results.startedAt.replace(/:/g, "-").replace(/\..*$/, "") + (results.quick ? "-quick" : "");
   const base = join(RESULTS_DIR, stamp);
-  const spike = results.scenarios.spike?.timeline.map((point) => ({ second: point.second, spike: point.phase === "spike", p50: point.p50Ms, p99: point.p99Ms }));
+  const spike = results.scenarios.spike?.timeline.map((point) => ({
+    second: point.second,
+    spike: point.phase === "spike",
+    p50: point.p50Ms,
+    p99: point.p99Ms,
+  }));
   writeFileSync(`${base}.json`, `${JSON.stringify(withoutSamples(results), null, 2)}\n`);
   writeFileSync(`${base}.md`, markdownSummary(results));
-  writeFileSync(`${base}.svg`, latencyChartSvg(chartSeries(results), spike, `pushgate latency distributions, ${results.startedAt.slice(0, 10)}${results.quick ? " (quick)" : ""}`));
+  writeFileSync(
+    `${base}.svg`,
+    latencyChartSvg(
+      chartSeries(results),
+      spike,
+      `pushgate latency distributions, ${results.startedAt.slice(0, 10)}${results.quick ? " (quick)" : ""}`,
+    ),
+  );
   return [`${base}.json`, `${base}.md`, `${base}.svg`];
 }

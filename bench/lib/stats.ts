@@ -35,5 +35,7 @@ export function summarize(values: readonly number[]): Summary {
 export const round = (value: number, digits = 1): number => (Number.isFinite(value) ? Number(value.toFixed(digits)) : value);
 
 export function roundSummary(summary: Summary, digits = 1): Summary {
-  return Object.fromEntries(Object.entries(summary).map(([key, value]) => [key, key === "count" ? value : round(value, digits)])) as unknown as Summary;
+  return Object.fromEntries(
+    Object.entries(summary).map(([key, value]) => [key, key === "count" ? value : round(value, digits)]),
+  ) as unknown as Summary;
 }

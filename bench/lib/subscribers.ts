@@ -15,9 +15,7 @@ export async function subscriberIds(
   topic: string,
 ): Promise<string[]> {
   const shardCount = Number(process.env.PUSHGATE_SUBSCRIPTION_SHARDS ?? 8);
-  const db = DynamoDBDocumentClient.from(
-    new DynamoDBClient({ region: "us-east-1", endpoint: dynamodbEndpoint, credentials }),
-  );
+  const db = DynamoDBDocumentClient.from(new DynamoDBClient({ region: "us-east-1", endpoint: dynamodbEndpoint, credentials }));
   const ids: string[] = [];
   try {
     for (let shard = 0; shard < shardCount; shard++) {

@@ -7,7 +7,13 @@
  * sockets gets them from (a) a bare `ws` broadcast.
  */
 import { epochMs, sleep } from "../lib/clock";
-import { rawManagementPoster, sdkManagementPoster, signedManagementPoster, startBareBroadcastServer, type ManagementPoster } from "../lib/baselines";
+import {
+  rawManagementPoster,
+  sdkManagementPoster,
+  signedManagementPoster,
+  startBareBroadcastServer,
+  type ManagementPoster,
+} from "../lib/baselines";
 import { localCloudCredentials, serverMemory, type BenchContext } from "../lib/context";
 import type { CollectedReply, OpenedReply } from "../lib/fan-protocol";
 import { latencies, mergeReceipts, type LatencyResult, type SentMessage } from "../lib/latency";
@@ -29,7 +35,14 @@ export interface FanoutRun {
   /** pushgate's fan-out rate as a fraction of each baseline's. */
   ratio: { bareWs: number; rawPost: number; sdkPost: number };
   setup: { opened: number; failed: number; refused429: number; seconds: number };
-  memory: { rssBeforeMB: number; rssAfterMB: number; heapBeforeMB: number; heapAfterMB: number; rssPer1000MB: number; heapPer1000MB: number };
+  memory: {
+    rssBeforeMB: number;
+    rssAfterMB: number;
+    heapBeforeMB: number;
+    heapAfterMB: number;
+    rssPer1000MB: number;
+    heapPer1000MB: number;
+  };
 }
 
 /** New sockets per second over all fan processes: under the gateway's 500/s quota, so setup is not a storm. */
@@ -101,7 +114,9 @@ export async function runFanout(context: BenchContext, n: number, publishes: num
   const setup = await openSockets(context, n, cloud.endpoints.websocketUrl, { topic });
   await sleep(500);
   const after = serverMemory();
-  progress(`fan-out N=${n}: ${setup.opened} subscribed (${setup.failed} failed, ${setup.refused429} refused 429) in ${setup.seconds.toFixed(1)} s; server RSS +${(after.rssMB - before.rssMB).toFixed(1)} MB`);
+  progress(
+    `fan-out N=${n}: ${setup.opened} subscribed (${setup.failed} failed, ${setup.refused429} refused 429) in ${setup.seconds.toFixed(1)} s; server RSS +${(after.rssMB - before.rssMB).toFixed(1)} MB`,
+  );
 
   // --- pushgate: HTTP API -> games table -> stream -> fan-out Lambda -> @connections -> ws
   const sent: SentMessage[] = [];
@@ -117,20 +132,45 @@ export async function runFanout(context: BenchContext, n: number, publishes: num
   }
   await profile?.stop();
   const pushgate = latencies(sent, await collect(context), setup.opened);
-  progress(`fan-out N=${n}: pushgate p50 ${pushgate.latencyMs.p50.toFixed(0)} ms, p99 ${pushgate.latencyMs.p99.toFixed(0)} ms, ${pushgate.fanoutRate.toFixed(0)} msg/s; ${pushgate.delivered}/${pushgate.expected} delivered`);
+  progress(
+    `fan-out N=${n}: pushgate p50 ${pushgate.latencyMs.p50.toFixed(0)} ms, p99 ${pushgate.latencyMs.p99.toFixed(0)} ms, ${pushgate.fanoutRate.toFixed(0)} msg/s; ${pushgate.delivered}/${pushgate.expected} delivered`,
+  );
 
   if (process.env.BENCH_SKIP_BASELINES) {
     await context.fleet.all(() => ({ type: "close-sockets" }), 60_000);
     await sleep(1000);
     const none = pushgate;
-    return { n, publishes, pushgate, bareWs: none, rawPost: none, sdkPost: none, ratio: { bareWs: 1, rawPost: 1, sdkPost: 1 }, setup,
-      memory: { rssBeforeMB: round(before.rssMB), rssAfterMB: round(after.rssMB), heapBeforeMB: round(before.heapUsedMB), heapAfterMB: round(after.heapUsedMB), rssPer1000MB: 0, heapPer1000MB: 0 } };
+    return {
+      n,
+      publishes,
+      pushgate,
+      bareWs: none,
+      rawPost: none,
+      sdkPost: none,
+      ratio: { bareWs: 1, rawPost: 1, sdkPost: 1 },
+      setup,
+      memory: {
+        rssBeforeMB: round(before.rssMB),
+        rssAfterMB: round(after.rssMB),
+        heapBeforeMB: round(before.heapUsedMB),
+        heapAfterMB: round(after.heapUsedMB),
+        rssPer1000MB: 0,
+        heapPer1000MB: 0,
+      },
+    };
   }
 
   // --- (b) and (c) on the same sockets
-  const ids = await subscriberIds(cloud.endpoints.dynamodbEndpoint, localCloudCredentials(cloud), cloud.endpoints.tables.subscriptions!, topic);
+  const ids = await subscriberIds(
+    cloud.endpoints.dynamodbEndpoint,
+    localCloudCredentials(cloud),
+    cloud.endpoints.tables.subscriptions!,
+    topic,
+  );
   const rounds = Math.max(3, Math.min(publishes, 5));
-  progress(`fan-out N=${n}: (b) raw keep-alive POST loop to @connections, ${rounds} rounds to ${ids.length} connections, concurrency ${FANOUT_CONCURRENCY}`);
+  progress(
+    `fan-out N=${n}: (b) raw keep-alive POST loop to @connections, ${rounds} rounds to ${ids.length} connections, concurrency ${FANOUT_CONCURRENCY}`,
+  );
   const raw = rawManagementPoster(cloud.endpoints.managementEndpoint, FANOUT_CONCURRENCY);
   const rawPost = await postLoopRounds(context, raw, ids, "bench/raw", rounds, ids.length);
   raw.close();

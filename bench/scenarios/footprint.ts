@@ -69,10 +69,15 @@ async function bundle(handler: string): Promise<BundleSize> {
   const output = Object.values(result.metafile.outputs)[0]!;
   const byPackage = new Map<string, number>();
   for (const [path, { bytesInOutput }] of Object.entries(output.inputs)) {
-    const key = path.includes("node_modules/") ? path.replace(/^.*node_modules\/((@[^/]+\/)?[^/]+).*$/, "$1") : path.replace(/^.*packages\//, "packages/");
+    const key = path.includes("node_modules/")
+      ? path.replace(/^.*node_modules\/((@[^/]+\/)?[^/]+).*$/, "$1")
+      : path.replace(/^.*packages\//, "packages/");
     byPackage.set(key, (byPackage.get(key) ?? 0) + bytesInOutput);
   }
-  const largestInputs = [...byPackage].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([path, bytes]) => ({ path, bytes }));
+  const largestInputs = [...byPackage]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 3)
+    .map(([path, bytes]) => ({ path, bytes }));
   return { handler: handler.replace("packages/functions/src/", ""), bytes: code.length, gzipBytes: gzipSync(code).length, largestInputs };
 }
 
@@ -98,7 +103,9 @@ export async function runFootprint(): Promise<FootprintResult> {
   } catch {
     files = [];
   }
-  const note = built ? "built by this run" : `the build failed (exit ${build.status}; ${(build.stderr ?? "").trim().split("\n").slice(-3).join(" | ")}); sizes are of the dist/ left by an earlier build, if any`;
+  const note = built
+    ? "built by this run"
+    : `the build failed (exit ${build.status}; ${(build.stderr ?? "").trim().split("\n").slice(-3).join(" | ")}); sizes are of the dist/ left by an earlier build, if any`;
   progress(`footprint: web ${built ? "built" : "build FAILED"}; ${files.length} JS files`);
   return {
     esbuildVersion: esbuild.version,

@@ -44,7 +44,12 @@ export async function runGatewayMemory(stepSize: number, steps: number): Promise
         if (message.id !== id) return;
         clearTimeout(timer);
         server.off("message", onMessage);
-        resolve({ connections: message.connections, rssMB: round(message.rssMB, 2), heapUsedMB: round(message.heapUsedMB, 2), externalMB: round(message.externalMB, 2) });
+        resolve({
+          connections: message.connections,
+          rssMB: round(message.rssMB, 2),
+          heapUsedMB: round(message.heapUsedMB, 2),
+          externalMB: round(message.externalMB, 2),
+        });
       };
       server.on("message", onMessage);
       server.send({ type: "memory", id });
@@ -63,7 +68,9 @@ export async function runGatewayMemory(stepSize: number, steps: number): Promise
       await fleet.all<OpenedReply>((index) => ({ type: "open-sockets", url, count: shares[index]!, ratePerSecond: 1000 }), 120_000);
       await sleep(300);
       points.push(await ask());
-      progress(`footprint: gateway alone with ${points.at(-1)!.connections} sockets: RSS ${points.at(-1)!.rssMB} MB, heap ${points.at(-1)!.heapUsedMB} MB`);
+      progress(
+        `footprint: gateway alone with ${points.at(-1)!.connections} sockets: RSS ${points.at(-1)!.rssMB} MB, heap ${points.at(-1)!.heapUsedMB} MB`,
+      );
     }
     await fleet.all(() => ({ type: "close-sockets" }), 60_000);
     return {

@@ -56,7 +56,14 @@ function staleness(publications: Publication[], firstSeen: [number, number][][])
     }
   }
   const summary = summarize(values);
-  return { meanMs: round(summary.mean), p50Ms: round(summary.p50), p95Ms: round(summary.p95), maxMs: round(summary.max), seen: values.length, expected: publications.length * firstSeen.length };
+  return {
+    meanMs: round(summary.mean),
+    p50Ms: round(summary.p50),
+    p95Ms: round(summary.p95),
+    maxMs: round(summary.max),
+    seen: values.length,
+    expected: publications.length * firstSeen.length,
+  };
 }
 
 export async function runPolling(context: BenchContext, fans: number, publishes: number, everyMs: number): Promise<PollingResult> {
@@ -72,7 +79,14 @@ export async function runPolling(context: BenchContext, fans: number, publishes:
 
   progress(`push vs polling: push, ${fans} subscribed sockets, ${publishes} publishes every ${everyMs} ms`);
   await fleet.all<OpenedReply>(
-    (index) => ({ type: "open-sockets", url: cloud.endpoints.websocketUrl, count: shares[index]!, ratePerSecond: 200, httpApiUrl: cloud.endpoints.httpApiUrl!, subscribe: [topic] }),
+    (index) => ({
+      type: "open-sockets",
+      url: cloud.endpoints.websocketUrl,
+      count: shares[index]!,
+      ratePerSecond: 200,
+      httpApiUrl: cloud.endpoints.httpApiUrl!,
+      subscribe: [topic],
+    }),
     300_000,
   );
   await fleet.all(() => ({ type: "collect" }), 30_000);
@@ -82,7 +96,9 @@ export async function runPolling(context: BenchContext, fans: number, publishes:
   await sleep(300);
   const receipts = mergeReceipts((await fleet.all<CollectedReply>(() => ({ type: "collect" }), 60_000)).map((part) => part.receipts));
   const pushSeconds = (Date.now() - pushStarted) / 1000;
-  const latencies = pushed.flatMap((publication) => (receipts.get(`${topic}#${publication.seq}`) ?? []).map((at) => at - publication.startedAt));
+  const latencies = pushed.flatMap((publication) =>
+    (receipts.get(`${topic}#${publication.seq}`) ?? []).map((at) => at - publication.startedAt),
+  );
   const pushSummary = summarize(latencies);
   modes.push({
     mode: "push",
@@ -91,7 +107,14 @@ export async function runPolling(context: BenchContext, fans: number, publishes:
     fanRequestsPerS: 0,
     deliveriesPerS: round(latencies.length / pushSeconds),
     // Every fan receives every publication here (they are far apart), so staleness is the push latency.
-    staleness: { meanMs: round(pushSummary.mean), p50Ms: round(pushSummary.p50), p95Ms: round(pushSummary.p95), maxMs: round(pushSummary.max), seen: latencies.length, expected: pushed.length * fans },
+    staleness: {
+      meanMs: round(pushSummary.mean),
+      p50Ms: round(pushSummary.p50),
+      p95Ms: round(pushSummary.p95),
+      maxMs: round(pushSummary.max),
+      seen: latencies.length,
+      expected: pushed.length * fans,
+    },
     detail: { subscribeRequestsAtStart: fans },
   });
   await fleet.all(() => ({ type: "close-sockets" }), 60_000);
@@ -117,9 +140,17 @@ export async function runPolling(context: BenchContext, fans: number, publishes:
       fanRequestsPerS: round(total("requests") / seconds),
       deliveriesPerS: round(total("ok") / seconds),
       staleness: staleness(published, firstSeen),
-      detail: { requests: total("requests"), ok: total("ok"), notModified: total("notModified"), errors: total("errors"), intendedRequestsPerS: round(fans / (intervalMs / 1000)) },
+      detail: {
+        requests: total("requests"),
+        ok: total("ok"),
+        notModified: total("notModified"),
+        errors: total("errors"),
+        intendedRequestsPerS: round(fans / (intervalMs / 1000)),
+      },
     });
-    progress(`push vs polling: every ${intervalMs / 1000} s: ${modes.at(-1)!.fanRequestsPerS} req/s, mean staleness ${modes.at(-1)!.staleness.meanMs} ms`);
+    progress(
+      `push vs polling: every ${intervalMs / 1000} s: ${modes.at(-1)!.fanRequestsPerS} req/s, mean staleness ${modes.at(-1)!.staleness.meanMs} ms`,
+    );
   }
   const push = modes[0]!;
   return {

@@ -70,7 +70,11 @@ const HOLD_RATE = 300;
 
 async function operator(context: BenchContext, method: string, path: string, body: unknown): Promise<Record<string, unknown>> {
   const { httpApiUrl, operatorKey } = context.cloud.endpoints;
-  const response = await fetch(`${httpApiUrl}${path}`, { method, headers: { "content-type": "application/json", "x-operator-key": operatorKey }, body: JSON.stringify(body) });
+  const response = await fetch(`${httpApiUrl}${path}`, {
+    method,
+    headers: { "content-type": "application/json", "x-operator-key": operatorKey },
+    body: JSON.stringify(body),
+  });
   const answer = (await response.json()) as Record<string, unknown>;
   if (!response.ok) throw new Error(`${method} ${path} answered ${response.status}: ${JSON.stringify(answer)}`);
   return answer;
@@ -83,7 +87,14 @@ function joinPhase(replies: PresaleJoinReply[], fans: number, offeredPerS: numbe
   const first = Math.min(...joins.map(([start]) => start));
   const last = Math.max(...joins.map(([start, ms]) => start + ms));
   const seconds = (last - first) / 1000;
-  return { fans, offeredPerS: round(offeredPerS), absorbedPerS: round(joins.length / seconds), seconds: round(seconds, 2), latencyMs: roundSummary(summarize(joins.map(([, ms]) => ms))), outcomes };
+  return {
+    fans,
+    offeredPerS: round(offeredPerS),
+    absorbedPerS: round(joins.length / seconds),
+    seconds: round(seconds, 2),
+    latencyMs: roundSummary(summarize(joins.map(([, ms]) => ms))),
+    outcomes,
+  };
 }
 
 async function joinsDone(context: BenchContext): Promise<number> {
@@ -110,7 +121,13 @@ export async function runPresale(context: BenchContext, sizes: PresaleSizes): Pr
   const sessionsSeconds = (Date.now() - sessionsStarted) / 1000;
 
   // One socket watches the topic for the opening's push (a fan's page does the same).
-  const watcher = await fleet.all<OpenedReply>((index) => (index === 0 ? { type: "open-sockets", url: cloud.endpoints.websocketUrl, count: 1, ratePerSecond: 10, httpApiUrl, subscribe: [topic] } : undefined), 60_000);
+  const watcher = await fleet.all<OpenedReply>(
+    (index) =>
+      index === 0
+        ? { type: "open-sockets", url: cloud.endpoints.websocketUrl, count: 1, ratePerSecond: 10, httpApiUrl, subscribe: [topic] }
+        : undefined,
+    60_000,
+  );
   if (watcher[0]!.opened !== 1) throw new Error("presale: the watcher socket did not subscribe; see the fan process's stderr");
   await fleet.all(() => ({ type: "collect" }), 30_000);
 
@@ -119,16 +136,29 @@ export async function runPresale(context: BenchContext, sizes: PresaleSizes): Pr
   const burstStart = Date.now() + 500;
   let opensAt = burstStart + WINDOW_MS;
   await operator(context, "PUT", `/queues/${eventId}`, { name, opensAt: new Date(opensAt).toISOString() });
-  progress(`presale: ${sizes.before} joins offered at ${offeredPerS.toFixed(0)}/s (${JOIN_CONCURRENCY} in flight per fan process); opensAt ${new Date(opensAt).toISOString()}`);
+  progress(
+    `presale: ${sizes.before} joins offered at ${offeredPerS.toFixed(0)}/s (${JOIN_CONCURRENCY} in flight per fan process); opensAt ${new Date(opensAt).toISOString()}`,
+  );
   const profile = await startCpuProfile(`presale-joins-${sizes.before}`);
   const cpuAtStart = processTreeCpu();
   const beforeJoins = fleet.all<PresaleJoinReply>(
-    (index) => ({ type: "presale-join", httpApiUrl, eventId, group: "before", startAt: burstStart, ratePerSecond: offeredPerS / fleet.size, concurrency: JOIN_CONCURRENCY }),
+    (index) => ({
+      type: "presale-join",
+      httpApiUrl,
+      eventId,
+      group: "before",
+      startAt: burstStart,
+      ratePerSecond: offeredPerS / fleet.size,
+      concurrency: JOIN_CONCURRENCY,
+    }),
     1_800_000,
   );
   let openingMoves = 0;
   let finished = false;
-  void beforeJoins.then(() => (finished = true), () => (finished = true));
+  void beforeJoins.then(
+    () => (finished = true),
+    () => (finished = true),
+  );
   while (!finished) {
     await sleep(1000);
     if (finished) break;
@@ -156,39 +186,77 @@ export async function runPresale(context: BenchContext, sizes: PresaleSizes): Pr
   const cpuDuringJoins = cpuAtStart && cpuAtEnd ? coresUsed(cpuAtStart, cpuAtEnd) : undefined;
   if (cpuDuringJoins) progress(`presale: cores busy during the pre-queue joins: ${JSON.stringify(cpuDuringJoins)}`);
   const before = joinPhase(beforeReplies, sizes.before, offeredPerS);
-  progress(`presale: pre-queue joins ${before.absorbedPerS}/s absorbed (offered ${before.offeredPerS}/s), p50 ${before.latencyMs.p50} ms, p99 ${before.latencyMs.p99} ms; outcomes ${JSON.stringify(before.outcomes)}; opening moved ${openingMoves} times`);
+  progress(
+    `presale: pre-queue joins ${before.absorbedPerS}/s absorbed (offered ${before.offeredPerS}/s), p50 ${before.latencyMs.p50} ms, p99 ${before.latencyMs.p99} ms; outcomes ${JSON.stringify(before.outcomes)}; opening moved ${openingMoves} times`,
+  );
 
   // --- the opening: the tick waits for opensAt and draws; the late fans arrive meanwhile
-  if (opensAt - Date.now() < 300) throw new Error("presale: the joins ended too close to opensAt to start the draw before it; rerun on a quieter machine");
+  if (opensAt - Date.now() < 300)
+    throw new Error("presale: the joins ended too close to opensAt to start the draw before it; rerun on a quieter machine");
   const draw = (async () => {
     const outcome = await cloud.runSchedule("queueTick");
     return { at: epochMs(), outcome };
   })();
   const afterJoins = fleet.all<PresaleJoinReply>(
-    () => ({ type: "presale-join", httpApiUrl, eventId, group: "after", startAt: opensAt, ratePerSecond: offeredPerS / fleet.size, concurrency: JOIN_CONCURRENCY }),
+    () => ({
+      type: "presale-join",
+      httpApiUrl,
+      eventId,
+      group: "after",
+      startAt: opensAt,
+      ratePerSecond: offeredPerS / fleet.size,
+      concurrency: JOIN_CONCURRENCY,
+    }),
     1_800_000,
   );
   const drawn = await draw;
-  const opened = ((drawn.outcome as { opened?: { eventId: string; prequeueSize: number }[] }).opened ?? []).find((entry) => entry.eventId === eventId);
+  const opened = ((drawn.outcome as { opened?: { eventId: string; prequeueSize: number }[] }).opened ?? []).find(
+    (entry) => entry.eventId === eventId,
+  );
   if (!opened) throw new Error(`presale: queueTick did not open ${eventId}: ${JSON.stringify(drawn.outcome)}`);
   progress(`presale: drawn ${opened.prequeueSize} pre-queued fans ${(drawn.at - opensAt).toFixed(0)} ms after opensAt`);
   const after = joinPhase(await afterJoins, sizes.after, offeredPerS);
-  progress(`presale: later joins ${after.absorbedPerS}/s, p50 ${after.latencyMs.p50} ms, p99 ${after.latencyMs.p99} ms; outcomes ${JSON.stringify(after.outcomes)}`);
+  progress(
+    `presale: later joins ${after.absorbedPerS}/s, p50 ${after.latencyMs.p50} ms, p99 ${after.latencyMs.p99} ms; outcomes ${JSON.stringify(after.outcomes)}`,
+  );
   await cloud.drained(60_000);
   const receipts = await fleet.all<{ receipts: Record<string, number[]> }>(() => ({ type: "collect" }), 30_000);
   // The watcher's receipts of the topic: the first after the draw is the opening's push.
-  const openPush = Math.min(...receipts.flatMap((reply) => Object.entries(reply.receipts).filter(([key]) => key.startsWith(`${topic}#`)).flatMap(([, times]) => times)).filter((at) => at >= opensAt));
+  const openPush = Math.min(
+    ...receipts
+      .flatMap((reply) =>
+        Object.entries(reply.receipts)
+          .filter(([key]) => key.startsWith(`${topic}#`))
+          .flatMap(([, times]) => times),
+      )
+      .filter((at) => at >= opensAt),
+  );
 
   // --- every fan's own view of its place
   progress(`presale: GET /queues/${eventId}/me for all ${total} fans`);
   const tickets = await fleet.all<PresaleTicketsReply>(() => ({ type: "presale-tickets", httpApiUrl, eventId }), 1_800_000);
-  const audit = { ...auditTickets(tickets.flatMap((reply) => reply.tickets)), meFailures: tickets.reduce((sum, reply) => sum + reply.failures, 0) };
-  progress(`presale: tickets ${audit.permutation ? "are a permutation" : "are NOT a permutation"} of 1..${audit.fans} (${audit.duplicateCount} duplicates, ${audit.gapCount} gaps, ${audit.withoutTicket} without a ticket)`);
+  const audit = {
+    ...auditTickets(tickets.flatMap((reply) => reply.tickets)),
+    meFailures: tickets.reduce((sum, reply) => sum + reply.failures, 0),
+  };
+  progress(
+    `presale: tickets ${audit.permutation ? "are a permutation" : "are NOT a permutation"} of 1..${audit.fans} (${audit.duplicateCount} duplicates, ${audit.gapCount} gaps, ${audit.withoutTicket} without a ticket)`,
+  );
 
   // --- the advance: the fans it admits are told over their own sockets
   const heldUpTo = Math.min(total, sizes.admit + sizes.extraHeld);
   progress(`presale: fans with tickets 1..${heldUpTo} open their sockets on ${topic}`);
-  const holds = await fleet.all<PresaleHoldReply>(() => ({ type: "presale-hold", websocketUrl: cloud.endpoints.websocketUrl, topic, fromTicket: 1, toTicket: heldUpTo, ratePerSecond: HOLD_RATE / fleet.size }), 600_000);
+  const holds = await fleet.all<PresaleHoldReply>(
+    () => ({
+      type: "presale-hold",
+      websocketUrl: cloud.endpoints.websocketUrl,
+      topic,
+      fromTicket: 1,
+      toTicket: heldUpTo,
+      ratePerSecond: HOLD_RATE / fleet.size,
+    }),
+    600_000,
+  );
   const held = holds.reduce((sum, reply) => sum + reply.held, 0);
   await sleep(500);
   const advancedAt = epochMs();
@@ -196,7 +264,8 @@ export async function runPresale(context: BenchContext, sizes: PresaleSizes): Pr
   // Only fans whose socket subscribed can be told (a hold that failed is reported as held < heldUpTo).
   const expectedTold = holds.flatMap((reply) => reply.heldTickets).filter((ticket) => ticket <= sizes.admit).length;
   let told: [number, number][] = [];
-  const poll = async () => (told = (await fleet.all<{ told: [number, number][] }>(() => ({ type: "presale-told" }), 10_000)).flatMap((reply) => reply.told));
+  const poll = async () =>
+    (told = (await fleet.all<{ told: [number, number][] }>(() => ({ type: "presale-told" }), 10_000)).flatMap((reply) => reply.told));
   for (let attempt = 0; attempt < 120 && (await poll()).length < expectedTold; attempt++) await sleep(500);
   await sleep(1000); // a fan past the admitted range that was told wrongly would show up by now
   await poll();
@@ -210,7 +279,9 @@ export async function runPresale(context: BenchContext, sizes: PresaleSizes): Pr
     toldBeyond: told.length - admittedTold.length,
     latencyMs: roundSummary(summarize(admittedTold.map(([, at]) => at - advancedAt))),
   };
-  progress(`presale: advance by ${sizes.admit}: ${advance.told}/${expectedTold} admitted fans holding a socket told, p50 ${advance.latencyMs.p50} ms, p99 ${advance.latencyMs.p99} ms; ${advance.toldBeyond} fans past it told (must be 0)`);
+  progress(
+    `presale: advance by ${sizes.admit}: ${advance.told}/${expectedTold} admitted fans holding a socket told, p50 ${advance.latencyMs.p50} ms, p99 ${advance.latencyMs.p99} ms; ${advance.toldBeyond} fans past it told (must be 0)`,
+  );
   await fleet.all(() => ({ type: "close-sockets" }), 60_000);
   await sleep(1000);
 

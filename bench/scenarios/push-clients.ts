@@ -21,7 +21,10 @@ export async function startPushClients(
     }),
     300_000,
   );
-  return { subscribed: replies.reduce((total, reply) => total + reply.opened, 0), seconds: Math.max(...replies.map((reply) => reply.ms)) / 1000 };
+  return {
+    subscribed: replies.reduce((total, reply) => total + reply.opened, 0),
+    seconds: Math.max(...replies.map((reply) => reply.ms)) / 1000,
+  };
 }
 
 /** Every process's report, merged; client indexes are made unique across processes. */

@@ -41,7 +41,12 @@ const POLICIES: { policy: string; option: Pick<StartClients, "reconnect" | "fixe
   { policy: "fixed 1 s interval", option: { reconnect: { baseMs: 1000, capMs: 1000 }, fixedRandom: 0.999 } },
 ];
 
-export async function runReconnectStorms(context: BenchContext, clients: number, downMs: number, waitLimitMs: number): Promise<StormResult[]> {
+export async function runReconnectStorms(
+  context: BenchContext,
+  clients: number,
+  downMs: number,
+  waitLimitMs: number,
+): Promise<StormResult[]> {
   const results: StormResult[] = [];
   for (const [index, { policy, option }] of POLICIES.entries()) {
     const topic = `game/storm${index}`;
@@ -112,7 +117,9 @@ export async function runReconnectStorms(context: BenchContext, clients: number,
       receivedAfter,
       connectionsPer250ms: bucket(250),
     });
-    progress(`reconnect storm (${policy}): all live after ${results.at(-1)!.allLiveAfterMs} ms, peak ${results.at(-1)!.peakPerSecond}/s, ${results.at(-1)!.refused429} refused with 429`);
+    progress(
+      `reconnect storm (${policy}): all live after ${results.at(-1)!.allLiveAfterMs} ms, peak ${results.at(-1)!.peakPerSecond}/s, ${results.at(-1)!.refused429} refused with 429`,
+    );
   }
   return results;
 }

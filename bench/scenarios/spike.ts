@@ -40,14 +40,22 @@ export interface SpikeResult {
   latencyMs: { base: ReturnType<typeof summarize>; spike: ReturnType<typeof summarize> };
 }
 
-export async function runSpike(context: BenchContext, clients: number, baseRatePerS: number, spikeSeconds: number, calmSeconds: number): Promise<SpikeResult> {
+export async function runSpike(
+  context: BenchContext,
+  clients: number,
+  baseRatePerS: number,
+  spikeSeconds: number,
+  calmSeconds: number,
+): Promise<SpikeResult> {
   const { cloud } = context;
   const gameId = "spike";
   const topic = `game/${gameId}`;
   const spikeRatePerS = baseRatePerS * 8;
   progress(`spike: starting ${clients} push clients on ${topic}`);
   const started = await startPushClients(context, clients, topic, { reconnect: { baseMs: 500, capMs: 20_000 } });
-  progress(`spike: ${started.subscribed} subscribed in ${started.seconds.toFixed(1)} s; ${calmSeconds} s at ${baseRatePerS}/s, ${spikeSeconds} s at ${spikeRatePerS}/s, ${calmSeconds} s at ${baseRatePerS}/s`);
+  progress(
+    `spike: ${started.subscribed} subscribed in ${started.seconds.toFixed(1)} s; ${calmSeconds} s at ${baseRatePerS}/s, ${spikeSeconds} s at ${spikeRatePerS}/s, ${calmSeconds} s at ${baseRatePerS}/s`,
+  );
   await pushClientReport(context); // forget the setup's events
 
   const producer = scoreProducer(cloud.endpoints.httpApiUrl!, cloud.endpoints.operatorKey, gameId);
@@ -109,7 +117,9 @@ export async function runSpike(context: BenchContext, clients: number, baseRateP
     return store.seq === final.seq && data?.home === final.home && data?.away === final.away;
   }).length;
   const phaseLatencies = (phase: "base" | "spike") =>
-    summarize(publications.filter((publication) => publication.phase === phase).flatMap((publication) => receivedBySeq.get(publication.seq) ?? []));
+    summarize(
+      publications.filter((publication) => publication.phase === phase).flatMap((publication) => receivedBySeq.get(publication.seq) ?? []),
+    );
   const result: SpikeResult = {
     clients: report.applied.length,
     baseRatePerS,
@@ -117,12 +127,18 @@ export async function runSpike(context: BenchContext, clients: number, baseRateP
     spikeSeconds,
     published: publications.length,
     timeline,
-    conflatedPerClient: { mean: round(conflated.reduce((a, b) => a + b, 0) / conflated.length), min: Math.min(...conflated), max: Math.max(...conflated) },
+    conflatedPerClient: {
+      mean: round(conflated.reduce((a, b) => a + b, 0) / conflated.length),
+      min: Math.min(...conflated),
+      max: Math.max(...conflated),
+    },
     neverPushed: publications.filter((publication) => !receivedBySeq.has(publication.seq)).length,
     finalSeq: final.seq,
     clientsOnFinalScore: onFinal,
     latencyMs: { base: phaseLatencies("base"), spike: phaseLatencies("spike") },
   };
-  progress(`spike: ${result.published} published, ${result.neverPushed} never pushed (conflated), ${onFinal}/${result.clients} clients on the final score`);
+  progress(
+    `spike: ${result.published} published, ${result.neverPushed} never pushed (conflated), ${onFinal}/${result.clients} clients on the final score`,
+  );
   return result;
 }

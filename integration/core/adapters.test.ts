@@ -71,7 +71,13 @@ describe("DynamoConnectionStore", () => {
 
   it("holds the topic cap under concurrent adds (a conditional write, not a read-check-write)", async () => {
     const store = new DynamoConnectionStore(db(), () => tables.connections!);
-    await store.put({ connectionId: "cap-1", fanId: "fan-a", topics: ["game/held"], connectedAt: "2026-11-22T12:00:00.000Z", expiresAt: 1_900_000_000 });
+    await store.put({
+      connectionId: "cap-1",
+      fanId: "fan-a",
+      topics: ["game/held"],
+      connectedAt: "2026-11-22T12:00:00.000Z",
+      expiresAt: 1_900_000_000,
+    });
     // Ten frames of five new topics each, at once, against a cap of 12: one topic is held already.
     const answers = await Promise.all(
       Array.from({ length: 10 }, (_, frame) =>
@@ -87,7 +93,12 @@ describe("DynamoConnectionStore", () => {
 });
 
 describe("DynamoSubscriptionStore", () => {
-  const subscription = (topic: string, connectionId: string): Subscription => ({ topic, connectionId, fanId: "fan", expiresAt: 1_900_000_000 });
+  const subscription = (topic: string, connectionId: string): Subscription => ({
+    topic,
+    connectionId,
+    fanId: "fan",
+    expiresAt: 1_900_000_000,
+  });
 
   it("spreads a topic over its shards; the shards' pages together are exactly its subscribers", async () => {
     const store = new DynamoSubscriptionStore(db(), () => tables.subscriptions!, 4, 5);
@@ -108,7 +119,8 @@ describe("DynamoSubscriptionStore", () => {
 
     await store.deleteAll(audience.slice(0, 59).map((connectionId) => ({ topic: "game/big", connectionId })));
     const left: string[] = [];
-    for (let shard = 0; shard < 4; shard++) for await (const page of store.listShard("game/big", shard)) left.push(...page.map((item) => item.connectionId));
+    for (let shard = 0; shard < 4; shard++)
+      for await (const page of store.listShard("game/big", shard)) left.push(...page.map((item) => item.connectionId));
     expect(left).toEqual(["conn-59"]);
   });
 
@@ -141,7 +153,8 @@ describe("DynamoSubscriptionStore", () => {
 
     await after.deleteAll([{ topic: "game/moved", connectionId, shard }]);
     const left: string[] = [];
-    for (let s = 0; s < 8; s++) for await (const page of after.listShard("game/moved", s)) left.push(...page.map((item) => item.connectionId));
+    for (let s = 0; s < 8; s++)
+      for await (const page of after.listShard("game/moved", s)) left.push(...page.map((item) => item.connectionId));
     expect(left).toEqual([]);
   });
 });
@@ -175,14 +188,27 @@ describe("source tables", () => {
     await expect(jobs.create(job)).rejects.toThrow();
     expect(await jobs.markReady("j-a", "results/j-a.json", "2026-11-22T12:00:05.000Z")).toBe(true);
     expect(await jobs.markReady("j-a", "results/j-a.json", "2026-11-22T12:00:06.000Z")).toBe(false);
-    expect(await jobs.get("j-a")).toMatchObject({ status: "ready", seq: 1, resultKey: "results/j-a.json", updatedAt: "2026-11-22T12:00:05.000Z" });
+    expect(await jobs.get("j-a")).toMatchObject({
+      status: "ready",
+      seq: 1,
+      resultKey: "results/j-a.json",
+      updatedAt: "2026-11-22T12:00:05.000Z",
+    });
     expect(await jobs.currentSeq("j-a")).toBe(1);
   });
 });
 
 describe("S3SnapshotStore", () => {
-  const frame: MessageFrame = { type: "message", topic: "game/g1", seq: 3, kind: "score-update", data: { home: 1, away: 0 }, ts: "2026-11-22T12:00:00.000Z" };
-  const store = () => new S3SnapshotStore(s3Client({ region, s3Endpoint: s3.endpoint }), () => "adapter-test-data", { now: () => Date.now() }, 600);
+  const frame: MessageFrame = {
+    type: "message",
+    topic: "game/g1",
+    seq: 3,
+    kind: "score-update",
+    data: { home: 1, away: 0 },
+    ts: "2026-11-22T12:00:00.000Z",
+  };
+  const store = () =>
+    new S3SnapshotStore(s3Client({ region, s3Endpoint: s3.endpoint }), () => "adapter-test-data", { now: () => Date.now() }, 600);
 
   it("a snapshot is the exact envelope pushed, at snapshots/{topic}.json, behind a presigned GET", async () => {
     await store().putSnapshot(frame);
@@ -220,7 +246,14 @@ describe("S3SnapshotStore", () => {
 describe.each(managementGateways)("Management API gateway (%s) against the local API Gateway", (_name, makeGateway) => {
   const route = { function: { handler: "unused", timeoutSeconds: 5, memoryMB: 128, grants: {} }, routeResponse: false };
   const startGateway = (limits: Partial<GatewayLimits> = {}, log: (level: string, message: string) => void = () => {}) =>
-    startWebSocketGateway({ stage: "adapters", apiId: "test", routes: { $connect: route, $disconnect: route, $default: route }, invoke: async () => ({ statusCode: 200 }), log, limits });
+    startWebSocketGateway({
+      stage: "adapters",
+      apiId: "test",
+      routes: { $connect: route, $disconnect: route, $default: route },
+      invoke: async () => ({ statusCode: 200 }),
+      log,
+      limits,
+    });
 
   async function openClients(gatewayServer: WebSocketGateway, count: number) {
     const sockets = await Promise.all(
@@ -237,7 +270,10 @@ describe.each(managementGateways)("Management API gateway (%s) against the local
     const gatewayServer = await startGateway();
     const gateway = makeGateway(gatewayServer.managementEndpoint);
     try {
-      const { sockets: [socket], ids: [connectionId] } = await openClients(gatewayServer, 1);
+      const {
+        sockets: [socket],
+        ids: [connectionId],
+      } = await openClients(gatewayServer, 1);
       const received = new Promise<string>((resolve) => socket!.once("message", (data) => resolve(String(data))));
 
       expect(await gateway.post(connectionId!, '{"hello":1}')).toBe("ok");
@@ -257,7 +293,10 @@ describe.each(managementGateways)("Management API gateway (%s) against the local
 
   it("retries through the gateway's throttle (429 LimitExceededException) until every post is delivered", async () => {
     const throttled: string[] = [];
-    const gatewayServer = await startGateway({ managementRatePerSecond: 4 }, (_level, message) => message.includes("throttled") && throttled.push(message));
+    const gatewayServer = await startGateway(
+      { managementRatePerSecond: 4 },
+      (_level, message) => message.includes("throttled") && throttled.push(message),
+    );
     const gateway = makeGateway(gatewayServer.managementEndpoint, { maxAttempts: 8, baseMs: 200, capMs: 1_000, random: () => 0.99 });
     try {
       const { sockets, ids } = await openClients(gatewayServer, 8);
@@ -293,7 +332,10 @@ describe.each(managementGateways)("Management API gateway (%s) against the local
     const gatewayServer = await startGateway();
     const gateway = makeGateway(gatewayServer.managementEndpoint);
     try {
-      const { sockets: [socket], ids: [connectionId] } = await openClients(gatewayServer, 1);
+      const {
+        sockets: [socket],
+        ids: [connectionId],
+      } = await openClients(gatewayServer, 1);
       const error = await gateway.post(connectionId!, "x".repeat(128 * 1024 + 1)).catch((e: unknown) => e);
       expect(error).not.toBeInstanceOf(GatewayUnavailableError);
       expect((error as Error).name).toBe("PayloadTooLargeException");

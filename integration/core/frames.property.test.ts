@@ -40,12 +40,21 @@ beforeAll(async () => {
   connections = new DynamoConnectionStore(db, () => tables.connections!);
   const clock = { now: () => Date.now() };
   // A generous rate here: the properties are about bad input, the rate limit has its own tests below.
-  const config = loadConfig({ AWS_REGION: region, PUSHGATE_FRAME_BURST: "10000", PUSHGATE_FRAME_RATE_PER_SECOND: "1000", PUSHGATE_MAX_TOPICS_PER_CONNECTION: "5" });
+  const config = loadConfig({
+    AWS_REGION: region,
+    PUSHGATE_FRAME_BURST: "10000",
+    PUSHGATE_FRAME_RATE_PER_SECOND: "1000",
+    PUSHGATE_MAX_TOPICS_PER_CONNECTION: "5",
+  });
   app = createApp(config, {
     connections,
     subscriptions: new DynamoSubscriptionStore(db, () => tables.subscriptions!, 4),
     games: new DynamoGameStore(db, () => tables.games!),
-    queues: new DynamoQueueStore(db, () => tables.queues!, () => tables.places!),
+    queues: new DynamoQueueStore(
+      db,
+      () => tables.queues!,
+      () => tables.places!,
+    ),
     jobs: new DynamoJobStore(db, () => tables.jobs!),
     sessionLedger: new DynamoSessionLedger(db, () => tables.sessions!),
     quotaCounter: new DynamoQuotaCounter(db, () => tables.quotas!),
@@ -55,11 +64,19 @@ beforeAll(async () => {
     clock,
     log: { warn: () => {}, error: () => {} },
     meter: { count: () => {}, milliseconds: () => {} },
-    decode: () => { throw new Error("unused"); },
+    decode: () => {
+      throw new Error("unused");
+    },
     openSocket: () => Promise.reject(new Error("unused")),
     secret: async () => "x".repeat(32),
   });
-  await connections.put({ connectionId: "prop-conn", fanId: "prop-fan", topics: [], connectedAt: new Date().toISOString(), expiresAt: 1_900_000_000 });
+  await connections.put({
+    connectionId: "prop-conn",
+    fanId: "prop-fan",
+    topics: [],
+    connectedAt: new Date().toISOString(),
+    expiresAt: 1_900_000_000,
+  });
 });
 
 afterAll(async () => {
@@ -82,20 +99,53 @@ function expectSafeError(frame: ServerFrame | undefined) {
 
 const topicish = fc.oneof(
   fc.string(),
-  fc.constantFrom("game/g1", "queue/e1", "job/j1", "game/", "/g1", "game/has space", "game/../x", "GAME/g1", `game/${"a".repeat(65)}`, "game/g1\u0000", "job/%2e%2e"),
+  fc.constantFrom(
+    "game/g1",
+    "queue/e1",
+    "job/j1",
+    "game/",
+    "/g1",
+    "game/has space",
+    "game/../x",
+    "GAME/g1",
+    `game/${"a".repeat(65)}`,
+    "game/g1\u0000",
+    "job/%2e%2e",
+  ),
   fc.tuple(fc.constantFrom("game", "queue", "job", "gam", ""), fc.string()).map(([t, id]) => `${t}/${id}`),
 );
-const actionish = fc.oneof(fc.constantFrom("subscribe", "unsubscribe", "ping", "dance", "", "Subscribe", "__proto__", "constructor"), fc.string(), fc.integer(), fc.constant(null));
+const actionish = fc.oneof(
+  fc.constantFrom("subscribe", "unsubscribe", "ping", "dance", "", "Subscribe", "__proto__", "constructor"),
+  fc.string(),
+  fc.integer(),
+  fc.constant(null),
+);
 /** Frames that look like protocol v1 with something wrong, plus plain garbage. */
 const malformedFrame = fc.oneof(
   fc.string({ maxLength: 200 }),
   fc.string({ unit: "binary", maxLength: 200 }),
   fc.jsonValue({ maxDepth: 3 }).map((value) => JSON.stringify(value)),
-  fc.record(
-    { action: actionish, id: fc.oneof(fc.string({ maxLength: 80 }), fc.integer(), fc.constant(undefined)), topics: fc.oneof(fc.array(topicish, { maxLength: 60 }), fc.string(), fc.constant(null)), extra: fc.anything() },
-    { requiredKeys: [] },
-  ).map((value) => JSON.stringify(value)),
-  fc.constantFrom('{"action":"subscribe","id":"x","topics":["game/g1"],"__proto__":{"admin":true}}', '{"action":"subscribe"', "[]", "null", '"subscribe"', "{}", '{"action":"ping"}', `{"action":"ping","id":"${"i".repeat(65)}"}`),
+  fc
+    .record(
+      {
+        action: actionish,
+        id: fc.oneof(fc.string({ maxLength: 80 }), fc.integer(), fc.constant(undefined)),
+        topics: fc.oneof(fc.array(topicish, { maxLength: 60 }), fc.string(), fc.constant(null)),
+        extra: fc.anything(),
+      },
+      { requiredKeys: [] },
+    )
+    .map((value) => JSON.stringify(value)),
+  fc.constantFrom(
+    '{"action":"subscribe","id":"x","topics":["game/g1"],"__proto__":{"admin":true}}',
+    '{"action":"subscribe"',
+    "[]",
+    "null",
+    '"subscribe"',
+    "{}",
+    '{"action":"ping"}',
+    `{"action":"ping","id":"${"i".repeat(65)}"}`,
+  ),
 );
 
 describe("parseClientFrame (property)", () => {
@@ -112,12 +162,19 @@ describe("parseClientFrame (property)", () => {
 
   it("accepts exactly the well-formed frames, and keeps their id on refusals", () => {
     fc.assert(
-      fc.property(fc.string({ minLength: 1, maxLength: 64 }), fc.array(fc.string({ maxLength: 200 }), { minLength: 1, maxLength: 50 }), (id, topics) => {
-        expect(parseClientFrame(JSON.stringify({ action: "subscribe", id, topics }))).toEqual({ ok: true, frame: { action: "subscribe", id, topics } });
-        const refused = parseClientFrame(JSON.stringify({ action: "subscribe", id, topics, admin: true }));
-        expect(refused.ok).toBe(false);
-        if (!refused.ok) expect(refused.error).toMatchObject({ id, code: "BAD_REQUEST" });
-      }),
+      fc.property(
+        fc.string({ minLength: 1, maxLength: 64 }),
+        fc.array(fc.string({ maxLength: 200 }), { minLength: 1, maxLength: 50 }),
+        (id, topics) => {
+          expect(parseClientFrame(JSON.stringify({ action: "subscribe", id, topics }))).toEqual({
+            ok: true,
+            frame: { action: "subscribe", id, topics },
+          });
+          const refused = parseClientFrame(JSON.stringify({ action: "subscribe", id, topics, admin: true }));
+          expect(refused.ok).toBe(false);
+          if (!refused.ok) expect(refused.error).toMatchObject({ id, code: "BAD_REQUEST" });
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -146,7 +203,10 @@ describe("handleMessage on DynamoDB Local (property)", () => {
         if (parsed.ok && parsed.frame.action === "unsubscribe") return expect(outcome.reply?.type).toMatch(/unsubscribed|error/);
         if (outcome.reply?.type === "subscribed") {
           // The generator can produce a valid subscribe; undo it so "nothing stored" holds for the refusals.
-          await app.handleMessage(connectionId, JSON.stringify({ action: "unsubscribe", id: "u", topics: outcome.reply.topics.map((t) => t.topic) }));
+          await app.handleMessage(
+            connectionId,
+            JSON.stringify({ action: "unsubscribe", id: "u", topics: outcome.reply.topics.map((t) => t.topic) }),
+          );
           return;
         }
         expectSafeError(outcome.reply);
@@ -159,8 +219,17 @@ describe("handleMessage on DynamoDB Local (property)", () => {
   });
 
   it("the topics of a valid subscribe past the per-connection limit are refused each (BAD_REQUEST); the ones that fit are stored", async () => {
-    await connections.put({ connectionId: "limit-conn", fanId: "f", topics: [], connectedAt: new Date().toISOString(), expiresAt: 1_900_000_000 });
-    const ok = await app.handleMessage("limit-conn", JSON.stringify({ action: "subscribe", id: "a", topics: ["game/l1", "game/l2", "game/l3", "game/l4"] }));
+    await connections.put({
+      connectionId: "limit-conn",
+      fanId: "f",
+      topics: [],
+      connectedAt: new Date().toISOString(),
+      expiresAt: 1_900_000_000,
+    });
+    const ok = await app.handleMessage(
+      "limit-conn",
+      JSON.stringify({ action: "subscribe", id: "a", topics: ["game/l1", "game/l2", "game/l3", "game/l4"] }),
+    );
     expect(ok.reply?.type).toBe("subscribed");
     const before = await scanAll(tables.subscriptions!);
     const over = await app.handleMessage("limit-conn", JSON.stringify({ action: "subscribe", id: "b", topics: ["game/l5", "game/l6"] }));
@@ -212,7 +281,9 @@ describe("per-connection rate limit on the connections item", () => {
 
   it("concurrent frames from many invocations never take more than the burst (conditional updates)", async () => {
     await connections.put({ connectionId: "rate-2", fanId: "f", topics: [], connectedAt: "", expiresAt: 1_900_000_000 });
-    const outcomes = await Promise.all(Array.from({ length: 20 }, () => connections.admitFrame("rate-2", 7_000_000, { intervalMs: 100, burst: 5, strikeWindowMs: 60_000 })));
+    const outcomes = await Promise.all(
+      Array.from({ length: 20 }, () => connections.admitFrame("rate-2", 7_000_000, { intervalMs: 100, burst: 5, strikeWindowMs: 60_000 })),
+    );
     expect(outcomes.filter((o) => o.outcome === "admitted")).toHaveLength(5);
   });
 
@@ -238,7 +309,10 @@ describe("per-connection rate limit on the connections item", () => {
     const { handleMessage } = await import("@pushgate/core/usecases/messages");
     const deps = {
       connections: store,
-      gateway: { post: async (_id: string, data: string) => (calls.push(`post ${JSON.parse(data).code}`), "ok" as const), delete: async (id: string) => void calls.push(`delete ${id}`) },
+      gateway: {
+        post: async (_id: string, data: string) => (calls.push(`post ${JSON.parse(data).code}`), "ok" as const),
+        delete: async (id: string) => void calls.push(`delete ${id}`),
+      },
       clock: { now: () => 8_000_000 },
       frameRate: { perSecond: 1, burst: 2, maxStrikes: 2, strikeWindowSeconds: 60 },
       handleFrame: async () => ({ type: "pong", id: "p" }) as const,
@@ -246,7 +320,13 @@ describe("per-connection rate limit on the connections item", () => {
     };
     const replies = [];
     for (let i = 0; i < 5; i++) replies.push(await handleMessage(deps, "abuser", `{"action":"ping","id":"p${i}"}`));
-    expect(replies.map((r) => r.reply?.type === "error" ? r.reply.code : r.reply?.type ?? r.closed)).toEqual(["pong", "pong", "RATE_LIMITED", "RATE_LIMITED", "rate-limit"]);
+    expect(replies.map((r) => (r.reply?.type === "error" ? r.reply.code : (r.reply?.type ?? r.closed)))).toEqual([
+      "pong",
+      "pong",
+      "RATE_LIMITED",
+      "RATE_LIMITED",
+      "rate-limit",
+    ]);
     expect(replies[2]!.reply).toMatchObject({ id: "p2" });
     expect(calls).toEqual(["post RATE_LIMITED", "delete abuser"]);
     expect(await store.get("abuser")).toBeUndefined();

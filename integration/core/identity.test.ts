@@ -34,7 +34,8 @@ async function refusal(promise: Promise<unknown>): Promise<string> {
   return "accepted";
 }
 
-const verifierFor = (options: { cooldownMs?: number } = {}) => createOidcVerifier({ issuer: issuer.issuer, audience: issuer.audience, clock, ...options });
+const verifierFor = (options: { cooldownMs?: number } = {}) =>
+  createOidcVerifier({ issuer: issuer.issuer, audience: issuer.audience, clock, ...options });
 
 describe("an external OIDC issuer's tokens", () => {
   it("RS256 and ES256 tokens name their fan by `sub`; the JWKS is found by discovery and fetched once for many tokens", async () => {
@@ -48,11 +49,17 @@ describe("an external OIDC issuer's tokens", () => {
 
   it("a token of the wrong audience, an expired one, or one signed with a key the issuer does not publish is refused", async () => {
     const verifier = verifierFor();
-    expect(await refusal(verifier.verify(await issuer.sign({ sub: "alice", aud: "another-app" })))).toMatch(/^UNAUTHORIZED: token is not for this app \(audience\)/);
-    expect(await refusal(verifier.verify(await issuer.sign({ sub: "alice", expiresInSeconds: -120 })))).toMatch(/^UNAUTHORIZED: token expired; sign in again/);
+    expect(await refusal(verifier.verify(await issuer.sign({ sub: "alice", aud: "another-app" })))).toMatch(
+      /^UNAUTHORIZED: token is not for this app \(audience\)/,
+    );
+    expect(await refusal(verifier.verify(await issuer.sign({ sub: "alice", expiresInSeconds: -120 })))).toMatch(
+      /^UNAUTHORIZED: token expired; sign in again/,
+    );
     const unpublished = await issuer.rotate("RS256");
     issuer.retire(unpublished);
-    expect(await refusal(verifier.verify(await issuer.sign({ sub: "alice" }, { kid: unpublished })))).toMatch(/^UNAUTHORIZED: token is signed with a key .* does not publish \(unknown kid\)/);
+    expect(await refusal(verifier.verify(await issuer.sign({ sub: "alice" }, { kid: unpublished })))).toMatch(
+      /^UNAUTHORIZED: token is signed with a key .* does not publish \(unknown kid\)/,
+    );
   });
 
   it("a Cognito access token (no aud, client_id) is accepted for the configured client only", async () => {
@@ -86,14 +93,23 @@ describe("an external OIDC issuer's tokens", () => {
 });
 
 describe("which issuers a stage trusts", () => {
-  const own = createTokenService({ secret: "a-test-secret-that-is-at-least-32-bytes-long", issuer: "pushgate/test", ttlSeconds: 1800, renewalGraceSeconds: 3600, sessionMaxSeconds: 43_200, clock });
+  const own = createTokenService({
+    secret: "a-test-secret-that-is-at-least-32-bytes-long",
+    issuer: "pushgate/test",
+    ttlSeconds: 1800,
+    renewalGraceSeconds: 3600,
+    sessionMaxSeconds: 43_200,
+    clock,
+  });
 
   it("its own anonymous sessions and its external issuer, side by side; any other issuer is refused", async () => {
     const fans = createFanVerifier({ ownIssuer: "pushgate/test", own, external: { issuer: issuer.issuer, verifier: verifierFor() } });
     const anonymous = await own.issue();
     expect(await fans.verify(anonymous.token)).toBe(anonymous.fanId);
     expect(await fans.verify(await issuer.sign({ sub: "alice" }))).toBe("alice");
-    expect(await refusal(fans.verify(await stranger.sign({ sub: "alice", aud: issuer.audience })))).toMatch(/^UNAUTHORIZED: token issuer "http:\/\/127\.0\.0\.1:\d+" is not trusted by this stage/);
+    expect(await refusal(fans.verify(await stranger.sign({ sub: "alice", aud: issuer.audience })))).toMatch(
+      /^UNAUTHORIZED: token issuer "http:\/\/127\.0\.0\.1:\d+" is not trusted by this stage/,
+    );
     expect(await refusal(fans.verify("not-a-jwt"))).toMatch(/^UNAUTHORIZED: token is not a JWT/);
   });
 
@@ -118,13 +134,29 @@ describe("which issuers a stage trusts", () => {
 
 describe("a stage with its own identity provider only (PUSHGATE_ANONYMOUS_SESSIONS=0)", () => {
   it("answers POST /session with FORBIDDEN saying where to sign in, and takes the provider's tokens", async () => {
-    const config = loadConfig({ AWS_REGION: "us-east-1", PUSHGATE_OIDC_ISSUER: issuer.issuer, PUSHGATE_OIDC_AUDIENCE: issuer.audience, PUSHGATE_ANONYMOUS_SESSIONS: "0" });
+    const config = loadConfig({
+      AWS_REGION: "us-east-1",
+      PUSHGATE_OIDC_ISSUER: issuer.issuer,
+      PUSHGATE_OIDC_AUDIENCE: issuer.audience,
+      PUSHGATE_ANONYMOUS_SESSIONS: "0",
+    });
     // Neither path reaches a store: a refusal comes first, and verifying a token needs only the issuer.
     const secretsRead: string[] = [];
     const app = createApp(config, { clock, secret: async (name: string) => (secretsRead.push(name), "x".repeat(32)) } as unknown as Ports);
-    expect(await refusal(app.startSession(undefined, "203.0.113.7"))).toBe(`FORBIDDEN: this stage has no anonymous sessions; sign in with ${issuer.issuer} and send its token as Bearer`);
-    const own = createTokenService({ secret: "x".repeat(32), issuer: "pushgate/local", ttlSeconds: 1800, renewalGraceSeconds: 3600, sessionMaxSeconds: 43_200, clock });
-    expect(await refusal(app.snapshotsFor(`Bearer ${(await own.issue()).token}`, "game/g1"))).toMatch(/^UNAUTHORIZED: token issuer "pushgate\/local" is not trusted/);
+    expect(await refusal(app.startSession(undefined, "203.0.113.7"))).toBe(
+      `FORBIDDEN: this stage has no anonymous sessions; sign in with ${issuer.issuer} and send its token as Bearer`,
+    );
+    const own = createTokenService({
+      secret: "x".repeat(32),
+      issuer: "pushgate/local",
+      ttlSeconds: 1800,
+      renewalGraceSeconds: 3600,
+      sessionMaxSeconds: 43_200,
+      clock,
+    });
+    expect(await refusal(app.snapshotsFor(`Bearer ${(await own.issue()).token}`, "game/g1"))).toMatch(
+      /^UNAUTHORIZED: token issuer "pushgate\/local" is not trusted/,
+    );
     expect(secretsRead).toEqual([]);
   });
 });

@@ -70,7 +70,8 @@ async function refusal(promise: Promise<unknown>): Promise<{ code: string; messa
   try {
     await promise;
   } catch (error) {
-    if (error instanceof PushgateError) return { code: error.code, message: error.message, ...(error.details && { details: error.details }) };
+    if (error instanceof PushgateError)
+      return { code: error.code, message: error.message, ...(error.details && { details: error.details }) };
     throw error;
   }
   throw new Error("expected a refusal, but it was accepted");
@@ -104,7 +105,9 @@ describe("sessions with an end", () => {
     expect(renewals).toBe(24); // 24 x 29 min = 11 h 36 min; the 25th, at 12 h 5 min, is past the end
     expect(seconds(current.expiresAt)).toBe(end); // the last token is cut to the session's end, not a full 30 minutes
     expect(last?.code).toBe("SESSION_ENDED");
-    expect(last?.message).toMatch(/^this session ended at 2026-11-23T00:00:00.000Z; start a new session with POST \/session without an Authorization header/);
+    expect(last?.message).toMatch(
+      /^this session ended at 2026-11-23T00:00:00.000Z; start a new session with POST \/session without an Authorization header/,
+    );
   });
 
   it("the lifetime is configurable per stage", async () => {
@@ -172,7 +175,9 @@ describe("quotas", () => {
     const sessions = [await s.open("198.51.100.9"), await s.open("198.51.100.9"), await s.open("198.51.100.9")];
     const refused = await refusal(s.open("198.51.100.9"));
     expect(refused.code).toBe("RATE_LIMITED");
-    expect(refused.message).toMatch(/^3 new session\(s\) per minute may start from one address \(renew your token instead: send it as Bearer\); retry after 60 s$/);
+    expect(refused.message).toMatch(
+      /^3 new session\(s\) per minute may start from one address \(renew your token instead: send it as Bearer\); retry after 60 s$/,
+    );
     expect((await s.renew(sessions[0]!.token)).fanId).toBe(sessions[0]!.fanId);
     await s.open("198.51.100.10");
   });

@@ -15,7 +15,16 @@ import { topology } from "@pushgate/core/topology";
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { marshall } from "@aws-sdk/util-dynamodb";
 import { matchesAnyPattern } from "@pushgate/local/streams";
-import { admit, advanceQueue, drawPrequeue, joinQueue, myPlace, openQueue, queueTick, type TickDeps } from "@pushgate/core/usecases/waiting-room";
+import {
+  admit,
+  advanceQueue,
+  drawPrequeue,
+  joinQueue,
+  myPlace,
+  openQueue,
+  queueTick,
+  type TickDeps,
+} from "@pushgate/core/usecases/waiting-room";
 import { createAdmissionSigner } from "@pushgate/core/waiting-room/admission-tokens";
 
 let dynamo: DynamoDbLocal;
@@ -38,10 +47,19 @@ beforeAll(async () => {
   process.env.AWS_SECRET_ACCESS_KEY ??= "local";
   dynamo = await startDynamoDbLocal({});
   const { tableNames } = await createTables({ endpoint: dynamo.endpoint, topology, stage: "waiting" });
-  queueItem = async (eventId) => (await dynamoDocumentClient({ region: "us-east-1", dynamodbEndpoint: dynamo.endpoint }).send(new GetCommand({ TableName: tableNames.queues!, Key: { eventId }, ConsistentRead: true }))).Item!;
+  queueItem = async (eventId) =>
+    (
+      await dynamoDocumentClient({ region: "us-east-1", dynamodbEndpoint: dynamo.endpoint }).send(
+        new GetCommand({ TableName: tableNames.queues!, Key: { eventId }, ConsistentRead: true }),
+      )
+    ).Item!;
   const db = dynamoDocumentClient({ region: "us-east-1", dynamodbEndpoint: dynamo.endpoint });
   deps = {
-    queues: new DynamoQueueStore(db, () => tableNames.queues!, () => tableNames.places!),
+    queues: new DynamoQueueStore(
+      db,
+      () => tableNames.queues!,
+      () => tableNames.places!,
+    ),
     clock,
     // The tick waits for an opening due within its minute: here the wait moves the clock.
     sleep: async (ms) => void (nowMs += ms),
@@ -84,7 +102,16 @@ describe("one place per fan", () => {
   it("joining again, or asking from another tab, answers the same place; another fan gets the next", async () => {
     await openedQueue("same", { name: "Same place" });
     const first = await joinQueue(deps, "alice", "same");
-    expect(first).toEqual({ eventId: "same", name: "Same place", topic: "queue/same", opensAt: at(-1000), status: "waiting", ticket: 1, servingNumber: 0, peopleAhead: 0 });
+    expect(first).toEqual({
+      eventId: "same",
+      name: "Same place",
+      topic: "queue/same",
+      opensAt: at(-1000),
+      status: "waiting",
+      ticket: 1,
+      servingNumber: 0,
+      peopleAhead: 0,
+    });
     expect(await joinQueue(deps, "alice", "same")).toEqual(first);
     expect(await myPlace(deps, "alice", "same")).toEqual(first);
     expect(await joinQueue(deps, "bob", "same")).toMatchObject({ ticket: 2, peopleAhead: 1 });
@@ -135,7 +162,10 @@ describe("a fair start", () => {
   it("the queues fan-out's stream filter passes the writes that bump seq and none of the joins", async () => {
     // The record Lambda's filter sees for the item as it stands after a write.
     const isNews = async (eventId: string) =>
-      matchesAnyPattern({ eventName: "MODIFY", dynamodb: { NewImage: marshall(await queueItem(eventId), { convertClassInstanceToMap: true }) } }, topology.consumers.queuesFanout.filters);
+      matchesAnyPattern(
+        { eventName: "MODIFY", dynamodb: { NewImage: marshall(await queueItem(eventId), { convertClassInstanceToMap: true }) } },
+        topology.consumers.queuesFanout.filters,
+      );
     await openQueue(deps, "news", { name: "News", opensAt: at(30_000) });
     expect(await isNews("news")).toBe(true);
     await joinMany("news", 2, "early"); // pre-queue joins write places only: no record on the queue's stream
@@ -171,7 +201,11 @@ describe("a fair start", () => {
     await openedQueue("fixed");
     const { opensAt } = (await deps.queues.get("fixed"))!;
     expect((await refusal(openQueue(deps, "fixed", { name: "Fixed", opensAt: at(60_000) }))).code).toBe("CONFLICT");
-    expect(await openQueue(deps, "fixed", { name: "Renamed", opensAt, admitPerMinute: 10 })).toMatchObject({ name: "Renamed", admitPerMinute: 10, phase: "open" });
+    expect(await openQueue(deps, "fixed", { name: "Renamed", opensAt, admitPerMinute: 10 })).toMatchObject({
+      name: "Renamed",
+      admitPerMinute: 10,
+      phase: "open",
+    });
   });
 });
 
@@ -201,14 +235,29 @@ describe("admission on the server", () => {
     expect(admission).toMatchObject({ saleUrl: "https://tickets.example/sale", expiresAt: at(300_000) });
 
     const jwks = createLocalJWKSet(signer.jwks() as never);
-    const { payload, protectedHeader } = await jwtVerify(admission.token, jwks, { algorithms: ["ES256"], issuer, currentDate: new Date(clock.now()) });
+    const { payload, protectedHeader } = await jwtVerify(admission.token, jwks, {
+      algorithms: ["ES256"],
+      issuer,
+      currentDate: new Date(clock.now()),
+    });
     expect(protectedHeader).toMatchObject({ alg: "ES256", kid: signer.jwks().keys[0]!.kid });
-    expect(payload).toMatchObject({ sub: "fan-2", eventId: "sale", ticket: 3, iat: expect.any(Number), exp: expect.any(Number), jti: expect.any(String) });
+    expect(payload).toMatchObject({
+      sub: "fan-2",
+      eventId: "sale",
+      ticket: 3,
+      iat: expect.any(Number),
+      exp: expect.any(Number),
+      jti: expect.any(String),
+    });
 
     // Another key set does not verify it; nor does the clock after exp; another event's sale sees the wrong eventId.
     const other = createAdmissionSigner({ secret: keyB, issuer, clock });
-    await expect(jwtVerify(admission.token, createLocalJWKSet(other.jwks() as never), { algorithms: ["ES256"] })).rejects.toBeInstanceOf(errors.JOSEError);
-    await expect(jwtVerify(admission.token, jwks, { algorithms: ["ES256"], currentDate: new Date(nowMs + 301_000) })).rejects.toBeInstanceOf(errors.JWTExpired);
+    await expect(jwtVerify(admission.token, createLocalJWKSet(other.jwks() as never), { algorithms: ["ES256"] })).rejects.toBeInstanceOf(
+      errors.JOSEError,
+    );
+    await expect(
+      jwtVerify(admission.token, jwks, { algorithms: ["ES256"], currentDate: new Date(nowMs + 301_000) }),
+    ).rejects.toBeInstanceOf(errors.JWTExpired);
     expect(payload.eventId).not.toBe("another-event");
   });
 
@@ -218,7 +267,8 @@ describe("admission on the server", () => {
     const fresh = await rotated.sign({ fanId: "f", eventId: "e", ticket: 1, ttlSeconds: 60 });
     expect(decodeProtectedHeader(fresh.token).kid).not.toBe(decodeProtectedHeader(old.token).kid);
     const jwks = createLocalJWKSet(rotated.jwks() as never);
-    for (const token of [old.token, fresh.token]) await expect(jwtVerify(token, jwks, { currentDate: new Date(clock.now()) })).resolves.toBeDefined();
+    for (const token of [old.token, fresh.token])
+      await expect(jwtVerify(token, jwks, { currentDate: new Date(clock.now()) })).resolves.toBeDefined();
   });
 
   it("a malformed key set is refused with how to make one", () => {

@@ -16,7 +16,6 @@ import { actionsOf, type Views } from "./templates";
  * makes the one synthesis both suites read.
  */
 
-
 const importOf = (stack: string) => ({ "Fn::ImportValue": Match.stringLikeRegexp(`^test-pushgate-${stack}:`) });
 
 /** Registers the tests; `get` hands over the one synthesis the test file made. */
@@ -28,16 +27,20 @@ export function deployedResources(get: () => { synth: Synthesized; view: Views }
   it("cdk-nag's AwsSolutions and Serverless packs find nothing that is not suppressed with a reason", () => {
     // The packs ran: these are reported, and accepted in stacks/nag-suppressions.ts.
     expect([...synth.nag.suppressed]).toEqual(expect.arrayContaining(["AwsSolutions-IAM5", "AwsSolutions-APIG4", "Serverless-LambdaDLQ"]));
-    expect(synth.nag.findings.map((finding) => `${finding.rule} ${finding.path}${finding.error ? ` (rule failed: ${finding.error})` : ""}`)).toEqual([]);
+    expect(
+      synth.nag.findings.map((finding) => `${finding.rule} ${finding.path}${finding.error ? ` (rule failed: ${finding.error})` : ""}`),
+    ).toEqual([]);
   });
 
   it("requires TLS on every bucket and topic, and the site is read through origin access control", () => {
     const deniesPlainHttp = (stack: "web" | "storage" | "realtime", type: string) =>
-      view.resourcesOf(stack, type).map(([, policy]) =>
-        (policy.Properties.PolicyDocument.Statement as { Effect: string; Condition?: Record<string, Record<string, string>> }[]).some(
-          (statement) => statement.Effect === "Deny" && statement.Condition?.Bool?.["aws:SecureTransport"] === "false",
-        ),
-      );
+      view
+        .resourcesOf(stack, type)
+        .map(([, policy]) =>
+          (policy.Properties.PolicyDocument.Statement as { Effect: string; Condition?: Record<string, Record<string, string>> }[]).some(
+            (statement) => statement.Effect === "Deny" && statement.Condition?.Bool?.["aws:SecureTransport"] === "false",
+          ),
+        );
     expect(deniesPlainHttp("web", "AWS::S3::BucketPolicy")).toEqual([true]);
     expect(deniesPlainHttp("storage", "AWS::S3::BucketPolicy")).toEqual([true]);
     expect(deniesPlainHttp("realtime", "AWS::SNS::TopicPolicy")).toEqual([true]);
@@ -48,8 +51,14 @@ export function deployedResources(get: () => { synth: Synthesized; view: Views }
   it("throttles both API stages (every route), within the account's 10,000 requests/s", () => {
     const stages = view.resourcesOf("gateway", "AWS::ApiGatewayV2::Stage").map(([, stage]) => stage.Properties);
     expect(stages).toHaveLength(2);
-    for (const stage of stages) expect(stage.DefaultRouteSettings).toMatchObject({ ThrottlingRateLimit: expect.any(Number), ThrottlingBurstLimit: expect.any(Number) });
-    expect(stages.map((stage) => stage.DefaultRouteSettings.ThrottlingRateLimit).sort((a: number, b: number) => a - b)).toEqual([1_000, 2_000]);
+    for (const stage of stages)
+      expect(stage.DefaultRouteSettings).toMatchObject({
+        ThrottlingRateLimit: expect.any(Number),
+        ThrottlingBurstLimit: expect.any(Number),
+      });
+    expect(stages.map((stage) => stage.DefaultRouteSettings.ThrottlingRateLimit).sort((a: number, b: number) => a - b)).toEqual([
+      1_000, 2_000,
+    ]);
   });
 
   it("declares the sessions ledger and the quota counters with TTL, and no function may delete from S3", () => {
@@ -76,22 +85,25 @@ export function deployedResources(get: () => { synth: Synthesized; view: Views }
     synth.gateway.hasResourceProperties("AWS::ApiGatewayV2::Stage", { StageName: "test", AutoDeploy: true });
     const routes = view.resourcesOf("realtime", "AWS::ApiGatewayV2::Route").map(([, route]) => route.Properties);
     const websocketRoutes = routes.filter((route) => !/ /.test(route.RouteKey));
-    expect(websocketRoutes.map((route) => [route.RouteKey, route.RouteResponseSelectionExpression ?? null]).sort()).toEqual(
-      [
-        ["$connect", null],
-        ["$default", "$default"],
-        ["$disconnect", null],
-        ["ping", "$default"],
-        ["subscribe", "$default"],
-        ["unsubscribe", "$default"],
-      ],
-    );
+    expect(websocketRoutes.map((route) => [route.RouteKey, route.RouteResponseSelectionExpression ?? null]).sort()).toEqual([
+      ["$connect", null],
+      ["$default", "$default"],
+      ["$disconnect", null],
+      ["ping", "$default"],
+      ["subscribe", "$default"],
+      ["unsubscribe", "$default"],
+    ]);
     // A route response for exactly the four routes that answer the caller.
     synth.realtime.resourceCountIs("AWS::ApiGatewayV2::RouteResponse", 4);
     synth.realtime.allResourcesProperties("AWS::ApiGatewayV2::RouteResponse", { RouteResponseKey: "$default" });
 
     synth.gateway.hasResourceProperties("AWS::ApiGatewayV2::Api", { ProtocolType: "HTTP", Name: "test-pushgate-http" });
-    expect(routes.map((route) => route.RouteKey).filter((key: string) => / /.test(key)).sort()).toEqual([
+    expect(
+      routes
+        .map((route) => route.RouteKey)
+        .filter((key: string) => / /.test(key))
+        .sort(),
+    ).toEqual([
       "GET /.well-known/jwks.json",
       "GET /queues/{eventId}/me",
       "GET /snapshots",
@@ -244,7 +256,11 @@ export function deployedResources(get: () => { synth: Synthesized; view: Views }
     synth.web.resourceCountIs("AWS::CloudFront::Distribution", 1);
     synth.web.hasResourceProperties("Custom::S3Uploader", {
       replaceValues: Match.arrayWith([
-        { files: "**/*.js", search: "{{ VITE_WS_URL }}", replace: { "Fn::Join": ["", Match.arrayWith(["wss://", importOf("Gateway"), "/test"])] } },
+        {
+          files: "**/*.js",
+          search: "{{ VITE_WS_URL }}",
+          replace: { "Fn::Join": ["", Match.arrayWith(["wss://", importOf("Gateway"), "/test"])] },
+        },
         { files: "**/*.js", search: "{{ VITE_HTTP_API_URL }}", replace: importOf("Gateway") },
       ]),
     });
@@ -293,7 +309,9 @@ export function deployedResources(get: () => { synth: Synthesized; view: Views }
       expect(actions(declared.websocket.routes[route]!.function.handler), blanket).not.toContain("execute-api:ManageConnections");
     }
     // The fan-out posts to this stage's connections, and only there.
-    const manage = statements("packages/functions/src/stream/games.handler").filter((s) => actionsOf(s).includes("execute-api:ManageConnections"));
+    const manage = statements("packages/functions/src/stream/games.handler").filter((s) =>
+      actionsOf(s).includes("execute-api:ManageConnections"),
+    );
     expect(manage).toHaveLength(1);
     expect(JSON.stringify(manage[0]!.Resource)).toMatch(/\/test\/\*\/@connections\/\*"/);
     // Nowhere a wildcard action or a wildcard resource beyond the two services that need one.
@@ -301,7 +319,9 @@ export function deployedResources(get: () => { synth: Synthesized; view: Views }
       for (const statement of view.statementsOf(id)) {
         expect(actionsOf(statement).filter((action) => action === "*" || action.endsWith(":*"))).toEqual([]);
         if (statement.Resource === "*")
-          expect(actionsOf(statement).every((action) => /^xray:Put|^dynamodb:ListStreams$|^logs:(Put|Delete)RetentionPolicy$/.test(action))).toBe(true);
+          expect(
+            actionsOf(statement).every((action) => /^xray:Put|^dynamodb:ListStreams$|^logs:(Put|Delete)RetentionPolicy$/.test(action)),
+          ).toBe(true);
       }
     }
   });
@@ -339,10 +359,17 @@ export function deployedResources(get: () => { synth: Synthesized; view: Views }
 
   it("outputs the WebSocket, HTTP API and web URLs and the bucket name", () => {
     synth.gateway.hasOutput("WebSocketUrl", {
-      Value: { "Fn::Join": ["", ["wss://", { Ref: Match.stringLikeRegexp("^websocketApi") }, ".execute-api.us-east-1.", { Ref: "AWS::URLSuffix" }, "/test"]] },
+      Value: {
+        "Fn::Join": [
+          "",
+          ["wss://", { Ref: Match.stringLikeRegexp("^websocketApi") }, ".execute-api.us-east-1.", { Ref: "AWS::URLSuffix" }, "/test"],
+        ],
+      },
     });
     synth.gateway.hasOutput("HttpApiUrl", { Value: { "Fn::GetAtt": [Match.stringLikeRegexp("^httpApi"), "ApiEndpoint"] } });
-    synth.web.hasOutput("WebUrl", { Value: { "Fn::Join": ["", ["https://", { "Fn::GetAtt": [Match.stringLikeRegexp("^siteDistribution"), "DomainName"] }]] } });
+    synth.web.hasOutput("WebUrl", {
+      Value: { "Fn::Join": ["", ["https://", { "Fn::GetAtt": [Match.stringLikeRegexp("^siteDistribution"), "DomainName"] }]] },
+    });
     synth.storage.hasOutput("DataBucketName", { Value: { Ref: Match.stringLikeRegexp("^dataBucket") } });
   });
 }

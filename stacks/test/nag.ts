@@ -33,7 +33,11 @@ export function applyNag(app: IConstruct): NagResults {
     onNotApplicable: ignore,
     onSuppressed: (data) => void suppressed.add(data.ruleId),
     onSuppressedError: (data) => void suppressed.add(data.ruleId),
-    onNonCompliance: (data) => findings.push({ rule: !data.findingId || data.ruleId === data.findingId ? data.ruleId : `${data.ruleId}[${data.findingId}]`, path: data.resource.node.path }),
+    onNonCompliance: (data) =>
+      findings.push({
+        rule: !data.findingId || data.ruleId === data.findingId ? data.ruleId : `${data.ruleId}[${data.findingId}]`,
+        path: data.resource.node.path,
+      }),
     onError: (data) => findings.push({ rule: data.ruleId, path: data.resource.node.path, error: data.errorMessage }),
   };
   // No reports (CSV files) and no console output: the test prints what is left.

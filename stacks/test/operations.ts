@@ -18,16 +18,24 @@ export function operations(get: () => { synth: Synthesized; view: Views }) {
 
   it("runs the canary every minute with only its grants: UpdateItem on games and JWT_SECRET; the WebSocket URL in its environment", () => {
     const [canaryId, canary] = view.functionFor(topology.schedules.canary.function.handler);
-    const rules = view.resourcesOf("realtime", "AWS::Events::Rule").filter(([, rule]) => view.referencedIds(rule.Properties.Targets).has(canaryId));
+    const rules = view
+      .resourcesOf("realtime", "AWS::Events::Rule")
+      .filter(([, rule]) => view.referencedIds(rule.Properties.Targets).has(canaryId));
     expect(rules.map(([, rule]) => rule.Properties.ScheduleExpression)).toEqual(["rate(1 minute)"]);
     expect(canary.Properties.Environment.Variables.PUSHGATE_WS_URL).toBeDefined();
-    const statements = view.statementsOf(canaryId).filter((statement) => !actionsOf(statement).every((action) => action.startsWith("xray:")));
+    const statements = view
+      .statementsOf(canaryId)
+      .filter((statement) => !actionsOf(statement).every((action) => action.startsWith("xray:")));
     const actions = statements.flatMap(actionsOf).sort();
     expect(actions.some((action) => action.startsWith("execute-api:"))).toBe(false);
     expect(actions.some((action) => action.startsWith("s3:"))).toBe(false);
     expect(actions).toContain("dynamodb:UpdateItem");
     expect(actions).toContain("ssm:GetParameters");
-    const tables = new Set(statements.filter((statement) => actionsOf(statement).some((action) => action.startsWith("dynamodb:"))).flatMap((statement) => [...view.referencedIds(statement.Resource)]));
+    const tables = new Set(
+      statements
+        .filter((statement) => actionsOf(statement).some((action) => action.startsWith("dynamodb:")))
+        .flatMap((statement) => [...view.referencedIds(statement.Resource)]),
+    );
     expect(tables).toEqual(new Set([view.tableId("games")]));
   });
 
@@ -52,7 +60,9 @@ export function operations(get: () => { synth: Synthesized; view: Views }) {
       Threshold: 3000,
       ComparisonOperator: "GreaterThanThreshold",
     });
-    const canaryAlarms = view.resourcesOf("realtime", "AWS::CloudWatch::Alarm").filter(([, alarm]) => String(alarm.Properties.MetricName).startsWith("Canary"));
+    const canaryAlarms = view
+      .resourcesOf("realtime", "AWS::CloudWatch::Alarm")
+      .filter(([, alarm]) => String(alarm.Properties.MetricName).startsWith("Canary"));
     for (const [, alarm] of canaryAlarms) expect(view.referencedIds(alarm.Properties.AlarmActions).size).toBe(1);
   });
 
@@ -61,15 +71,33 @@ export function operations(get: () => { synth: Synthesized; view: Views }) {
     expect(dashboards).toHaveLength(1);
     const [, dashboard] = dashboards[0]!;
     expect(dashboard.Properties.DashboardName).toBe("test-pushgate-operations");
-    const body = JSON.parse(view.render(dashboard.Properties.DashboardBody).replace(/\{[A-Za-z0-9]+\}/g, "ID")) as { widgets: { properties: { metrics?: unknown[][] } }[] };
-    const series = body.widgets.flatMap((widget) => widget.properties.metrics ?? []).map((row) => row.filter((cell) => typeof cell === "string") as string[]);
+    const body = JSON.parse(view.render(dashboard.Properties.DashboardBody).replace(/\{[A-Za-z0-9]+\}/g, "ID")) as {
+      widgets: { properties: { metrics?: unknown[][] } }[];
+    };
+    const series = body.widgets
+      .flatMap((widget) => widget.properties.metrics ?? [])
+      .map((row) => row.filter((cell) => typeof cell === "string") as string[]);
     const ours = series.filter((row) => row[0] === "pushgate");
     const names = new Set(ours.map((row) => row[1]));
-    for (const name of ["CanarySuccess", "CanaryLatencyMs", "Publications", "MessagesPushed", "FanoutDurationMs", "GoneConnections", "SlowReaders", "PushFailures", "BreakerOpens", "ConnectionsOpened", "ConnectionsClosed"]) {
+    for (const name of [
+      "CanarySuccess",
+      "CanaryLatencyMs",
+      "Publications",
+      "MessagesPushed",
+      "FanoutDurationMs",
+      "GoneConnections",
+      "SlowReaders",
+      "PushFailures",
+      "BreakerOpens",
+      "ConnectionsOpened",
+      "ConnectionsClosed",
+    ]) {
       expect(names, name).toContain(name);
     }
     for (const row of ours) {
-      const dimensions = Object.fromEntries(row.slice(2).reduce<[string, string][]>((pairs, cell, index, cells) => (index % 2 === 0 ? [...pairs, [cell, cells[index + 1]!]] : pairs), []));
+      const dimensions = Object.fromEntries(
+        row.slice(2).flatMap((cell, index, cells) => (index % 2 === 0 ? [[cell, cells[index + 1]!] as [string, string]] : [])),
+      );
       expect(dimensions.service).toBe(service);
       expect(Object.keys(dimensions).every((key) => key === "service" || key === "topicKind")).toBe(true);
       if ("topicKind" in dimensions) expect(["game", "queue", "job"]).toContain(dimensions.topicKind);
@@ -77,6 +105,12 @@ export function operations(get: () => { synth: Synthesized; view: Views }) {
     const fanout = ours.filter((row) => row[1] === "FanoutDurationMs").map((row) => row[row.indexOf("topicKind") + 1]);
     expect(new Set(fanout)).toEqual(new Set(["game", "queue", "job"]));
     const services = new Set(series.map((row) => `${row[0]} ${row[1]}`));
-    for (const metric of ["AWS/Lambda IteratorAge", "AWS/SQS ApproximateNumberOfMessagesVisible", "AWS/Lambda Errors", "AWS/Lambda Throttles"]) expect(services).toContain(metric);
+    for (const metric of [
+      "AWS/Lambda IteratorAge",
+      "AWS/SQS ApproximateNumberOfMessagesVisible",
+      "AWS/Lambda Errors",
+      "AWS/Lambda Throttles",
+    ])
+      expect(services).toContain(metric);
   });
 }

@@ -21,7 +21,9 @@ describe("stage settings from the deploying shell", () => {
   });
 
   it("fails the deploy on a value the functions would refuse, saying what to set", () => {
-    expect(() => stageLimits("us-east-1", { PUSHGATE_QUOTA_JOBS_PER_FAN: "lots" })).toThrow(/PUSHGATE_QUOTA_JOBS_PER_FAN="lots" must be an integer/);
+    expect(() => stageLimits("us-east-1", { PUSHGATE_QUOTA_JOBS_PER_FAN: "lots" })).toThrow(
+      /PUSHGATE_QUOTA_JOBS_PER_FAN="lots" must be an integer/,
+    );
     expect(() => stageLimits("us-east-1", { PUSHGATE_OIDC_ISSUER: "https://issuer.example" })).toThrow(/PUSHGATE_OIDC_AUDIENCE is not/);
     expect(() => stageLimits("us-east-1", { PUSHGATE_ANONYMOUS_SESSIONS: "0" })).toThrow(/leaves no way to sign in/);
   });

@@ -58,7 +58,7 @@ export function views(synth: Synthesized) {
     const [key, inner] = Object.entries(value as Record<string, unknown>)[0] ?? [];
     if (key === "Ref") return inner === "AWS::Partition" ? "aws" : `{${String(inner)}}`;
     if (key === "Fn::GetAtt") return `{${(inner as string[]).join(".")}}`;
-    if (key === "Fn::Join") return ((inner as [string, unknown[]])[1]).map(render).join((inner as [string])[0]);
+    if (key === "Fn::Join") return (inner as [string, unknown[]])[1].map(render).join((inner as [string])[0]);
     if (key === "Fn::ImportValue") {
       if (!exported.has(inner as string)) throw new Error(`no stack exports ${String(inner)}`);
       return render(exported.get(inner as string));

@@ -14,7 +14,6 @@ import { actionsOf, type Views } from "./templates";
  * topology is checked here without touching this file.
  */
 
-
 // Set before each test from the file's one synthesis (see topologyWalk).
 let synth: Synthesized;
 let view: Views;
@@ -40,8 +39,15 @@ function expectFunctionFor(decl: FunctionDecl, streamSource?: string): string {
     if (access === "readWrite") expect(actions, label).toEqual(expect.arrayContaining(["dynamodb:Query", ...writeActions]));
     else if (access === "read") {
       expect(actions, label).toEqual(expect.arrayContaining(["dynamodb:GetItem", "dynamodb:Query"]));
-      expect(actions.filter((action) => writeActions.includes(action)), label).toEqual([]);
-    } else expect(actions.filter((action) => !(name === streamSource && streamActions.has(action))), label).toEqual([]);
+      expect(
+        actions.filter((action) => writeActions.includes(action)),
+        label,
+      ).toEqual([]);
+    } else
+      expect(
+        actions.filter((action) => !(name === streamSource && streamActions.has(action))),
+        label,
+      ).toEqual([]);
     // The physical name travels in the variable core reads, only with a grant.
     const variable = envVar.table(name as TableName);
     if (access) expect(view.referencedIds(environment[variable]), label).toEqual(new Set([view.tableId(name)]));
@@ -52,7 +58,9 @@ function expectFunctionFor(decl: FunctionDecl, streamSource?: string): string {
   // own aside, and the event source mapping's stream grant, which CDK adds again for the same ARNs.
   const granted = new Set(
     statements
-      .flatMap((statement) => actionsOf(statement).flatMap((action) => [statement.Resource].flat().map((resource) => `${action} ${view.render(resource)}`)))
+      .flatMap((statement) =>
+        actionsOf(statement).flatMap((action) => [statement.Resource].flat().map((resource) => `${action} ${view.render(resource)}`)),
+      )
       // CDK's event source adds the mapping's own grants on top: reading the exact stream ARN (which
       // `table/T/stream/*` already covers) and sending to its on-failure queue.
       .filter((pair) => !pair.startsWith("xray:") && !pair.startsWith("sqs:") && !pair.endsWith(".StreamArn}")),
@@ -75,7 +83,11 @@ function expectFunctionFor(decl: FunctionDecl, streamSource?: string): string {
   for (const name of declared.secrets)
     expect(environment[`SST_Secret_value_${name}`]).toBe(decl.grants.secrets?.includes(name) ? "__FETCH_FROM_SSM__" : undefined);
 
-  expect(environment).toMatchObject({ [envVar.stage]: stage, [envVar.managementEndpoint]: expect.anything(), [envVar.bucket("data")]: expect.anything() });
+  expect(environment).toMatchObject({
+    [envVar.stage]: stage,
+    [envVar.managementEndpoint]: expect.anything(),
+    [envVar.bucket("data")]: expect.anything(),
+  });
   return id;
 }
 
@@ -130,7 +142,9 @@ export function topologyWalk(get: () => { synth: Synthesized; view: Views }) {
         keys.flatMap((key) => (key ? [{ AttributeName: key.name, AttributeType: attributeType[key.type] }] : [])),
       ),
       GlobalSecondaryIndexes: decl.globalIndexes
-        ? decl.globalIndexes.map((index) => Match.objectLike({ IndexName: index.name, KeySchema: keySchema(index.partitionKey, index.sortKey) }))
+        ? decl.globalIndexes.map((index) =>
+            Match.objectLike({ IndexName: index.name, KeySchema: keySchema(index.partitionKey, index.sortKey) }),
+          )
         : Match.absent(),
       TimeToLiveSpecification: decl.ttlAttribute ? { AttributeName: decl.ttlAttribute, Enabled: true } : Match.absent(),
       StreamSpecification: decl.stream ? { StreamViewType: "NEW_AND_OLD_IMAGES" } : Match.absent(),
@@ -171,7 +185,9 @@ export function topologyWalk(get: () => { synth: Synthesized; view: Views }) {
       ParallelizationFactor: decl.parallelizationFactor,
     });
     expect(mapping.FunctionResponseTypes ?? []).toEqual(decl.reportBatchItemFailures ? ["ReportBatchItemFailures"] : []);
-    expect((mapping.FilterCriteria?.Filters ?? []).map((filter: { Pattern: string }) => JSON.parse(filter.Pattern))).toEqual(decl.filters ?? []);
+    expect((mapping.FilterCriteria?.Filters ?? []).map((filter: { Pattern: string }) => JSON.parse(filter.Pattern))).toEqual(
+      decl.filters ?? [],
+    );
     const [deadLettersId] = view.referencedIds(mapping.DestinationConfig.OnFailure.Destination);
     expect(view.stacks.realtime.Resources[deadLettersId!]!.Type).toBe("AWS::SQS::Queue");
   });
@@ -180,8 +196,13 @@ export function topologyWalk(get: () => { synth: Synthesized; view: Views }) {
     const functionId = expectFunctionFor(decl.function);
     const rules = view
       .resourcesOf("realtime", "AWS::Events::Rule")
-      .filter(([, rule]) => (rule.Properties.Targets ?? []).some((target: { Arn: unknown }) => view.referencedIds(target.Arn).has(functionId)));
+      .filter(([, rule]) =>
+        (rule.Properties.Targets ?? []).some((target: { Arn: unknown }) => view.referencedIds(target.Arn).has(functionId)),
+      );
     expect(rules).toHaveLength(1);
-    expect(rules[0]![1].Properties).toMatchObject({ ScheduleExpression: decl.rateMinutes === 1 ? "rate(1 minute)" : `rate(${decl.rateMinutes} minutes)`, State: "ENABLED" });
+    expect(rules[0]![1].Properties).toMatchObject({
+      ScheduleExpression: decl.rateMinutes === 1 ? "rate(1 minute)" : `rate(${decl.rateMinutes} minutes)`,
+      State: "ENABLED",
+    });
   });
 }

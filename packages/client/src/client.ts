@@ -7,7 +7,14 @@
  */
 import { POLICY_VIOLATION_PREFIX, type ErrorFrame, type MessageFrame, type ServerFrame, type SubscribedFrame } from "@pushgate/core/wire";
 import { RECONNECT_BACKOFF } from "./backoff";
-import { connectionSettings, DEFAULTS, requiredPlatform, type PushClient, type PushClientEvents, type PushClientOptions } from "./clientApi";
+import {
+  connectionSettings,
+  DEFAULTS,
+  requiredPlatform,
+  type PushClient,
+  type PushClientEvents,
+  type PushClientOptions,
+} from "./clientApi";
 import { Connection } from "./connection";
 import type { ConnectionSnapshot, ConnectionState } from "./connectionState";
 import { browserOnlineSource, platformTimers, systemClock } from "./environment";

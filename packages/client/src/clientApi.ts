@@ -135,7 +135,7 @@ export function requiredPlatform(options: PushClientOptions): { WebSocket: WebSo
   }
   const WebSocket = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
   if (!WebSocket) {
-    throw new TypeError("createPushClient: no global WebSocket here; pass options.WebSocket (in Node: `import { WebSocket } from \"ws\"`)");
+    throw new TypeError('createPushClient: no global WebSocket here; pass options.WebSocket (in Node: `import { WebSocket } from "ws"`)');
   }
   const fetch = options.fetch ?? (globalThis.fetch ? (input: string, init?: RequestInit) => globalThis.fetch(input, init) : undefined);
   if (!fetch) throw new TypeError("createPushClient: no global fetch here; pass options.fetch");

@@ -67,16 +67,19 @@ export class Resync {
         break;
     }
     if (this.deps.lastAppliedSeq(topic) >= targetSeq || retry >= RESYNC_RETRIES || !this.deps.isHeld(topic)) return;
-    const timer = this.deps.timers.setTimeout(() => {
-      this.retryTimers.delete(timer);
-      void (async () => {
-        const { urls, error } = await this.deps.urls.resolve([topic]);
-        if (runId !== this.resyncRunId) return;
-        if (error) this.deps.onError(error);
-        const next = urls.get(topic);
-        if (next !== undefined) await this.fetch(topic, next, targetSeq, retry + 1);
-      })();
-    }, RESYNC_RETRY_MS * 2 ** retry);
+    const timer = this.deps.timers.setTimeout(
+      () => {
+        this.retryTimers.delete(timer);
+        void (async () => {
+          const { urls, error } = await this.deps.urls.resolve([topic]);
+          if (runId !== this.resyncRunId) return;
+          if (error) this.deps.onError(error);
+          const next = urls.get(topic);
+          if (next !== undefined) await this.fetch(topic, next, targetSeq, retry + 1);
+        })();
+      },
+      RESYNC_RETRY_MS * 2 ** retry,
+    );
     this.retryTimers.add(timer);
   }
 }

@@ -93,7 +93,12 @@ export function jwtExpiry(token: string): number | undefined {
   const payload = token.split(".")[1];
   if (payload === undefined) return undefined;
   try {
-    const json = atob(payload.replace(/-/g, "+").replace(/_/g, "/").padEnd(Math.ceil(payload.length / 4) * 4, "="));
+    const json = atob(
+      payload
+        .replace(/-/g, "+")
+        .replace(/_/g, "/")
+        .padEnd(Math.ceil(payload.length / 4) * 4, "="),
+    );
     const claims = JSON.parse(json) as { exp?: unknown };
     return typeof claims.exp === "number" ? claims.exp * 1000 : undefined;
   } catch {

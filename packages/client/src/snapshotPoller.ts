@@ -102,7 +102,13 @@ export class SnapshotPoller {
       const second = await this.fetchAll(first.expired, pollingRunId, report);
       for (const topic of second.expired) {
         this.deps.urls.forget(topic);
-        report({ origin: "client", code: "SNAPSHOT_FAILED", topic, message: `a freshly signed ${topic} snapshot URL was refused (403)`, status: 403 });
+        report({
+          origin: "client",
+          code: "SNAPSHOT_FAILED",
+          topic,
+          message: `a freshly signed ${topic} snapshot URL was refused (403)`,
+          status: 403,
+        });
       }
     }
     return failed;

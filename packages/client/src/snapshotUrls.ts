@@ -69,7 +69,8 @@ export class SnapshotUrls {
         if (typeof topic === "string" && typeof snapshotUrl === "string") this.urls.set(topic, snapshotUrl);
       }
       if (isRefusedList(body.refused)) {
-        for (const { topic, code, message } of body.refused ?? []) this.options.refused(topic, { origin: "server", code: code as ErrorCode, message, topic });
+        for (const { topic, code, message } of body.refused ?? [])
+          this.options.refused(topic, { origin: "server", code: code as ErrorCode, message, topic });
       }
       return undefined;
     } catch (cause) {

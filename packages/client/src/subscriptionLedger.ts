@@ -169,7 +169,8 @@ export class SubscriptionLedger {
 
   private beingUnsubscribed(transport: WebSocketTransport): Set<string> {
     const topics = new Set<string>();
-    for (const request of this.unsubscribing.values()) if (request.transport === transport) for (const topic of request.topics) topics.add(topic);
+    for (const request of this.unsubscribing.values())
+      if (request.transport === transport) for (const topic of request.topics) topics.add(topic);
     return topics;
   }
 
@@ -278,12 +279,15 @@ export class SubscriptionLedger {
     const topics = request.topics.filter((topic) => this.holders.has(topic));
     if (topics.length === 0) return;
     this.deps.delayedTopics(topics, error);
-    const timer = this.deps.timers.setTimeout(() => {
-      this.retryTimers.delete(timer);
-      const still = topics.filter((topic) => this.holders.has(topic));
-      // A socket no longer in use resubscribes every held topic when its successor opens.
-      if (still.length > 0 && transport.isOpen && this.deps.isInUse(transport)) this.subscribeOn(transport, still, attempt + 1);
-    }, fullJitterDelay(this.deps.backoff, FIRST_RETRY_STEP + attempt, this.deps.random));
+    const timer = this.deps.timers.setTimeout(
+      () => {
+        this.retryTimers.delete(timer);
+        const still = topics.filter((topic) => this.holders.has(topic));
+        // A socket no longer in use resubscribes every held topic when its successor opens.
+        if (still.length > 0 && transport.isOpen && this.deps.isInUse(transport)) this.subscribeOn(transport, still, attempt + 1);
+      },
+      fullJitterDelay(this.deps.backoff, FIRST_RETRY_STEP + attempt, this.deps.random),
+    );
     this.retryTimers.add(timer);
   }
 }

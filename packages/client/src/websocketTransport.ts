@@ -1,10 +1,4 @@
-import {
-  readServerFrame,
-  SUBPROTOCOL,
-  TOKEN_SUBPROTOCOL_PREFIX,
-  type ClientFrame,
-  type ServerFrame,
-} from "@pushgate/core/wire";
+import { readServerFrame, SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX, type ClientFrame, type ServerFrame } from "@pushgate/core/wire";
 import type { Clock, TimerHandle, Timers, WebSocketConstructor, WebSocketLike } from "./environment";
 import { clientError, type PushClientError } from "./errors";
 
@@ -71,10 +65,7 @@ export class WebSocketTransport {
     // The error event carries nothing useful in a browser and is always followed by close.
     this.socket.onerror = () => {};
     this.connectTimer = options.timers.setTimeout(() => {
-      this.fail(
-        false,
-        clientError("HANDSHAKE_TIMEOUT", `the socket did not open within ${options.connectTimeoutMs} ms`),
-      );
+      this.fail(false, clientError("HANDSHAKE_TIMEOUT", `the socket did not open within ${options.connectTimeoutMs} ms`));
     }, options.connectTimeoutMs);
   }
 

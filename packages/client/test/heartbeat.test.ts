@@ -54,7 +54,10 @@ describe("ping and planned reconnect", () => {
     await h.advanceKeepingAlive(110 * MINUTE - 1);
     expect(h.cloud.connections.length).toBe(1);
     h.clock.advance(1);
-    const successor = await h.until(() => h.cloud.connections[1]?.framesOf("subscribe")[0] && h.cloud.connections[1], "the successor's subscribe");
+    const successor = await h.until(
+      () => h.cloud.connections[1]?.framesOf("subscribe")[0] && h.cloud.connections[1],
+      "the successor's subscribe",
+    );
     expect(successor.subscribedTopics()).toEqual(["game/g1", "queue/e7"]);
     // Both open: the old socket still delivers, the new one is not yet acknowledged.
     expect(old.closed).toBeUndefined();

@@ -39,10 +39,13 @@ describe("reconnecting", () => {
     const delays: number[] = [];
     for (let attempt = 0; attempt < 9; attempt++) {
       await h.until(() => h.cloud.refusedHandshakes.length === attempt + 1, `refusal ${attempt + 1}`);
-      const snapshot = await h.until(() => {
-        const s = h.client.connection.getSnapshot();
-        return s.attempt === attempt + 1 && s.nextRetryAt !== undefined ? s : undefined;
-      }, `attempt ${attempt + 1} scheduled`);
+      const snapshot = await h.until(
+        () => {
+          const s = h.client.connection.getSnapshot();
+          return s.attempt === attempt + 1 && s.nextRetryAt !== undefined ? s : undefined;
+        },
+        `attempt ${attempt + 1} scheduled`,
+      );
       const delay = snapshot.nextRetryAt! - h.clock.now();
       expect(delay).toBeGreaterThanOrEqual(0);
       expect(delay).toBeLessThan(backoffCeiling(RECONNECT_BACKOFF, attempt));
@@ -75,7 +78,11 @@ describe("reconnecting", () => {
     await h.goLive();
     h.clock.advance(10_000); // a stable connection: a plain drop would retry within 0.5 s
     const server = h.cloud.open[0]!;
-    server.send({ type: "error", code: "RATE_LIMITED", message: `${POLICY_VIOLATION_PREFIX}: too many frames after being rate limited; this connection is closed` });
+    server.send({
+      type: "error",
+      code: "RATE_LIMITED",
+      message: `${POLICY_VIOLATION_PREFIX}: too many frames after being rate limited; this connection is closed`,
+    });
     await h.until(() => h.errors.some((error) => error.code === "RATE_LIMITED"), "the policy frame");
     server.socket.close(1000);
     const snapshot = await h.until(() => {

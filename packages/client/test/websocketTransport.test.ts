@@ -24,9 +24,20 @@ describe("WebSocket transport against a fake server on real ws sockets", () => {
     const stale: number[] = [];
     h.client.on("stale", (event) => stale.push(event.frame.seq));
     const frame = (seq: number, home: number) => ({
-      type: "message", topic: "game/g1", seq, kind: "score-update", data: { home, away: 0 }, ts: "2026-11-22T12:00:00.000Z",
+      type: "message",
+      topic: "game/g1",
+      seq,
+      kind: "score-update",
+      data: { home, away: 0 },
+      ts: "2026-11-22T12:00:00.000Z",
     });
-    for (const [seq, home] of [[5, 7], [5, 7], [4, 3], [6, 10]] as const) connection.send(frame(seq, home));
+    for (const [seq, home] of [
+      [5, 7],
+      [5, 7],
+      [4, 3],
+      [6, 10],
+    ] as const)
+      connection.send(frame(seq, home));
     await h.until(() => h.client.topic("game/g1").getSnapshot().seq === 6 && stale.length === 2, "seq 6 applied");
     expect(stale).toEqual([5, 4]);
     expect(h.client.topic("game/g1").getSnapshot()).toMatchObject({ data: { home: 10 }, source: "push", kind: "score-update" });
@@ -64,7 +75,11 @@ describe("WebSocket transport against a fake server on real ws sockets", () => {
     h = await startHarness({ topics: ["game/g1"] }, { autoAck: false });
     h.client.connect();
     const first = await h.until(() => h.cloud.open[0]?.framesOf("subscribe")[0], "the subscribe frame");
-    h.cloud.open[0]!.send({ type: "subscribed", id: first.id, topics: [{ topic: "game/g1", seq: 0, snapshotUrl: h.cloud.signSnapshotUrl("game/g1") }] });
+    h.cloud.open[0]!.send({
+      type: "subscribed",
+      id: first.id,
+      topics: [{ topic: "game/g1", seq: 0, snapshotUrl: h.cloud.signSnapshotUrl("game/g1") }],
+    });
     const release = h.client.subscribe(["job/j1", "job/j2", "job/j3"]);
     const triple = await h.until(() => h.cloud.open[0]!.framesOf("subscribe")[1], "the second subscribe");
     expect(triple.topics).toEqual(["job/j1", "job/j2", "job/j3"]);
@@ -112,7 +127,11 @@ describe("WebSocket transport against a fake server on real ws sockets", () => {
     const again = await h.until(() => h.cloud.open[0]!.framesOf("subscribe")[1], "the resent subscribe");
     expect(again.topics).toEqual(first.topics);
     expect(again.id).not.toBe(first.id);
-    h.cloud.open[0]!.send({ type: "subscribed", id: again.id, topics: [{ topic: "game/g1", seq: 0, snapshotUrl: h.cloud.signSnapshotUrl("game/g1") }] });
+    h.cloud.open[0]!.send({
+      type: "subscribed",
+      id: again.id,
+      topics: [{ topic: "game/g1", seq: 0, snapshotUrl: h.cloud.signSnapshotUrl("game/g1") }],
+    });
     await h.until(() => h.client.topic("game/g1").getSnapshot().status === "pending", "the error cleared");
   });
 

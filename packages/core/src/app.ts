@@ -41,7 +41,14 @@ import type {
   SubscriptionStore,
 } from "./ports";
 import { gamePublication, jobPublication, queuePublication } from "./publications";
-import { processEachRecord, processStreamBatch, type BatchResponse, type DecodeRecord, type PublicationOf, type StreamRecordIn } from "./stream";
+import {
+  processEachRecord,
+  processStreamBatch,
+  type BatchResponse,
+  type DecodeRecord,
+  type PublicationOf,
+  type StreamRecordIn,
+} from "./stream";
 import { once, onceAsync } from "./once";
 import { topology, type SecretName } from "./topology";
 import { connect, forgetConnection } from "./usecases/connections";
@@ -103,7 +110,10 @@ export function createApp(config: Config, ports: Ports) {
   );
   const anonymousTokens = async () => {
     if (!anonymousSessions) {
-      throw new PushgateError("FORBIDDEN", `this stage has no anonymous sessions; sign in with ${oidc?.issuer} and send its token as Bearer`);
+      throw new PushgateError(
+        "FORBIDDEN",
+        `this stage has no anonymous sessions; sign in with ${oidc?.issuer} and send its token as Bearer`,
+      );
     }
     return tokens();
   };
@@ -172,7 +182,10 @@ export function createApp(config: Config, ports: Ports) {
       runCanary({
         ...ports,
         tokens: await tokens(),
-        timers: { setTimeout: (callback, ms) => setTimeout(callback, ms), clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout) },
+        timers: {
+          setTimeout: (callback, ms) => setTimeout(callback, ms),
+          clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+        },
         fetch: (url) => fetch(url),
         websocketUrl: config.websocketUrl(),
         timeoutMs: config.canaryTimeoutMs,
@@ -184,7 +197,12 @@ export function createApp(config: Config, ports: Ports) {
 
     // Stream consumers
     publishChanges: (source: StreamSource, records: StreamRecordIn[]): Promise<BatchResponse> =>
-      processStreamBatch(records, { decode: ports.decode, publicationOf: publicationOf[source], publish: (frame) => publish(publishDeps, frame), log: ports.log }),
+      processStreamBatch(records, {
+        decode: ports.decode,
+        publicationOf: publicationOf[source],
+        publish: (frame) => publish(publishDeps, frame),
+        log: ports.log,
+      }),
     runJobs: (records: StreamRecordIn[]): Promise<BatchResponse> =>
       processEachRecord(records, { decode: ports.decode, handle: (change) => runJob(ports, change), log: ports.log }),
   };
@@ -206,7 +224,9 @@ export function appFromEnvironment(observability: { log: Log; meter: Meter }, en
     const fromEnv = config.secretFromEnv(name);
     if (fromEnv !== undefined) return fromEnv;
     if (!config.sst) {
-      throw new Error(`secret ${name} is not set: set SST_Secret_value_${name}, or run under SST (SST_APP and SST_STAGE) to read it from SSM`);
+      throw new Error(
+        `secret ${name} is not set: set SST_Secret_value_${name}, or run under SST (SST_APP and SST_STAGE) to read it from SSM`,
+      );
     }
     return readSsmSecret(ssm(), ssmSecretPaths(config.sst, name));
   }
@@ -225,7 +245,11 @@ export function appFromEnvironment(observability: { log: Log; meter: Meter }, en
       config.subscriptionShardsBefore,
     ),
     games: new DynamoGameStore(db, () => config.table("games")),
-    queues: new DynamoQueueStore(db, () => config.table("queues"), () => config.table("places")),
+    queues: new DynamoQueueStore(
+      db,
+      () => config.table("queues"),
+      () => config.table("places"),
+    ),
     jobs: new DynamoJobStore(db, () => config.table("jobs")),
     sessionLedger: new DynamoSessionLedger(db, () => config.table("sessions")),
     quotaCounter: new DynamoQuotaCounter(db, () => config.table("quotas")),
@@ -245,7 +269,8 @@ export function appFromEnvironment(observability: { log: Log; meter: Meter }, en
  * Both resolve the endpoint on first use, so functions that never push need no endpoint.
  */
 function managementGateway(config: Config): Gateway {
-  if (config.managementClient === "sdk") return new ManagementApiGateway(once(() => managementApiClient(config, config.managementEndpoint())));
+  if (config.managementClient === "sdk")
+    return new ManagementApiGateway(once(() => managementApiClient(config, config.managementEndpoint())));
   const lean = once(
     () =>
       new LeanManagementApiGateway({

@@ -112,7 +112,10 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
       const { sid, auth_time: startedAt, jti } = claims;
       if (typeof sid !== "string" || typeof jti !== "string" || typeof startedAt !== "number" || !Number.isInteger(startedAt)) {
         // A token from before sessions had an end: it cannot be tracked, so it is not renewed.
-        throw new PushgateError("SESSION_ENDED", "this token has no session to renew; start a new session with POST /session without an Authorization header");
+        throw new PushgateError(
+          "SESSION_ENDED",
+          "this token has no session to renew; start a new session with POST /session without an Authorization header",
+        );
       }
       const sessionEndsAt = sessionEnd({ fanId: claims.sub!, sessionId: sid, startedAt });
       if (nowSeconds() >= sessionEndsAt) throw sessionEnded(sessionEndsAt);
@@ -131,11 +134,16 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
 const isoSeconds = (seconds: number) => new Date(seconds * 1000).toISOString();
 
 const sessionEnded = (endsAt: number) =>
-  new PushgateError("SESSION_ENDED", `this session ended at ${isoSeconds(endsAt)}; start a new session with POST /session without an Authorization header`);
+  new PushgateError(
+    "SESSION_ENDED",
+    `this session ended at ${isoSeconds(endsAt)}; start a new session with POST /session without an Authorization header`,
+  );
 
 function unauthorizedMessage(error: errors.JOSEError): string {
-  if (error instanceof errors.JWTExpired) return "token expired; get a new one with POST /session (send the old one as Bearer to keep your fan id)";
-  if (error instanceof errors.JWTClaimValidationFailed) return `token ${error.claim} claim is not valid; get a new token with POST /session`;
+  if (error instanceof errors.JWTExpired)
+    return "token expired; get a new one with POST /session (send the old one as Bearer to keep your fan id)";
+  if (error instanceof errors.JWTClaimValidationFailed)
+    return `token ${error.claim} claim is not valid; get a new token with POST /session`;
   return "token is not valid; get a new one with POST /session";
 }
 
@@ -163,8 +171,13 @@ export function subprotocolToken(header: string | undefined, subprotocol: string
  * missing is 401, wrong is 403. Compared in constant time.
  */
 export function requireOperator(expectedKey: string, offered: string | undefined): void {
-  if (!offered) throw new PushgateError("UNAUTHORIZED", "send the operator key in the x-operator-key header (locally: operatorKey in .pushgate/endpoints.json)");
+  if (!offered)
+    throw new PushgateError(
+      "UNAUTHORIZED",
+      "send the operator key in the x-operator-key header (locally: operatorKey in .pushgate/endpoints.json)",
+    );
   const a = Buffer.from(offered, "utf8");
   const b = Buffer.from(expectedKey, "utf8");
-  if (a.length !== b.length || !timingSafeEqual(a, b)) throw new PushgateError("FORBIDDEN", "x-operator-key is not the operator key of this stage");
+  if (a.length !== b.length || !timingSafeEqual(a, b))
+    throw new PushgateError("FORBIDDEN", "x-operator-key is not the operator key of this stage");
 }

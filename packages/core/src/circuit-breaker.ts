@@ -91,7 +91,10 @@ export class CircuitBreaker {
         break;
       }
       // Open, or half-open with the probe in flight: wait (not call) if the deadline allows.
-      const untilHalfOpen = state === "open" ? this.openedAt + this.options.sleepWindowMs - this.now() : Math.max(1, Math.floor(this.options.sleepWindowMs / 10));
+      const untilHalfOpen =
+        state === "open"
+          ? this.openedAt + this.options.sleepWindowMs - this.now()
+          : Math.max(1, Math.floor(this.options.sleepWindowMs / 10));
       if (this.now() + untilHalfOpen > deadline) throw new CircuitOpenError(Math.max(0, untilHalfOpen));
       await this.options.sleep(untilHalfOpen);
     }

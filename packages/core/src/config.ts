@@ -79,14 +79,17 @@ export function loadConfig(env: Env = process.env): Config {
     if (!raw) return fallback;
     const value = Number(raw);
     if (!Number.isInteger(value) || value < min || value > max) {
-      throw new ConfigError(`environment variable ${name}=${JSON.stringify(raw)} must be an integer from ${min} to ${max}; unset it for the default ${fallback}`);
+      throw new ConfigError(
+        `environment variable ${name}=${JSON.stringify(raw)} must be an integer from ${min} to ${max}; unset it for the default ${fallback}`,
+      );
     }
     return value;
   };
   const url = (name: string): string | undefined => {
     const raw = env[name]?.trim();
     if (!raw) return undefined;
-    if (!/^https?:\/\//.test(raw) || !URL.canParse(raw)) throw new ConfigError(`environment variable ${name}=${JSON.stringify(raw)} is not a URL; set it to e.g. http://127.0.0.1:8000`);
+    if (!/^https?:\/\//.test(raw) || !URL.canParse(raw))
+      throw new ConfigError(`environment variable ${name}=${JSON.stringify(raw)} is not a URL; set it to e.g. http://127.0.0.1:8000`);
     return raw;
   };
   const grantHint = "grant it to this function in packages/core/src/topology.ts (locally, the local cloud sets it from there)";
@@ -134,8 +137,14 @@ export function loadConfig(env: Env = process.env): Config {
     sessionMaxSeconds: integer("PUSHGATE_SESSION_MAX_SECONDS", 12 * 3600, 60, 30 * 24 * 3600),
     identity: identitySettings(env, url),
     quotas: {
-      jobsPerFan: { limit: integer("PUSHGATE_QUOTA_JOBS_PER_FAN", 10, 0, 1_000_000), windowSeconds: integer("PUSHGATE_QUOTA_JOBS_WINDOW_SECONDS", 3600, 1, 7 * 24 * 3600) },
-      joinsPerFan: { limit: integer("PUSHGATE_QUOTA_JOINS_PER_FAN", 10, 0, 1_000_000), windowSeconds: integer("PUSHGATE_QUOTA_JOINS_WINDOW_SECONDS", 60, 1, 7 * 24 * 3600) },
+      jobsPerFan: {
+        limit: integer("PUSHGATE_QUOTA_JOBS_PER_FAN", 10, 0, 1_000_000),
+        windowSeconds: integer("PUSHGATE_QUOTA_JOBS_WINDOW_SECONDS", 3600, 1, 7 * 24 * 3600),
+      },
+      joinsPerFan: {
+        limit: integer("PUSHGATE_QUOTA_JOINS_PER_FAN", 10, 0, 1_000_000),
+        windowSeconds: integer("PUSHGATE_QUOTA_JOINS_WINDOW_SECONDS", 60, 1, 7 * 24 * 3600),
+      },
       sessionsPerAddress: {
         limit: integer("PUSHGATE_QUOTA_SESSIONS_PER_ADDRESS", 60, 0, 1_000_000),
         windowSeconds: integer("PUSHGATE_QUOTA_SESSIONS_WINDOW_SECONDS", 60, 1, 7 * 24 * 3600),
@@ -166,9 +175,19 @@ function identitySettings(env: Env, url: (name: string) => string | undefined): 
   const audience = env.PUSHGATE_OIDC_AUDIENCE?.trim();
   const jwksUrl = url("PUSHGATE_OIDC_JWKS_URL");
   const anonymous = env.PUSHGATE_ANONYMOUS_SESSIONS?.trim() || "1";
-  if (anonymous !== "0" && anonymous !== "1") throw new ConfigError(`environment variable PUSHGATE_ANONYMOUS_SESSIONS=${JSON.stringify(anonymous)} must be 1 (on) or 0 (off)`);
-  if (issuer && !audience) throw new ConfigError("PUSHGATE_OIDC_ISSUER is set but PUSHGATE_OIDC_AUDIENCE is not; set it to your app client id (Cognito) or API identifier");
-  if (!issuer && (audience || jwksUrl)) throw new ConfigError("PUSHGATE_OIDC_AUDIENCE or PUSHGATE_OIDC_JWKS_URL is set without PUSHGATE_OIDC_ISSUER; set the issuer too, or unset them");
-  if (anonymous === "0" && !issuer) throw new ConfigError("PUSHGATE_ANONYMOUS_SESSIONS=0 leaves no way to sign in; set PUSHGATE_OIDC_ISSUER and PUSHGATE_OIDC_AUDIENCE, or unset it");
+  if (anonymous !== "0" && anonymous !== "1")
+    throw new ConfigError(`environment variable PUSHGATE_ANONYMOUS_SESSIONS=${JSON.stringify(anonymous)} must be 1 (on) or 0 (off)`);
+  if (issuer && !audience)
+    throw new ConfigError(
+      "PUSHGATE_OIDC_ISSUER is set but PUSHGATE_OIDC_AUDIENCE is not; set it to your app client id (Cognito) or API identifier",
+    );
+  if (!issuer && (audience || jwksUrl))
+    throw new ConfigError(
+      "PUSHGATE_OIDC_AUDIENCE or PUSHGATE_OIDC_JWKS_URL is set without PUSHGATE_OIDC_ISSUER; set the issuer too, or unset them",
+    );
+  if (anonymous === "0" && !issuer)
+    throw new ConfigError(
+      "PUSHGATE_ANONYMOUS_SESSIONS=0 leaves no way to sign in; set PUSHGATE_OIDC_ISSUER and PUSHGATE_OIDC_AUDIENCE, or unset it",
+    );
   return { anonymousSessions: anonymous === "1", ...(issuer && audience && { oidc: { issuer, audience, ...(jwksUrl && { jwksUrl }) } }) };
 }

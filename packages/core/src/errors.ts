@@ -99,6 +99,8 @@ export class PublicationIncompleteError extends Error {
     readonly seq: number,
     readonly undelivered: number,
   ) {
-    super(`${topic} seq ${seq}: ${undelivered} subscriber(s) not reached (downstream unavailable); the record is retried and only they are pushed again by this instance`);
+    super(
+      `${topic} seq ${seq}: ${undelivered} subscriber(s) not reached (downstream unavailable); the record is retried and only they are pushed again by this instance`,
+    );
   }
 }

@@ -26,8 +26,7 @@ export class GuardedGateway implements Gateway {
         if (to === "open") {
           log.error(message, { circuit: to, ...stats });
           meter?.count("BreakerOpens", 1);
-        }
-        else log.warn(message, { circuit: to, ...stats });
+        } else log.warn(message, { circuit: to, ...stats });
       },
     });
   }

@@ -54,9 +54,11 @@ export function createOidcVerifier(options: OidcVerifierOptions): FanVerifier {
     if (options.jwksUrl) return new URL(options.jwksUrl);
     const discovery = `${options.issuer.replace(/\/+$/, "")}/.well-known/openid-configuration`;
     const response = await fetchImpl(discovery);
-    if (!response.ok) throw new Error(`OIDC discovery ${discovery} answered ${response.status}; set PUSHGATE_OIDC_JWKS_URL to the issuer's JWKS`);
+    if (!response.ok)
+      throw new Error(`OIDC discovery ${discovery} answered ${response.status}; set PUSHGATE_OIDC_JWKS_URL to the issuer's JWKS`);
     const { jwks_uri: uri } = (await response.json()) as { jwks_uri?: unknown };
-    if (typeof uri !== "string" || !URL.canParse(uri)) throw new Error(`OIDC discovery ${discovery} has no jwks_uri; set PUSHGATE_OIDC_JWKS_URL`);
+    if (typeof uri !== "string" || !URL.canParse(uri))
+      throw new Error(`OIDC discovery ${discovery} has no jwks_uri; set PUSHGATE_OIDC_JWKS_URL`);
     return new URL(uri);
   }
 
@@ -87,9 +89,10 @@ export function createOidcVerifier(options: OidcVerifierOptions): FanVerifier {
       }
       const audiences = [payload.aud ?? []].flat();
       const audienceOk = audiences.length > 0 ? audiences.includes(options.audience) : payload.client_id === options.audience;
-      if (!audienceOk) throw new PushgateError("UNAUTHORIZED", `token is not for this app (audience); sign in again with ${options.issuer}`);
+      if (!audienceOk)
+        throw new PushgateError("UNAUTHORIZED", `token is not for this app (audience); sign in again with ${options.issuer}`);
       const fanId = payload.sub!;
-      if (fanId.length === 0 || fanId.length > MAX_FAN_ID_LENGTH || /[\u0000-\u001f]/.test(fanId)) {
+      if (fanId.length === 0 || fanId.length > MAX_FAN_ID_LENGTH || [...fanId].some((char) => char.charCodeAt(0) < 0x20)) {
         throw new PushgateError("UNAUTHORIZED", "token sub is not usable as a fan id (1 to 256 printable characters)");
       }
       return fanId;
@@ -99,9 +102,11 @@ export function createOidcVerifier(options: OidcVerifierOptions): FanVerifier {
 
 function externalMessage(error: errors.JOSEError, issuer: string): string {
   if (error instanceof errors.JWTExpired) return `token expired; sign in again with ${issuer}`;
-  if (error instanceof errors.JWKSNoMatchingKey) return `token is signed with a key ${issuer} does not publish (unknown kid); sign in again`;
+  if (error instanceof errors.JWKSNoMatchingKey)
+    return `token is signed with a key ${issuer} does not publish (unknown kid); sign in again`;
   if (error instanceof errors.JWTClaimValidationFailed) return `token ${error.claim} claim is not valid; sign in again with ${issuer}`;
-  if (error instanceof errors.JOSEAlgNotAllowed) return `token algorithm is not accepted (RS256 or ES256 only); sign in again with ${issuer}`;
+  if (error instanceof errors.JOSEAlgNotAllowed)
+    return `token algorithm is not accepted (RS256 or ES256 only); sign in again with ${issuer}`;
   return `token is not valid for ${issuer}; sign in again`;
 }
 
@@ -110,7 +115,11 @@ function externalMessage(error: errors.JOSEError, issuer: string): string {
  * sessions (`ownIssuer`) and/or one external issuer. A token of any other
  * issuer is refused without being verified further.
  */
-export function createFanVerifier(verifiers: { ownIssuer: string; own?: FanVerifier; external?: { issuer: string; verifier: FanVerifier } }): FanVerifier {
+export function createFanVerifier(verifiers: {
+  ownIssuer: string;
+  own?: FanVerifier;
+  external?: { issuer: string; verifier: FanVerifier };
+}): FanVerifier {
   return {
     async verify(token) {
       let issuer: unknown;
@@ -121,7 +130,10 @@ export function createFanVerifier(verifiers: { ownIssuer: string; own?: FanVerif
       }
       if (issuer === verifiers.ownIssuer && verifiers.own) return verifiers.own.verify(token);
       if (verifiers.external && issuer === verifiers.external.issuer) return verifiers.external.verifier.verify(token);
-      throw new PushgateError("UNAUTHORIZED", `token issuer ${JSON.stringify(String(issuer)).slice(0, 120)} is not trusted by this stage; sign in with its identity provider${verifiers.own ? " or get a token with POST /session" : ""}`);
+      throw new PushgateError(
+        "UNAUTHORIZED",
+        `token issuer ${JSON.stringify(String(issuer)).slice(0, 120)} is not trusted by this stage; sign in with its identity provider${verifiers.own ? " or get a token with POST /session" : ""}`,
+      );
     },
   };
 }

@@ -39,8 +39,7 @@ const schemasMatchWireTypes: [
 ] = [true, true, true];
 void schemasMatchWireTypes;
 
-const isClientAction = (value: unknown): value is ClientFrame["action"] =>
-  (CLIENT_ACTIONS as readonly unknown[]).includes(value);
+const isClientAction = (value: unknown): value is ClientFrame["action"] => (CLIENT_ACTIONS as readonly unknown[]).includes(value);
 
 /**
  * Parse one text frame from a client. Never throws: a frame that is not valid

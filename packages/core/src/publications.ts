@@ -47,7 +47,13 @@ function readImage<T>(schema: z.ZodType<T>, table: string, change: Change): T {
 export const gamePublication: PublicationOf = async (change) => {
   if (raisedSeq(change) === undefined) return undefined;
   const { gameId, seq, updatedAt, home, away, period, clock, lastPlay } = readImage(GameImage, "games", change);
-  const data = { home, away, ...(period !== undefined && { period }), ...(clock !== undefined && { clock }), ...(lastPlay !== undefined && { lastPlay }) };
+  const data = {
+    home,
+    away,
+    ...(period !== undefined && { period }),
+    ...(clock !== undefined && { clock }),
+    ...(lastPlay !== undefined && { lastPlay }),
+  };
   return frame("score-update", topicName("game", gameId), seq, data, updatedAt);
 };
 
@@ -76,6 +82,12 @@ export const jobPublication =
     return frame("result-ready", topicName("job", jobId), seq, { jobId, url, expiresAt }, updatedAt);
   };
 
-function frame<K extends MessageFrame["kind"]>(kind: K, topic: string, seq: number, data: MessageFrame<K>["data"], ts: string): MessageFrame<K> {
+function frame<K extends MessageFrame["kind"]>(
+  kind: K,
+  topic: string,
+  seq: number,
+  data: MessageFrame<K>["data"],
+  ts: string,
+): MessageFrame<K> {
   return { type: "message", topic, seq, kind, data, ts };
 }

@@ -75,11 +75,14 @@ export async function processStreamBatch(records: StreamRecordIn[], deps: BatchD
       }
     } catch (error) {
       failed.add(sequenceNumber);
-      deps.log.error("stream record could not be turned into a publication; it is reported as failed and ends in the on-failure destination once its retries run out", {
-        sequenceNumber,
-        eventName: record.eventName,
-        error: String(error),
-      });
+      deps.log.error(
+        "stream record could not be turned into a publication; it is reported as failed and ends in the on-failure destination once its retries run out",
+        {
+          sequenceNumber,
+          eventName: record.eventName,
+          error: String(error),
+        },
+      );
     }
   }
 
@@ -125,8 +128,7 @@ export async function processEachRecord(
   return batchResponse(failed, records.length);
 }
 
-const sequenceNumberOf = (record: StreamRecordIn, index: number) =>
-  record.dynamodb?.SequenceNumber ?? `missing-sequence-number-${index}`;
+const sequenceNumberOf = (record: StreamRecordIn, index: number) => record.dynamodb?.SequenceNumber ?? `missing-sequence-number-${index}`;
 
 /** Powertools' rule: report the failed records; fail the invocation only when all of them failed. */
 function batchResponse(failed: Set<string>, total: number): BatchResponse {

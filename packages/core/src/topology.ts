@@ -262,8 +262,14 @@ export const topology = {
   websocket: {
     routeSelectionExpression: "$request.body.action",
     routes: {
-      $connect: { function: fn("ws/connect.handler", { tables: { connections: "readWrite" }, secrets: ["JWT_SECRET"] }), routeResponse: false },
-      $disconnect: { function: fn("ws/disconnect.handler", { tables: { connections: "readWrite", subscriptions: "readWrite" } }), routeResponse: false },
+      $connect: {
+        function: fn("ws/connect.handler", { tables: { connections: "readWrite" }, secrets: ["JWT_SECRET"] }),
+        routeResponse: false,
+      },
+      $disconnect: {
+        function: fn("ws/disconnect.handler", { tables: { connections: "readWrite", subscriptions: "readWrite" } }),
+        routeResponse: false,
+      },
       subscribe: {
         function: fn("ws/subscribe.handler", {
           tables: { connections: "readWrite", subscriptions: "readWrite", games: "read", queues: "read", jobs: "read" },
@@ -272,32 +278,66 @@ export const topology = {
         }),
         routeResponse: true,
       },
-      unsubscribe: { function: fn("ws/unsubscribe.handler", { tables: { connections: "readWrite", subscriptions: "readWrite" }, manageConnections: true }), routeResponse: true },
+      unsubscribe: {
+        function: fn("ws/unsubscribe.handler", {
+          tables: { connections: "readWrite", subscriptions: "readWrite" },
+          manageConnections: true,
+        }),
+        routeResponse: true,
+      },
       // Every message route takes a token from the connection's rate limit (on its item) and may close an abuser.
-      ping: { function: fn("ws/ping.handler", { tables: { connections: "readWrite", subscriptions: "readWrite" }, manageConnections: true }), routeResponse: true },
-      $default: { function: fn("ws/default.handler", { tables: { connections: "readWrite", subscriptions: "readWrite" }, manageConnections: true }), routeResponse: true },
+      ping: {
+        function: fn("ws/ping.handler", { tables: { connections: "readWrite", subscriptions: "readWrite" }, manageConnections: true }),
+        routeResponse: true,
+      },
+      $default: {
+        function: fn("ws/default.handler", { tables: { connections: "readWrite", subscriptions: "readWrite" }, manageConnections: true }),
+        routeResponse: true,
+      },
     } satisfies Record<string, WebSocketRouteDecl>,
   },
 
   http: {
     /** Route keys as API Gateway HTTP APIs spell them: `METHOD /path/{param}`. */
     routes: {
-      "POST /session": { function: fn("http/session.handler", { tables: { sessions: "readWrite", quotas: "readWrite" }, secrets: ["JWT_SECRET"] }) },
+      "POST /session": {
+        function: fn("http/session.handler", { tables: { sessions: "readWrite", quotas: "readWrite" }, secrets: ["JWT_SECRET"] }),
+      },
       "POST /games/{gameId}/score": { function: fn("http/score.handler", { tables: { games: "readWrite" }, secrets: ["OPERATOR_KEY"] }) },
       "PUT /queues/{eventId}": { function: fn("http/open-queue.handler", { tables: { queues: "readWrite" }, secrets: ["OPERATOR_KEY"] }) },
       "POST /queues/{eventId}/join": {
-        function: fn("http/join.handler", { tables: { queues: "readWrite", places: "readWrite", quotas: "readWrite" }, secrets: ["JWT_SECRET"] }),
+        function: fn("http/join.handler", {
+          tables: { queues: "readWrite", places: "readWrite", quotas: "readWrite" },
+          secrets: ["JWT_SECRET"],
+        }),
       },
-      "GET /queues/{eventId}/me": { function: fn("http/my-place.handler", { tables: { queues: "read", places: "read" }, secrets: ["JWT_SECRET"] }) },
+      "GET /queues/{eventId}/me": {
+        function: fn("http/my-place.handler", { tables: { queues: "read", places: "read" }, secrets: ["JWT_SECRET"] }),
+      },
       "POST /queues/{eventId}/admission": {
-        function: fn("http/admission.handler", { tables: { queues: "read", places: "read" }, secrets: ["JWT_SECRET", "ADMISSION_SIGNING_KEYS"] }),
+        function: fn("http/admission.handler", {
+          tables: { queues: "read", places: "read" },
+          secrets: ["JWT_SECRET", "ADMISSION_SIGNING_KEYS"],
+        }),
       },
-      "POST /queues/{eventId}/advance": { function: fn("http/advance.handler", { tables: { queues: "readWrite" }, secrets: ["OPERATOR_KEY"] }) },
+      "POST /queues/{eventId}/advance": {
+        function: fn("http/advance.handler", { tables: { queues: "readWrite" }, secrets: ["OPERATOR_KEY"] }),
+      },
       "GET /.well-known/jwks.json": { function: fn("http/jwks.handler", { secrets: ["ADMISSION_SIGNING_KEYS"] }) },
       "POST /jobs": {
-        function: fn("http/jobs.handler", { tables: { jobs: "readWrite", quotas: "readWrite" }, buckets: { data: { read: ["results/"] } }, secrets: ["JWT_SECRET"] }),
+        function: fn("http/jobs.handler", {
+          tables: { jobs: "readWrite", quotas: "readWrite" },
+          buckets: { data: { read: ["results/"] } },
+          secrets: ["JWT_SECRET"],
+        }),
       },
-      "GET /snapshots": { function: fn("http/snapshots.handler", { tables: { jobs: "read" }, buckets: { data: { read: ["snapshots/"] } }, secrets: ["JWT_SECRET"] }) },
+      "GET /snapshots": {
+        function: fn("http/snapshots.handler", {
+          tables: { jobs: "read" },
+          buckets: { data: { read: ["snapshots/"] } },
+          secrets: ["JWT_SECRET"],
+        }),
+      },
     } satisfies Record<string, HttpRouteDecl>,
   },
 
@@ -319,7 +359,12 @@ export const topology = {
     },
     jobWorker: {
       table: "jobs",
-      function: fn("stream/job-worker.handler", { tables: { jobs: "readWrite", games: "read" }, buckets: { data: { write: ["results/"] } } }, 120, 1024),
+      function: fn(
+        "stream/job-worker.handler",
+        { tables: { jobs: "readWrite", games: "read" }, buckets: { data: { write: ["results/"] } } },
+        120,
+        1024,
+      ),
       ...fanoutConsumer,
       batchSize: 10,
       parallelizationFactor: 1,
@@ -333,14 +378,20 @@ export const topology = {
      * A run that finds an opening due within its minute waits for it, so the
      * draw starts at opensAt rather than up to a minute late; hence 120 s.
      */
-    queueTick: { function: fn("schedule/queue-tick.handler", { tables: { queues: "readWrite", places: "readWrite" } }, 120, 1024), rateMinutes: 1 },
+    queueTick: {
+      function: fn("schedule/queue-tick.handler", { tables: { queues: "readWrite", places: "readWrite" } }, 120, 1024),
+      rateMinutes: 1,
+    },
     /**
      * Proves push end to end (usecases/canary.ts): a fan's socket, a producer's
      * write, the push, the snapshot. It needs only the games table (its write)
      * and JWT_SECRET (its own session); everything else goes through the
      * public APIs, with the grants of the functions fans reach.
      */
-    canary: { function: fn("schedule/canary.handler", { tables: { games: "readWrite" }, secrets: ["JWT_SECRET"] }, 60, 256), rateMinutes: 1 },
+    canary: {
+      function: fn("schedule/canary.handler", { tables: { games: "readWrite" }, secrets: ["JWT_SECRET"] }, 60, 256),
+      rateMinutes: 1,
+    },
   } satisfies Record<string, ScheduleDecl>,
 } as const;
 

@@ -42,7 +42,14 @@ export type ErrorCode = (typeof ERROR_CODES)[number];
  * TOKEN_ALREADY_RENEWED (401) refuse a renewal: past the session's absolute
  * lifetime or revoked, and a token traded in a second time (docs/reliability.md).
  */
-export const HTTP_ONLY_ERROR_CODES = ["UNAUTHORIZED", "NOT_FOUND", "NOT_YET", "CONFLICT", "SESSION_ENDED", "TOKEN_ALREADY_RENEWED"] as const;
+export const HTTP_ONLY_ERROR_CODES = [
+  "UNAUTHORIZED",
+  "NOT_FOUND",
+  "NOT_YET",
+  "CONFLICT",
+  "SESSION_ENDED",
+  "TOKEN_ALREADY_RENEWED",
+] as const;
 export type ApiErrorCode = ErrorCode | (typeof HTTP_ONLY_ERROR_CODES)[number];
 
 /**
@@ -213,7 +220,8 @@ export function readServerFrame(data: unknown): { ok: true; frame: ServerFrame }
     case "message":
       return isMessageFrame(raw) ? ok : bad("a message without topic, seq, kind or ts");
     case "subscribed":
-      if (!Array.isArray(raw.topics) || !raw.topics.every(isSubscribedTopic)) return bad("a subscribed ack without topics[{topic, seq, snapshotUrl}]");
+      if (!Array.isArray(raw.topics) || !raw.topics.every(isSubscribedTopic))
+        return bad("a subscribed ack without topics[{topic, seq, snapshotUrl}]");
       return isRefusedList(raw.refused) ? ok : bad("a subscribed ack whose refused is not [{topic, code, message}]");
     case "unsubscribed":
     case "pong":
@@ -246,7 +254,10 @@ export function isRefusedList(value: unknown): value is RefusedTopic[] | undefin
   return (
     value === undefined ||
     (Array.isArray(value) &&
-      value.every((entry) => isRecord(entry) && typeof entry.topic === "string" && typeof entry.code === "string" && typeof entry.message === "string"))
+      value.every(
+        (entry) =>
+          isRecord(entry) && typeof entry.topic === "string" && typeof entry.code === "string" && typeof entry.message === "string",
+      ))
   );
 }
 

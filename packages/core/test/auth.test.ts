@@ -9,7 +9,14 @@ const ISSUER = "pushgate/test";
 const start = new Date("2026-11-22T12:00:00.000Z");
 
 function service(now = { value: start }, secret = SECRET, issuer = ISSUER) {
-  return createTokenService({ secret, issuer, ttlSeconds: 1800, renewalGraceSeconds: 3600, sessionMaxSeconds: 12 * 3600, clock: { now: () => now.value.getTime() } });
+  return createTokenService({
+    secret,
+    issuer,
+    ttlSeconds: 1800,
+    renewalGraceSeconds: 3600,
+    sessionMaxSeconds: 12 * 3600,
+    clock: { now: () => now.value.getTime() },
+  });
 }
 
 async function refusal(promise: Promise<unknown>): Promise<string> {
@@ -62,7 +69,11 @@ describe("fan tokens", () => {
 
   it("the algorithm is pinned: HS512 with the same secret, or an unsigned token, is refused", async () => {
     const claims = <T extends SignJWT | UnsecuredJWT>(jwt: T): T =>
-      jwt.setSubject("fan-x").setIssuer(ISSUER).setIssuedAt(start).setExpirationTime(new Date(start.getTime() + 600_000)) as T;
+      jwt
+        .setSubject("fan-x")
+        .setIssuer(ISSUER)
+        .setIssuedAt(start)
+        .setExpirationTime(new Date(start.getTime() + 600_000)) as T;
     const hs512 = await claims(new SignJWT({}).setProtectedHeader({ alg: "HS512" })).sign(key);
     const unsigned = claims(new UnsecuredJWT({})).encode();
     const hs256 = await claims(new SignJWT({}).setProtectedHeader({ alg: "HS256" })).sign(key);
@@ -87,7 +98,13 @@ describe("fan tokens", () => {
   it("a token carries iat, exp, jti, its session id and the session's start, and the session's end is answered", async () => {
     const first = await service().issue();
     const claims = decodeJwt(first.token);
-    expect(claims).toMatchObject({ sub: first.fanId, iss: ISSUER, iat: start.getTime() / 1000, exp: start.getTime() / 1000 + 1800, auth_time: start.getTime() / 1000 });
+    expect(claims).toMatchObject({
+      sub: first.fanId,
+      iss: ISSUER,
+      iat: start.getTime() / 1000,
+      exp: start.getTime() / 1000 + 1800,
+      auth_time: start.getTime() / 1000,
+    });
     expect(claims.jti).toMatch(/^[0-9a-f-]{36}$/);
     expect(claims.sid).toMatch(/^[0-9a-f-]{36}$/);
     expect(first.sessionEndsAt).toBe("2026-11-23T00:00:00.000Z");
@@ -99,7 +116,13 @@ describe("fan tokens", () => {
   });
 
   it("a token from before sessions had an end (no jti, sid or auth_time) is not renewed, though it still connects", async () => {
-    const legacy = await new SignJWT({}).setProtectedHeader({ alg: "HS256" }).setSubject("fan-old").setIssuer(ISSUER).setIssuedAt(start).setExpirationTime(new Date(start.getTime() + 600_000)).sign(key);
+    const legacy = await new SignJWT({})
+      .setProtectedHeader({ alg: "HS256" })
+      .setSubject("fan-old")
+      .setIssuer(ISSUER)
+      .setIssuedAt(start)
+      .setExpirationTime(new Date(start.getTime() + 600_000))
+      .sign(key);
     expect(await service().verify(legacy)).toBe("fan-old");
     expect(await refusal(service().renewable(legacy))).toMatch(/^SESSION_ENDED: this token has no session to renew; start a new session/);
   });

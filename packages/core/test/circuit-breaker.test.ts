@@ -60,7 +60,12 @@ describe("CircuitBreaker", () => {
 
   it("a failure that is not the downstream's (a 403, a 410) does not count", async () => {
     const h = harness();
-    for (let i = 0; i < 8; i++) await expect(h.breaker.run(async () => { throw new Error("ForbiddenException"); })).rejects.toThrow();
+    for (let i = 0; i < 8; i++)
+      await expect(
+        h.breaker.run(async () => {
+          throw new Error("ForbiddenException");
+        }),
+      ).rejects.toThrow();
     expect(h.breaker.currentState).toBe("closed");
   });
 

@@ -7,7 +7,13 @@ describe("config from the environment", () => {
 
   it("defaults what it can", () => {
     const config = loadConfig(base);
-    expect(config).toMatchObject({ region: "eu-west-1", stage: "local", subscriptionShards: 8, fanoutConcurrency: 50, tokenTtlSeconds: 1800 });
+    expect(config).toMatchObject({
+      region: "eu-west-1",
+      stage: "local",
+      subscriptionShards: 8,
+      fanoutConcurrency: 50,
+      tokenTtlSeconds: 1800,
+    });
     expect(config.dynamodbEndpoint).toBeUndefined();
   });
 
@@ -21,7 +27,9 @@ describe("config from the environment", () => {
 
   it("refuses bad values with the range and the default", () => {
     expect(() => loadConfig({})).toThrow(/AWS_REGION is not set/);
-    expect(() => loadConfig({ ...base, PUSHGATE_SUBSCRIPTION_SHARDS: "0" })).toThrow(/must be an integer from 1 to 256; unset it for the default 8/);
+    expect(() => loadConfig({ ...base, PUSHGATE_SUBSCRIPTION_SHARDS: "0" })).toThrow(
+      /must be an integer from 1 to 256; unset it for the default 8/,
+    );
     expect(() => loadConfig({ ...base, AWS_ENDPOINT_URL_DYNAMODB: "localhost:8000" })).toThrow(/is not a URL/);
   });
 
@@ -34,7 +42,12 @@ describe("config from the environment", () => {
       sessionsPerAddress: { limit: 60, windowSeconds: 60 },
       sessionsFromLoopback: false,
     });
-    const tuned = loadConfig({ ...base, PUSHGATE_QUOTA_JOBS_PER_FAN: "0", PUSHGATE_QUOTA_SESSIONS_FROM_LOOPBACK: "1", PUSHGATE_SESSION_MAX_SECONDS: "3600" });
+    const tuned = loadConfig({
+      ...base,
+      PUSHGATE_QUOTA_JOBS_PER_FAN: "0",
+      PUSHGATE_QUOTA_SESSIONS_FROM_LOOPBACK: "1",
+      PUSHGATE_SESSION_MAX_SECONDS: "3600",
+    });
     expect([tuned.quotas.jobsPerFan.limit, tuned.quotas.sessionsFromLoopback, tuned.sessionMaxSeconds]).toEqual([0, true, 3600]);
   });
 
@@ -45,7 +58,9 @@ describe("config from the environment", () => {
       anonymousSessions: false,
       oidc: { issuer: oidc.PUSHGATE_OIDC_ISSUER, audience: "client-1" },
     });
-    expect(() => loadConfig({ ...base, PUSHGATE_OIDC_ISSUER: oidc.PUSHGATE_OIDC_ISSUER })).toThrow(/PUSHGATE_OIDC_AUDIENCE is not; set it to your app client id/);
+    expect(() => loadConfig({ ...base, PUSHGATE_OIDC_ISSUER: oidc.PUSHGATE_OIDC_ISSUER })).toThrow(
+      /PUSHGATE_OIDC_AUDIENCE is not; set it to your app client id/,
+    );
     expect(() => loadConfig({ ...base, PUSHGATE_OIDC_AUDIENCE: "client-1" })).toThrow(/without PUSHGATE_OIDC_ISSUER/);
     expect(() => loadConfig({ ...base, PUSHGATE_ANONYMOUS_SESSIONS: "0" })).toThrow(/leaves no way to sign in; set PUSHGATE_OIDC_ISSUER/);
     expect(() => loadConfig({ ...base, PUSHGATE_ANONYMOUS_SESSIONS: "no" })).toThrow(/must be 1 \(on\) or 0 \(off\)/);
@@ -63,7 +78,11 @@ describe("config from the environment", () => {
 
 describe("errors at the edges", () => {
   it("HTTP: the status of the code and the JSON body", () => {
-    expect(toHttpError(new PushgateError("FORBIDDEN", "not your job"))).toEqual({ status: 403, body: { error: { code: "FORBIDDEN", message: "not your job" } }, headers: {} });
+    expect(toHttpError(new PushgateError("FORBIDDEN", "not your job"))).toEqual({
+      status: 403,
+      body: { error: { code: "FORBIDDEN", message: "not your job" } },
+      headers: {},
+    });
     expect(toHttpError(new PushgateError("UNAUTHORIZED", "x")).status).toBe(401);
     expect(toHttpError(new PushgateError("TOO_LARGE", "x")).status).toBe(413);
   });
@@ -72,11 +91,21 @@ describe("errors at the edges", () => {
     const leak = new Error("connect ECONNREFUSED 10.0.0.1:443 at /var/task/index.js");
     expect(JSON.stringify(toHttpError(leak))).not.toMatch(/ECONNREFUSED|var\/task/);
     expect(toHttpError(leak).status).toBe(500);
-    expect(toErrorFrame(leak, "r1")).toEqual({ type: "error", id: "r1", code: "INTERNAL", message: expect.not.stringMatching(/ECONNREFUSED/) });
+    expect(toErrorFrame(leak, "r1")).toEqual({
+      type: "error",
+      id: "r1",
+      code: "INTERNAL",
+      message: expect.not.stringMatching(/ECONNREFUSED/),
+    });
   });
 
   it("WebSocket: an error frame within protocol v1's codes", () => {
-    expect(toErrorFrame(new PushgateError("INVALID_TOPIC", "bad"), "r2")).toEqual({ type: "error", id: "r2", code: "INVALID_TOPIC", message: "bad" });
+    expect(toErrorFrame(new PushgateError("INVALID_TOPIC", "bad"), "r2")).toEqual({
+      type: "error",
+      id: "r2",
+      code: "INVALID_TOPIC",
+      message: "bad",
+    });
     expect(toErrorFrame(new PushgateError("UNAUTHORIZED", "who")).code).toBe("FORBIDDEN");
   });
 });

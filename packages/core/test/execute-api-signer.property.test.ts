@@ -17,7 +17,10 @@ import { describe, expect, it } from "vitest";
 import { canonicalPath, executeApiSigner, type ExecuteApiSigner, type UnsignedRequest } from "../src/adapters/execute-api-signer";
 
 const idChar = fc.constantFrom(..."abcXYZ019/+=-_.~!*'()@ %&?#é漢".split(""), "😀");
-const connectionId = fc.oneof({ arbitrary: fc.string({ unit: idChar, minLength: 1, maxLength: 24 }), weight: 8 }, fc.constantFrom(".", "..", "...", ".a"));
+const connectionId = fc.oneof(
+  { arbitrary: fc.string({ unit: idChar, minLength: 1, maxLength: 24 }), weight: 8 },
+  fc.constantFrom(".", "..", "...", ".a"),
+);
 /** Stages as the client builds paths from its endpoint, plus dot and empty segments (the signer's slow path). */
 const stagePath = fc.constantFrom("/prod", "/dev", "", "/", "/v1/stage", "/a.b", "/st%20age", "/a/./b", "/x/../y", "//p", "/..", "/...");
 const region = fc.oneof(fc.constantFrom("us-east-1", "eu-west-2", "ap-southeast-2"), fc.stringMatching(/^[a-z]{2}-[a-z]{2,9}-[0-9]$/));
@@ -31,10 +34,19 @@ const credentials = fc.record(
   { requiredKeys: ["accessKeyId", "secretAccessKey"] },
 );
 const date = fc.date({ min: new Date("2000-01-01T00:00:00Z"), max: new Date("2099-12-31T23:59:59Z"), noInvalidDate: true });
-const body = fc.option(fc.oneof(fc.uint8Array({ maxLength: 300 }).map((bytes) => Buffer.from(bytes)), fc.constant(Buffer.from('{"type":"message"}'))), { nil: undefined });
+const body = fc.option(
+  fc.oneof(
+    fc.uint8Array({ maxLength: 300 }).map((bytes) => Buffer.from(bytes)),
+    fc.constant(Buffer.from('{"type":"message"}')),
+  ),
+  { nil: undefined },
+);
 /** Headers a caller may add: lowercase ones take the fast path; others (capitals, unsignable, proxy-) the generic one. */
 const extraHeaders = fc.dictionary(
-  fc.oneof(fc.stringMatching(/^x-[a-z0-9-]{1,12}$/), fc.constantFrom("Content-Language", "user-agent", "proxy-auth", "X-Amz-Meta", "accept")),
+  fc.oneof(
+    fc.stringMatching(/^x-[a-z0-9-]{1,12}$/),
+    fc.constantFrom("Content-Language", "user-agent", "proxy-auth", "X-Amz-Meta", "accept"),
+  ),
   fc.string({ unit: fc.constantFrom(..."ab 1\t=/".split("")), maxLength: 12 }),
   { maxKeys: 2 },
 );
@@ -58,7 +70,16 @@ describe("execute-api SigV4 by hand", () => {
   it("signs every request byte-for-byte as @smithy/signature-v4 does", async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.record({ id: connectionId, stage: stagePath, region, creds: credentials, date, body, extra: extraHeaders, port: fc.option(fc.integer({ min: 1, max: 65535 }), { nil: undefined }) }),
+        fc.record({
+          id: connectionId,
+          stage: stagePath,
+          region,
+          creds: credentials,
+          date,
+          body,
+          extra: extraHeaders,
+          port: fc.option(fc.integer({ min: 1, max: 65535 }), { nil: undefined }),
+        }),
         async ({ id, stage, region: regionName, creds, date: signingDate, body: payload, extra, port }) => {
           const request: UnsignedRequest = {
             method: payload ? "POST" : "DELETE",
@@ -66,7 +87,10 @@ describe("execute-api SigV4 by hand", () => {
             hostname: "abc123.execute-api.example.com",
             ...(port && { port }),
             path: `${stage}/@connections/${encodeURIComponent(id)}`,
-            headers: { ...extra, ...(payload ? { "content-type": "application/octet-stream", "content-length": String(payload.length) } : {}) },
+            headers: {
+              ...extra,
+              ...(payload ? { "content-type": "application/octet-stream", "content-length": String(payload.length) } : {}),
+            },
             ...(payload && { body: payload }),
           };
           current = creds;
@@ -84,7 +108,15 @@ describe("execute-api SigV4 by hand", () => {
     const signer = executeApiSigner("us-east-1", creds);
     for (const at of ["2026-11-22T23:59:59.999Z", "2026-11-23T00:00:00.000Z", "2026-11-23T00:00:00.500Z"]) {
       const requests: UnsignedRequest[] = [
-        { method: "POST", protocol: "http:", hostname: "127.0.0.1", port: 3001, path: "/prod/@connections/a%2Fb%2B%3D", headers: { "content-type": "application/octet-stream", "content-length": "2" }, body: Buffer.from("{}") },
+        {
+          method: "POST",
+          protocol: "http:",
+          hostname: "127.0.0.1",
+          port: 3001,
+          path: "/prod/@connections/a%2Fb%2B%3D",
+          headers: { "content-type": "application/octet-stream", "content-length": "2" },
+          body: Buffer.from("{}"),
+        },
         { method: "DELETE", protocol: "http:", hostname: "127.0.0.1", port: 3001, path: "/prod/@connections/a%2Fb%2B%3D", headers: {} },
       ];
       for (const request of requests) {
@@ -103,6 +135,8 @@ describe("execute-api SigV4 by hand", () => {
 
   it("rejects credentials without an access key id or a secret, as the SDK does", async () => {
     const signer = executeApiSigner("us-east-1", async () => ({}) as AwsCredentialIdentity);
-    await expect(signer.sign({ method: "DELETE", protocol: "http:", hostname: "h", path: "/p", headers: {} })).rejects.toThrow("Resolved credential object is not valid");
+    await expect(signer.sign({ method: "DELETE", protocol: "http:", hostname: "h", path: "/p", headers: {} })).rejects.toThrow(
+      "Resolved credential object is not valid",
+    );
   });
 });

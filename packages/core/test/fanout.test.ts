@@ -86,7 +86,9 @@ describe("fan-out", () => {
     const audience = ids(230);
     const { gateway, posted, drive, maxInFlight } = heldGateway(() => "ok");
     const subscriptions = memorySubscriptions(audience);
-    const result = await drive(fanOut(frame, { subscriptions, gateway, forgetConnection: async () => {}, log, clock: epoch, concurrency: 10 }));
+    const result = await drive(
+      fanOut(frame, { subscriptions, gateway, forgetConnection: async () => {}, log, clock: epoch, concurrency: 10 }),
+    );
     expect(result).toEqual({ delivered: 230, gone: 0, failed: 0, unavailable: 0, skipped: 0, full: 0 });
     expect([...posted].sort()).toEqual([...audience].sort());
     expect(maxInFlight()).toBe(10);
@@ -113,7 +115,9 @@ describe("fan-out", () => {
     const { gateway, drive } = heldGateway((id) => (id === "c3" ? "gone" : "ok"));
     const subscriptions = memorySubscriptions(ids(12));
     // The connection item went first (a subscribe racing a disconnect, TTL order): forgetting it deletes nothing.
-    const result = await drive(fanOut(frame, { subscriptions, gateway, forgetConnection: async () => {}, log, clock: epoch, concurrency: 3 }));
+    const result = await drive(
+      fanOut(frame, { subscriptions, gateway, forgetConnection: async () => {}, log, clock: epoch, concurrency: 3 }),
+    );
     expect(result).toMatchObject({ delivered: 11, gone: 1 });
     expect(subscriptions.removedKeys).toEqual([expect.objectContaining({ topic: "game/g1", connectionId: "c3", shard: shardOf("c3", 4) })]);
   });
@@ -143,7 +147,14 @@ describe("fan-out", () => {
     warnings.length = 0;
     const { gateway, posted, drive } = heldGateway((id) => (id === "c5" ? new Error("LimitExceededException") : "ok"));
     const result = await drive(
-      fanOut(frame, { subscriptions: memorySubscriptions(ids(30)), gateway, forgetConnection: async () => {}, log, clock: epoch, concurrency: 4 }),
+      fanOut(frame, {
+        subscriptions: memorySubscriptions(ids(30)),
+        gateway,
+        forgetConnection: async () => {},
+        log,
+        clock: epoch,
+        concurrency: 4,
+      }),
     );
     expect(result).toEqual({ delivered: 29, gone: 0, failed: 1, unavailable: 0, skipped: 0, full: 0 });
     expect(posted).toHaveLength(30);
@@ -169,7 +180,16 @@ describe("fan-out", () => {
 
   it("a topic nobody listens to is a no-op", async () => {
     const { gateway, drive } = heldGateway(() => "ok");
-    const result = await drive(fanOut(frame, { subscriptions: memorySubscriptions([]), gateway, forgetConnection: async () => {}, log, clock: epoch, concurrency: 50 }));
+    const result = await drive(
+      fanOut(frame, {
+        subscriptions: memorySubscriptions([]),
+        gateway,
+        forgetConnection: async () => {},
+        log,
+        clock: epoch,
+        concurrency: 50,
+      }),
+    );
     expect(result).toEqual({ delivered: 0, gone: 0, failed: 0, unavailable: 0, skipped: 0, full: 0 });
   });
 
@@ -183,9 +203,9 @@ describe("fan-out", () => {
         yield* subscriptions.listShard(topic, shard);
       },
     };
-    await expect(drive(fanOut(frame, { subscriptions: broken, gateway, forgetConnection: async () => {}, log, clock: epoch, concurrency: 5 }))).rejects.toThrow(
-      "ProvisionedThroughputExceeded",
-    );
+    await expect(
+      drive(fanOut(frame, { subscriptions: broken, gateway, forgetConnection: async () => {}, log, clock: epoch, concurrency: 5 })),
+    ).rejects.toThrow("ProvisionedThroughputExceeded");
   });
 });
 

@@ -9,10 +9,22 @@ import { GuardedGateway } from "../src/guarded-gateway";
 describe("GuardedGateway", () => {
   it("counts BreakerOpens once when the circuit opens", async () => {
     const counted: [string, number][] = [];
-    const failing = { post: async () => Promise.reject(new GatewayUnavailableError("503 from the Management API", 503)), delete: async () => {} };
+    const failing = {
+      post: async () => Promise.reject(new GatewayUnavailableError("503 from the Management API", 503)),
+      delete: async () => {},
+    };
     const gateway = new GuardedGateway(
       failing,
-      { failureRateThreshold: 0.5, minimumVolume: 2, windowMs: 60_000, sleepWindowMs: 60_000, maxConcurrent: 4, maxWaitMs: 0, clock: { now: () => 0 }, sleep: async () => {} },
+      {
+        failureRateThreshold: 0.5,
+        minimumVolume: 2,
+        windowMs: 60_000,
+        sleepWindowMs: 60_000,
+        maxConcurrent: 4,
+        maxWaitMs: 0,
+        clock: { now: () => 0 },
+        sleep: async () => {},
+      },
       { warn: () => {}, error: () => {} },
       { count: (name, value) => void counted.push([name, value]) },
     );

@@ -46,14 +46,21 @@ afterAll(() => {
 });
 
 const temporary = { accessKeyId: "ASIATESTKEY", secretAccessKey: "test-secret", sessionToken: "session-token/xyz=" };
-const AUTHORIZATION = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([a-z0-9-]+)\/execute-api\/aws4_request, SignedHeaders=([a-z0-9;-]+), Signature=([0-9a-f]{64})$/;
+const AUTHORIZATION =
+  /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([a-z0-9-]+)\/execute-api\/aws4_request, SignedHeaders=([a-z0-9;-]+), Signature=([0-9a-f]{64})$/;
 
 /** Signs the captured request again with a separate signer (pure-JS sha256) at the captured x-amz-date. */
-async function expectedAuthorization(request: Captured, region: string, credentials: typeof temporary | Omit<typeof temporary, "sessionToken">) {
+async function expectedAuthorization(
+  request: Captured,
+  region: string,
+  credentials: typeof temporary | Omit<typeof temporary, "sessionToken">,
+) {
   const signedHeaders = AUTHORIZATION.exec(request.headers.authorization!)![4]!.split(";");
   const headers = Object.fromEntries(signedHeaders.map((name) => [name, String(request.headers[name])]));
   const amzDate = headers["x-amz-date"]!;
-  const signingDate = new Date(`${amzDate.slice(0, 4)}-${amzDate.slice(4, 6)}-${amzDate.slice(6, 11)}:${amzDate.slice(11, 13)}:${amzDate.slice(13)}`);
+  const signingDate = new Date(
+    `${amzDate.slice(0, 4)}-${amzDate.slice(4, 6)}-${amzDate.slice(6, 11)}:${amzDate.slice(11, 13)}:${amzDate.slice(13)}`,
+  );
   const signer = new SignatureV4({ service: "execute-api", region, credentials, sha256: Sha256 });
   const signed = await signer.sign(
     { method: request.method, protocol: "http:", hostname: "127.0.0.1", port, path: request.url, query: {}, headers, body: request.body },
@@ -65,7 +72,13 @@ async function expectedAuthorization(request: Captured, region: string, credenti
 describe("lean Management API client on the wire", () => {
   it("signs a POST for execute-api in its region, with the session token, and the signature checks out", async () => {
     captured = [];
-    const gateway = new LeanManagementApiGateway({ endpoint: `${base}/prod`, region: "eu-west-2", credentials: temporary, maxSockets: 2, timeoutMs: 2_000 });
+    const gateway = new LeanManagementApiGateway({
+      endpoint: `${base}/prod`,
+      region: "eu-west-2",
+      credentials: temporary,
+      maxSockets: 2,
+      timeoutMs: 2_000,
+    });
     try {
       expect(await gateway.post("abc=/+", '{"n":1}')).toBe("ok");
       expect(await gateway.post("second", '{"n":1}')).toBe("ok");
@@ -84,7 +97,9 @@ describe("lean Management API client on the wire", () => {
     const [, accessKey, , region, signedHeaders] = AUTHORIZATION.exec(first!.headers.authorization ?? "") ?? [];
     expect(accessKey).toBe(temporary.accessKeyId);
     expect(region).toBe("eu-west-2");
-    expect(signedHeaders!.split(";")).toEqual(expect.arrayContaining(["host", "x-amz-date", "x-amz-security-token", "x-amz-content-sha256"]));
+    expect(signedHeaders!.split(";")).toEqual(
+      expect.arrayContaining(["host", "x-amz-date", "x-amz-security-token", "x-amz-content-sha256"]),
+    );
     for (const request of [first!, second!]) {
       expect(request.headers.authorization).toBe(await expectedAuthorization(request, "eu-west-2", temporary));
     }
@@ -93,7 +108,13 @@ describe("lean Management API client on the wire", () => {
   it("sends no session token header for long-term credentials, and signs DELETE without a body", async () => {
     captured = [];
     const longTerm = { accessKeyId: "AKIATESTKEY", secretAccessKey: "test-secret" };
-    const gateway = new LeanManagementApiGateway({ endpoint: `${base}/dev/`, region: "us-east-1", credentials: longTerm, maxSockets: 1, timeoutMs: 2_000 });
+    const gateway = new LeanManagementApiGateway({
+      endpoint: `${base}/dev/`,
+      region: "us-east-1",
+      credentials: longTerm,
+      maxSockets: 1,
+      timeoutMs: 2_000,
+    });
     try {
       await gateway.delete("conn-1");
     } finally {

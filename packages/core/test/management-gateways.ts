@@ -25,5 +25,8 @@ export const managementGateways: [name: string, make: MakeGateway][] = [
       return Object.assign(new ManagementApiGateway(() => client), { close: () => client.destroy() });
     },
   ],
-  ["lean client", (endpoint, retry = DEFAULT_PUSH_RETRY) => new LeanManagementApiGateway({ endpoint, region, retry, maxSockets: 8, timeoutMs: 5_000 })],
+  [
+    "lean client",
+    (endpoint, retry = DEFAULT_PUSH_RETRY) => new LeanManagementApiGateway({ endpoint, region, retry, maxSockets: 8, timeoutMs: 5_000 }),
+  ],
 ];

@@ -56,7 +56,9 @@ describe.each(managementGateways)("Management API retries (%s, shared policy)", 
   ])("%i is retried up to maxAttempts, then thrown as GatewayUnavailableError", async (status, type) => {
     answer = { status, ...(type && { type }) };
     requests.length = 0;
-    const error = await gateway(4).post("abc=", "{}").catch((e: unknown) => e);
+    const error = await gateway(4)
+      .post("abc=", "{}")
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(GatewayUnavailableError);
     expect((error as GatewayUnavailableError).status).toBe(status);
     expect(requests).toHaveLength(4);
@@ -64,14 +66,21 @@ describe.each(managementGateways)("Management API retries (%s, shared policy)", 
   });
 
   it("a 429 saying the client side buffer is full is that connection's answer: 'full', not retried, not unavailability", async () => {
-    answer = { status: 429, type: "LimitExceededException", message: "WebSocket client side buffer is full: connection abc= has 400000 bytes it has not read" };
+    answer = {
+      status: 429,
+      type: "LimitExceededException",
+      message: "WebSocket client side buffer is full: connection abc= has 400000 bytes it has not read",
+    };
     requests.length = 0;
     expect(await gateway(4).post("abc=", "{}")).toBe("full");
     expect(requests).toHaveLength(1);
   });
 
   it.each([
-    ["AWS's two-cause sentence", "The client is sending more than the allowed number of requests per unit of time or the WebSocket client side buffer is full."],
+    [
+      "AWS's two-cause sentence",
+      "The client is sending more than the allowed number of requests per unit of time or the WebSocket client side buffer is full.",
+    ],
     ["a plain throttle", "Too Many Requests"],
   ])("a 429 with %s is a throttle: retried, then GatewayUnavailableError", async (_what, message) => {
     answer = { status: 429, type: "LimitExceededException", message };
@@ -81,10 +90,15 @@ describe.each(managementGateways)("Management API retries (%s, shared policy)", 
   });
 
   it("a client error (403, 413) is not retried and is not an unavailability", async () => {
-    for (const [status, type] of [[403, "ForbiddenException"], [413, "PayloadTooLargeException"]] as const) {
+    for (const [status, type] of [
+      [403, "ForbiddenException"],
+      [413, "PayloadTooLargeException"],
+    ] as const) {
       answer = { status, type };
       requests.length = 0;
-      const error = await gateway(4).post("abc", "{}").catch((e: unknown) => e);
+      const error = await gateway(4)
+        .post("abc", "{}")
+        .catch((e: unknown) => e);
       expect(error).not.toBeInstanceOf(GatewayUnavailableError);
       expect((error as Error).name).toBe(type);
       expect(requests).toHaveLength(1);
@@ -113,7 +127,14 @@ describe.each(managementGateways)("Management API retries (%s, shared policy)", 
   });
 });
 
-const frame: MessageFrame = { type: "message", topic: "game/g1", seq: 3, kind: "score-update", data: { home: 1, away: 0 }, ts: "2026-11-22T12:00:00.000Z" };
+const frame: MessageFrame = {
+  type: "message",
+  topic: "game/g1",
+  seq: 3,
+  kind: "score-update",
+  data: { home: 1, away: 0 },
+  ts: "2026-11-22T12:00:00.000Z",
+};
 
 function audience(ids: string[]): SubscriptionStore {
   return {
@@ -142,7 +163,15 @@ describe("fan-out with an unavailable downstream", () => {
     };
     const memo = new DeliveryMemo();
     const warnings: unknown[] = [];
-    const deps = { subscriptions: audience(ids), gateway: gatewayFake, forgetConnection: async () => {}, log: { warn: (...a: unknown[]) => warnings.push(a), error: () => {} }, clock: epoch, concurrency: 3, memo };
+    const deps = {
+      subscriptions: audience(ids),
+      gateway: gatewayFake,
+      forgetConnection: async () => {},
+      log: { warn: (...a: unknown[]) => warnings.push(a), error: () => {} },
+      clock: epoch,
+      concurrency: 3,
+      memo,
+    };
 
     await expect(fanOut(frame, deps)).rejects.toBeInstanceOf(PublicationIncompleteError);
     expect(received).toHaveLength(4);
@@ -153,8 +182,21 @@ describe("fan-out with an unavailable downstream", () => {
   });
 
   it("a per-connection client error (403) is logged and does not fail the publication", async () => {
-    const gatewayFake: Gateway = { post: async (id) => { if (id === "bad") throw Object.assign(new Error("Forbidden"), { name: "ForbiddenException" }); return "ok"; }, delete: async () => {} };
-    const result = await fanOut(frame, { subscriptions: audience(["a", "bad", "b"]), gateway: gatewayFake, forgetConnection: async () => {}, log: { warn: () => {}, error: () => {} }, clock: epoch, concurrency: 2 });
+    const gatewayFake: Gateway = {
+      post: async (id) => {
+        if (id === "bad") throw Object.assign(new Error("Forbidden"), { name: "ForbiddenException" });
+        return "ok";
+      },
+      delete: async () => {},
+    };
+    const result = await fanOut(frame, {
+      subscriptions: audience(["a", "bad", "b"]),
+      gateway: gatewayFake,
+      forgetConnection: async () => {},
+      log: { warn: () => {}, error: () => {} },
+      clock: epoch,
+      concurrency: 2,
+    });
     expect(result).toMatchObject({ delivered: 2, failed: 1, unavailable: 0 });
   });
 });

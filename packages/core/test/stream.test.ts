@@ -75,7 +75,12 @@ describe("stream batch -> publications", () => {
   });
 
   it("no publication without a raised seq: a queue join, a TTL delete, a re-write of the same seq", async () => {
-    const queue = (extra: Record<string, unknown>) => ({ eventId: "e1", servingNumber: 10, updatedAt: "2026-11-22T12:00:00.000Z", ...extra });
+    const queue = (extra: Record<string, unknown>) => ({
+      eventId: "e1",
+      servingNumber: 10,
+      updatedAt: "2026-11-22T12:00:00.000Z",
+      ...extra,
+    });
     const { published, failures } = await run(
       [
         record("MODIFY", queue({ seq: 3, arrivals: 43 }), queue({ seq: 3, arrivals: 42 })),
@@ -106,7 +111,14 @@ describe("stream batch -> publications", () => {
         topic: "queue/e1",
         seq: 4,
         kind: "queue-position",
-        data: { servingNumber: 20, ticketsIssued: 50, admittedPerMinute: 12, phase: "open", opensAt: "2026-11-22T11:00:00.000Z", name: "Final" },
+        data: {
+          servingNumber: 20,
+          ticketsIssued: 50,
+          admittedPerMinute: 12,
+          phase: "open",
+          opensAt: "2026-11-22T11:00:00.000Z",
+          name: "Final",
+        },
       },
     ]);
   });
@@ -148,7 +160,10 @@ describe("jobs publish result-ready", () => {
     putSnapshot: async () => "written",
     putResult: async () => {},
     presignSnapshot: async () => ({ url: "unused", expiresAt: "unused" }),
-    presignResult: async (jobId): Promise<PresignedUrl> => ({ url: `https://s3/results/${jobId}.json?sig`, expiresAt: "2026-11-22T13:00:00.000Z" }),
+    presignResult: async (jobId): Promise<PresignedUrl> => ({
+      url: `https://s3/results/${jobId}.json?sig`,
+      expiresAt: "2026-11-22T13:00:00.000Z",
+    }),
   };
   const job = (status: string, seq: number) => ({ jobId: "j1", fanId: "fan-a", status, seq, updatedAt: "2026-11-22T12:00:00.000Z" });
 

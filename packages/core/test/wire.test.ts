@@ -47,7 +47,14 @@ describe("the wire module", () => {
   });
 
   it("reads what the server sends and refuses what a client cannot apply", () => {
-    const message = { type: "message", topic: "game/g1", seq: 3, kind: "score-update", data: { home: 1, away: 0 }, ts: "2026-11-22T12:00:00.000Z" };
+    const message = {
+      type: "message",
+      topic: "game/g1",
+      seq: 3,
+      kind: "score-update",
+      data: { home: 1, away: 0 },
+      ts: "2026-11-22T12:00:00.000Z",
+    };
     expect(readServerFrame(JSON.stringify(message))).toEqual({ ok: true, frame: message });
     expect(isMessageFrame({ ...message, seq: -1 })).toBe(false);
     expect(readServerFrame("[1]")).toEqual({ ok: false, why: "not a JSON object" });
@@ -64,12 +71,18 @@ describe("the wire module", () => {
     };
     expect(readServerFrame(JSON.stringify(ack))).toEqual({ ok: true, frame: ack });
     expect(readServerFrame(JSON.stringify({ ...ack, topics: [] }))).toMatchObject({ ok: true });
-    expect(readServerFrame(JSON.stringify({ ...ack, refused: [{ topic: "job/j1" }] }))).toMatchObject({ ok: false, why: expect.stringMatching(/refused/) });
+    expect(readServerFrame(JSON.stringify({ ...ack, refused: [{ topic: "job/j1" }] }))).toMatchObject({
+      ok: false,
+      why: expect.stringMatching(/refused/),
+    });
     expect(readServerFrame(JSON.stringify({ ...ack, refused: "job/j1" }))).toMatchObject({ ok: false });
   });
 
   it("and the server's strict parser agree on the client frames", () => {
     expect(parseClientFrame(JSON.stringify({ action: "ping", id: "p1" }))).toEqual({ ok: true, frame: { action: "ping", id: "p1" } });
-    expect(parseClientFrame(JSON.stringify({ action: "jump", id: "p1" }))).toMatchObject({ ok: false, error: { code: "UNKNOWN_ACTION", id: "p1" } });
+    expect(parseClientFrame(JSON.stringify({ action: "jump", id: "p1" }))).toMatchObject({
+      ok: false,
+      error: { code: "UNKNOWN_ACTION", id: "p1" },
+    });
   });
 });

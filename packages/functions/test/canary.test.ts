@@ -69,7 +69,9 @@ describe("the canary on a healthy local cloud", () => {
     output.add("-- mark --");
     expect(((await cloud.runSchedule("canary")) as CanaryReport).ok).toBe(true);
     await until(() => emitted(afterMark()).some((line) => "FanoutDurationMs" in line), "the fan-out's EMF line");
-    const fanout = emitted(afterMark()).filter((line) => ["Publications", "MessagesPushed", "GoneConnections", "SlowReaders", "PushFailures", "FanoutDurationMs"].some((name) => name in line));
+    const fanout = emitted(afterMark()).filter((line) =>
+      ["Publications", "MessagesPushed", "GoneConnections", "SlowReaders", "PushFailures", "FanoutDurationMs"].some((name) => name in line),
+    );
     expect(fanout.length).toBeGreaterThanOrEqual(6);
     for (const line of fanout) {
       expect(line._aws.CloudWatchMetrics[0].Dimensions).toEqual([["service", "topicKind"]]);
@@ -88,7 +90,9 @@ describe("the canary on a healthy local cloud", () => {
     } finally {
       await fan.close();
     }
-    const snapshots = await fetch(`${cloud.endpoints.httpApiUrl}/snapshots?topics=game/_canary`, { headers: { authorization: `Bearer ${session.token}` } });
+    const snapshots = await fetch(`${cloud.endpoints.httpApiUrl}/snapshots?topics=game/_canary`, {
+      headers: { authorization: `Bearer ${session.token}` },
+    });
     expect(snapshots.status).toBe(403);
   });
 });

@@ -67,7 +67,11 @@ export const adminDocumentClient = (cloud: LocalCloud) =>
   DynamoDBDocumentClient.from(adminDynamoClient(cloud), { marshallOptions: { removeUndefinedValues: true } });
 
 export const adminManagementClient = (cloud: LocalCloud) =>
-  new ApiGatewayManagementApiClient({ region: cloud.endpoints.region, endpoint: cloud.endpoints.managementEndpoint, credentials: cloud.adminCredentials });
+  new ApiGatewayManagementApiClient({
+    region: cloud.endpoints.region,
+    endpoint: cloud.endpoints.managementEndpoint,
+    credentials: cloud.adminCredentials,
+  });
 
 export interface HttpCallOptions {
   /** JSON-encoded unless already a string (a malformed body, on purpose). */

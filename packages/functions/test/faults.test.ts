@@ -64,7 +64,11 @@ async function score(gameId: string, body: { home: number; away: number }): Prom
 }
 
 async function fan(): Promise<Fan> {
-  const response = await fetch(`${cloud.endpoints.httpApiUrl}/session`, { method: "POST", body: "{}", headers: { "content-type": "application/json" } });
+  const response = await fetch(`${cloud.endpoints.httpApiUrl}/session`, {
+    method: "POST",
+    body: "{}",
+    headers: { "content-type": "application/json" },
+  });
   const { token } = (await response.json()) as { token: string };
   const connected = await connectFan(cloud.endpoints.websocketUrl, token);
   fans.push(connected);
@@ -164,11 +168,21 @@ describe("duplicate delivery", () => {
     const db = adminDocumentClient(cloud);
     const subscriptions = new DynamoSubscriptionStore(db, () => cloud.endpoints.tables.subscriptions!, 8);
     const management = adminManagementClient(cloud);
-    const frames = [1, 2].map((seq) => ({ type: "message", topic: "game/dup-g", seq, kind: "score-update", data: { home: seq, away: 0 }, ts: new Date().toISOString() }));
+    const frames = [1, 2].map((seq) => ({
+      type: "message",
+      topic: "game/dup-g",
+      seq,
+      kind: "score-update",
+      data: { home: seq, away: 0 },
+      ts: new Date().toISOString(),
+    }));
     const ids: string[] = [];
-    for (let shard = 0; shard < 8; shard++) for await (const page of subscriptions.listShard("game/dup-g", shard)) ids.push(...page.map((s) => s.connectionId));
+    for (let shard = 0; shard < 8; shard++)
+      for await (const page of subscriptions.listShard("game/dup-g", shard)) ids.push(...page.map((s) => s.connectionId));
     expect(ids).toHaveLength(2);
-    for (const id of ids) for (const frame of [...frames, frames[1]!]) await management.send(new PostToConnectionCommand({ ConnectionId: id, Data: Buffer.from(JSON.stringify(frame)) }));
+    for (const id of ids)
+      for (const frame of [...frames, frames[1]!])
+        await management.send(new PostToConnectionCommand({ ConnectionId: id, Data: Buffer.from(JSON.stringify(frame)) }));
     await until(() => watched.every((w) => w.stale >= 3), "the duplicates seen and dropped");
     for (const [i, w] of watched.entries()) {
       expect(w.applied.get("game/dup-g")).toEqual(appliedBefore[i]);

@@ -54,7 +54,10 @@ describe("an external issuer's tokens on $connect and the fan routes", () => {
     // The job is the sub's: another account's token may not subscribe to it.
     const other = await connectFan(cloud.endpoints.websocketUrl, await issuer.sign({ sub: "someone-else" }, { alg }));
     fans.push(other);
-    expect(await other.request({ action: "subscribe", id: "j2", topics: [created.body.topic] })).toMatchObject({ type: "error", code: "FORBIDDEN" });
+    expect(await other.request({ action: "subscribe", id: "j2", topics: [created.body.topic] })).toMatchObject({
+      type: "error",
+      code: "FORBIDDEN",
+    });
   });
 
   it("a token from an untrusted issuer, for another audience, or with an unknown key id is refused with 401", async () => {

@@ -68,10 +68,16 @@ describe("pushes", () => {
   it("POST /games/{id}/score reaches a subscriber as score-update with the next seq; the snapshot matches", async () => {
     const alice = await fan();
     const ack = await subscribe(alice, "game/push-g1");
-    expect(ack).toMatchObject({ type: "subscribed", topics: [{ topic: "game/push-g1", seq: 0, snapshotUrl: expect.stringMatching(/^http/) }] });
+    expect(ack).toMatchObject({
+      type: "subscribed",
+      topics: [{ topic: "game/push-g1", seq: 0, snapshotUrl: expect.stringMatching(/^http/) }],
+    });
 
     const score = { home: 7, away: 3, period: "Q2", clock: "08:41", lastPlay: "Touchdown" };
-    expect(await http("POST", "/games/push-g1/score", { body: score, operator: true })).toEqual({ status: 200, body: { topic: "game/push-g1", seq: 1 } });
+    expect(await http("POST", "/games/push-g1/score", { body: score, operator: true })).toEqual({
+      status: 200,
+      body: { topic: "game/push-g1", seq: 1 },
+    });
     const pushed = await alice.next(isMessage("game/push-g1", 1));
     expect(pushed).toEqual({ type: "message", topic: "game/push-g1", seq: 1, kind: "score-update", data: score, ts: expect.any(String) });
 
@@ -91,20 +97,30 @@ describe("pushes", () => {
   });
 
   it("joining a queue is not pushed; advancing it reaches subscribers as queue-position", async () => {
-    const opened = await http("PUT", "/queues/push-e1", { body: { name: "Push test", opensAt: new Date(Date.now() - 1000).toISOString() }, operator: true });
+    const opened = await http("PUT", "/queues/push-e1", {
+      body: { name: "Push test", opensAt: new Date(Date.now() - 1000).toISOString() },
+      operator: true,
+    });
     expect(opened.status).toBe(200);
     await cloud.runSchedule("queueTick");
     await cloud.drained();
     const alice = await fan();
     const joined = await http("POST", "/queues/push-e1/join", { token: alice.token });
-    expect(joined).toMatchObject({ status: 200, body: { ticket: 1, servingNumber: 0, eventId: "push-e1", topic: "queue/push-e1", status: "waiting" } });
+    expect(joined).toMatchObject({
+      status: 200,
+      body: { ticket: 1, servingNumber: 0, eventId: "push-e1", topic: "queue/push-e1", status: "waiting" },
+    });
     const seq = ((await subscribe(alice, "queue/push-e1")) as any).topics[0].seq;
     const bob = await fan();
     expect((await http("POST", "/queues/push-e1/join", { token: bob.token })).body.ticket).toBe(2);
 
     const advanced = await http("POST", "/queues/push-e1/advance", { body: { by: 1 }, operator: true });
     expect(advanced).toMatchObject({ status: 200, body: { topic: "queue/push-e1", seq: seq + 1, servingNumber: 1 } });
-    expect(await alice.next(isMessage("queue/push-e1"))).toMatchObject({ seq: seq + 1, kind: "queue-position", data: { servingNumber: 1, ticketsIssued: 2 } });
+    expect(await alice.next(isMessage("queue/push-e1"))).toMatchObject({
+      seq: seq + 1,
+      kind: "queue-position",
+      data: { servingNumber: 1, ticketsIssued: 2 },
+    });
     await cloud.drained();
     // Bob's join was a write, not news: only the advance was pushed.
     expect(alice.frames.filter(isMessage("queue/push-e1"))).toHaveLength(1);
@@ -125,7 +141,13 @@ describe("pushes", () => {
     // snapshot holds it, or will in a moment (it is written alongside the fan-out, not before it).
     const acked = ack.topics[0]!;
     const ready = acked.seq === 0 ? await alice.next(isMessage(topic, 1)) : await snapshotAt(acked.snapshotUrl, 1);
-    expect(ready).toMatchObject({ type: "message", topic, seq: 1, kind: "result-ready", data: { jobId, url: expect.any(String), expiresAt: expect.any(String) } });
+    expect(ready).toMatchObject({
+      type: "message",
+      topic,
+      seq: 1,
+      kind: "result-ready",
+      data: { jobId, url: expect.any(String), expiresAt: expect.any(String) },
+    });
 
     const report = await (await fetch(ready.data.url)).json();
     expect(report).toMatchObject({ jobId, fanId: alice.fanId, kind: "contest-report" });
@@ -177,7 +199,11 @@ describe("refusals keep the connection", () => {
     expect(refused).toHaveLength(50);
     expect(new Set(refused.map((entry) => entry.code))).toEqual(new Set(["BAD_REQUEST"]));
     const { Items } = await adminDocumentClient(cloud).send(
-      new ScanCommand({ TableName: cloud.endpoints.tables.connections!, FilterExpression: "fanId = :fan", ExpressionAttributeValues: { ":fan": alice.fanId } }),
+      new ScanCommand({
+        TableName: cloud.endpoints.tables.connections!,
+        FilterExpression: "fanId = :fan",
+        ExpressionAttributeValues: { ":fan": alice.fanId },
+      }),
     );
     expect(Items).toHaveLength(1);
     expect([...(Items![0]!.topics as Set<string>)].sort()).toEqual([...subscribed].sort());
@@ -210,12 +236,20 @@ describe("refusals keep the connection", () => {
 
   it("HTTP: bad input is a 4xx that says what was wrong", async () => {
     const { token } = await session();
-    expect(await http("POST", "/games/g1/score", { body: { home: 1, away: 1 } })).toMatchObject({ status: 401, body: { error: { code: "UNAUTHORIZED" } } });
-    expect((await http("POST", "/games/g1/score", { body: "{oops", operator: true })).body.error).toMatchObject({ code: "BAD_REQUEST", message: expect.stringMatching(/not JSON/) });
+    expect(await http("POST", "/games/g1/score", { body: { home: 1, away: 1 } })).toMatchObject({
+      status: 401,
+      body: { error: { code: "UNAUTHORIZED" } },
+    });
+    expect((await http("POST", "/games/g1/score", { body: "{oops", operator: true })).body.error).toMatchObject({
+      code: "BAD_REQUEST",
+      message: expect.stringMatching(/not JSON/),
+    });
     expect((await http("POST", "/games/g1/score", { body: { home: "7", away: 1 }, operator: true })).body.error.message).toMatch(/^home: /);
     expect((await http("POST", "/queues/e1/join")).status).toBe(401);
     expect((await http("POST", "/jobs", { body: { kind: "other" }, token })).status).toBe(400);
-    expect((await http("GET", "/snapshots?topics=nope", { token })).body.refused).toEqual([{ topic: "nope", code: "INVALID_TOPIC", message: expect.any(String) }]);
+    expect((await http("GET", "/snapshots?topics=nope", { token })).body.refused).toEqual([
+      { topic: "nope", code: "INVALID_TOPIC", message: expect.any(String) },
+    ]);
     expect((await http("GET", "/snapshots?topics=", { token })).body.error.code).toBe("BAD_REQUEST");
   });
 
@@ -233,7 +267,13 @@ describe("failures are contained", () => {
     const connections = new DynamoConnectionStore(db, () => cloud.endpoints.tables.connections!);
     const subscriptions = new DynamoSubscriptionStore(db, () => cloud.endpoints.tables.subscriptions!, 8);
     const ghost = "R2hvc3RDb25uZWN0aW9uPQ=";
-    await connections.put({ connectionId: ghost, fanId: "ghost-fan", topics: ["game/ghost-g"], connectedAt: new Date().toISOString(), expiresAt: 1_900_000_000 });
+    await connections.put({
+      connectionId: ghost,
+      fanId: "ghost-fan",
+      topics: ["game/ghost-g"],
+      connectedAt: new Date().toISOString(),
+      expiresAt: 1_900_000_000,
+    });
     await subscriptions.putAll([{ topic: "game/ghost-g", connectionId: ghost, fanId: "ghost-fan", expiresAt: 1_900_000_000 }]);
 
     const alice = await fan();
@@ -244,7 +284,8 @@ describe("failures are contained", () => {
 
     expect(await connections.get(ghost)).toBeUndefined();
     const left: string[] = [];
-    for (let shard = 0; shard < 8; shard++) for await (const page of subscriptions.listShard("game/ghost-g", shard)) left.push(...page.map((s) => s.connectionId));
+    for (let shard = 0; shard < 8; shard++)
+      for await (const page of subscriptions.listShard("game/ghost-g", shard)) left.push(...page.map((s) => s.connectionId));
     expect(left).not.toContain(ghost);
     expect(left).toHaveLength(1);
   });

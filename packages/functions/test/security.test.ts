@@ -68,18 +68,41 @@ describe("secrets never reach a log", () => {
 
     const key = new TextEncoder().encode(cloud.secrets.JWT_SECRET!);
     const issuer = "pushgate/local";
-    const forged = await new SignJWT({}).setProtectedHeader({ alg: "HS256" }).setSubject("mallory").setIssuer(issuer).setExpirationTime("1h").sign(new TextEncoder().encode("a-wrong-secret-that-is-long-enough-000"));
-    const expired = await new SignJWT({}).setProtectedHeader({ alg: "HS256" }).setSubject("late").setIssuer(issuer).setIssuedAt(1_700_000_000).setExpirationTime(1_700_000_600).sign(key);
-    const otherStage = await new SignJWT({}).setProtectedHeader({ alg: "HS256" }).setSubject("s").setIssuer("pushgate/prod").setExpirationTime("1h").sign(key);
+    const forged = await new SignJWT({})
+      .setProtectedHeader({ alg: "HS256" })
+      .setSubject("mallory")
+      .setIssuer(issuer)
+      .setExpirationTime("1h")
+      .sign(new TextEncoder().encode("a-wrong-secret-that-is-long-enough-000"));
+    const expired = await new SignJWT({})
+      .setProtectedHeader({ alg: "HS256" })
+      .setSubject("late")
+      .setIssuer(issuer)
+      .setIssuedAt(1_700_000_000)
+      .setExpirationTime(1_700_000_600)
+      .sign(key);
+    const otherStage = await new SignJWT({})
+      .setProtectedHeader({ alg: "HS256" })
+      .setSubject("s")
+      .setIssuer("pushgate/prod")
+      .setExpirationTime("1h")
+      .sign(key);
     const unsigned = `${Buffer.from('{"alg":"none","typ":"JWT"}').toString("base64url")}.${Buffer.from(JSON.stringify({ sub: "x", iss: issuer, exp: 4_000_000_000 })).toString("base64url")}.`;
-    const hs512 = await new SignJWT({}).setProtectedHeader({ alg: "HS512" }).setSubject("s").setIssuer(issuer).setExpirationTime("1h").sign(key);
+    const hs512 = await new SignJWT({})
+      .setProtectedHeader({ alg: "HS512" })
+      .setSubject("s")
+      .setIssuer(issuer)
+      .setExpirationTime("1h")
+      .sign(key);
     for (const bad of [forged, expired, otherStage, unsigned, hs512]) {
       tokens.push(bad);
       expect(await refusedStatus(cloud.endpoints.websocketUrl, ["pushgate.v1", `token.${bad}`])).toBe(401);
       expect((await http("POST", "/jobs", { authorization: `Bearer ${bad}` }, { kind: "contest-report" })).status).toBe(401);
     }
     expect((await http("POST", "/games/sec-g1/score", { "x-operator-key": "wrong-key" }, { home: 1, away: 0 })).status).toBe(403);
-    expect((await http("POST", "/games/sec-g1/score", { "x-operator-key": cloud.endpoints.operatorKey }, { home: 1, away: 0 })).status).toBe(200);
+    expect(
+      (await http("POST", "/games/sec-g1/score", { "x-operator-key": cloud.endpoints.operatorKey }, { home: 1, away: 0 })).status,
+    ).toBe(200);
     await cloud.drained();
 
     const logs = output.text();
@@ -101,7 +124,10 @@ describe("secrets never reach a log", () => {
   it("client input reaches the logs only JSON-escaped and clipped; the error frame has no stack", async () => {
     const bob = await fan();
     const forged = '\n{"level":"ERROR","message":"forged line"}';
-    for (const [topic, code] of [[`game/${"Z".repeat(5_000)}${forged}`, "BAD_REQUEST"], [`game/${"Z".repeat(150)}${forged}`, "INVALID_TOPIC"]] as const) {
+    for (const [topic, code] of [
+      [`game/${"Z".repeat(5_000)}${forged}`, "BAD_REQUEST"],
+      [`game/${"Z".repeat(150)}${forged}`, "INVALID_TOPIC"],
+    ] as const) {
       const answer = await bob.request({ action: "subscribe", id: `inj-${code}`, topics: [topic] });
       // A frame the parser refuses is an error frame; a topic refused alone is in the ack's refused list.
       const refused = answer.type === "subscribed" ? answer.refused?.[0] : answer;
@@ -127,7 +153,13 @@ const db = () => adminDocumentClient(cloud);
 async function subscriptionsOf(topic: string): Promise<Record<string, any>[]> {
   const items: Record<string, any>[] = [];
   for (let shard = 0; shard < 8; shard++) {
-    const page = await db().send(new QueryCommand({ TableName: cloud.endpoints.tables.subscriptions!, KeyConditionExpression: "topicShard = :s", ExpressionAttributeValues: { ":s": `${topic}#${shard}` } }));
+    const page = await db().send(
+      new QueryCommand({
+        TableName: cloud.endpoints.tables.subscriptions!,
+        KeyConditionExpression: "topicShard = :s",
+        ExpressionAttributeValues: { ":s": `${topic}#${shard}` },
+      }),
+    );
     items.push(...(page.Items ?? []));
   }
   return items;

@@ -56,7 +56,10 @@ describe("sessions and quotas over HTTP", () => {
     }
     const refused = await http("POST", "/session");
     expect(refused.status).toBe(429);
-    expect(refused.body.error).toMatchObject({ code: "RATE_LIMITED", message: expect.stringMatching(/^5 new session\(s\) per day|^5 new session\(s\) per 24 hours/) });
+    expect(refused.body.error).toMatchObject({
+      code: "RATE_LIMITED",
+      message: expect.stringMatching(/^5 new session\(s\) per day|^5 new session\(s\) per 24 hours/),
+    });
     expect(Number(refused.retryAfter)).toBeGreaterThan(0);
     expect(Number(refused.retryAfter)).toBeLessThanOrEqual(DAY);
     expect(refused.body.error.retryAfterSeconds).toBe(Number(refused.retryAfter));
@@ -80,14 +83,24 @@ describe("sessions and quotas over HTTP", () => {
     for (let i = 0; i < 10; i++) expect((await http("POST", "/jobs", { body: { kind: "contest-report" }, token })).status).toBe(202);
     const refused = await http("POST", "/jobs", { body: { kind: "contest-report" }, token });
     expect(refused.status).toBe(429);
-    expect(refused.body.error).toMatchObject({ code: "RATE_LIMITED", message: expect.stringMatching(/^a fan may create 10 report job\(s\) per/) });
+    expect(refused.body.error).toMatchObject({
+      code: "RATE_LIMITED",
+      message: expect.stringMatching(/^a fan may create 10 report job\(s\) per/),
+    });
     expect(Number(refused.retryAfter)).toBeGreaterThan(0);
     expect((await http("POST", "/jobs", { body: { kind: "contest-report" }, token: sessions[2]!.token })).status).toBe(202);
     await cloud.drained();
   });
 
   it("the 11th queue join of a fan is 429 RATE_LIMITED with Retry-After", async () => {
-    expect((await http("PUT", "/queues/quota-e1", { body: { name: "Quota test", opensAt: new Date(Date.now() + 3_600_000).toISOString() }, operator: true })).status).toBe(200);
+    expect(
+      (
+        await http("PUT", "/queues/quota-e1", {
+          body: { name: "Quota test", opensAt: new Date(Date.now() + 3_600_000).toISOString() },
+          operator: true,
+        })
+      ).status,
+    ).toBe(200);
     const { token } = sessions[3]!;
     for (let i = 0; i < 10; i++) expect((await http("POST", "/queues/quota-e1/join", { token })).status).toBe(200);
     const refused = await http("POST", "/queues/quota-e1/join", { token });

@@ -40,7 +40,11 @@ describe("operators open queues", () => {
     expect((await http("PUT", "/queues/op-1", { body: { name: "x", opensAt: inSeconds(60) } })).status).toBe(401);
     const bad = await putQueue("op-1", { name: "x", opensAt: "soon" });
     expect(bad).toMatchObject({ status: 400, body: { error: { code: "BAD_REQUEST", message: expect.stringMatching(/^opensAt/) } } });
-    const created = await putQueue("op-1", { name: "Taylor Swift, Wembley, 21 June", opensAt: "2030-06-21T09:00:00Z", admitPerMinute: 500 });
+    const created = await putQueue("op-1", {
+      name: "Taylor Swift, Wembley, 21 June",
+      opensAt: "2030-06-21T09:00:00Z",
+      admitPerMinute: 500,
+    });
     expect(created).toEqual({
       status: 200,
       body: {
@@ -60,7 +64,10 @@ describe("operators open queues", () => {
 
   it("joining an event id that was never opened is 404 NOT_FOUND", async () => {
     const { token } = await session();
-    expect(await http("POST", "/queues/never-opened/join", { token })).toMatchObject({ status: 404, body: { error: { code: "NOT_FOUND" } } });
+    expect(await http("POST", "/queues/never-opened/join", { token })).toMatchObject({
+      status: 404,
+      body: { error: { code: "NOT_FOUND" } },
+    });
   });
 });
 
@@ -71,7 +78,16 @@ describe("one place per fan", () => {
     const first = await http("POST", "/queues/place-1/join", { token: alice.token });
     expect(first).toEqual({
       status: 200,
-      body: { eventId: "place-1", name: "Event place-1", topic: "queue/place-1", opensAt: expect.any(String), status: "waiting", ticket: 1, servingNumber: 0, peopleAhead: 0 },
+      body: {
+        eventId: "place-1",
+        name: "Event place-1",
+        topic: "queue/place-1",
+        opensAt: expect.any(String),
+        status: "waiting",
+        ticket: 1,
+        servingNumber: 0,
+        peopleAhead: 0,
+      },
     });
     expect((await http("POST", "/queues/place-1/join", { token: alice.token })).body).toEqual(first.body);
     expect((await http("GET", "/queues/place-1/me", { token: alice.token })).body).toEqual(first.body);
@@ -87,22 +103,38 @@ describe("a fair start", () => {
     await putQueue("fair-1", { name: "Fair", opensAt });
     const fans = await Promise.all(Array.from({ length: 5 }, () => session()));
     for (const fan of fans) {
-      expect((await http("POST", "/queues/fair-1/join", { token: fan.token })).body).toMatchObject({ status: "prequeue", ticket: null, peopleAhead: null, opensAt });
+      expect((await http("POST", "/queues/fair-1/join", { token: fan.token })).body).toMatchObject({
+        status: "prequeue",
+        ticket: null,
+        peopleAhead: null,
+        opensAt,
+      });
     }
     const socket = await connectFan(cloud.endpoints.websocketUrl, fans[0]!.token);
     sockets.push(socket);
     await socket.request({ action: "subscribe", id: `s${++ids}`, topics: ["queue/fair-1"] });
 
     // The run of the minute before opening waits for opensAt, then draws.
-    expect(await cloud.runSchedule("queueTick")).toMatchObject({ opened: [expect.objectContaining({ eventId: "fair-1", prequeueSize: 5 })] });
+    expect(await cloud.runSchedule("queueTick")).toMatchObject({
+      opened: [expect.objectContaining({ eventId: "fair-1", prequeueSize: 5 })],
+    });
     const opened = await socket.next((frame) => isMessage("queue/fair-1")(frame) && (frame.data as { phase: string }).phase === "open");
-    expect(opened).toMatchObject({ kind: "queue-position", data: { phase: "open", servingNumber: 0, ticketsIssued: 5, opensAt, name: "Fair" } });
+    expect(opened).toMatchObject({
+      kind: "queue-position",
+      data: { phase: "open", servingNumber: 0, ticketsIssued: 5, opensAt, name: "Fair" },
+    });
 
-    const places = await Promise.all(fans.map(async (fan) => (await http("GET", "/queues/fair-1/me", { token: fan.token })).body as JoinResponse));
+    const places = await Promise.all(
+      fans.map(async (fan) => (await http("GET", "/queues/fair-1/me", { token: fan.token })).body as JoinResponse),
+    );
     expect(places.map((place) => place.ticket).sort()).toEqual([1, 2, 3, 4, 5]);
     expect(places.every((place) => place.status === "waiting")).toBe(true);
     const late = await session();
-    expect((await http("POST", "/queues/fair-1/join", { token: late.token })).body).toMatchObject({ ticket: 6, status: "waiting", peopleAhead: 5 });
+    expect((await http("POST", "/queues/fair-1/join", { token: late.token })).body).toMatchObject({
+      ticket: 6,
+      status: "waiting",
+      peopleAhead: 5,
+    });
   });
 });
 
@@ -125,12 +157,16 @@ describe("admission on the server", () => {
     expect(advanced.body.servingNumber).toBe(2);
     // The fan whose ticket was reached is told over its socket by the broadcast itself.
     const told = await socket.next(
-      (frame): frame is Extract<typeof frame, { type: "message" }> => isMessage("queue/sale-1")(frame) && (frame.data as { servingNumber: number }).servingNumber >= 2,
+      (frame): frame is Extract<typeof frame, { type: "message" }> =>
+        isMessage("queue/sale-1")(frame) && (frame.data as { servingNumber: number }).servingNumber >= 2,
     );
     expect(told.data).toMatchObject({ servingNumber: 2, ticketsIssued: 2, admittedPerMinute: expect.any(Number) });
 
     const admission = await http("POST", "/queues/sale-1/admission", { token: second.token });
-    expect(admission).toMatchObject({ status: 200, body: { token: expect.any(String), expiresAt: expect.any(String), saleUrl: "https://tickets.example/buy" } });
+    expect(admission).toMatchObject({
+      status: 200,
+      body: { token: expect.any(String), expiresAt: expect.any(String), saleUrl: "https://tickets.example/buy" },
+    });
 
     const jwksResponse = await fetch(`${cloud.endpoints.httpApiUrl}/.well-known/jwks.json`);
     expect(jwksResponse.status).toBe(200);
@@ -138,7 +174,9 @@ describe("admission on the server", () => {
     const { payload } = await jwtVerify(admission.body.token, jwks, { algorithms: ["ES256"], issuer: "pushgate/local" });
     expect(payload).toMatchObject({ sub: second.fanId, eventId: "sale-1", ticket: 2, jti: expect.any(String) });
     expect(payload.exp! - payload.iat!).toBe(120);
-    await expect(jwtVerify(admission.body.token, jwks, { currentDate: new Date((payload.exp! + 1) * 1000) })).rejects.toBeInstanceOf(errors.JWTExpired);
+    await expect(jwtVerify(admission.body.token, jwks, { currentDate: new Date((payload.exp! + 1) * 1000) })).rejects.toBeInstanceOf(
+      errors.JWTExpired,
+    );
   });
 
   it("admission for a fan who never joined is 404, without a token 401", async () => {

@@ -15,7 +15,9 @@ import { asCanaryReport, describeCanary } from "./canary-report";
 const usage = "usage: npm run canary [-- --runs N]";
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({ options: { runs: { type: "string", default: "3" }, help: { type: "boolean", short: "h", default: false } } });
+  const { values } = parseArgs({
+    options: { runs: { type: "string", default: "3" }, help: { type: "boolean", short: "h", default: false } },
+  });
   if (values.help) return (console.log(usage), 0);
   const runs = Number(values.runs);
   if (!Number.isInteger(runs) || runs < 1 || runs > 1000) throw new Error(`--runs ${values.runs} is not a count from 1 to 1000; ${usage}`);
@@ -39,7 +41,9 @@ async function main(): Promise<number> {
   if (latencies.length > 0) {
     const sorted = [...latencies].sort((a, b) => a - b);
     const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-    console.log(`canary: ${latencies.length}/${runs} ok; publish-to-receive p50 ${at(0.5)} ms, max ${sorted.at(-1)} ms (the first run includes cold starts)`);
+    console.log(
+      `canary: ${latencies.length}/${runs} ok; publish-to-receive p50 ${at(0.5)} ms, max ${sorted.at(-1)} ms (the first run includes cold starts)`,
+    );
   }
   if (failures > 0) console.error(`canary: ${failures}/${runs} runs failed; the line of each says which step and what to check`);
   return failures > 0 ? 1 : 0;

@@ -64,7 +64,8 @@ async function main() {
   if (!host.trim()) throw new Error(`--host needs an address, e.g. --host 0.0.0.0; ${usage}`);
   if (!isLoopbackHost(host)) console.error(exposureWarning(host));
 
-  if (values.issuer !== undefined && values.issuer !== "local") throw new Error(`--issuer ${values.issuer}: only "local" is known here (on AWS, set PUSHGATE_OIDC_ISSUER: docs/deploy.md); ${usage}`);
+  if (values.issuer !== undefined && values.issuer !== "local")
+    throw new Error(`--issuer ${values.issuer}: only "local" is known here (on AWS, set PUSHGATE_OIDC_ISSUER: docs/deploy.md); ${usage}`);
   const stateDir = join(repoRoot, ".pushgate");
   if (values.fresh) rmSync(join(stateDir, "data"), { recursive: true, force: true });
 
@@ -116,17 +117,24 @@ async function main() {
   }
   const file = writeEndpointsFile(stateDir, endpoints);
   if (!values["no-demo"]) {
-    simulator = startSimulator({ httpApiUrl: endpoints.httpApiUrl!, operatorKey: endpoints.operatorKey, log: (line) => console.log(`  ${line}`) });
+    simulator = startSimulator({
+      httpApiUrl: endpoints.httpApiUrl!,
+      operatorKey: endpoints.operatorKey,
+      log: (line) => console.log(`  ${line}`),
+    });
   }
 
   const canaryEvery = Number(values["canary-every"] ?? 15);
-  if (!Number.isFinite(canaryEvery) || canaryEvery < 0) throw new Error(`--canary-every ${values["canary-every"]} is not a number of seconds; ${usage}`);
+  if (!Number.isFinite(canaryEvery) || canaryEvery < 0)
+    throw new Error(`--canary-every ${values["canary-every"]} is not a number of seconds; ${usage}`);
   const tracker = createStatusTracker(() => cloud.counters(), systemClock);
   statusServer = await startStatusServer({ port: port("port-status", 3003), status: () => tracker.current() });
 
   console.log(`
 pushgate local cloud: ready in ${((Date.now() - started) / 1000).toFixed(1)} s
-  web app         ${endpoints.webUrl ?? "(off: --no-web)"}${networkUrls(host, endpoints.webUrl).map((url) => `\n  on your network ${url}`).join("")}
+  web app         ${endpoints.webUrl ?? "(off: --no-web)"}${networkUrls(host, endpoints.webUrl)
+    .map((url) => `\n  on your network ${url}`)
+    .join("")}
   WebSocket       ${endpoints.websocketUrl}
   HTTP API        ${endpoints.httpApiUrl}
   @connections    ${endpoints.managementEndpoint}
@@ -134,8 +142,12 @@ pushgate local cloud: ready in ${((Date.now() - started) / 1000).toFixed(1)} s
   S3              ${endpoints.s3Endpoint}
   endpoints       ${file}  (mode 0600; the operator key for x-operator-key is in there)${values["show-operator-key"] ? `\n  operator key    ${endpoints.operatorKey}` : ""}
   dead letters    ${join(stateDir, "dead-letters")}/<consumer>.jsonl
-${issuer ? `  OIDC issuer     ${issuer.issuer}  (audience ${issuer.audience}; a token: curl -X POST ${issuer.issuer}/token -d '{"sub":"alice"}')
-` : ""}
+${
+  issuer
+    ? `  OIDC issuer     ${issuer.issuer}  (audience ${issuer.audience}; a token: curl -X POST ${issuer.issuer}/token -d '{"sub":"alice"}')
+`
+    : ""
+}
   live status     ${statusServer.url}  (one line every ${STATUS_EVERY_MS / 1000} s below; the canary every ${canaryEvery || 60} s)
 
 ${endpoints.webUrl ? `Open ${endpoints.webUrl} to see the waiting room, the scoreboard and your reports.` : ""}

@@ -20,7 +20,14 @@ import { fileURLToPath } from "node:url";
 import { envVar, physicalName, topology as pushgateTopology, type FunctionDecl, type TopologyShape } from "@pushgate/core/topology";
 import { ssmSecretPaths } from "@pushgate/core/config";
 import { browserEndpoints } from "@pushgate/core/wire";
-import { createTables, localDynamoDbClientConfig, ServiceDeletions, startDynamoDbLocal, startTtlSweeper, type DynamoDbLocal } from "./dynamodb";
+import {
+  createTables,
+  localDynamoDbClientConfig,
+  ServiceDeletions,
+  startDynamoDbLocal,
+  startTtlSweeper,
+  type DynamoDbLocal,
+} from "./dynamodb";
 import { startDynamoDbFront } from "./dynamodb/iam-front";
 import { AccessControl } from "./iam/access-control";
 import { grantHintFor, type LocalNames } from "./iam/arns";
@@ -232,7 +239,9 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     const ssm = await startLocalSsm({
       accessControl,
       ...(options.host !== undefined && { host: options.host }),
-      parameters: Object.fromEntries(Object.entries(secrets).map(([name, value]) => [ssmSecretPaths({ app: topology.app, stage }, name as never)[0], value])),
+      parameters: Object.fromEntries(
+        Object.entries(secrets).map(([name, value]) => [ssmSecretPaths({ app: topology.app, stage }, name as never)[0], value]),
+      ),
       log,
     });
     cleanups.push(() => ssm.stop());
@@ -254,7 +263,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     const invoker = createInvoker({
       bundler: loader,
       environmentFor: (fn) => {
-        if (!roles) throw new Error("a function was invoked before the local cloud finished starting; wait for startLocalCloud() to resolve");
+        if (!roles)
+          throw new Error("a function was invoked before the local cloud finished starting; wait for startLocalCloud() to resolve");
         return roles.environmentFor(fn);
       },
       log,
@@ -294,7 +304,13 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       ...Object.fromEntries(Object.entries(bucketNames).map(([logical, name]) => [envVar.bucket(logical as never), name])),
       ...options.environment,
     };
-    roles = createFunctionRoles(topology, names, accessControl, { dynamodb: dynamodbFront.endpoint, s3: s3.endpoint, ssm: ssm.endpoint }, shared);
+    roles = createFunctionRoles(
+      topology,
+      names,
+      accessControl,
+      { dynamodb: dynamodbFront.endpoint, s3: s3.endpoint, ssm: ssm.endpoint },
+      shared,
+    );
 
     const httpApi: HttpApi = await startHttpApi({
       routes: topology.http.routes,
@@ -307,13 +323,16 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
 
     const serviceDeletions = new ServiceDeletions();
     const deadLetters = new MemoryOnFailureDestination();
-    const onFailure: OnFailureDestination = persist ? fanOut(deadLetters, new FileOnFailureDestination(join(stateDir, "dead-letters"))) : deadLetters;
+    const onFailure: OnFailureDestination = persist
+      ? fanOut(deadLetters, new FileOnFailureDestination(join(stateDir, "dead-letters")))
+      : deadLetters;
     const consumers: StreamConsumer[] = [];
     // A publication is a record a fan-out consumer took: one that may post to connections.
     const fanouts: StreamConsumer[] = [];
     for (const [name, consumer] of Object.entries(topology.consumers)) {
       const streamArn = streamArns[consumer.table];
-      if (!streamArn) throw new Error(`consumer ${name} reads table ${consumer.table}, which has no stream: set stream: true on it in topology.ts`);
+      if (!streamArn)
+        throw new Error(`consumer ${name} reads table ${consumer.table}, which has no stream: set stream: true on it in topology.ts`);
       const started = await startStreamConsumer({
         endpoint: dynamodbFront.endpoint,
         credentials: roles.credentials(consumer.function),

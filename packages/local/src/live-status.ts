@@ -31,10 +31,17 @@ export interface StatusTracker {
 export function createStatusTracker(read: () => LocalCounters, clock: Clock): StatusTracker {
   let previous = { at: clock.now(), counters: read() };
   let canary: LiveStatus["canary"] = null;
-  let latest: LiveStatus = { at: new Date(previous.at).toISOString(), connections: previous.counters.connections, publicationsPerSecond: 0, deliveriesPerSecond: 0, canary };
+  let latest: LiveStatus = {
+    at: new Date(previous.at).toISOString(),
+    connections: previous.counters.connections,
+    publicationsPerSecond: 0,
+    deliveriesPerSecond: 0,
+    canary,
+  };
 
   // A counter that went down restarted (the gateway was restarted): count from 0.
-  const rate = (now: number, before: number, seconds: number) => (seconds > 0 ? Math.round(((now >= before ? now - before : now) / seconds) * 10) / 10 : 0);
+  const rate = (now: number, before: number, seconds: number) =>
+    seconds > 0 ? Math.round(((now >= before ? now - before : now) / seconds) * 10) / 10 : 0;
 
   return {
     sample() {
@@ -61,7 +68,11 @@ export function createStatusTracker(read: () => LocalCounters, clock: Clock): St
 
 /** The one line `npm start` prints. */
 export function statusLine(status: LiveStatus): string {
-  const canary = !status.canary ? "canary: not run yet" : status.canary.ok ? `canary ${status.canary.latencyMs} ms` : `canary FAILED at ${status.canary.step}`;
+  const canary = !status.canary
+    ? "canary: not run yet"
+    : status.canary.ok
+      ? `canary ${status.canary.latencyMs} ms`
+      : `canary FAILED at ${status.canary.step}`;
   return `${status.at.slice(11, 19)}  ${status.connections} connections  ${status.publicationsPerSecond} publications/s  ${status.deliveriesPerSecond} deliveries/s  ${canary}`;
 }
 

@@ -29,7 +29,12 @@ describe("the local cloud by default", () => {
   const scratch = mkdtempSync(join(tmpdir(), "pushgate-net-"));
   const receivedFile = join(scratch, "received.jsonl");
   const received = (): DynamoDBRecord[] =>
-    existsSync(receivedFile) ? readFileSync(receivedFile, "utf8").trim().split("\n").map((line) => JSON.parse(line) as DynamoDBRecord) : [];
+    existsSync(receivedFile)
+      ? readFileSync(receivedFile, "utf8")
+          .trim()
+          .split("\n")
+          .map((line) => JSON.parse(line) as DynamoDBRecord)
+      : [];
   beforeAll(async () => {
     cloud = await startLocalCloud({ topology, stage: "net", ttlSweepIntervalMs: 300, environment: { ECHO_RECEIVED_FILE: receivedFile } });
   });
@@ -48,10 +53,15 @@ describe("the local cloud by default", () => {
   });
 
   it("deletes expired items of a table with ttlAttribute and streams REMOVE with the service identity", async () => {
-    const client = new DynamoDBClient({ ...localDynamoDbClientConfig(cloud.endpoints.dynamodbEndpoint), credentials: cloud.endpoints.adminCredentials });
+    const client = new DynamoDBClient({
+      ...localDynamoDbClientConfig(cloud.endpoints.dynamodbEndpoint),
+      credentials: cloud.endpoints.adminCredentials,
+    });
     try {
       const expiresAt = String(Math.floor(Date.now() / 1000) - 60);
-      await client.send(new PutItemCommand({ TableName: cloud.endpoints.tables.items!, Item: { id: { S: "ttl-expired" }, expiresAt: { N: expiresAt } } }));
+      await client.send(
+        new PutItemCommand({ TableName: cloud.endpoints.tables.items!, Item: { id: { S: "ttl-expired" }, expiresAt: { N: expiresAt } } }),
+      );
       const removal = () => received().find((record) => record.eventName === "REMOVE" && record.dynamodb?.Keys?.id?.S === "ttl-expired");
       await eventually(() => removal() !== undefined, 15_000, "the TTL sweeper's REMOVE to reach the consumer");
       expect(removal()!.userIdentity).toEqual({ type: "Service", principalId: "dynamodb.amazonaws.com" });
@@ -72,7 +82,10 @@ describe("the local cloud with host 0.0.0.0 (a phone on the same network)", () =
     expect(cloud.endpoints.websocketUrl).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/wide$/);
     expect(cloud.endpoints.dynamodbEndpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     for (const [service, port] of servicePorts(cloud)) {
-      expect({ service, addresses: listeningAddresses(port).filter((address) => address !== "127.0.0.1") }).not.toEqual({ service, addresses: [] });
+      expect({ service, addresses: listeningAddresses(port).filter((address) => address !== "127.0.0.1") }).not.toEqual({
+        service,
+        addresses: [],
+      });
       expect({ service, reachable: await accepts("127.0.0.1", port) }).toEqual({ service, reachable: true });
       const other = nonLoopbackAddress();
       if (other) expect({ service, reachableFromNetwork: await accepts(other, port) }).toEqual({ service, reachableFromNetwork: true });

@@ -34,7 +34,12 @@ describe("startLocalCloud", () => {
   const scratch = mkdtempSync(join(tmpdir(), "pushgate-cloud-"));
   const receivedFile = join(scratch, "received.jsonl");
   const received = (): DynamoDBRecord[] =>
-    existsSync(receivedFile) ? readFileSync(receivedFile, "utf8").trim().split("\n").map((line) => JSON.parse(line) as DynamoDBRecord) : [];
+    existsSync(receivedFile)
+      ? readFileSync(receivedFile, "utf8")
+          .trim()
+          .split("\n")
+          .map((line) => JSON.parse(line) as DynamoDBRecord)
+      : [];
 
   beforeAll(async () => {
     const started = performance.now();
@@ -54,7 +59,20 @@ describe("startLocalCloud", () => {
 
   it("reports every endpoint under the keys endpoints.json promises", () => {
     expect(Object.keys(cloud.endpoints).sort()).toEqual(
-      ["adminCredentials", "buckets", "dynamodbEndpoint", "httpApiUrl", "managementEndpoint", "operatorKey", "region", "s3Endpoint", "ssmEndpoint", "tables", "webUrl", "websocketUrl"].sort(),
+      [
+        "adminCredentials",
+        "buckets",
+        "dynamodbEndpoint",
+        "httpApiUrl",
+        "managementEndpoint",
+        "operatorKey",
+        "region",
+        "s3Endpoint",
+        "ssmEndpoint",
+        "tables",
+        "webUrl",
+        "websocketUrl",
+      ].sort(),
     );
     expect(cloud.endpoints.tables).toEqual({ items: "t-echo-items" });
     expect(cloud.endpoints.buckets).toEqual({ files: "t-echo-files" });
@@ -90,13 +108,19 @@ describe("startLocalCloud", () => {
     const response = await fetch(`${cloud.endpoints.httpApiUrl}/broken`);
     expect(response.status).toBe(503);
     expect(logLines.filter((line) => line.includes("broken"))).toEqual([
-      expect.stringMatching(/^error: packages\/local\/test\/fixtures\/echo-handlers \(GET \/broken\) \(request [0-9a-f-]{36}\) answered statusCode 503/),
+      expect.stringMatching(
+        /^error: packages\/local\/test\/fixtures\/echo-handlers \(GET \/broken\) \(request [0-9a-f-]{36}\) answered statusCode 503/,
+      ),
     ]);
   });
 
   it("delivers a table write to the topology's stream consumer", async () => {
     const documents = DynamoDBDocumentClient.from(
-      new DynamoDBClient({ endpoint: cloud.endpoints.dynamodbEndpoint, region: "us-east-1", credentials: cloud.endpoints.adminCredentials }),
+      new DynamoDBClient({
+        endpoint: cloud.endpoints.dynamodbEndpoint,
+        region: "us-east-1",
+        credentials: cloud.endpoints.adminCredentials,
+      }),
     );
     await documents.send(new PutCommand({ TableName: "t-echo-items", Item: { id: "a1", value: 42 } }));
     await cloud.drained();

@@ -13,7 +13,18 @@ import { join } from "node:path";
 import { createRemoteJWKSet, jwtVerify } from "jose";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { childProcesses, CHROMIUM, hasChromium, imgDir, isRunning, openFan, operator, otherFansJoin, startStack, type Stack } from "./harness";
+import {
+  childProcesses,
+  CHROMIUM,
+  hasChromium,
+  imgDir,
+  isRunning,
+  openFan,
+  operator,
+  otherFansJoin,
+  startStack,
+  type Stack,
+} from "./harness";
 
 /** The bound the issue sets: POST to the score on screen. */
 const LATENCY_BOUND_MS = 1_000;
@@ -48,11 +59,23 @@ describe.skipIf(!hasChromium)("the fan's page in Chromium against the local clou
   it("shows a score published over HTTP within a second of the POST", async () => {
     await goTo(page, "scores");
     // A first score proves the page holds game/g1 on the socket (and warms the handlers).
-    await operator(stack.endpoints, "/games/g1/score", { home: 3, away: 0, period: "Q1", clock: "09:12", lastPlay: "Field goal from 38 yards" });
+    await operator(stack.endpoints, "/games/g1/score", {
+      home: 3,
+      away: 0,
+      period: "Q1",
+      clock: "09:12",
+      lastPlay: "Field goal from 38 yards",
+    });
     await waitForText(page, "score-g1", "3–0");
 
     const latencyMs = await measurePostToDom(page, () =>
-      operator(stack.endpoints, "/games/g1/score", { home: 7, away: 3, period: "Q2", clock: "08:41", lastPlay: "Touchdown: 12-yard pass to the corner" }),
+      operator(stack.endpoints, "/games/g1/score", {
+        home: 7,
+        away: 3,
+        period: "Q2",
+        clock: "08:41",
+        lastPlay: "Touchdown: 12-yard pass to the corner",
+      }),
     );
     console.log(`POST /games/g1/score -> score on screen: ${latencyMs} ms (bound ${LATENCY_BOUND_MS} ms)`);
     expect(latencyMs).toBeLessThan(LATENCY_BOUND_MS);
@@ -63,7 +86,13 @@ describe.skipIf(!hasChromium)("the fan's page in Chromium against the local clou
     expect(problems).toEqual([]);
 
     // A second game, so the scoreboard shows real data on both cards; then wait for the flashes to end.
-    await operator(stack.endpoints, "/games/g2/score", { home: 21, away: 24, period: "Q4", clock: "01:12", lastPlay: "Field goal from 41 yards" });
+    await operator(stack.endpoints, "/games/g2/score", {
+      home: 21,
+      away: 24,
+      period: "Q4",
+      clock: "01:12",
+      lastPlay: "Field goal from 41 yards",
+    });
     await waitForText(page, "score-g2", "21–24");
     await page.waitForFunction(() => document.querySelectorAll("[data-changed=true]").length === 0, undefined, { timeout: DOM_WAIT_MS });
     await page.screenshot({ path: join(imgDir, "scoreboard.png"), fullPage: true });
@@ -108,7 +137,9 @@ describe.skipIf(!hasChromium)("the fan's page in Chromium against the local clou
       expect(await queuePage.evaluate(() => document.activeElement?.textContent)).toBe("Continue to tickets");
 
       const token = (await queuePage.getAttribute("[data-testid=continue-to-tickets]", "data-token"))!;
-      expect(await queuePage.getAttribute("[data-testid=continue-to-tickets]", "href")).toBe(`https://tickets.example/buy#admission=${encodeURIComponent(token)}`);
+      expect(await queuePage.getAttribute("[data-testid=continue-to-tickets]", "href")).toBe(
+        `https://tickets.example/buy#admission=${encodeURIComponent(token)}`,
+      );
       const jwks = createRemoteJWKSet(new URL(`${stack.endpoints.httpApiUrl}/.well-known/jwks.json`));
       const { payload } = await jwtVerify(token, jwks, { algorithms: ["ES256"] });
       expect(payload).toMatchObject({ eventId: "e1", ticket });
@@ -130,7 +161,12 @@ describe.skipIf(!hasChromium)("the fan's page in Chromium against the local clou
         const status = document.querySelector("[data-testid=report]")?.getAttribute("data-status");
         if (status && seen[seen.length - 1] !== status) seen.push(status);
       };
-      new MutationObserver(record).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ["data-status"] });
+      new MutationObserver(record).observe(document.body, {
+        subtree: true,
+        childList: true,
+        attributes: true,
+        attributeFilter: ["data-status"],
+      });
     });
     await page.click("[data-testid=request-report]");
     const link = await page.waitForSelector("[data-testid=report-download]", { timeout: DOM_WAIT_MS });
@@ -149,7 +185,12 @@ describe.skipIf(!hasChromium)("the fan's page in Chromium against the local clou
       return { status: response.status, body: await response.text() };
     }, href!);
     expect(fetched.status).toBe(200);
-    const report = JSON.parse(fetched.body) as { jobId: string; kind: string; fanId: string; games: { gameId: string; home: number; away: number; leader: string }[] };
+    const report = JSON.parse(fetched.body) as {
+      jobId: string;
+      kind: string;
+      fanId: string;
+      games: { gameId: string; home: number; away: number; leader: string }[];
+    };
     expect(report).toMatchObject({ jobId, kind: "contest-report" });
     expect(report.fanId).toEqual(expect.any(String));
     const games = Object.fromEntries(report.games.map((game) => [game.gameId, game]));
@@ -178,7 +219,13 @@ describe.skipIf(!hasChromium)("the fan's page in Chromium against the local clou
     // Published while the socket is down: only the presigned S3 snapshots can bring these.
     await operator(stack.endpoints, "/games/g1/score", { home: 10, away: 3, period: "Q3", clock: "11:02", lastPlay: "Field goal" });
     await waitForScoreWhilePolling(page, "10–3");
-    await operator(stack.endpoints, "/games/g1/score", { home: 17, away: 3, period: "Q3", clock: "04:20", lastPlay: "Interception returned for a touchdown" });
+    await operator(stack.endpoints, "/games/g1/score", {
+      home: 17,
+      away: 3,
+      period: "Q3",
+      clock: "04:20",
+      lastPlay: "Interception returned for a touchdown",
+    });
     await waitForScoreWhilePolling(page, "17–3");
     expect(await text(page, "last-play-g1")).toBe("Last play: Interception returned for a touchdown");
 
@@ -265,6 +312,8 @@ async function measurePostToDom(page: Page, post: () => Promise<unknown>): Promi
   expect(await text(page, "score-g1")).not.toBe("7–3");
   const postedAt = Date.now();
   await post();
-  const shown = await page.waitForFunction(() => (window as unknown as { scoreShownAt?: number }).scoreShownAt ?? false, undefined, { timeout: DOM_WAIT_MS });
+  const shown = await page.waitForFunction(() => (window as unknown as { scoreShownAt?: number }).scoreShownAt ?? false, undefined, {
+    timeout: DOM_WAIT_MS,
+  });
   return ((await shown.jsonValue()) as number) - postedAt;
 }

@@ -83,7 +83,12 @@ export async function startStack(): Promise<Stack> {
     web = await startWebApp({ port: 0, endpoints: () => endpoints });
     endpoints.webUrl = web.url;
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-    const pids = [cloud.dynamodbPid, ...childProcesses().map((child) => child.pid).filter((pid) => !before.has(pid) && pid !== cloud.dynamodbPid)];
+    const pids = [
+      cloud.dynamodbPid,
+      ...childProcesses()
+        .map((child) => child.pid)
+        .filter((pid) => !before.has(pid) && pid !== cloud.dynamodbPid),
+    ];
     const started = { cloud, endpoints, web, browser };
     return {
       ...started,
@@ -111,7 +116,11 @@ export async function openFan(
   route: "scores" | "queue" | "results",
   viewport: { width: number; height: number } = { width: 390, height: 844 },
 ): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
-  const context = await stack.browser.newContext({ viewport, deviceScaleFactor: 2, colorScheme: "light", locale: "en-US",
+  const context = await stack.browser.newContext({
+    viewport,
+    deviceScaleFactor: 2,
+    colorScheme: "light",
+    locale: "en-US",
     // The page honours prefers-reduced-motion (no transitions), so a screenshot shows the settled state.
     reducedMotion: "reduce",
   });
@@ -142,7 +151,12 @@ export async function openFan(
 }
 
 /** An operator call on the HTTP API (`x-operator-key`), answering the parsed JSON. */
-export async function operator(endpoints: Endpoints, path: string, body: unknown, method: "POST" | "PUT" = "POST"): Promise<Record<string, unknown>> {
+export async function operator(
+  endpoints: Endpoints,
+  path: string,
+  body: unknown,
+  method: "POST" | "PUT" = "POST",
+): Promise<Record<string, unknown>> {
   const response = await fetch(`${endpoints.httpApiUrl}${path}`, {
     method,
     headers: { "content-type": "application/json", "x-operator-key": endpoints.operatorKey },
@@ -167,4 +181,3 @@ export async function otherFansJoin(endpoints: Endpoints, eventId: string, count
     if (!join.ok) throw new Error(`POST /queues/${eventId}/join answered ${join.status}: ${await join.text()}`);
   }
 }
-

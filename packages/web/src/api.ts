@@ -95,7 +95,8 @@ export function createFanApi(options: FanApiOptions): FanApi {
       try {
         return parsePlace(await request("GET", `/queues/${encodeURIComponent(eventId)}/me`));
       } catch (error) {
-        if (error instanceof ApiError && error.status === 404 && error.code === "NOT_FOUND" && /not joined/.test(error.message)) return undefined;
+        if (error instanceof ApiError && error.status === 404 && error.code === "NOT_FOUND" && /not joined/.test(error.message))
+          return undefined;
         throw error;
       }
     },
@@ -122,7 +123,8 @@ function field<T>(body: unknown, key: string, type: "string" | "number", what: s
 
 function topicField<T extends "queue" | "job">(body: unknown, family: T, what: string): TopicName<T> {
   const topic = field<string>(body, "topic", "string", what);
-  if (!topic.startsWith(`${family}/`)) throw new ApiError("BAD_RESPONSE", `${what} has topic "${topic.slice(0, 80)}", not ${family}/{id}`, 200);
+  if (!topic.startsWith(`${family}/`))
+    throw new ApiError("BAD_RESPONSE", `${what} has topic "${topic.slice(0, 80)}", not ${family}/{id}`, 200);
   return topic as TopicName<T>;
 }
 
@@ -131,7 +133,8 @@ const PLACE_STATUSES = ["prequeue", "waiting", "admitted"];
 function parsePlace(body: unknown): QueuePlace {
   const raw = body as Record<string, unknown> | null | undefined;
   const status = raw?.status;
-  if (typeof status !== "string" || !PLACE_STATUSES.includes(status)) throw new ApiError("BAD_RESPONSE", `the queue place has no valid "status"`, 200);
+  if (typeof status !== "string" || !PLACE_STATUSES.includes(status))
+    throw new ApiError("BAD_RESPONSE", `the queue place has no valid "status"`, 200);
   const nullableNumber = (key: string) => (raw?.[key] === null ? null : field<number>(body, key, "number", "the queue place"));
   return {
     eventId: field(body, "eventId", "string", "the queue place"),

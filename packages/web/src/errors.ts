@@ -35,17 +35,37 @@ export function explainError(error: unknown): FanMessage {
     case "FORBIDDEN":
       return { title: "Your session isn't allowed to do that.", next: "Reload the page to start a new session, then try again.", detail };
     case "NOT_YET":
-      return { title: "It isn't quite your turn yet.", next: "Keep this page open: it tells you the moment it is, or try again in a few seconds.", detail };
+      return {
+        title: "It isn't quite your turn yet.",
+        next: "Keep this page open: it tells you the moment it is, or try again in a few seconds.",
+        detail,
+      };
     case "NOT_FOUND":
       if (/no queue for event/.test(error.message)) {
-        return { title: "This sale has no waiting room open yet.", next: "Check the link you followed, or come back when the sale is announced.", detail };
+        return {
+          title: "This sale has no waiting room open yet.",
+          next: "Check the link you followed, or come back when the sale is announced.",
+          detail,
+        };
       }
-      return { title: "The server didn't accept that request.", next: "Reload the page and try again; if it persists, this page may be out of date.", detail };
+      return {
+        title: "The server didn't accept that request.",
+        next: "Reload the page and try again; if it persists, this page may be out of date.",
+        detail,
+      };
     case "BAD_REQUEST":
     case "INVALID_TOPIC":
-      return { title: "The server didn't accept that request.", next: "Reload the page and try again; if it persists, this page may be out of date.", detail };
+      return {
+        title: "The server didn't accept that request.",
+        next: "Reload the page and try again; if it persists, this page may be out of date.",
+        detail,
+      };
     case "BAD_RESPONSE":
-      return { title: "The server sent an answer we couldn't read.", next: "Try again in a moment; if it persists, reload the page.", detail };
+      return {
+        title: "The server sent an answer we couldn't read.",
+        next: "Try again in a moment; if it persists, reload the page.",
+        detail,
+      };
     default:
       return { title: "Something went wrong on our side.", next: "Try again in a moment.", detail };
   }

@@ -31,10 +31,7 @@ const noopUnsubscribe = () => {};
 export function useTopic<T extends string>(topic: T | undefined): TopicSnapshot<KindOfTopic<T>> {
   const { client } = usePushServices();
   const store = topic === undefined ? undefined : client.topic(topic);
-  const subscribe = useCallback(
-    (listener: () => void) => (store ? store.subscribe(listener) : noopUnsubscribe),
-    [store],
-  );
+  const subscribe = useCallback((listener: () => void) => (store ? store.subscribe(listener) : noopUnsubscribe), [store]);
   const getSnapshot = useCallback(() => (store ? store.getSnapshot() : NO_TOPIC), [store]);
   return useSyncExternalStore(subscribe, getSnapshot) as TopicSnapshot<KindOfTopic<T>>;
 }

@@ -9,7 +9,10 @@ export function parseReports(raw: unknown): RequestedReport[] | undefined {
   if (!Array.isArray(raw)) return undefined;
   return raw.filter(
     (r): r is RequestedReport =>
-      typeof r === "object" && r !== null && typeof r.jobId === "string" && typeof r.topic === "string" && typeof r.requestedAt === "string",
+      typeof r === "object" &&
+      r !== null &&
+      typeof r.jobId === "string" &&
+      typeof r.topic === "string" &&
+      typeof r.requestedAt === "string",
   );
 }
-

@@ -16,7 +16,16 @@ function fetchAnswering(status: number, body: string) {
 
 describe("createFanApi", () => {
   it("joins a queue with the client's token as Bearer", async () => {
-    const place = { eventId: "e1", name: "Final", topic: "queue/e1", opensAt: "2026-11-22T11:00:00.000Z", status: "waiting", ticket: 42, servingNumber: 30, peopleAhead: 11 };
+    const place = {
+      eventId: "e1",
+      name: "Final",
+      topic: "queue/e1",
+      opensAt: "2026-11-22T11:00:00.000Z",
+      status: "waiting",
+      ticket: 42,
+      servingNumber: 30,
+      peopleAhead: 11,
+    };
     const { fetch, calls } = fetchAnswering(200, JSON.stringify(place));
     const api = createFanApi({ httpApiUrl: "http://api.test/", token: async () => "tok-1", fetch });
     await expect(api.joinQueue("e1")).resolves.toEqual(place);
@@ -26,12 +35,17 @@ describe("createFanApi", () => {
   });
 
   it("GET .../me: the place, or undefined for a fan who has not joined (other 404s are errors)", async () => {
-    const notJoined = fetchAnswering(404, JSON.stringify({ error: { code: "NOT_FOUND", message: "you have not joined the queue for event e1; join it" } }));
+    const notJoined = fetchAnswering(
+      404,
+      JSON.stringify({ error: { code: "NOT_FOUND", message: "you have not joined the queue for event e1; join it" } }),
+    );
     const api = createFanApi({ httpApiUrl: "http://api.test", token: async () => "t", fetch: notJoined.fetch });
     await expect(api.myPlace("e1")).resolves.toBeUndefined();
     expect(notJoined.calls[0]!.init?.method).toBe("GET");
     const noQueue = fetchAnswering(404, JSON.stringify({ error: { code: "NOT_FOUND", message: "there is no queue for event e1" } }));
-    await expect(createFanApi({ httpApiUrl: "http://api.test", token: async () => "t", fetch: noQueue.fetch }).myPlace("e1")).rejects.toMatchObject({ code: "NOT_FOUND" });
+    await expect(
+      createFanApi({ httpApiUrl: "http://api.test", token: async () => "t", fetch: noQueue.fetch }).myPlace("e1"),
+    ).rejects.toMatchObject({ code: "NOT_FOUND" });
   });
 
   it("asks for a contest report", async () => {
@@ -60,13 +74,21 @@ describe("createFanApi", () => {
     const html = createFanApi({ httpApiUrl: "http://api.test", token: async () => "t", fetch: fetchAnswering(502, "<html>").fetch });
     await expect(html.requestReport()).rejects.toMatchObject({ code: "HTTP_502", status: 502 });
 
-    const partial = createFanApi({ httpApiUrl: "http://api.test", token: async () => "t", fetch: fetchAnswering(200, '{"jobId":"j1"}').fetch });
+    const partial = createFanApi({
+      httpApiUrl: "http://api.test",
+      token: async () => "t",
+      fetch: fetchAnswering(200, '{"jobId":"j1"}').fetch,
+    });
     await expect(partial.requestReport()).rejects.toMatchObject({ code: "BAD_RESPONSE" });
   });
 
   it("reports a session that cannot be had without calling the API", async () => {
     const { fetch, calls } = fetchAnswering(200, "{}");
-    const api = createFanApi({ httpApiUrl: "http://api.test", token: async () => Promise.reject(new Error("POST /session answered 500")), fetch });
+    const api = createFanApi({
+      httpApiUrl: "http://api.test",
+      token: async () => Promise.reject(new Error("POST /session answered 500")),
+      fetch,
+    });
     await expect(api.joinQueue("e1")).rejects.toMatchObject({ code: "SESSION_FAILED" });
     expect(calls).toHaveLength(0);
   });
@@ -102,14 +124,19 @@ describe("resolveEndpoints", () => {
   });
 
   it("reads /endpoints.json from the page's origin otherwise", async () => {
-    const { fetch, calls } = fetchAnswering(200, JSON.stringify({ websocketUrl: "ws://127.0.0.1:9/local", httpApiUrl: "http://127.0.0.1:8", region: "x" }));
+    const { fetch, calls } = fetchAnswering(
+      200,
+      JSON.stringify({ websocketUrl: "ws://127.0.0.1:9/local", httpApiUrl: "http://127.0.0.1:8", region: "x" }),
+    );
     const endpoints = await resolveEndpoints({ env: {}, origin: "http://localhost:5173", fetch });
     expect(calls[0]!.url).toBe("http://localhost:5173/endpoints.json");
     expect(endpoints).toEqual({ httpApiUrl: "http://127.0.0.1:8", websocketUrl: "ws://127.0.0.1:9/local" });
   });
 
   it("fails with an EndpointsError naming the file when it is missing or incomplete", async () => {
-    await expect(resolveEndpoints({ env: {}, origin: "http://page", fetch: fetchAnswering(404, "").fetch })).rejects.toThrow(EndpointsError);
+    await expect(resolveEndpoints({ env: {}, origin: "http://page", fetch: fetchAnswering(404, "").fetch })).rejects.toThrow(
+      EndpointsError,
+    );
     await expect(
       resolveEndpoints({ env: {}, origin: "http://page", fetch: fetchAnswering(200, '{"httpApiUrl":"http://a"}').fetch }),
     ).rejects.toThrow(/endpoints\.json lacks/);

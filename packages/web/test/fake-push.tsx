@@ -67,7 +67,15 @@ export class FakePushClient implements PushStores {
     const seq = options.seq ?? store.getSnapshot().seq + 1;
     const kind = topic.startsWith("game/") ? "score-update" : topic.startsWith("queue/") ? "queue-position" : "result-ready";
     act(() =>
-      store.set({ ...store.getSnapshot(), status: "ready", data: data as never, seq, kind, ts: options.ts ?? "2026-11-22T12:00:00.000Z", source: "push" }),
+      store.set({
+        ...store.getSnapshot(),
+        status: "ready",
+        data: data as never,
+        seq,
+        kind,
+        ts: options.ts ?? "2026-11-22T12:00:00.000Z",
+        source: "push",
+      }),
     );
   }
 

@@ -87,7 +87,11 @@ describe("MyResults", () => {
   });
 
   it("explains a failed request with what to do next", async () => {
-    renderWithPush(<MyResults />, undefined, fakeApi({ requestReport: async () => Promise.reject(new ApiError("NETWORK", "fetch failed", 0)) }));
+    renderWithPush(
+      <MyResults />,
+      undefined,
+      fakeApi({ requestReport: async () => Promise.reject(new ApiError("NETWORK", "fetch failed", 0)) }),
+    );
     await act(async () => fireEvent.click(screen.getByRole("button", { name: "Get my contest report" })));
     const alert = screen.getByRole("alert");
     expect(alert.textContent).toMatch(/can't reach pushgate/);

@@ -16,8 +16,22 @@ const PLACE: QueuePlace = {
   servingNumber: 100,
   peopleAhead: 50,
 };
-const PREQUEUE: QueuePlace = { ...PLACE, opensAt: new Date(Date.now() + 3 * 60_000 + 500).toISOString(), status: "prequeue", ticket: null, peopleAhead: null };
-const pushed = (data: Record<string, unknown>) => ({ servingNumber: 100, ticketsIssued: 500, admittedPerMinute: 10, phase: "open", opensAt: PLACE.opensAt, name: "The Finals", ...data });
+const PREQUEUE: QueuePlace = {
+  ...PLACE,
+  opensAt: new Date(Date.now() + 3 * 60_000 + 500).toISOString(),
+  status: "prequeue",
+  ticket: null,
+  peopleAhead: null,
+};
+const pushed = (data: Record<string, unknown>) => ({
+  servingNumber: 100,
+  ticketsIssued: 500,
+  admittedPerMinute: 10,
+  phase: "open",
+  opensAt: PLACE.opensAt,
+  name: "The Finals",
+  ...data,
+});
 
 afterEach(() => {
   cleanup();
@@ -76,7 +90,10 @@ describe("WaitingRoom", () => {
 
   it("counts down in the pre-queue, then fetches the drawn place when the topic says the queue opened", async () => {
     let opened = false;
-    const client = await render({ place: PREQUEUE, api: { myPlace: async () => (opened ? { ...PLACE, ticket: 7, servingNumber: 0, peopleAhead: 6 } : PREQUEUE) } });
+    const client = await render({
+      place: PREQUEUE,
+      api: { myPlace: async () => (opened ? { ...PLACE, ticket: 7, servingNumber: 0, peopleAhead: 6 } : PREQUEUE) },
+    });
     expect(screen.getByTestId("queue-countdown").textContent).toMatch(/^3:0[01]$/);
     expect(screen.getByTestId("queue-prequeue").textContent).toMatch(/everyone here gets a random place/);
     opened = true;
@@ -91,7 +108,13 @@ describe("WaitingRoom", () => {
     await act(async () => client.publish("queue/e1", pushed({ servingNumber: 151 })));
     expect(screen.queryByTestId("people-ahead")).toBeNull();
     expect(screen.getByText("Getting your admission…")).toBeTruthy();
-    await act(async () => admission.resolve({ token: "signed.jwt.here", expiresAt: new Date(Date.now() + 600_000).toISOString(), saleUrl: "https://tickets.example/buy" }));
+    await act(async () =>
+      admission.resolve({
+        token: "signed.jwt.here",
+        expiresAt: new Date(Date.now() + 600_000).toISOString(),
+        saleUrl: "https://tickets.example/buy",
+      }),
+    );
     const button = screen.getByRole("link", { name: "Continue to tickets" });
     expect(button.getAttribute("href")).toBe("https://tickets.example/buy#admission=signed.jwt.here");
     expect(document.activeElement).toBe(button);

@@ -97,13 +97,29 @@ describe("views on the real push client", () => {
     act(() => {
       const id = first.sent.find((f) => f.action === "subscribe")!.id;
       first.receive({ type: "subscribed", id, topics: [{ topic: "game/g1", seq: 0, snapshotUrl: "http://s3.test/snap" }] });
-      first.receive({ type: "message", topic: "game/g1", seq: 1, kind: "score-update", data: { home: 7, away: 0, lastPlay: "Touchdown!" }, ts: "2026-11-22T12:00:00.000Z" });
+      first.receive({
+        type: "message",
+        topic: "game/g1",
+        seq: 1,
+        kind: "score-update",
+        data: { home: 7, away: 0, lastPlay: "Touchdown!" },
+        ts: "2026-11-22T12:00:00.000Z",
+      });
     });
     expect(screen.getByTestId("score-g1").textContent).toBe("7–0");
     expect(screen.getByTestId("last-play-g1").textContent).toContain("Touchdown!");
 
     // A duplicate (at-least-once delivery) changes nothing.
-    act(() => first.receive({ type: "message", topic: "game/g1", seq: 1, kind: "score-update", data: { home: 99, away: 0 }, ts: "2026-11-22T12:00:01.000Z" }));
+    act(() =>
+      first.receive({
+        type: "message",
+        topic: "game/g1",
+        seq: 1,
+        kind: "score-update",
+        data: { home: 99, away: 0 },
+        ts: "2026-11-22T12:00:01.000Z",
+      }),
+    );
     expect(screen.getByTestId("score-g1").textContent).toBe("7–0");
 
     // Stable for a while, then dropped: first retry at 0.5 * 8 s = 4 s.

@@ -89,7 +89,7 @@ export async function startHarness(
   for (const type of ["message", "stale", "subscribed", "token", "handover", "pong"] as const) {
     client.on(type, () => changes.emit("change"));
   }
-  const until = <T,>(check: () => T | undefined | false, what: string) => cloud.until(check, what, changes);
+  const until = <T>(check: () => T | undefined | false, what: string) => cloud.until(check, what, changes);
   return {
     clock,
     cloud,

@@ -53,7 +53,8 @@ export function pushRetryStrategy(options: PushRetryOptions) {
     acquireInitialRetryToken: async (_scope: string): Promise<Token> => token(0, 0),
     async refreshRetryTokenForRetry(previous: Token, info: { errorType: string; error?: unknown }): Promise<Token> {
       const retries = previous.getRetryCount() + 1;
-      if (info.errorType === "CLIENT_ERROR" || isClientBufferFull(info.error) || retries >= options.maxAttempts) throw new Error("no retry");
+      if (info.errorType === "CLIENT_ERROR" || isClientBufferFull(info.error) || retries >= options.maxAttempts)
+        throw new Error("no retry");
       return token(retries, retryDelayMs(options, retries));
     },
     recordSuccess: (_token: Token) => {},

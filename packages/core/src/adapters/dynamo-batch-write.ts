@@ -20,7 +20,9 @@ export async function batchWriteAll(
       let pending = chunks[next++]!;
       for (let attempt = 0; pending.length > 0; attempt++) {
         if (attempt > UNPROCESSED_RETRIES) {
-          throw new Error(`DynamoDB left ${pending.length} ${options.what} writes unprocessed after ${UNPROCESSED_RETRIES} retries; the table is throttled, retry later`);
+          throw new Error(
+            `DynamoDB left ${pending.length} ${options.what} writes unprocessed after ${UNPROCESSED_RETRIES} retries; the table is throttled, retry later`,
+          );
         }
         if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
         const { UnprocessedItems } = await db.send(new BatchWriteCommand({ RequestItems: { [tableName]: pending } }));

@@ -45,7 +45,9 @@ export class DynamoGameStore implements GameStore {
     const games: Game[] = [];
     let startKey: Record<string, unknown> | undefined;
     do {
-      const page = await this.db.send(new ScanCommand({ TableName: this.tableName(), Limit: limit - games.length, ExclusiveStartKey: startKey }));
+      const page = await this.db.send(
+        new ScanCommand({ TableName: this.tableName(), Limit: limit - games.length, ExclusiveStartKey: startKey }),
+      );
       games.push(...((page.Items ?? []) as Game[]));
       startKey = page.LastEvaluatedKey;
     } while (startKey && games.length < limit);

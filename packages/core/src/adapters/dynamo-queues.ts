@@ -9,7 +9,16 @@
  * new seq, but it can read that, so the queues fan-out only runs for news.
  */
 import { ConditionalCheckFailedException, TransactionCanceledException } from "@aws-sdk/client-dynamodb";
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, ScanCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import {
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  ScanCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from "@aws-sdk/lib-dynamodb";
 import type { Place, Queue, QueueSettings, QueueStore, ServingChange } from "../ports";
 import { batchWriteAll } from "./dynamo-batch-write";
 import { readSeq } from "./dynamo-seq";
@@ -41,7 +50,9 @@ export class DynamoQueueStore implements QueueStore {
   private async update(eventId: string, settings: QueueSettings, at: string): Promise<Queue> {
     // Counters are initialised only on creation (if_not_exists), so an update never resets a running queue.
     // An optional setting left out of the PUT is removed: the PUT states the whole configuration.
-    const removed = [settings.admitPerMinute === undefined && "admitPerMinute", settings.saleUrl === undefined && "saleUrl"].filter(Boolean);
+    const removed = [settings.admitPerMinute === undefined && "admitPerMinute", settings.saleUrl === undefined && "saleUrl"].filter(
+      Boolean,
+    );
     const { Attributes } = await this.db.send(
       new UpdateCommand({
         TableName: this.queuesTable(),
@@ -88,7 +99,9 @@ export class DynamoQueueStore implements QueueStore {
     const queues: Queue[] = [];
     let startKey: Record<string, unknown> | undefined;
     do {
-      const page = await this.db.send(new ScanCommand({ TableName: this.queuesTable(), ConsistentRead: true, ExclusiveStartKey: startKey }));
+      const page = await this.db.send(
+        new ScanCommand({ TableName: this.queuesTable(), ConsistentRead: true, ExclusiveStartKey: startKey }),
+      );
       for (const item of page.Items ?? []) if (typeof item.name === "string") queues.push(item as Queue);
       startKey = page.LastEvaluatedKey;
     } while (startKey);
@@ -141,7 +154,9 @@ export class DynamoQueueStore implements QueueStore {
     );
     const arrived: Place = { ...place, arrival: Attributes!.arrivals as number };
     try {
-      await this.db.send(new PutCommand({ TableName: this.placesTable(), Item: arrived, ConditionExpression: "attribute_not_exists(fanId)" }));
+      await this.db.send(
+        new PutCommand({ TableName: this.placesTable(), Item: arrived, ConditionExpression: "attribute_not_exists(fanId)" }),
+      );
       return arrived;
     } catch (error) {
       // Two tabs of one fan joined at the same instant: one ticket number stays unused (the serving number passes it).

@@ -14,7 +14,9 @@ export class DynamoSessionLedger implements SessionLedger {
   ) {}
 
   async spend(tokenId: string, sessionId: string, keepUntilSeconds: number): Promise<TokenSpend> {
-    const revoked = await this.db.send(new GetCommand({ TableName: this.tableName(), Key: { id: `session#${sessionId}` }, ConsistentRead: true }));
+    const revoked = await this.db.send(
+      new GetCommand({ TableName: this.tableName(), Key: { id: `session#${sessionId}` }, ConsistentRead: true }),
+    );
     if (revoked.Item) return "session-revoked";
     try {
       // The conditional write is the once: of two renewals racing with one token, exactly one puts the item.

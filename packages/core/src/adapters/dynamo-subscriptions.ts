@@ -62,7 +62,8 @@ export class DynamoSubscriptionStore implements SubscriptionStore {
       );
       const items = (page.Items ?? []) as SubscriptionItem[];
       // The shard is the one the item was read from, whatever it says (older items do not say).
-      if (items.length > 0) yield items.map(({ topic, connectionId, fanId, expiresAt }) => ({ topic, connectionId, fanId, expiresAt, shard }));
+      if (items.length > 0)
+        yield items.map(({ topic, connectionId, fanId, expiresAt }) => ({ topic, connectionId, fanId, expiresAt, shard }));
       startKey = page.LastEvaluatedKey;
     } while (startKey);
   }

@@ -53,16 +53,40 @@ const SERVICE = "execute-api";
 
 /** Header names this path does not take from the caller: generated, unsignable or specially treated by SigV4. */
 const SPECIAL_HEADERS = new Set([
-  "authorization", "x-amz-date", "date", "host", "x-amz-content-sha256", "x-amz-security-token",
-  "cache-control", "connection", "expect", "from", "keep-alive", "max-forwards", "pragma", "referer", "te",
-  "trailer", "transfer-encoding", "upgrade", "user-agent", "x-amzn-trace-id", "__proto__",
+  "authorization",
+  "x-amz-date",
+  "date",
+  "host",
+  "x-amz-content-sha256",
+  "x-amz-security-token",
+  "cache-control",
+  "connection",
+  "expect",
+  "from",
+  "keep-alive",
+  "max-forwards",
+  "pragma",
+  "referer",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+  "user-agent",
+  "x-amzn-trace-id",
+  "__proto__",
 ]);
-const fastHeaderName = (name: string) => /^[a-z0-9!#$%&'*+.^_`|~-]+$/.test(name) && !SPECIAL_HEADERS.has(name) && !/^(proxy|sec)-/.test(name);
+const fastHeaderName = (name: string) =>
+  /^[a-z0-9!#$%&'*+.^_`|~-]+$/.test(name) && !SPECIAL_HEADERS.has(name) && !/^(proxy|sec)-/.test(name);
 
 /** As @smithy/signature-v4 canonicalizes a header value (three replaces, skipped when none would change anything). */
 const NEEDS_CANONICALIZING = /[\r\n\t]| {2}|^ | $/;
 const canonicalValue = (value: string) =>
-  NEEDS_CANONICALIZING.test(value) ? value.replace(/[\r\n]/g, " ").replace(/[ \t]+/g, " ").replace(/^ | $/g, "") : value;
+  NEEDS_CANONICALIZING.test(value)
+    ? value
+        .replace(/[\r\n]/g, " ")
+        .replace(/[ \t]+/g, " ")
+        .replace(/^ | $/g, "")
+    : value;
 
 /** @smithy/core's escapeUri. */
 const hexEncode = (c: string) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`;
@@ -103,7 +127,8 @@ interface KeyEntry {
 }
 
 export function executeApiSigner(region: string, credentials: Credentials = defaultProvider()): ExecuteApiSigner {
-  const provider: () => AwsCredentialIdentity | Promise<AwsCredentialIdentity> = typeof credentials === "function" ? credentials : () => credentials;
+  const provider: () => AwsCredentialIdentity | Promise<AwsCredentialIdentity> =
+    typeof credentials === "function" ? credentials : () => credentials;
   let fallback: SignatureV4 | undefined;
   const generic = () =>
     (fallback ??= new SignatureV4({ service: SERVICE, region, credentials, sha256: Hash.bind(null, "sha256"), uriEscapePath: true }));
@@ -127,7 +152,10 @@ export function executeApiSigner(region: string, credentials: Credentials = defa
     const second = Math.floor(date.getTime() / 1000);
     if (second !== lastSecond) {
       lastSecond = second;
-      lastLongDate = date.toISOString().replace(/\.\d{3}Z$/, "Z").replace(/[-:]/g, "");
+      lastLongDate = date
+        .toISOString()
+        .replace(/\.\d{3}Z$/, "Z")
+        .replace(/[-:]/g, "");
     }
     return lastLongDate;
   };
@@ -169,7 +197,13 @@ export function executeApiSigner(region: string, credentials: Credentials = defa
     if (shape === undefined) {
       shape = callerNames.every(fastHeaderName)
         ? (() => {
-            const names = [...callerNames, "host", "x-amz-content-sha256", "x-amz-date", ...(withToken ? ["x-amz-security-token"] : [])].sort();
+            const names = [
+              ...callerNames,
+              "host",
+              "x-amz-content-sha256",
+              "x-amz-date",
+              ...(withToken ? ["x-amz-security-token"] : []),
+            ].sort();
             return { names, signedHeaders: names.join(";") };
           })()
         : null;
@@ -205,11 +239,15 @@ export function executeApiSigner(region: string, credentials: Credentials = defa
       let canonicalHeaders = "";
       for (const name of shape.names) {
         const value =
-          name === "host" ? canonicalValue(host)
-          : name === "x-amz-content-sha256" ? bodyHash
-          : name === "x-amz-date" ? longDate
-          : name === "x-amz-security-token" ? entry.canonicalToken!
-          : canonicalValue(request.headers[name]!);
+          name === "host"
+            ? canonicalValue(host)
+            : name === "x-amz-content-sha256"
+              ? bodyHash
+              : name === "x-amz-date"
+                ? longDate
+                : name === "x-amz-security-token"
+                  ? entry.canonicalToken!
+                  : canonicalValue(request.headers[name]!);
         canonicalHeaders += `${name}:${value}\n`;
       }
       const canonicalRequest = `${request.method}\n${canonicalPath(request.path)}\n\n${canonicalHeaders}\n${shape.signedHeaders}\n${bodyHash}`;

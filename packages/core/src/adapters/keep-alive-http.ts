@@ -14,7 +14,14 @@ export interface HttpAnswer {
 }
 
 export interface KeepAliveHttp {
-  send(request: { method: string; hostname: string; port?: number; path: string; headers: Record<string, string>; body?: Buffer }): Promise<HttpAnswer>;
+  send(request: {
+    method: string;
+    hostname: string;
+    port?: number;
+    path: string;
+    headers: Record<string, string>;
+    body?: Buffer;
+  }): Promise<HttpAnswer>;
   close(): void;
 }
 

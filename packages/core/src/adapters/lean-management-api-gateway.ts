@@ -99,24 +99,44 @@ export class LeanManagementApiGateway implements Gateway {
 
   private async call(method: "POST" | "DELETE", connectionId: string, body?: Buffer): Promise<void> {
     const path = `${this.base.pathname}/@connections/${encodeURIComponent(connectionId)}`;
-    const headers: Record<string, string> = body ? { "content-type": "application/octet-stream", "content-length": String(body.length) } : {};
+    const headers: Record<string, string> = body
+      ? { "content-type": "application/octet-stream", "content-length": String(body.length) }
+      : {};
     const port = this.base.port ? Number(this.base.port) : undefined;
     for (let attempt = 1; ; attempt++) {
       // Signed per attempt: x-amz-date must be fresh on a retry. Missing credentials throw here, not retried.
-      const signed = await this.signer.sign({ method, protocol: this.base.protocol, hostname: this.base.hostname, ...(port && { port }), path, headers, ...(body && { body }) });
+      const signed = await this.signer.sign({
+        method,
+        protocol: this.base.protocol,
+        hostname: this.base.hostname,
+        ...(port && { port }),
+        path,
+        headers,
+        ...(body && { body }),
+      });
       let failure: ManagementApiError;
       try {
-        const answer = await this.http.send({ method, hostname: this.base.hostname, ...(port && { port }), path, headers: signed, ...(body && { body }) });
+        const answer = await this.http.send({
+          method,
+          hostname: this.base.hostname,
+          ...(port && { port }),
+          path,
+          headers: signed,
+          ...(body && { body }),
+        });
         if (answer.status >= 200 && answer.status < 300) return;
         failure = answerError(answer, attempt);
       } catch (error) {
         // No HTTP answer (refused, reset, timed out): as the SDK, no status, so it counts as unavailability.
-        failure = new ManagementApiError((error as Error).name ?? "Error", (error as Error).message ?? String(error), { attempts: attempt });
+        failure = new ManagementApiError((error as Error).name ?? "Error", (error as Error).message ?? String(error), {
+          attempts: attempt,
+        });
         failure.cause = error;
       }
       // A full client buffer is not retried: a reader that has stopped will not
       // drain within the backoff, and the wait would hold a fan-out worker.
-      if (!isUnavailableStatus(failure.$metadata.httpStatusCode) || isClientBufferFull(failure) || attempt >= this.retry.maxAttempts) throw failure;
+      if (!isUnavailableStatus(failure.$metadata.httpStatusCode) || isClientBufferFull(failure) || attempt >= this.retry.maxAttempts)
+        throw failure;
       await this.sleep(retryDelayMs(this.retry, attempt));
     }
   }

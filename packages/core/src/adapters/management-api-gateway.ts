@@ -5,7 +5,11 @@
  * what each answer means is shared with the lean client
  * (management-api-outcomes.ts).
  */
-import { DeleteConnectionCommand, PostToConnectionCommand, type ApiGatewayManagementApiClient } from "@aws-sdk/client-apigatewaymanagementapi";
+import {
+  DeleteConnectionCommand,
+  PostToConnectionCommand,
+  type ApiGatewayManagementApiClient,
+} from "@aws-sdk/client-apigatewaymanagementapi";
 import type { Gateway, PostOutcome } from "../ports";
 import { deleteFailure, postFailure } from "./management-api-outcomes";
 

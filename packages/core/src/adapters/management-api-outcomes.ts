@@ -54,7 +54,12 @@ export const CLIENT_BUFFER_FULL = "WebSocket client side buffer is full";
  */
 export function isClientBufferFull(error: unknown): boolean {
   const { name, message } = (error ?? {}) as ManagementApiErrorShape;
-  return name === "LimitExceededException" && typeof message === "string" && message.toLowerCase().includes(CLIENT_BUFFER_FULL.toLowerCase()) && !/per unit of time/i.test(message);
+  return (
+    name === "LimitExceededException" &&
+    typeof message === "string" &&
+    message.toLowerCase().includes(CLIENT_BUFFER_FULL.toLowerCase()) &&
+    !/per unit of time/i.test(message)
+  );
 }
 
 /** 429, 5xx, or no HTTP answer at all. */
@@ -63,7 +68,11 @@ export function unavailability(error: unknown): GatewayUnavailableError | undefi
   const status = $metadata?.httpStatusCode;
   if (!isUnavailableStatus(status)) return undefined;
   const attempts = $metadata?.attempts ?? 1;
-  return new GatewayUnavailableError(`Management API ${status ?? "unreachable"} (${name ?? "Error"}: ${message ?? ""}) after ${attempts} attempt(s)`, status, { cause: error });
+  return new GatewayUnavailableError(
+    `Management API ${status ?? "unreachable"} (${name ?? "Error"}: ${message ?? ""}) after ${attempts} attempt(s)`,
+    status,
+    { cause: error },
+  );
 }
 
 /** A failed PostToConnection: "gone", or the error to throw. */

@@ -36,7 +36,8 @@ export class S3SnapshotStore implements SnapshotStore {
         return "written";
       } catch (error) {
         // 412: another write landed since the HEAD; 409: one is landing right now. Read again.
-        if (!(error instanceof S3ServiceException && (error.$metadata.httpStatusCode === 412 || error.$metadata.httpStatusCode === 409))) throw error;
+        if (!(error instanceof S3ServiceException && (error.$metadata.httpStatusCode === 412 || error.$metadata.httpStatusCode === 409)))
+          throw error;
       }
     }
     throw new Error(`snapshot ${key} changed under ${SNAPSHOT_WRITE_ATTEMPTS} writes in a row; the record is retried`);
@@ -99,7 +100,11 @@ export class S3SnapshotStore implements SnapshotStore {
 
   private async presignGet(key: string, contentDisposition?: string): Promise<PresignedUrl> {
     const signingDate = new Date(this.clock.now());
-    const command = new GetObjectCommand({ Bucket: this.bucket(), Key: key, ...(contentDisposition && { ResponseContentDisposition: contentDisposition }) });
+    const command = new GetObjectCommand({
+      Bucket: this.bucket(),
+      Key: key,
+      ...(contentDisposition && { ResponseContentDisposition: contentDisposition }),
+    });
     const url = await getSignedUrl(this.s3, command, {
       expiresIn: this.presignSeconds,
       signingDate,

@@ -56,15 +56,27 @@ export async function runCanary(deps: CanaryDeps): Promise<CanaryReport> {
   let socket: FanSocket | undefined;
   try {
     const session = await step(deps, "session", "a session token", deps.tokens.issueCanary());
-    socket = await step(deps, "connect", "the WebSocket handshake", deps.openSocket(deps.websocketUrl, [SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX + session.token]));
+    socket = await step(
+      deps,
+      "connect",
+      "the WebSocket handshake",
+      deps.openSocket(deps.websocketUrl, [SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX + session.token]),
+    );
     const inbox = frameInbox(socket);
 
     const subscribe: SubscribeFrame = { action: "subscribe", id: SUBSCRIBE_ID, topics: [CANARY_TOPIC] };
     socket.send(JSON.stringify(subscribe));
-    const ack = await step(deps, "subscribe", "the subscribed ack", inbox.next((frame) => "id" in frame && frame.id === SUBSCRIBE_ID));
-    if (ack.type !== "subscribed") throw new StepFailed("subscribe", `subscribe was refused: ${describe(ack)}; check the subscribe route's function`);
+    const ack = await step(
+      deps,
+      "subscribe",
+      "the subscribed ack",
+      inbox.next((frame) => "id" in frame && frame.id === SUBSCRIBE_ID),
+    );
+    if (ack.type !== "subscribed")
+      throw new StepFailed("subscribe", `subscribe was refused: ${describe(ack)}; check the subscribe route's function`);
     const snapshotUrl = ack.topics.find((topic) => topic.topic === CANARY_TOPIC)?.snapshotUrl;
-    if (!snapshotUrl) throw new StepFailed("subscribe", `the subscribed ack has no snapshot URL for ${CANARY_TOPIC}; check the subscribe use case`);
+    if (!snapshotUrl)
+      throw new StepFailed("subscribe", `the subscribed ack has no snapshot URL for ${CANARY_TOPIC}; check the subscribe use case`);
 
     const publishedAt = deps.clock.now();
     const { seq } = await step(
@@ -75,11 +87,22 @@ export async function runCanary(deps: CanaryDeps): Promise<CanaryReport> {
       recordScore(deps, CANARY_GAME_ID, { home: Math.floor(publishedAt / 1000) % 1_000_000, away: 0, lastPlay: "canary" }),
     );
     // >= rather than ==: a batch keeps only the newest seq of a topic, so a concurrent run's write may carry ours.
-    await step(deps, "receive", `the push of seq ${seq}`, inbox.next((frame) => frame.type === "message" && frame.topic === CANARY_TOPIC && frame.seq >= seq));
+    await step(
+      deps,
+      "receive",
+      `the push of seq ${seq}`,
+      inbox.next((frame) => frame.type === "message" && frame.topic === CANARY_TOPIC && frame.seq >= seq),
+    );
     const latencyMs = deps.clock.now() - publishedAt;
 
     // Its own deadline (timeoutMs) ends the polling and says what the last GET saw; the step's limit is only a backstop.
-    await step(deps, "snapshot", `a snapshot at seq ${seq} or later`, snapshotAtLeast(deps, snapshotUrl, seq), deps.timeoutMs + SNAPSHOT_BACKSTOP_MS);
+    await step(
+      deps,
+      "snapshot",
+      `a snapshot at seq ${seq} or later`,
+      snapshotAtLeast(deps, snapshotUrl, seq),
+      deps.timeoutMs + SNAPSHOT_BACKSTOP_MS,
+    );
     const snapshotMs = deps.clock.now() - publishedAt;
 
     deps.meter.count("CanarySuccess", 1);
@@ -101,12 +124,19 @@ const hints: Record<CanaryStep, string> = {
   connect: "check the $connect function's errors and that PUSHGATE_WS_URL is the API's wss:// URL",
   subscribe: "check the subscribe function's errors and throttles",
   publish: "check the games table (throttling?) and the canary's grant on it",
-  receive: "the write landed but no push came back: check the gamesFanout consumer (errors, iterator age, dead letters) and the Management API",
+  receive:
+    "the write landed but no push came back: check the gamesFanout consumer (errors, iterator age, dead letters) and the Management API",
   snapshot: "the push came but the snapshot did not follow: check the fan-out's s3:PutObject on snapshots/ and the presigned URL",
 };
 
 /** The step's promise, or a StepFailed naming it when it rejects or takes longer than its limit (timeoutMs). */
-function step<T>(deps: Pick<CanaryDeps, "timers" | "timeoutMs">, name: CanaryStep, what: string, work: Promise<T>, limitMs = deps.timeoutMs): Promise<T> {
+function step<T>(
+  deps: Pick<CanaryDeps, "timers" | "timeoutMs">,
+  name: CanaryStep,
+  what: string,
+  work: Promise<T>,
+  limitMs = deps.timeoutMs,
+): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const timer = deps.timers.setTimeout(
       () => reject(new StepFailed(name, `timed out after ${limitMs} ms waiting for ${what}; ${hints[name]}`)),
@@ -119,7 +149,11 @@ function step<T>(deps: Pick<CanaryDeps, "timers" | "timeoutMs">, name: CanarySte
       },
       (error: unknown) => {
         deps.timers.clearTimeout(timer);
-        reject(error instanceof StepFailed ? error : new StepFailed(name, `${what} failed: ${(error as Error)?.message ?? String(error)}; ${hints[name]}`));
+        reject(
+          error instanceof StepFailed
+            ? error
+            : new StepFailed(name, `${what} failed: ${(error as Error)?.message ?? String(error)}; ${hints[name]}`),
+        );
       },
     );
   });
@@ -164,7 +198,11 @@ const describe = (frame: ServerFrame) => (frame.type === "error" ? `${frame.code
  * serve a read that races the write of the same key), and the last such
  * problem is what a timed-out step reports.
  */
-async function snapshotAtLeast(deps: Pick<CanaryDeps, "fetch" | "timers" | "clock" | "timeoutMs">, url: string, seq: number): Promise<void> {
+async function snapshotAtLeast(
+  deps: Pick<CanaryDeps, "fetch" | "timers" | "clock" | "timeoutMs">,
+  url: string,
+  seq: number,
+): Promise<void> {
   // Stops on its own at the step's limit, so a timed-out run leaves no polling behind.
   const deadline = deps.clock.now() + deps.timeoutMs;
   let problem = "it was never written (404)";
@@ -175,7 +213,9 @@ async function snapshotAtLeast(deps: Pick<CanaryDeps, "fetch" | "timers" | "cloc
       if (response.status === 200) {
         const read = readServerFrame(body);
         if (read.ok && read.frame.type === "message" && read.frame.seq >= seq) return;
-        problem = read.ok ? `it holds ${read.frame.type === "message" ? `seq ${read.frame.seq}` : read.frame.type}` : `it is not a message envelope (${read.why})`;
+        problem = read.ok
+          ? `it holds ${read.frame.type === "message" ? `seq ${read.frame.seq}` : read.frame.type}`
+          : `it is not a message envelope (${read.why})`;
       } else if (response.status !== 404) {
         problem = `the presigned GET answered ${response.status}: ${body.slice(0, 200)}`;
       }

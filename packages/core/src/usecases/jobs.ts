@@ -54,7 +54,10 @@ export interface ContestReport {
  * The worker for one INSERT of a pending job. Idempotent: a re-delivered
  * record rewrites the same result and finds the job already ready.
  */
-export async function runJob(deps: { jobs: JobStore; games: GameStore; snapshots: SnapshotStore; clock: Clock }, change: Change): Promise<void> {
+export async function runJob(
+  deps: { jobs: JobStore; games: GameStore; snapshots: SnapshotStore; clock: Clock },
+  change: Change,
+): Promise<void> {
   const jobId = change.newImage?.jobId;
   if (typeof jobId !== "string") throw new Error("jobs record has no jobId in its NewImage; is the worker's event filter right?");
   const job = await deps.jobs.get(jobId);

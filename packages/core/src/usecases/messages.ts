@@ -86,7 +86,6 @@ function idOf(text: string): string | undefined {
   }
 }
 
-
 /** A parsed client frame -> the frame to answer with; refusals are thrown as PushgateError. */
 export async function answerFrame(deps: SubscribeDeps, connectionId: string, frame: ClientFrame): Promise<ServerFrame> {
   switch (frame.action) {

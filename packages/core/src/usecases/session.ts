@@ -34,7 +34,10 @@ export async function startSession(deps: SessionDeps, authorization: string | un
   const token = await deps.tokens.renewable(previous);
   const spend = await deps.ledger.spend(token.tokenId, token.sessionId, token.renewableUntil);
   if (spend === "session-revoked") {
-    throw new PushgateError("SESSION_ENDED", "this session was revoked (one of its tokens was renewed twice); start a new session with POST /session without an Authorization header");
+    throw new PushgateError(
+      "SESSION_ENDED",
+      "this session was revoked (one of its tokens was renewed twice); start a new session with POST /session without an Authorization header",
+    );
   }
   if (spend === "already-spent") {
     await deps.ledger.revoke(token.sessionId, token.sessionEndsAt);
@@ -49,6 +52,7 @@ export async function startSession(deps: SessionDeps, authorization: string | un
 /** The fan of a route that takes `Authorization: Bearer <token>`; UNAUTHORIZED when there is none. */
 export async function fanOf(tokens: FanVerifier, authorization: string | undefined): Promise<string> {
   const token = bearerToken(authorization);
-  if (token === undefined) throw new PushgateError("UNAUTHORIZED", "send Authorization: Bearer <token> with a token from POST /session or your sign-in provider");
+  if (token === undefined)
+    throw new PushgateError("UNAUTHORIZED", "send Authorization: Bearer <token> with a token from POST /session or your sign-in provider");
   return tokens.verify(token);
 }

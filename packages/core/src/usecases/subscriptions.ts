@@ -86,7 +86,10 @@ export async function snapshotsFor(
   fanId: string,
   topicsParam: string | undefined,
 ): Promise<SnapshotsResponse> {
-  const names = (topicsParam ?? "").split(",").map((name) => name.trim()).filter((name) => name.length > 0);
+  const names = (topicsParam ?? "")
+    .split(",")
+    .map((name) => name.trim())
+    .filter((name) => name.length > 0);
   if (names.length === 0 || names.length > MAX_TOPICS_PER_REQUEST) {
     throw new PushgateError("BAD_REQUEST", `pass 1 to ${MAX_TOPICS_PER_REQUEST} topics as ?topics=game/g1,queue/e1`);
   }

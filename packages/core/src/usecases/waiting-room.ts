@@ -32,8 +32,18 @@ const QueueBody = z.strictObject({
   name: z.string().trim().min(1).max(200),
   opensAt: z.string().datetime({ offset: true }),
   admitPerMinute: z.number().int().min(1).max(1_000_000).optional(),
-  admissionTtlSeconds: z.number().int().min(30).max(24 * 3600).optional(),
-  saleUrl: z.string().max(2000).url().regex(/^https?:\/\//, "must be an http(s) URL").optional(),
+  admissionTtlSeconds: z
+    .number()
+    .int()
+    .min(30)
+    .max(24 * 3600)
+    .optional(),
+  saleUrl: z
+    .string()
+    .max(2000)
+    .url()
+    .regex(/^https?:\/\//, "must be an http(s) URL")
+    .optional(),
 });
 const AdvanceBody = z.strictObject({ by: z.number().int().min(1).max(100_000) });
 
@@ -45,7 +55,10 @@ export interface WaitingRoomDeps {
 }
 
 const notOpened = (eventId: string) =>
-  new PushgateError("NOT_FOUND", `there is no queue for event ${eventId}; check the event id (an operator opens a queue with PUT /queues/${eventId})`);
+  new PushgateError(
+    "NOT_FOUND",
+    `there is no queue for event ${eventId}; check the event id (an operator opens a queue with PUT /queues/${eventId})`,
+  );
 
 async function requireQueue(deps: WaitingRoomDeps, eventId: string): Promise<Queue> {
   const queue = await deps.queues.get(eventId);
@@ -66,7 +79,14 @@ export function ticketOf(queue: Queue, place: Place): number | null {
 
 export function placeView(queue: Queue, place: Place): JoinResponse {
   const ticket = ticketOf(queue, place);
-  const base = { eventId: queue.eventId, name: queue.name, topic: topicName("queue", queue.eventId), opensAt: queue.opensAt, servingNumber: queue.servingNumber, ticket };
+  const base = {
+    eventId: queue.eventId,
+    name: queue.name,
+    topic: topicName("queue", queue.eventId),
+    opensAt: queue.opensAt,
+    servingNumber: queue.servingNumber,
+    ticket,
+  };
   if (ticket === null) return { ...base, status: "prequeue", peopleAhead: null };
   if (queue.servingNumber >= ticket) return { ...base, status: "admitted", peopleAhead: 0 };
   return { ...base, status: "waiting", peopleAhead: ticket - queue.servingNumber - 1 };
@@ -92,10 +112,19 @@ export async function openQueue(deps: WaitingRoomDeps, eventId: string | undefin
   const id = requireId("eventId", eventId);
   const { name, opensAt: rawOpensAt, admitPerMinute, admissionTtlSeconds, saleUrl } = parseBody(QueueBody, body, QUEUE_EXAMPLE);
   const opensAt = new Date(rawOpensAt).toISOString();
-  const settings = { name, opensAt, admissionTtlSeconds: admissionTtlSeconds ?? 600, ...(admitPerMinute !== undefined && { admitPerMinute }), ...(saleUrl !== undefined && { saleUrl }) };
+  const settings = {
+    name,
+    opensAt,
+    admissionTtlSeconds: admissionTtlSeconds ?? 600,
+    ...(admitPerMinute !== undefined && { admitPerMinute }),
+    ...(saleUrl !== undefined && { saleUrl }),
+  };
   const existing = await deps.queues.get(id);
   if (existing && existing.phase !== "prequeue" && existing.opensAt !== opensAt) {
-    throw new PushgateError("CONFLICT", `queue ${id} opened at ${existing.opensAt} and its pre-queue is drawn; send that opensAt to change the other settings`);
+    throw new PushgateError(
+      "CONFLICT",
+      `queue ${id} opened at ${existing.opensAt} and its pre-queue is drawn; send that opensAt to change the other settings`,
+    );
   }
   return queueView(await deps.queues.put(id, settings, new Date(deps.clock.now()).toISOString()));
 }
@@ -108,7 +137,12 @@ export async function joinQueue(deps: WaitingRoomDeps, fanId: string, eventId: s
   if (existing) return placeView(queue, existing);
 
   const now = new Date(deps.clock.now());
-  const place: Place = { eventId: id, fanId, joinedAt: now.toISOString(), expiresAt: Math.floor(Date.parse(queue.opensAt) / 1000) + PLACE_TTL_SECONDS };
+  const place: Place = {
+    eventId: id,
+    fanId,
+    joinedAt: now.toISOString(),
+    expiresAt: Math.floor(Date.parse(queue.opensAt) / 1000) + PLACE_TTL_SECONDS,
+  };
   if (now.getTime() < Date.parse(queue.opensAt) && queue.phase === "prequeue") {
     const outcome = await deps.queues.joinPrequeue(place);
     if (outcome === "joined") return placeView(queue, place);
@@ -140,8 +174,11 @@ export async function admit(
   if (!place) throw new PushgateError("NOT_FOUND", `you have not joined the queue for event ${id}; join it with POST /queues/${id}/join`);
   const view = placeView(queue, place);
   if (view.status !== "admitted") {
-    const where = view.peopleAhead === null ? "you are in the pre-queue; tickets are drawn at opening" : `${view.peopleAhead} people are ahead of you`;
-    throw new PushgateError("NOT_YET", `not your turn yet: ${where}; keep the page open, you are told the moment it is`, { peopleAhead: view.peopleAhead });
+    const where =
+      view.peopleAhead === null ? "you are in the pre-queue; tickets are drawn at opening" : `${view.peopleAhead} people are ahead of you`;
+    throw new PushgateError("NOT_YET", `not your turn yet: ${where}; keep the page open, you are told the moment it is`, {
+      peopleAhead: view.peopleAhead,
+    });
   }
   const signer = await deps.signer();
   const { token, expiresAt } = await signer.sign({ fanId, eventId: id, ticket: view.ticket!, ttlSeconds: queue.admissionTtlSeconds });
@@ -154,7 +191,10 @@ export async function advanceQueue(deps: WaitingRoomDeps, eventId: string | unde
   const { by } = parseBody(AdvanceBody, body, `{"by":10}`);
   const queue = await requireQueue(deps, id);
   if (queue.phase !== "open") {
-    throw new PushgateError("CONFLICT", `queue ${id} opens at ${queue.opensAt} and has no tickets yet; advance it after opening (the pre-queue is drawn then)`);
+    throw new PushgateError(
+      "CONFLICT",
+      `queue ${id} opens at ${queue.opensAt} and has no tickets yet; advance it after opening (the pre-queue is drawn then)`,
+    );
   }
   const moved = await moveServing(deps, queue, by);
   return { topic: topicName("queue", id), seq: moved.seq, servingNumber: moved.servingNumber };

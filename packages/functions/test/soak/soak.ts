@@ -53,7 +53,9 @@ const rssOf = (pid: number) => {
 const mb = (bytes: number) => Math.round(bytes / 1048576);
 
 async function main() {
-  progress(`starting the local cloud; then ${connections} clients, ${minutes} min, ${publishesPerSecond} publishes/s over ${games} games, churn ${churnPerSecond}/s`);
+  progress(
+    `starting the local cloud; then ${connections} clients, ${minutes} min, ${publishesPerSecond} publishes/s over ${games} games, churn ${churnPerSecond}/s`,
+  );
   const cloud = await startLocalCloud({
     environment: { POWERTOOLS_LOG_LEVEL: "CRITICAL" },
     gatewayLimits: { connectionsPerSecond: 1000, connectionBurst: 1000 },
@@ -77,7 +79,10 @@ async function main() {
   try {
     // Ramp up in waves so the handshakes ($connect, POST /session) are not one spike.
     for (let i = 0; i < connections; i++) {
-      const topics = [...gameIds].sort(() => Math.random() - 0.5).slice(0, topicsPerClient).map((id) => `game/${id}`);
+      const topics = [...gameIds]
+        .sort(() => Math.random() - 0.5)
+        .slice(0, topicsPerClient)
+        .map((id) => `game/${id}`);
       const watched = realClient(cloud, topics);
       watched.client.on("error", (error) => countError(`client:${error.code}`));
       clients.push(watched);
@@ -136,7 +141,9 @@ async function main() {
       if (Date.now() >= nextSample) {
         sample(clients);
         const last = memory.at(-1)!;
-        progress(`t=${last.atSeconds}s publishes=${publishes} failures=${publishFailures} churned=${churned} live=${last.live} rss=${last.rssMB}MB heap=${last.heapMB}MB dynamodb=${last.dynamodbMB}MB`);
+        progress(
+          `t=${last.atSeconds}s publishes=${publishes} failures=${publishFailures} churned=${churned} live=${last.live} rss=${last.rssMB}MB heap=${last.heapMB}MB dynamodb=${last.dynamodbMB}MB`,
+        );
         nextSample += 10_000;
       }
       await sleep(Math.max(0, 1000 - (Date.now() - tickStart)));
@@ -166,7 +173,10 @@ async function main() {
       await sleep(1000);
       misses = lost();
     }
-    const duplicatesApplied = clients.reduce((sum, c) => sum + [...c.applied.values()].reduce((s, seqs) => s + seqs.length - new Set(seqs).size, 0), 0);
+    const duplicatesApplied = clients.reduce(
+      (sum, c) => sum + [...c.applied.values()].reduce((s, seqs) => s + seqs.length - new Set(seqs).size, 0),
+      0,
+    );
     sample(clients);
     const report = {
       connections,
@@ -185,8 +195,12 @@ async function main() {
       errors,
       memory: { start: memory[0], end: memory.at(-1), samples: memory },
     };
-    progress(`lost final states: ${report.lostFinalStates} of ${report.finalStatesChecked}; publishes ${publishes} (${publishFailures} failed); churn ${churned}; dead letters ${report.deadLetters}`);
-    progress(`memory: rss ${report.memory.start?.rssMB} -> ${report.memory.end?.rssMB} MB, heap ${report.memory.start?.heapMB} -> ${report.memory.end?.heapMB} MB, DynamoDB Local ${report.memory.start?.dynamodbMB} -> ${report.memory.end?.dynamodbMB} MB`);
+    progress(
+      `lost final states: ${report.lostFinalStates} of ${report.finalStatesChecked}; publishes ${publishes} (${publishFailures} failed); churn ${churned}; dead letters ${report.deadLetters}`,
+    );
+    progress(
+      `memory: rss ${report.memory.start?.rssMB} -> ${report.memory.end?.rssMB} MB, heap ${report.memory.start?.heapMB} -> ${report.memory.end?.heapMB} MB, DynamoDB Local ${report.memory.start?.dynamodbMB} -> ${report.memory.end?.dynamodbMB} MB`,
+    );
     process.stdout.write(`${JSON.stringify({ ...report, memory: { start: report.memory.start, end: report.memory.end } }, null, 2)}\n`);
     if (values.out) writeFileSync(values.out, `${JSON.stringify(report, null, 2)}\n`);
     process.exitCode = report.lostFinalStates === 0 ? 0 : 1;

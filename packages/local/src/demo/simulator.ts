@@ -107,7 +107,12 @@ export function startSimulator(options: SimulatorOptions): Simulator {
     scores.set(gameId, state);
     const clock = `${String(Math.floor(state.seconds / 60)).padStart(2, "0")}:${String(state.seconds % 60).padStart(2, "0")}`;
     const lastPlay = PLAYS[Math.floor(Math.random() * PLAYS.length)]!;
-    await call("POST", `/games/${gameId}/score`, { home: state.home, away: state.away, period: `Q${state.quarter}`, clock, lastPlay }, asOperator);
+    await call(
+      "POST",
+      `/games/${gameId}/score`,
+      { home: state.home, away: state.away, period: `Q${state.quarter}`, clock, lastPlay },
+      asOperator,
+    );
   }
 
   /** Opens the demo queue once; a queue an earlier run opened (409: its draw is done) is kept as it is. */
@@ -147,7 +152,9 @@ export function startSimulator(options: SimulatorOptions): Simulator {
     if (!stopped) inFlight = inFlight.then(step);
   }, tickMs);
   inFlight = inFlight.then(step);
-  log(`demo: scores on ${DEMO.games.map((g) => `game/${g}`).join(", ")} every ${tickMs / 1000} s, queue/${DEMO.queueEvent} admitting ${DEMO.admitPerMinute}/min`);
+  log(
+    `demo: scores on ${DEMO.games.map((g) => `game/${g}`).join(", ")} every ${tickMs / 1000} s, queue/${DEMO.queueEvent} admitting ${DEMO.admitPerMinute}/min`,
+  );
 
   return {
     async stop() {

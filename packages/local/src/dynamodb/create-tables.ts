@@ -34,7 +34,10 @@ export interface CreatedTables {
 const attributeType = (key: KeyDecl) => (key.type === "string" ? "S" : "N");
 
 function keySchema(partitionKey: KeyDecl, sortKey?: KeyDecl): KeySchemaElement[] {
-  return [{ AttributeName: partitionKey.name, KeyType: "HASH" }, ...(sortKey ? [{ AttributeName: sortKey.name, KeyType: "RANGE" as const }] : [])];
+  return [
+    { AttributeName: partitionKey.name, KeyType: "HASH" },
+    ...(sortKey ? [{ AttributeName: sortKey.name, KeyType: "RANGE" as const }] : []),
+  ];
 }
 
 function attributeDefinitions(table: TableDecl): AttributeDefinition[] {
@@ -44,14 +47,17 @@ function attributeDefinitions(table: TableDecl): AttributeDefinition[] {
     if (!key) continue;
     const existing = byName.get(key.name);
     if (existing && existing.AttributeType !== attributeType(key)) {
-      throw new Error(`Attribute ${key.name} is declared both string and number in a table's keys; fix topology.ts so one attribute has one type.`);
+      throw new Error(
+        `Attribute ${key.name} is declared both string and number in a table's keys; fix topology.ts so one attribute has one type.`,
+      );
     }
     byName.set(key.name, { AttributeName: key.name, AttributeType: attributeType(key) });
   }
   return [...byName.values()];
 }
 
-const describeKeys = (schema: KeySchemaElement[] | undefined) => (schema ?? []).map((key) => `${key.AttributeName}:${key.KeyType}`).join(",");
+const describeKeys = (schema: KeySchemaElement[] | undefined) =>
+  (schema ?? []).map((key) => `${key.AttributeName}:${key.KeyType}`).join(",");
 
 /**
  * Creates every table of the topology as `sst deploy` would (on-demand
@@ -79,7 +85,8 @@ export async function createTables(options: CreateTablesOptions): Promise<Create
       }
       await ensureTimeToLive(client, name, table, log);
       if (table.stream) {
-        if (!description.LatestStreamArn) throw new Error(`Table ${name} has no stream after creation; delete the local table (rm -rf .pushgate/data) and start again.`);
+        if (!description.LatestStreamArn)
+          throw new Error(`Table ${name} has no stream after creation; delete the local table (rm -rf .pushgate/data) and start again.`);
         result.streamArns[logical] = description.LatestStreamArn;
       }
     }
@@ -107,7 +114,11 @@ async function create(client: DynamoDBClient, name: string, table: TableDecl): P
       AttributeDefinitions: attributeDefinitions(table),
       KeySchema: keySchema(table.partitionKey, table.sortKey),
       GlobalSecondaryIndexes: indexes.length
-        ? indexes.map((index) => ({ IndexName: index.name, KeySchema: keySchema(index.partitionKey, index.sortKey), Projection: { ProjectionType: "ALL" } }))
+        ? indexes.map((index) => ({
+            IndexName: index.name,
+            KeySchema: keySchema(index.partitionKey, index.sortKey),
+            Projection: { ProjectionType: "ALL" },
+          }))
         : undefined,
       StreamSpecification: table.stream ? { StreamEnabled: true, StreamViewType: "NEW_AND_OLD_IMAGES" } : undefined,
     }),
@@ -115,11 +126,18 @@ async function create(client: DynamoDBClient, name: string, table: TableDecl): P
   // DynamoDB Local creates tables synchronously, but describing again gives the
   // stream ARN and catches an emulator that did not (a clear error, not a hang).
   const description = await describe(client, name);
-  if (description?.TableStatus !== "ACTIVE") throw new Error(`Table ${name} is ${description?.TableStatus ?? "missing"} right after CreateTable; restart DynamoDB Local.`);
+  if (description?.TableStatus !== "ACTIVE")
+    throw new Error(`Table ${name} is ${description?.TableStatus ?? "missing"} right after CreateTable; restart DynamoDB Local.`);
   return description;
 }
 
-async function reconcile(client: DynamoDBClient, name: string, table: TableDecl, description: TableDescription, log: Log): Promise<TableDescription> {
+async function reconcile(
+  client: DynamoDBClient,
+  name: string,
+  table: TableDecl,
+  description: TableDescription,
+  log: Log,
+): Promise<TableDescription> {
   const wanted = describeKeys(keySchema(table.partitionKey, table.sortKey));
   const actual = describeKeys(description.KeySchema);
   if (wanted !== actual) {
@@ -136,16 +154,28 @@ async function reconcile(client: DynamoDBClient, name: string, table: TableDecl,
       new UpdateTableCommand({
         TableName: name,
         AttributeDefinitions: attributeDefinitions(table),
-        GlobalSecondaryIndexUpdates: [{ Create: { IndexName: index.name, KeySchema: keySchema(index.partitionKey, index.sortKey), Projection: { ProjectionType: "ALL" } } }],
+        GlobalSecondaryIndexUpdates: [
+          {
+            Create: {
+              IndexName: index.name,
+              KeySchema: keySchema(index.partitionKey, index.sortKey),
+              Projection: { ProjectionType: "ALL" },
+            },
+          },
+        ],
       }),
     );
   }
   const stream = description.StreamSpecification;
   if (table.stream && !stream?.StreamEnabled) {
     log("info", `Enabling the stream of existing table ${name}.`);
-    await client.send(new UpdateTableCommand({ TableName: name, StreamSpecification: { StreamEnabled: true, StreamViewType: "NEW_AND_OLD_IMAGES" } }));
+    await client.send(
+      new UpdateTableCommand({ TableName: name, StreamSpecification: { StreamEnabled: true, StreamViewType: "NEW_AND_OLD_IMAGES" } }),
+    );
   } else if (table.stream && stream?.StreamViewType !== "NEW_AND_OLD_IMAGES") {
-    throw new Error(`Local table ${name} streams ${stream?.StreamViewType}, not NEW_AND_OLD_IMAGES; delete the local data (rm -rf .pushgate/data) and start again.`);
+    throw new Error(
+      `Local table ${name} streams ${stream?.StreamViewType}, not NEW_AND_OLD_IMAGES; delete the local data (rm -rf .pushgate/data) and start again.`,
+    );
   }
   return (await describe(client, name)) ?? description;
 }
@@ -157,7 +187,11 @@ async function ensureTimeToLive(client: DynamoDBClient, name: string, table: Tab
   if (current?.TimeToLiveStatus === "ENABLED") {
     // DynamoDB allows one TTL attribute and refuses to switch it in one call.
     log("info", `Switching TTL of ${name} from ${current.AttributeName} to ${table.ttlAttribute}.`);
-    await client.send(new UpdateTimeToLiveCommand({ TableName: name, TimeToLiveSpecification: { AttributeName: current.AttributeName!, Enabled: false } }));
+    await client.send(
+      new UpdateTimeToLiveCommand({ TableName: name, TimeToLiveSpecification: { AttributeName: current.AttributeName!, Enabled: false } }),
+    );
   }
-  await client.send(new UpdateTimeToLiveCommand({ TableName: name, TimeToLiveSpecification: { AttributeName: table.ttlAttribute, Enabled: true } }));
+  await client.send(
+    new UpdateTimeToLiveCommand({ TableName: name, TimeToLiveSpecification: { AttributeName: table.ttlAttribute, Enabled: true } }),
+  );
 }

@@ -53,7 +53,12 @@ export async function startDynamoDbFront(options: DynamoDbFrontOptions): Promise
     if (body === "too large") return refuse(response, 413, "RequestEntityTooLarge", "Request body over 16 MB.");
     const auth = accessControl.authenticate(receivedRequest(request, body), "dynamodb");
     if (!auth.ok) {
-      const type = auth.problem === "missing" ? "MissingAuthenticationTokenException" : auth.problem === "unknown-key" || auth.problem === "bad-token" ? "UnrecognizedClientException" : "InvalidSignatureException";
+      const type =
+        auth.problem === "missing"
+          ? "MissingAuthenticationTokenException"
+          : auth.problem === "unknown-key" || auth.problem === "bad-token"
+            ? "UnrecognizedClientException"
+            : "InvalidSignatureException";
       return refuse(response, 400, type, auth.message);
     }
     const target = String(request.headers["x-amz-target"] ?? "");
@@ -87,9 +92,18 @@ export async function startDynamoDbFront(options: DynamoDbFrontOptions): Promise
     const stream = (arn: unknown) => localStreamArn(accessControl.region, accessControl.accountId, String(arn));
     if (operation === "TransactWriteItems" || operation === "TransactGetItems") {
       // No action of their own: each item is checked as the single-item call it is.
-      const actions: Record<string, string> = { Put: "PutItem", Update: "UpdateItem", Delete: "DeleteItem", ConditionCheck: "ConditionCheckItem", Get: "GetItem" };
+      const actions: Record<string, string> = {
+        Put: "PutItem",
+        Update: "UpdateItem",
+        Delete: "DeleteItem",
+        ConditionCheck: "ConditionCheckItem",
+        Get: "GetItem",
+      };
       return (input.TransactItems ?? []).flatMap((item) =>
-        Object.entries(item).map(([kind, detail]) => ({ action: `dynamodb:${actions[kind] ?? kind}`, resources: [table(detail.TableName)] })),
+        Object.entries(item).map(([kind, detail]) => ({
+          action: `dynamodb:${actions[kind] ?? kind}`,
+          resources: [table(detail.TableName)],
+        })),
       );
     }
     const action = `dynamodb:${operation}`;

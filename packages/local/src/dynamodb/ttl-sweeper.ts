@@ -159,7 +159,11 @@ export function startTtlSweeper(options: TtlSweeperOptions): TtlSweeper {
         failing = false;
       } catch (error) {
         // Logged once per outage, not once per sweep.
-        if (!failing) log("warn", `TTL sweeper: a sweep failed (${(error as Error).message}); retrying every ${intervalMs} ms. If DynamoDB Local stopped, restart the local cloud.`);
+        if (!failing)
+          log(
+            "warn",
+            `TTL sweeper: a sweep failed (${(error as Error).message}); retrying every ${intervalMs} ms. If DynamoDB Local stopped, restart the local cloud.`,
+          );
         failing = true;
       }
       await sleeper.sleep(intervalMs);

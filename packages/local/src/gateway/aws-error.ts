@@ -5,7 +5,13 @@ import type { ServerResponse } from "node:http";
  * `x-amzn-ErrorType` header, so it must be exact: a bare 410 becomes
  * `name: "Unknown"` instead of GoneException (see docs/aws-facts.md, "API Gateway WebSocket semantics").
  */
-export function sendAwsError(response: ServerResponse, status: number, errorType: string, message: string, headers: Record<string, string> = {}): void {
+export function sendAwsError(
+  response: ServerResponse,
+  status: number,
+  errorType: string,
+  message: string,
+  headers: Record<string, string> = {},
+): void {
   const body = JSON.stringify({ message });
   response.writeHead(status, {
     ...headers,

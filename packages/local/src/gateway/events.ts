@@ -79,7 +79,6 @@ export interface ConnectionFacts {
   domainName: string;
 }
 
-
 const messageIdentity = (facts: ConnectionFacts): MessageIdentity => ({ sourceIp: facts.sourceIp, userAgent: facts.userAgent || null });
 
 const connectIdentity = (facts: ConnectionFacts): ConnectIdentity => ({
@@ -96,7 +95,12 @@ const connectIdentity = (facts: ConnectionFacts): ConnectIdentity => ({
   user: null,
 });
 
-function baseContext(facts: ConnectionFacts, now: number, routeKey: string, eventType: WebSocketRequestContext["eventType"]): WebSocketRequestContext {
+function baseContext(
+  facts: ConnectionFacts,
+  now: number,
+  routeKey: string,
+  eventType: WebSocketRequestContext["eventType"],
+): WebSocketRequestContext {
   // One id per request, reported under both names as AWS does.
   const requestId = newRequestId();
   return {

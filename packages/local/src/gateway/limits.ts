@@ -57,7 +57,9 @@ export function resolveGatewayLimits(overrides: Partial<GatewayLimits> = {}): Ga
   for (const [name, value] of Object.entries(limits)) {
     if (value === undefined) continue;
     if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
-      throw new Error(`gateway limit ${name} must be a positive number (got ${String(value)}); fix the limits option or leave it out for the AWS default`);
+      throw new Error(
+        `gateway limit ${name} must be a positive number (got ${String(value)}); fix the limits option or leave it out for the AWS default`,
+      );
     }
   }
   return limits;

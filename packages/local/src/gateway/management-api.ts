@@ -74,7 +74,12 @@ export function createManagementApi(options: ManagementApiOptions) {
     }
     const body = await readBody(request, options.maxPostBytes);
     if (body === "too large") {
-      return sendAwsError(response, 413, "PayloadTooLargeException", `Request Too Long: the limit is ${options.maxPostBytes} bytes; send less or point the client at a snapshot`);
+      return sendAwsError(
+        response,
+        413,
+        "PayloadTooLargeException",
+        `Request Too Long: the limit is ${options.maxPostBytes} bytes; send less or point the client at a snapshot`,
+      );
     }
     let connectionId: string;
     try {
@@ -97,7 +102,10 @@ export function createManagementApi(options: ManagementApiOptions) {
       // Accepted without waiting for the reader, as on AWS: one client that
       // stopped reading must not hold up the caller (a whole fan-out).
       if (connection.offer(body) === "full") {
-        log("debug", `PostToConnection to ${connectionId} refused with 429: ${connection.unsentBytes} bytes unsent (limit ${options.maxBufferedBytes})`);
+        log(
+          "debug",
+          `PostToConnection to ${connectionId} refused with 429: ${connection.unsentBytes} bytes unsent (limit ${options.maxBufferedBytes})`,
+        );
         return sendAwsError(
           response,
           429,
@@ -129,6 +137,10 @@ export function createManagementApi(options: ManagementApiOptions) {
 }
 
 function gone(response: ServerResponse, connectionId: string) {
-  sendAwsError(response, 410, "GoneException", `Connection ${connectionId} is gone; delete it from your connection and subscription tables`);
+  sendAwsError(
+    response,
+    410,
+    "GoneException",
+    `Connection ${connectionId} is gone; delete it from your connection and subscription tables`,
+  );
 }
-

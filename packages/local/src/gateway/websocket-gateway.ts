@@ -131,7 +131,8 @@ export async function startWebSocketGateway(options: WebSocketGatewayOptions): P
   server.on("request", (request, response) => {
     handleManagementRequest(request, response).catch((error: unknown) => {
       log("error", `@connections ${request.method} ${request.url} failed inside the emulator: ${describeError(error)}`);
-      if (!response.headersSent) sendAwsError(response, 500, "InternalServerErrorException", "Internal server error in the local gateway; see its log");
+      if (!response.headersSent)
+        sendAwsError(response, 500, "InternalServerErrorException", "Internal server error in the local gateway; see its log");
       else response.destroy();
     });
   });
@@ -155,7 +156,10 @@ export async function startWebSocketGateway(options: WebSocketGatewayOptions): P
     }
     const sourceIp = peerAddress(socket);
     if (!newConnections.tryTake() || (newConnectionsPerIp && !newConnectionsPerIp.tryTake(sourceIp))) {
-      log("warn", `refused a new connection from ${sourceIp} with 429: over the new-connection rate; clients should reconnect with backoff`);
+      log(
+        "warn",
+        `refused a new connection from ${sourceIp} with 429: over the new-connection rate; clients should reconnect with backoff`,
+      );
       return rejectHandshake(socket, 429, JSON.stringify({ message: "Limit Exceeded" }));
     }
 
@@ -206,7 +210,10 @@ export async function startWebSocketGateway(options: WebSocketGatewayOptions): P
     connections.set(facts.connectionId, connection);
     socket.on("drain", () => connection.drained());
     // Before ws's own listener, so an oversized frame closes the connection before ws delivers it.
-    socket.prependListener("data", createFrameInspector(limits, (violation) => connection.close(violation.code, violation.reason)));
+    socket.prependListener(
+      "data",
+      createFrameInspector(limits, (violation) => connection.close(violation.code, violation.reason)),
+    );
     connection.startLimits(limits.maxConnectionDurationMs);
     ws.on("message", (data: RawData, isBinary: boolean) => onMessage(connection, data, isBinary));
     ws.on("error", (error: Error & { code?: string }) => {
@@ -238,7 +245,10 @@ export async function startWebSocketGateway(options: WebSocketGatewayOptions): P
       // API Gateway answers throttled messages with 429 "Too Many Requests"; over
       // WebSocket that is an error frame in the shape of its others. The message
       // is dropped and the connection stays, so the client can slow down.
-      log("warn", `dropped a message on ${connectionId}: ${limits.maxQueuedMessagesPerConnection} already wait for their route; answered "Too Many Requests"`);
+      log(
+        "warn",
+        `dropped a message on ${connectionId}: ${limits.maxQueuedMessagesPerConnection} already wait for their route; answered "Too Many Requests"`,
+      );
       answer(connection, JSON.stringify({ message: "Too Many Requests", connectionId, requestId: event.requestContext.requestId }));
     }
   }
@@ -252,7 +262,10 @@ export async function startWebSocketGateway(options: WebSocketGatewayOptions): P
       result = await invoke(route.function, event);
     } catch {
       // The invoker logged the error; the client gets API Gateway's generic frame and keeps its connection.
-      return answer(connection, JSON.stringify({ message: "Internal server error", connectionId, requestId: event.requestContext.requestId }));
+      return answer(
+        connection,
+        JSON.stringify({ message: "Internal server error", connectionId, requestId: event.requestContext.requestId }),
+      );
     }
     if (!route.routeResponse) return;
     const reply = routeResponseBody(result);

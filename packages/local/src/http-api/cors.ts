@@ -46,7 +46,11 @@ export function createCors(config: CorsConfig) {
 
   return {
     isPreflight(request: IncomingMessage) {
-      return request.method === "OPTIONS" && typeof request.headers.origin === "string" && typeof request.headers["access-control-request-method"] === "string";
+      return (
+        request.method === "OPTIONS" &&
+        typeof request.headers.origin === "string" &&
+        typeof request.headers["access-control-request-method"] === "string"
+      );
     },
 
     answerPreflight(request: IncomingMessage, response: ServerResponse) {

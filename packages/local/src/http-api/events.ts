@@ -14,7 +14,6 @@ export interface HttpEventFacts {
   now: number;
 }
 
-
 /**
  * Bodies API Gateway passes as text; everything else (including form posts and
  * requests without a content type) arrives base64-encoded, a classic surprise
@@ -50,7 +49,12 @@ export function httpEvent(request: IncomingMessage, facts: HttpEventFacts, reque
     const name = request.rawHeaders[i]!.toLowerCase();
     const value = request.rawHeaders[i + 1]!;
     if (name === "cookie") {
-      (cookies ??= []).push(...value.split(";").map((cookie) => cookie.trim()).filter(Boolean));
+      (cookies ??= []).push(
+        ...value
+          .split(";")
+          .map((cookie) => cookie.trim())
+          .filter(Boolean),
+      );
       continue;
     }
     headers[name] = headers[name] === undefined ? value : `${headers[name]},${value}`;

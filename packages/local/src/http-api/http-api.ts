@@ -95,7 +95,10 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
     }
     const mapped = mapHandlerResult(result);
     if (!mapped) {
-      log("error", `${match.routeKey} returned a malformed response (statusCode must be an integer, headers an object, body a string); answering 500 as API Gateway does`);
+      log(
+        "error",
+        `${match.routeKey} returned a malformed response (statusCode must be an integer, headers an object, body a string); answering 500 as API Gateway does`,
+      );
       return send(request, response, jsonMessage(500, "Internal Server Error"), requestId);
     }
     send(request, response, mapped, requestId);
@@ -129,4 +132,3 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
       })),
   };
 }
-

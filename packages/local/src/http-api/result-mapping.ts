@@ -24,7 +24,12 @@ export function mapHandlerResult(result: unknown): HttpResponse | undefined {
     return { statusCode: 200, headers: { "content-type": "application/json" }, cookies: [], body: Buffer.from(result) };
   }
   if (typeof result !== "object" || result === null || !("statusCode" in result)) {
-    return { statusCode: 200, headers: { "content-type": "application/json" }, cookies: [], body: Buffer.from(JSON.stringify(result ?? null)) };
+    return {
+      statusCode: 200,
+      headers: { "content-type": "application/json" },
+      cookies: [],
+      body: Buffer.from(JSON.stringify(result ?? null)),
+    };
   }
   const structured = result as { statusCode: unknown; headers?: unknown; body?: unknown; isBase64Encoded?: unknown; cookies?: unknown };
   const statusCode = structured.statusCode;

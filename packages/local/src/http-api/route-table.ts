@@ -23,7 +23,9 @@ const METHODS = new Set(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIO
 function compile<T>(routeKey: string, value: T): CompiledRoute<T> {
   const match = /^([A-Z]+) (\/[^\s]*)$/.exec(routeKey);
   if (!match || !METHODS.has(match[1]!)) {
-    throw new Error(`HTTP route key "${routeKey}" is not "METHOD /path" (METHOD one of ${[...METHODS].join(", ")}) or "$default"; fix it in topology.ts`);
+    throw new Error(
+      `HTTP route key "${routeKey}" is not "METHOD /path" (METHOD one of ${[...METHODS].join(", ")}) or "$default"; fix it in topology.ts`,
+    );
   }
   const parts = match[2] === "/" ? [] : match[2]!.slice(1).split("/");
   const segments = parts.map((part, index) => {

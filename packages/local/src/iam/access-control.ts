@@ -139,7 +139,13 @@ export class AccessControl {
     if (pattern === "*") return true;
     let regex = this.patterns.get(pattern);
     if (!regex) {
-      regex = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`, "s");
+      regex = new RegExp(
+        `^${pattern
+          .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+          .replace(/\*/g, ".*")
+          .replace(/\?/g, ".")}$`,
+        "s",
+      );
       this.patterns.set(pattern, regex);
     }
     return regex.test(value);

@@ -19,8 +19,10 @@ export interface LocalNames {
   buckets: Record<string, string>;
 }
 
-export const tableArn = (region: string, accountId: string, tableName: string) => `arn:aws:dynamodb:${region}:${accountId}:table/${tableName}`;
-export const parameterArn = (region: string, accountId: string, name: string) => `arn:aws:ssm:${region}:${accountId}:parameter${name.startsWith("/") ? "" : "/"}${name}`;
+export const tableArn = (region: string, accountId: string, tableName: string) =>
+  `arn:aws:dynamodb:${region}:${accountId}:table/${tableName}`;
+export const parameterArn = (region: string, accountId: string, name: string) =>
+  `arn:aws:ssm:${region}:${accountId}:parameter${name.startsWith("/") ? "" : "/"}${name}`;
 export const objectArn = (bucket: string, key: string) => `arn:aws:s3:::${bucket}${key === "" ? "" : `/${key}`}`;
 export const connectionArn = (region: string, accountId: string, apiId: string, stage: string, method: string, connectionId: string) =>
   `arn:aws:execute-api:${region}:${accountId}:${apiId}/${stage}/${method}/@connections/${connectionId}`;
@@ -41,7 +43,9 @@ export function localResourceArns(names: LocalNames): ResourceArns {
     table: (name) => tableArn(names.region, names.accountId, physical(names.tables, name, "table")),
     bucket: (name) => objectArn(physical(names.buckets, name, "bucket"), ""),
     secretParameters: (name) =>
-      ssmSecretPaths({ app: names.app, stage: names.stage }, name as SecretName).map((path) => parameterArn(names.region, names.accountId, path)),
+      ssmSecretPaths({ app: names.app, stage: names.stage }, name as SecretName).map((path) =>
+        parameterArn(names.region, names.accountId, path),
+      ),
     connections: `arn:aws:execute-api:${names.region}:${names.accountId}:${names.apiId}/${names.stage}/*/@connections/*`,
   };
 }
@@ -51,7 +55,8 @@ export function localResourceArns(names: LocalNames): ResourceArns {
  * uses, for the local cloud's refusal log line.
  */
 export function grantHintFor(names: LocalNames) {
-  const logical = (record: Record<string, string>, physicalName: string) => Object.entries(record).find(([, value]) => value === physicalName)?.[0];
+  const logical = (record: Record<string, string>, physicalName: string) =>
+    Object.entries(record).find(([, value]) => value === physicalName)?.[0];
   return (action: string, resource: string): string | undefined => {
     const table = /:table\/([^/]+)/.exec(resource)?.[1];
     if (action.startsWith("dynamodb:") && table) {

@@ -13,7 +13,8 @@ export function managementAuthorizer(accessControl: AccessControl, apiId: string
     const auth = accessControl.authenticate(request, "execute-api");
     if (!auth.ok) {
       if (auth.problem === "missing") return { status: 403, errorType: "ForbiddenException", message: "Missing Authentication Token" };
-      if (auth.problem === "unknown-key" || auth.problem === "bad-token") return { status: 403, errorType: "UnrecognizedClientException", message: auth.message };
+      if (auth.problem === "unknown-key" || auth.problem === "bad-token")
+        return { status: 403, errorType: "UnrecognizedClientException", message: auth.message };
       return { status: 403, errorType: "InvalidSignatureException", message: auth.message };
     }
     const resource = connectionArn(accessControl.region, accessControl.accountId, apiId, stage, method, connectionId);

@@ -36,7 +36,13 @@ export interface Upstream {
  */
 export function forward(request: IncomingMessage, response: ServerResponse, upstream: Upstream): void {
   const outgoing = httpRequest(
-    { host: "127.0.0.1", port: upstream.port, method: request.method, path: upstream.path, headers: { ...upstream.headers, "content-length": upstream.body.length } },
+    {
+      host: "127.0.0.1",
+      port: upstream.port,
+      method: request.method,
+      path: upstream.path,
+      headers: { ...upstream.headers, "content-length": upstream.body.length },
+    },
     (answer) => {
       if (upstream.intercept?.(answer)) return void answer.resume();
       response.writeHead(answer.statusCode ?? 502, { ...answer.headers, ...upstream.answerHeaders });

@@ -53,7 +53,8 @@ export type SignatureCheck =
 
 const ALGORITHM = "AWS4-HMAC-SHA256";
 /** The header form, parsed in one pass: this runs for every push the fan-out posts. */
-const AUTHORIZATION = /^AWS4-HMAC-SHA256 Credential=([^/,\s]+)\/(\d{8})\/([^/,\s]+)\/([^/,\s]+)\/aws4_request,\s*SignedHeaders=([a-z0-9;-]+),\s*Signature=([0-9a-f]{64})$/;
+const AUTHORIZATION =
+  /^AWS4-HMAC-SHA256 Credential=([^/,\s]+)\/(\d{8})\/([^/,\s]+)\/([^/,\s]+)\/aws4_request,\s*SignedHeaders=([a-z0-9;-]+),\s*Signature=([0-9a-f]{64})$/;
 /** Leading or trailing whitespace, or a run of it inside: the rare header value that needs trimming. */
 const NEEDS_TRIM = /^\s|\s$|\s\s|[\t\n\r]/;
 const MAX_SKEW_MS = 15 * 60 * 1000;
@@ -90,7 +91,13 @@ export function verifySignature(request: ReceivedRequest, options: SignatureOpti
     return { ...refuse("wrong-scope", `Credential should be scoped to correct service: '${options.service}'.`), accessKeyId };
   }
   if (parsed.region !== options.region) {
-    return { ...refuse("wrong-scope", `Credential should be scoped to a valid region, not '${parsed.region}'; the local cloud's region is '${options.region}'.`), accessKeyId };
+    return {
+      ...refuse(
+        "wrong-scope",
+        `Credential should be scoped to a valid region, not '${parsed.region}'; the local cloud's region is '${options.region}'.`,
+      ),
+      accessKeyId,
+    };
   }
   const signedAt = parseAmzDate(parsed.amzDate);
   if (!signedAt || parsed.amzDate.slice(0, 8) !== parsed.scopeDate) {
@@ -101,7 +108,10 @@ export function verifySignature(request: ReceivedRequest, options: SignatureOpti
     if (options.now.getTime() > signedAt.getTime() + expires * 1000) return { ...refuse("expired", "Request has expired"), accessKeyId };
   } else if (Math.abs(options.now.getTime() - signedAt.getTime()) > MAX_SKEW_MS) {
     return {
-      ...refuse("skewed", `Signature expired: ${parsed.amzDate} is more than 15 minutes from the server's time ${toAmzDate(options.now)}; fix the client's clock.`),
+      ...refuse(
+        "skewed",
+        `Signature expired: ${parsed.amzDate} is more than 15 minutes from the server's time ${toAmzDate(options.now)}; fix the client's clock.`,
+      ),
       accessKeyId,
     };
   }
@@ -127,7 +137,9 @@ export function verifySignature(request: ReceivedRequest, options: SignatureOpti
   ].join("\n");
   const scope = `${parsed.scopeDate}/${parsed.region}/${parsed.service}/aws4_request`;
   const stringToSign = [ALGORITHM, parsed.amzDate, scope, sha256Hex(canonicalRequest)].join("\n");
-  const expected = createHmac("sha256", signingKey(secret, parsed.scopeDate, parsed.region, parsed.service)).update(stringToSign).digest();
+  const expected = createHmac("sha256", signingKey(secret, parsed.scopeDate, parsed.region, parsed.service))
+    .update(stringToSign)
+    .digest();
   const given = Buffer.from(parsed.signature, "hex");
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
     return {
@@ -144,11 +156,14 @@ export function verifySignature(request: ReceivedRequest, options: SignatureOpti
 const refuse = (problem: SignatureProblem, message: string): SignatureCheck => ({ ok: false, problem, message });
 
 function parse(request: ReceivedRequest): Parsed | SignatureCheck {
-  const query: [string, string][] = request.query === "" ? [] : request.query.split("&").map((pair): [string, string] => {
-    const equals = pair.indexOf("=");
-    const [key, value] = equals < 0 ? [pair, ""] : [pair.slice(0, equals), pair.slice(equals + 1)];
-    return [decodeURIComponent(key), decodeURIComponent(value)];
-  });
+  const query: [string, string][] =
+    request.query === ""
+      ? []
+      : request.query.split("&").map((pair): [string, string] => {
+          const equals = pair.indexOf("=");
+          const [key, value] = equals < 0 ? [pair, ""] : [pair.slice(0, equals), pair.slice(equals + 1)];
+          return [decodeURIComponent(key), decodeURIComponent(value)];
+        });
   const param = (name: string) => query.find(([key]) => key === name)?.[1];
   const authorization = request.headers.authorization;
 
@@ -156,10 +171,29 @@ function parse(request: ReceivedRequest): Parsed | SignatureCheck {
     if (!authorization.startsWith(`${ALGORITHM} `)) return refuse("malformed", `Only ${ALGORITHM} (Signature Version 4) is supported.`);
     const fields = AUTHORIZATION.exec(authorization);
     if (!fields) return refuse("malformed", "Authorization header requires 'Credential', 'SignedHeaders' and 'Signature' parameters.");
-    const [, accessKeyId, scopeDate, region, service, signedHeaders, signature] = fields as unknown as [string, string, string, string, string, string, string];
+    const [, accessKeyId, scopeDate, region, service, signedHeaders, signature] = fields as unknown as [
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+    ];
     const amzDate = first(request.headers["x-amz-date"] ?? request.headers.date) ?? "";
     const sessionToken = first(request.headers["x-amz-security-token"]);
-    return { accessKeyId, scopeDate, region, service, signedHeaders: signedHeaders.split(";"), signature, amzDate, presigned: false, sessionToken, query };
+    return {
+      accessKeyId,
+      scopeDate,
+      region,
+      service,
+      signedHeaders: signedHeaders.split(";"),
+      signature,
+      amzDate,
+      presigned: false,
+      sessionToken,
+      query,
+    };
   }
 
   if (param("X-Amz-Signature") !== undefined || param("X-Amz-Algorithm") !== undefined) {
@@ -167,7 +201,10 @@ function parse(request: ReceivedRequest): Parsed | SignatureCheck {
     const expiresSeconds = Number(param("X-Amz-Expires"));
     const signature = param("X-Amz-Signature") ?? "";
     if (param("X-Amz-Algorithm") !== ALGORITHM || !credential || !/^[0-9a-f]{64}$/.test(signature) || !param("X-Amz-SignedHeaders")) {
-      return refuse("malformed", "Query-string authentication requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.");
+      return refuse(
+        "malformed",
+        "Query-string authentication requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.",
+      );
     }
     if (!Number.isInteger(expiresSeconds) || expiresSeconds < 1 || expiresSeconds > MAX_PRESIGN_SECONDS) {
       return refuse("malformed", "X-Amz-Expires must be an integer from 1 to 604800 (seven days).");
@@ -225,7 +262,8 @@ function canonicalQuery(pairs: [string, string][]): string {
 /** RFC 3986 unreserved characters stay; everything else is %XX, as AWS encodes. */
 const UNRESERVED = /^[A-Za-z0-9\-._~]*$/;
 const escapeUri = (text: string) => (UNRESERVED.test(text) ? text : escapeUriSlow(text));
-const escapeUriSlow = (text: string) => encodeURIComponent(text).replace(/[!'()*]/g, (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`);
+const escapeUriSlow = (text: string) =>
+  encodeURIComponent(text).replace(/[!'()*]/g, (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`);
 
 const first = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value);
 
@@ -252,4 +290,8 @@ function parseAmzDate(text: string): Date | undefined {
   return new Date(Date.UTC(y!, mo! - 1, d!, h!, mi!, s!));
 }
 
-const toAmzDate = (date: Date) => date.toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
+const toAmzDate = (date: Date) =>
+  date
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d{3}/, "");

@@ -43,7 +43,10 @@ export function createFileWatcher(options: { debounceMs: number; timers: Timers;
       for (const subscriber of listeners.get(filename.toString()) ?? []) subscriber.fire();
     });
     watcher.on("error", (error) =>
-      options.log("warn", `stopped watching ${dir} for handler changes (${describeError(error)}); restart the dev CLI to reload handlers again`),
+      options.log(
+        "warn",
+        `stopped watching ${dir} for handler changes (${describeError(error)}); restart the dev CLI to reload handlers again`,
+      ),
     );
     entry = { watcher, listeners };
     directories.set(dir, entry);

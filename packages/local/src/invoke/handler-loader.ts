@@ -100,7 +100,12 @@ const RUNTIME_SOURCE = ["sandbox-runtime.ts", "sandbox-runtime.js"]
   .find((file) => existsSync(file));
 
 /** Bundles `sourceFile` into buildDir under a name derived from its content. */
-async function bundleFile(sourceFile: string, rootDir: string, buildDir: string, label: string): Promise<{ bundle: HandlerBundle; inputs: string[] }> {
+async function bundleFile(
+  sourceFile: string,
+  rootDir: string,
+  buildDir: string,
+  label: string,
+): Promise<{ bundle: HandlerBundle; inputs: string[] }> {
   let result;
   try {
     result = await build({
@@ -118,7 +123,9 @@ async function bundleFile(sourceFile: string, rootDir: string, buildDir: string,
       plugins: [externalizeNodeModules],
     });
   } catch (error) {
-    throw new Error(`esbuild could not bundle ${sourceFile} for ${label}; fix the error below and save again:\n${error instanceof Error ? error.message : String(error)}`);
+    throw new Error(
+      `esbuild could not bundle ${sourceFile} for ${label}; fix the error below and save again:\n${error instanceof Error ? error.message : String(error)}`,
+    );
   }
   const contents = result.outputFiles[0]!.contents;
   const hash = createHash("sha256").update(contents).digest("hex").slice(0, 12);
@@ -187,7 +194,12 @@ export function createHandlerLoader(options: HandlerLoaderOptions): HandlerBundl
       let entry = entries.get(ref.modulePath);
       if (!entry) {
         const buildNumber = ++buildCount;
-        const created: WatchedEntry = { ref, file: resolveHandlerFile(rootDir, ref), latest: buildNumber, current: Promise.resolve(undefined as never) };
+        const created: WatchedEntry = {
+          ref,
+          file: resolveHandlerFile(rootDir, ref),
+          latest: buildNumber,
+          current: Promise.resolve(undefined as never),
+        };
         created.current = watchedBuild(created, buildNumber);
         entry = created;
         entries.set(ref.modulePath, entry);
@@ -199,13 +211,21 @@ export function createHandlerLoader(options: HandlerLoaderOptions): HandlerBundl
       return entry.current;
     },
     async runtime() {
-      if (!RUNTIME_SOURCE) throw new Error(`sandbox-runtime.ts is missing next to ${fileURLToPath(import.meta.url)}; reinstall @pushgate/local`);
+      if (!RUNTIME_SOURCE)
+        throw new Error(`sandbox-runtime.ts is missing next to ${fileURLToPath(import.meta.url)}; reinstall @pushgate/local`);
       return (await cachedBuild(RUNTIME_SOURCE, "sandbox-runtime")).bundle.file;
     },
     discard(file) {
       if (!watcher) return;
       // Keep it while it is (or may become, a build under way) the current build of any handler.
-      void Promise.all([...entries.values()].map((entry) => entry.current.then((bundle) => bundle.file, () => undefined))).then((currentFiles) => {
+      void Promise.all(
+        [...entries.values()].map((entry) =>
+          entry.current.then(
+            (bundle) => bundle.file,
+            () => undefined,
+          ),
+        ),
+      ).then((currentFiles) => {
         if (!currentFiles.includes(file) && basename(file).endsWith(".mjs")) rmSync(file, { force: true });
       });
     },

@@ -48,7 +48,10 @@ export function installHandlerRejectionGuard(log: Log): void {
       );
       return;
     }
-    state.log("error", `unhandled promise rejection outside any handler (a bug in the local cloud; please report it): ${describeError(reason)}`);
+    state.log(
+      "error",
+      `unhandled promise rejection outside any handler (a bug in the local cloud; please report it): ${describeError(reason)}`,
+    );
     if (process.listenerCount("unhandledRejection") === 1) {
       // Nobody else handles it: restore Node's default of crashing loudly.
       process.exitCode = 1;

@@ -11,7 +11,14 @@ import type { FunctionDecl } from "@pushgate/core";
 import { systemClock, systemTimers, type Clock, type TimerHandle, type Timers } from "./clock";
 import { functionNameFor, parseHandlerRef } from "./handler-ref";
 import { installHandlerRejectionGuard } from "./invocation-scope";
-import { inProcessSandboxes, type InvocationOutcome, type LoadHandler, type Sandbox, type SandboxFactory, type SandboxFault } from "./sandbox";
+import {
+  inProcessSandboxes,
+  type InvocationOutcome,
+  type LoadHandler,
+  type Sandbox,
+  type SandboxFactory,
+  type SandboxFault,
+} from "./sandbox";
 import { createWorkerSandboxes, type EnvironmentFor } from "./worker-sandbox";
 import type { HandlerBundler } from "./handler-loader";
 import { consoleLog, describeError, type Log } from "../log";
@@ -96,8 +103,10 @@ interface SandboxEntry {
 
 const FAULT_ADVICE: Record<SandboxFault, string> = {
   init: "could not be loaded",
-  "unhandled-rejection": "left a promise rejection unhandled; on AWS this crashes the sandbox, so it is discarded here too. Await or catch it",
-  "uncaught-exception": "threw outside the handler's promise (a timer or event callback); the sandbox is discarded, as on AWS. Catch it there",
+  "unhandled-rejection":
+    "left a promise rejection unhandled; on AWS this crashes the sandbox, so it is discarded here too. Await or catch it",
+  "uncaught-exception":
+    "threw outside the handler's promise (a timer or event callback); the sandbox is discarded, as on AWS. Catch it there",
   exit: "ended its sandbox (process.exit or out of memory); the next invocation gets a new one",
 };
 
@@ -136,7 +145,8 @@ export function createInvoker(options: InvokerOptions): Invoker {
     if (entry.graceTimer !== undefined) timers.clearTimeout(entry.graceTimer);
     entry.sandbox.terminate().then(
       () => factory.ended?.(entry.fn, entry.version),
-      (error: unknown) => log("warn", `${entry.label}: ending its sandbox failed (${describeError(error)}); it may linger until the local cloud stops`),
+      (error: unknown) =>
+        log("warn", `${entry.label}: ending its sandbox failed (${describeError(error)}); it may linger until the local cloud stops`),
     );
   }
 
@@ -235,7 +245,8 @@ export function createInvoker(options: InvokerOptions): Invoker {
 
 function pickFactory(options: InvokerOptions, clock: Clock, log: Log): SandboxFactory {
   if (options.sandboxes) return options.sandboxes;
-  if (options.bundler) return createWorkerSandboxes({ bundler: options.bundler, environmentFor: options.environmentFor ?? (() => ({})), log });
+  if (options.bundler)
+    return createWorkerSandboxes({ bundler: options.bundler, environmentFor: options.environmentFor ?? (() => ({})), log });
   if (options.loadHandler) {
     // In this process a stray rejection would end the whole process: log it instead.
     installHandlerRejectionGuard(log);

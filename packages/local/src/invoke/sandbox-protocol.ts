@@ -35,7 +35,8 @@ export type RuntimeMessage =
   | { type: "fault"; fault: SandboxFault; requestId?: string; error: SerializedError };
 
 export function serializeError(thrown: unknown): SerializedError {
-  if (thrown instanceof Error) return { name: thrown.name, message: thrown.message, ...(thrown.stack !== undefined && { stack: thrown.stack }) };
+  if (thrown instanceof Error)
+    return { name: thrown.name, message: thrown.message, ...(thrown.stack !== undefined && { stack: thrown.stack }) };
   let message: string;
   try {
     message = typeof thrown === "string" ? thrown : (JSON.stringify(thrown) ?? String(thrown));

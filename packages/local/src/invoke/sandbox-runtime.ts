@@ -55,7 +55,15 @@ port.on("message", async ({ event, request }: InvokeMessage) => {
       post({ type: "result", requestId, ok: true, result });
     } catch (error) {
       // Lambda serializes the result too, and fails the invocation when it cannot.
-      post({ type: "result", requestId, ok: false, error: { name: "Runtime.MarshalError", message: `the handler's result cannot be sent back: ${serializeError(error).message}; return plain data` } });
+      post({
+        type: "result",
+        requestId,
+        ok: false,
+        error: {
+          name: "Runtime.MarshalError",
+          message: `the handler's result cannot be sent back: ${serializeError(error).message}; return plain data`,
+        },
+      });
     }
   } catch (error) {
     post({ type: "result", requestId, ok: false, error: serializeError(error) });

@@ -81,10 +81,12 @@ export function inProcessSandboxes(loadHandler: LoadHandler, clock: Clock = syst
               (handler) => {
                 const context = createLambdaContext({ ...request, clock });
                 const scope = { name: request.label, requestId: request.awsRequestId };
-                invocationScope.run(scope, () => runHandler(handler, event, context)).then(
-                  (result) => settle({ ok: true, result }),
-                  (error: unknown) => settle({ ok: false, error: asError(error) }),
-                );
+                invocationScope
+                  .run(scope, () => runHandler(handler, event, context))
+                  .then(
+                    (result) => settle({ ok: true, result }),
+                    (error: unknown) => settle({ ok: false, error: asError(error) }),
+                  );
               },
               (error: unknown) => settle({ ok: false, error: asError(error), fault: "init" }),
             );
@@ -102,7 +104,7 @@ export function inProcessSandboxes(loadHandler: LoadHandler, clock: Clock = syst
 /** Anything thrown, as an Error (Lambda reports errorType and errorMessage either way). */
 export function asError(thrown: unknown): Error {
   if (thrown instanceof Error) return thrown;
-  const error = new Error(typeof thrown === "string" ? thrown : JSON.stringify(thrown) ?? String(thrown));
+  const error = new Error(typeof thrown === "string" ? thrown : (JSON.stringify(thrown) ?? String(thrown)));
   error.name = "Error";
   return error;
 }

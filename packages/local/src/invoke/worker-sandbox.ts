@@ -48,7 +48,11 @@ export function createWorkerSandboxes(options: WorkerSandboxesOptions): SandboxF
         AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${functionName}`,
         ...options.environmentFor(fn, name),
       };
-      const workerData: SandboxWorkerData = { bundleUrl: pathToFileURL(version).href, handler: fn.handler, sourceFile: sourceFiles.get(fn.handler) ?? version };
+      const workerData: SandboxWorkerData = {
+        bundleUrl: pathToFileURL(version).href,
+        handler: fn.handler,
+        sourceFile: sourceFiles.get(fn.handler) ?? version,
+      };
       return startWorkerSandbox({ runtimeFile: runtimeFile!, workerData, env, memoryMB: fn.memoryMB, onFault });
     },
     ended(_fn, version) {
@@ -96,7 +100,10 @@ function startWorkerSandbox(options: WorkerSandboxOptions): Sandbox {
 
   worker.on("message", (message: RuntimeMessage) => {
     if (message.type === "result") {
-      settle(message.requestId, message.ok ? message : { ok: false, error: deserializeError(message.error), ...(message.fault && { fault: message.fault }) });
+      settle(
+        message.requestId,
+        message.ok ? message : { ok: false, error: deserializeError(message.error), ...(message.fault && { fault: message.fault }) },
+      );
       return;
     }
     const error = deserializeError(message.error);
@@ -106,7 +113,10 @@ function startWorkerSandbox(options: WorkerSandboxOptions): Sandbox {
   worker.on("error", (error) => {
     // Out of memory, or the runtime itself failed: the thread is gone.
     gone = error;
-    const advice = (error as { code?: string }).code === "ERR_WORKER_OUT_OF_MEMORY" ? `; raise memoryMB (${options.memoryMB}) in topology.ts or use less` : "";
+    const advice =
+      (error as { code?: string }).code === "ERR_WORKER_OUT_OF_MEMORY"
+        ? `; raise memoryMB (${options.memoryMB}) in topology.ts or use less`
+        : "";
     const reported = new Error(`${error.message}${advice}`);
     reported.name = error.name;
     if (pending.size > 0) failAll(reported, "exit");
@@ -115,7 +125,10 @@ function startWorkerSandbox(options: WorkerSandboxOptions): Sandbox {
   worker.on("exit", (code) => {
     if (terminating) {
       gone ??= new Error("the sandbox was discarded");
-      failAll(new Error("the sandbox was discarded (after a timeout or crash in it, or the local cloud stopped) before this invocation ended"), undefined);
+      failAll(
+        new Error("the sandbox was discarded (after a timeout or crash in it, or the local cloud stopped) before this invocation ended"),
+        undefined,
+      );
       return;
     }
     if (gone) return; // already reported by "error"

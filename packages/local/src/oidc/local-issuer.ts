@@ -29,7 +29,10 @@ export interface LocalIssuer {
   /** The audience its tokens carry unless told otherwise (the "app client id"). */
   audience: string;
   /** An ID token for `sub`, signed with the newest published key of `alg` (or with key `kid`, even one it no longer publishes). */
-  sign(claims: { sub: string; aud?: string | string[]; expiresInSeconds?: number; [claim: string]: unknown }, options?: { alg?: IssuerAlgorithm; kid?: string }): Promise<string>;
+  sign(
+    claims: { sub: string; aud?: string | string[]; expiresInSeconds?: number; [claim: string]: unknown },
+    options?: { alg?: IssuerAlgorithm; kid?: string },
+  ): Promise<string>;
   /** Adds a new key of `alg` and signs with it from now on; the old one stays published until `retire`. */
   rotate(alg: IssuerAlgorithm): Promise<string>;
   /** Stops publishing a key: tokens signed with it fail once verifiers refresh their JWKS. */
@@ -56,7 +59,10 @@ export async function startLocalIssuer(options: { port?: number; audience?: stri
   await addKey("RS256");
   await addKey("ES256");
 
-  async function sign(claims: Parameters<LocalIssuer["sign"]>[0], signOptions: { alg?: IssuerAlgorithm; kid?: string } = {}): Promise<string> {
+  async function sign(
+    claims: Parameters<LocalIssuer["sign"]>[0],
+    signOptions: { alg?: IssuerAlgorithm; kid?: string } = {},
+  ): Promise<string> {
     const { sub, aud, expiresInSeconds, ...rest } = claims;
     const key = signOptions.kid
       ? keys.find((candidate) => candidate.kid === signOptions.kid)

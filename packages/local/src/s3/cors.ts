@@ -11,7 +11,7 @@ export interface BucketCors {
 const escapeXml = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 
 export function corsConfigurationXml(cors: BucketCors): string {
-  if (cors.allowedOrigins.length === 0) throw new Error("CORS needs at least one allowed origin, e.g. http://localhost:5173, or \"*\".");
+  if (cors.allowedOrigins.length === 0) throw new Error('CORS needs at least one allowed origin, e.g. http://localhost:5173, or "*".');
   return [
     "<CORSConfiguration>",
     "<CORSRule>",

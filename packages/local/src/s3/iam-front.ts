@@ -37,7 +37,15 @@ const RESPONSE_OVERRIDES: Record<string, string> = {
   "response-content-disposition": "content-disposition",
   "response-content-encoding": "content-encoding",
 };
-const SIGNING_PARAMS = new Set(["X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires", "X-Amz-SignedHeaders", "X-Amz-Signature", "X-Amz-Security-Token"]);
+const SIGNING_PARAMS = new Set([
+  "X-Amz-Algorithm",
+  "X-Amz-Credential",
+  "X-Amz-Date",
+  "X-Amz-Expires",
+  "X-Amz-SignedHeaders",
+  "X-Amz-Signature",
+  "X-Amz-Security-Token",
+]);
 
 export async function startS3Front(options: S3FrontOptions): Promise<{ port: number; stop(): Promise<void> }> {
   const { accessControl, log } = options;
@@ -52,7 +60,13 @@ export async function startS3Front(options: S3FrontOptions): Promise<{ port: num
 
   async function handle(request: IncomingMessage, response: ServerResponse) {
     const received = receivedRequest(request, Buffer.alloc(0));
-    if (request.method === "OPTIONS") return forward(request, response, { port: options.s3rverPort, path: request.url ?? "/", headers: request.headers, body: Buffer.alloc(0) });
+    if (request.method === "OPTIONS")
+      return forward(request, response, {
+        port: options.s3rverPort,
+        path: request.url ?? "/",
+        headers: request.headers,
+        body: Buffer.alloc(0),
+      });
 
     let bucket: string;
     let key: string;
@@ -62,10 +76,17 @@ export async function startS3Front(options: S3FrontOptions): Promise<{ port: num
       return refuse(request, response, 400, "InvalidURI", "Couldn't parse the specified URI.");
     }
     if (key.split("/").some((segment) => segment === ".." || segment === ".")) {
-      return refuse(request, response, 400, "InvalidArgument", "Object keys with '.' or '..' segments are refused here (the local S3 stores objects as files); use keys without them.");
+      return refuse(
+        request,
+        response,
+        400,
+        "InvalidArgument",
+        "Object keys with '.' or '..' segments are refused here (the local S3 stores objects as files); use keys without them.",
+      );
     }
     const body = await readBody(request, MAX_BODY_BYTES);
-    if (body === "too large") return refuse(request, response, 400, "EntityTooLarge", "Your proposed upload exceeds the local S3 limit of 64 MB.");
+    if (body === "too large")
+      return refuse(request, response, 400, "EntityTooLarge", "Your proposed upload exceeds the local S3 limit of 64 MB.");
 
     const auth = accessControl.authenticate({ ...received, body }, "s3");
     if (!auth.ok) {
@@ -88,7 +109,9 @@ export async function startS3Front(options: S3FrontOptions): Promise<{ port: num
       return refuse(request, response, status, code, message);
     }
     const action = actionFor(request.method ?? "GET", key, new URLSearchParams(received.query));
-    const denial = accessControl.authorize(auth.principal, action, [objectArn(bucket, action === "s3:DeleteObject" && key === "" ? "*" : key)]);
+    const denial = accessControl.authorize(auth.principal, action, [
+      objectArn(bucket, action === "s3:DeleteObject" && key === "" ? "*" : key),
+    ]);
     if (denial) return refuse(request, response, 403, "AccessDenied", denial.message);
 
     // s3rver refuses response-* overrides on the unsigned requests it gets from here, so the front applies them, as S3 does.
@@ -115,7 +138,13 @@ export async function startS3Front(options: S3FrontOptions): Promise<{ port: num
       response.once("close", release);
       const current = await headEtag(options.s3rverPort, received.path);
       if (ifNoneMatch !== undefined && ifNoneMatch !== "*") {
-        return refuse(request, response, 501, "NotImplemented", "If-None-Match on PutObject only takes *; send If-None-Match: * to create only when absent.");
+        return refuse(
+          request,
+          response,
+          501,
+          "NotImplemented",
+          "If-None-Match on PutObject only takes *; send If-None-Match: * to create only when absent.",
+        );
       }
       if (ifNoneMatch === "*" && current !== undefined) {
         return refuse(request, response, 412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold");
@@ -165,7 +194,8 @@ export async function startS3Front(options: S3FrontOptions): Promise<{ port: num
     const body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${escapeXml(message)}</Message><RequestId>${requestId}</RequestId></Error>`;
     const origin = request.headers.origin;
     const [bucket] = safeSplit(receivedRequest(request, Buffer.alloc(0)).path);
-    const allowed = origin !== undefined && (options.corsOrigins[bucket] ?? []).some((candidate) => candidate === "*" || candidate === origin);
+    const allowed =
+      origin !== undefined && (options.corsOrigins[bucket] ?? []).some((candidate) => candidate === "*" || candidate === origin);
     response.writeHead(status, {
       "content-type": "application/xml",
       "content-length": Buffer.byteLength(body),

@@ -61,14 +61,20 @@ export async function startS3(options: StartS3Options): Promise<LocalS3> {
     directory,
     // Path-style only: bucket.127.0.0.1 does not resolve, and vhost parsing of "localhost" misroutes.
     vhostBuckets: false,
-    configureBuckets: options.buckets.map((bucket) => ({ name: bucket.name, configs: bucket.cors ? [corsConfigurationXml(bucket.cors)] : [] })),
+    configureBuckets: options.buckets.map((bucket) => ({
+      name: bucket.name,
+      configs: bucket.cors ? [corsConfigurationXml(bucket.cors)] : [],
+    })),
   });
   let address;
   try {
     address = await server.run();
   } catch (error) {
     if (temporary) rmSync(directory, { recursive: true, force: true });
-    const hint = (error as NodeJS.ErrnoException).code === "EADDRINUSE" ? `port ${options.port} is taken: pass another \`port\` or stop what holds it.` : "check the data folder is writable.";
+    const hint =
+      (error as NodeJS.ErrnoException).code === "EADDRINUSE"
+        ? `port ${options.port} is taken: pass another \`port\` or stop what holds it.`
+        : "check the data folder is writable.";
     throw new Error(`The S3 emulator could not start: ${(error as Error).message}; ${hint}`, { cause: error });
   }
   let accessControl = options.accessControl;
@@ -89,11 +95,17 @@ export async function startS3(options: StartS3Options): Promise<LocalS3> {
   } catch (error) {
     await server.close();
     if (temporary) rmSync(directory, { recursive: true, force: true });
-    const hint = (error as NodeJS.ErrnoException).code === "EADDRINUSE" ? `port ${options.port} is taken: pass another \`port\` or stop what holds it.` : "see the error above.";
+    const hint =
+      (error as NodeJS.ErrnoException).code === "EADDRINUSE"
+        ? `port ${options.port} is taken: pass another \`port\` or stop what holds it.`
+        : "see the error above.";
     throw new Error(`The S3 emulator could not start: ${(error as Error).message}; ${hint}`, { cause: error });
   }
   const endpoint = `http://${urlHost(host)}:${front.port}`;
-  log("info", `S3 ready on ${endpoint} (buckets ${options.buckets.map((bucket) => bucket.name).join(", ") || "none"}; ${temporary ? "temporary store" : `data in ${directory}`}).`);
+  log(
+    "info",
+    `S3 ready on ${endpoint} (buckets ${options.buckets.map((bucket) => bucket.name).join(", ") || "none"}; ${temporary ? "temporary store" : `data in ${directory}`}).`,
+  );
   let stopped = false;
   return {
     endpoint,

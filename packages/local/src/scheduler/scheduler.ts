@@ -52,7 +52,9 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
   function run(name: string): Promise<unknown> {
     const schedule = options.schedules[name];
     if (!schedule) {
-      return Promise.reject(new Error(`no schedule "${name}" in topology.ts; the schedules are: ${Object.keys(options.schedules).join(", ") || "none"}`));
+      return Promise.reject(
+        new Error(`no schedule "${name}" in topology.ts; the schedules are: ${Object.keys(options.schedules).join(", ") || "none"}`),
+      );
     }
     return options.invoke(schedule.function, scheduledEvent(name, now(), options.region, accountId), name);
   }

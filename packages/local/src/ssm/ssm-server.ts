@@ -36,13 +36,16 @@ interface StoredParameter {
 
 export async function startLocalSsm(options: LocalSsmOptions): Promise<LocalSsm> {
   const { accessControl, log } = options;
-  const store = new Map<string, StoredParameter>(Object.entries(options.parameters).map(([name, value]) => [name, { value, version: 1, modified: new Date() }]));
+  const store = new Map<string, StoredParameter>(
+    Object.entries(options.parameters).map(([name, value]) => [name, { value, version: 1, modified: new Date() }]),
+  );
   const arnOf = (name: string) => parameterArn(accessControl.region, accessControl.accountId, name);
 
   const server = createServer((request, response) => {
     handle(request, response).catch((error: unknown) => {
       log("error", `local SSM: ${describeError(error)}`);
-      if (!response.headersSent) answer(response, 500, { __type: "InternalServerError", message: "Internal error in the local SSM; see its log." });
+      if (!response.headersSent)
+        answer(response, 500, { __type: "InternalServerError", message: "Internal error in the local SSM; see its log." });
     });
   });
 
@@ -51,7 +54,12 @@ export async function startLocalSsm(options: LocalSsmOptions): Promise<LocalSsm>
     if (body === "too large") return answer(response, 400, { __type: "ValidationException", message: "Request body over 1 MB." });
     const auth = accessControl.authenticate(receivedRequest(request, body), "ssm");
     if (!auth.ok) {
-      const type = auth.problem === "missing" ? "MissingAuthenticationTokenException" : auth.problem === "unknown-key" || auth.problem === "bad-token" ? "UnrecognizedClientException" : "InvalidSignatureException";
+      const type =
+        auth.problem === "missing"
+          ? "MissingAuthenticationTokenException"
+          : auth.problem === "unknown-key" || auth.problem === "bad-token"
+            ? "UnrecognizedClientException"
+            : "InvalidSignatureException";
       return answer(response, 400, { __type: type, message: auth.message });
     }
     const operation = String(request.headers["x-amz-target"] ?? "").replace(/^AmazonSSM\./, "");
@@ -63,15 +71,31 @@ export async function startLocalSsm(options: LocalSsmOptions): Promise<LocalSsm>
     }
     const names = operation === "GetParameters" ? (input.Names ?? []) : operation === "GetParameter" ? [input.Name ?? ""] : undefined;
     if (!names) {
-      return answer(response, 400, { __type: "InvalidAction", message: `The local SSM serves GetParameters and GetParameter, not ${operation || "(no X-Amz-Target)"}.` });
+      return answer(response, 400, {
+        __type: "InvalidAction",
+        message: `The local SSM serves GetParameters and GetParameter, not ${operation || "(no X-Amz-Target)"}.`,
+      });
     }
-    if (names.length === 0 || names.length > 10) return answer(response, 400, { __type: "ValidationException", message: "Names must hold 1 to 10 parameter names." });
+    if (names.length === 0 || names.length > 10)
+      return answer(response, 400, { __type: "ValidationException", message: "Names must hold 1 to 10 parameter names." });
     const denial = accessControl.authorize(auth.principal, `ssm:${operation}`, names.map(arnOf));
     if (denial) return answer(response, 400, { __type: "AccessDeniedException", message: denial.message });
 
     const found = names.flatMap((name) => {
       const stored = store.get(name);
-      return stored ? [{ Name: name, Type: "SecureString", Value: stored.value, Version: stored.version, LastModifiedDate: stored.modified.getTime() / 1000, ARN: arnOf(name), DataType: "text" }] : [];
+      return stored
+        ? [
+            {
+              Name: name,
+              Type: "SecureString",
+              Value: stored.value,
+              Version: stored.version,
+              LastModifiedDate: stored.modified.getTime() / 1000,
+              ARN: arnOf(name),
+              DataType: "text",
+            },
+          ]
+        : [];
     });
     if (operation === "GetParameter") {
       if (found.length === 0) return answer(response, 400, { __type: "ParameterNotFound", message: `Parameter ${names[0]} not found.` });
@@ -93,6 +117,10 @@ export async function startLocalSsm(options: LocalSsmOptions): Promise<LocalSsm>
 
 function answer(response: ServerResponse, status: number, body: unknown) {
   const text = JSON.stringify(body);
-  response.writeHead(status, { "content-type": "application/x-amz-json-1.1", "content-length": Buffer.byteLength(text), "x-amzn-requestid": randomUUID() });
+  response.writeHead(status, {
+    "content-type": "application/x-amz-json-1.1",
+    "content-length": Buffer.byteLength(text),
+    "x-amzn-requestid": randomUUID(),
+  });
   response.end(text);
 }

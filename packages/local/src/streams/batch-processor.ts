@@ -77,19 +77,30 @@ export class BatchProcessor {
         stats.bisections += 1;
         const half = Math.ceil(pending.records.length / 2);
         log("warn", `[${name}] ${range} failed (${outcome.message}); bisecting into ${half} + ${pending.records.length - half}.`);
-        queue.splice(0, 1, { records: pending.records.slice(0, half), failures: 0, lastError: outcome.message }, { records: pending.records.slice(half), failures: 0, lastError: outcome.message });
+        queue.splice(
+          0,
+          1,
+          { records: pending.records.slice(0, half), failures: 0, lastError: outcome.message },
+          { records: pending.records.slice(half), failures: 0, lastError: outcome.message },
+        );
         continue;
       }
       pending.failures += 1;
       pending.lastError = outcome.message;
       const retriesLeft = consumer.retryAttempts === -1 ? Infinity : consumer.retryAttempts - (pending.failures - 1);
       if (retriesLeft <= 0) {
-        log("warn", `[${name}] ${pending.records.length} record(s) ${sequenceRange(pending.records)} failed ${pending.failures} time(s) (${outcome.message}); sending them to the on-failure destination and moving on.`);
+        log(
+          "warn",
+          `[${name}] ${pending.records.length} record(s) ${sequenceRange(pending.records)} failed ${pending.failures} time(s) (${outcome.message}); sending them to the on-failure destination and moving on.`,
+        );
         await this.discard(shardId, pending.records, "RetryAttemptsExhausted", pending.failures, pending.lastError);
         queue.shift();
         continue;
       }
-      log("warn", `[${name}] ${range} failed (${outcome.message}); retry ${pending.failures} of ${consumer.retryAttempts === -1 ? "unlimited" : consumer.retryAttempts}.`);
+      log(
+        "warn",
+        `[${name}] ${range} failed (${outcome.message}); retry ${pending.failures} of ${consumer.retryAttempts === -1 ? "unlimited" : consumer.retryAttempts}.`,
+      );
       await this.options.sleep(this.options.retryDelayMs(pending.failures));
     }
   }
@@ -115,22 +126,40 @@ export class BatchProcessor {
     const tooOld = (record: DynamoDBRecord) => nowSeconds - (record.dynamodb?.ApproximateCreationDateTime ?? nowSeconds) - 60 > maxAge;
     const expired = pending.records.filter(tooOld);
     if (expired.length === 0) return;
-    this.options.log("warn", `[${this.options.name}] ${expired.length} record(s) ${sequenceRange(expired)} are older than maxRecordAgeSeconds (${maxAge}); sending them to the on-failure destination.`);
+    this.options.log(
+      "warn",
+      `[${this.options.name}] ${expired.length} record(s) ${sequenceRange(expired)} are older than maxRecordAgeSeconds (${maxAge}); sending them to the on-failure destination.`,
+    );
     pending.records = pending.records.filter((record) => !tooOld(record));
     await this.discard(shardId, expired, "RecordAgeExceeded", pending.failures, pending.lastError);
   }
 
   /** Retries the destination until it accepts: dropping the records silently is not an option. */
-  private async discard(shardId: string, records: DynamoDBRecord[], condition: OnFailureCondition, invokeCount: number, lastError: string | undefined): Promise<void> {
+  private async discard(
+    shardId: string,
+    records: DynamoDBRecord[],
+    condition: OnFailureCondition,
+    invokeCount: number,
+    lastError: string | undefined,
+  ): Promise<void> {
     const { destination, clock, streamArn, functionArn, name, stats, log } = this.options;
-    const failureRecord = buildOnFailureRecord({ consumer: name, functionArn, shardId, streamArn, now: clock.now() }, records, condition, invokeCount, lastError);
+    const failureRecord = buildOnFailureRecord(
+      { consumer: name, functionArn, shardId, streamArn, now: clock.now() },
+      records,
+      condition,
+      invokeCount,
+      lastError,
+    );
     for (let attempt = 1; !this.options.stopped(); attempt++) {
       try {
         await destination.send(failureRecord);
         stats.recordsDiscarded += records.length;
         return;
       } catch (error) {
-        log("error", `[${name}] could not write ${records.length} discarded record(s) to the on-failure destination (${(error as Error).message}); retrying. Check the dead-letter folder is writable.`);
+        log(
+          "error",
+          `[${name}] could not write ${records.length} discarded record(s) to the on-failure destination (${(error as Error).message}); retrying. Check the dead-letter folder is writable.`,
+        );
         await this.options.sleep(this.options.retryDelayMs(attempt));
       }
     }
@@ -141,7 +170,11 @@ function interpretPartialResponse(response: unknown, records: DynamoDBRecord[]):
   const failures = (response as { batchItemFailures?: unknown } | null | undefined)?.batchItemFailures;
   // No response, or no list: Lambda reads that as full success.
   if (failures === undefined || failures === null) return { kind: "success" };
-  if (!Array.isArray(failures)) return { kind: "failed", message: `batchItemFailures is not an array (${JSON.stringify(failures)}); return { batchItemFailures: [{ itemIdentifier: record.dynamodb.SequenceNumber }] }` };
+  if (!Array.isArray(failures))
+    return {
+      kind: "failed",
+      message: `batchItemFailures is not an array (${JSON.stringify(failures)}); return { batchItemFailures: [{ itemIdentifier: record.dynamodb.SequenceNumber }] }`,
+    };
   if (failures.length === 0) return { kind: "success" };
   let firstFailed = records.length;
   for (const failure of failures) {
@@ -149,11 +182,19 @@ function interpretPartialResponse(response: unknown, records: DynamoDBRecord[]):
     const index = typeof id === "string" && id !== "" ? records.findIndex((record) => record.dynamodb?.SequenceNumber === id) : -1;
     if (index === -1) {
       // Lambda fails the whole batch on an identifier it cannot place.
-      return { kind: "failed", message: `invalid itemIdentifier ${JSON.stringify(id)} in batchItemFailures; use the failed record's dynamodb.SequenceNumber` };
+      return {
+        kind: "failed",
+        message: `invalid itemIdentifier ${JSON.stringify(id)} in batchItemFailures; use the failed record's dynamodb.SequenceNumber`,
+      };
     }
     firstFailed = Math.min(firstFailed, index);
   }
-  return { kind: "partial", firstFailed, message: `${failures.length} item(s) reported failed, first ${records[firstFailed]!.dynamodb?.SequenceNumber}` };
+  return {
+    kind: "partial",
+    firstFailed,
+    message: `${failures.length} item(s) reported failed, first ${records[firstFailed]!.dynamodb?.SequenceNumber}`,
+  };
 }
 
-const sequenceRange = (records: DynamoDBRecord[]) => `(seq ${records[0]?.dynamodb?.SequenceNumber}..${records[records.length - 1]?.dynamodb?.SequenceNumber})`;
+const sequenceRange = (records: DynamoDBRecord[]) =>
+  `(seq ${records[0]?.dynamodb?.SequenceNumber}..${records[records.length - 1]?.dynamodb?.SequenceNumber})`;

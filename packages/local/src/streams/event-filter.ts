@@ -15,7 +15,8 @@ export type FilterPattern = Record<string, unknown>;
 const operators = ["prefix", "suffix", "equals-ignore-case", "exists", "anything-but", "numeric"] as const;
 type Operator = (typeof operators)[number];
 
-const isPlainObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
 const isScalar = (value: unknown) => value === null || ["string", "number", "boolean"].includes(typeof value);
 
 /** Throws, naming the consumer and the bad part, on a pattern AWS would reject. */
@@ -34,7 +35,9 @@ export function validateFilterPatterns(patterns: FilterPattern[], owner: string)
       return;
     }
     if (!isPlainObject(pattern)) {
-      throw new Error(`Filter of ${owner} at ${path || "the top"}: leaves must be arrays of matchers, e.g. { eventName: ["INSERT"] }, not ${JSON.stringify(pattern)}.`);
+      throw new Error(
+        `Filter of ${owner} at ${path || "the top"}: leaves must be arrays of matchers, e.g. { eventName: ["INSERT"] }, not ${JSON.stringify(pattern)}.`,
+      );
     }
     for (const [key, value] of Object.entries(pattern)) check(value, path ? `${path}.${key}` : key);
   };
@@ -85,7 +88,9 @@ function anythingButExcludes(argument: unknown, value: unknown): boolean {
   if (isPlainObject(argument)) {
     if ("prefix" in argument) return typeof value === "string" && value.startsWith(String(argument.prefix));
     if ("suffix" in argument) return typeof value === "string" && value.endsWith(String(argument.suffix));
-    throw new Error(`anything-but supports a value, a list, prefix or suffix; got ${JSON.stringify(argument)}. Fix the consumer's filters in topology.ts.`);
+    throw new Error(
+      `anything-but supports a value, a list, prefix or suffix; got ${JSON.stringify(argument)}. Fix the consumer's filters in topology.ts.`,
+    );
   }
   return argument === value;
 }
@@ -95,12 +100,17 @@ function numericMatches(conditions: unknown[], value: number): boolean {
     const operator = conditions[index];
     const bound = Number(conditions[index + 1]);
     const ok =
-      operator === "=" ? value === bound
-      : operator === "<" ? value < bound
-      : operator === "<=" ? value <= bound
-      : operator === ">" ? value > bound
-      : operator === ">=" ? value >= bound
-      : undefined;
+      operator === "="
+        ? value === bound
+        : operator === "<"
+          ? value < bound
+          : operator === "<="
+            ? value <= bound
+            : operator === ">"
+              ? value > bound
+              : operator === ">="
+                ? value >= bound
+                : undefined;
     if (ok === undefined) throw new Error(`Unknown numeric operator ${String(operator)}; use =, <, <=, > or >= in the consumer's filters.`);
     if (!ok) return false;
   }

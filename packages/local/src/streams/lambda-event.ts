@@ -73,5 +73,7 @@ function toAttributeValue(value: SdkAttributeValue): LambdaAttributeValue {
   if (value.L !== undefined) return { L: value.L.map(toAttributeValue) };
   if (value.NULL !== undefined) return { NULL: value.NULL };
   if (value.BOOL !== undefined) return { BOOL: value.BOOL };
-  throw new Error(`Unknown DynamoDB attribute value ${JSON.stringify(value)}: upgrade @aws-sdk/client-dynamodb-streams and teach streams/lambda-event.ts the new type.`);
+  throw new Error(
+    `Unknown DynamoDB attribute value ${JSON.stringify(value)}: upgrade @aws-sdk/client-dynamodb-streams and teach streams/lambda-event.ts the new type.`,
+  );
 }

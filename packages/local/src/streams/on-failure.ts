@@ -95,7 +95,11 @@ export function buildOnFailureRecord(
   const last = records[records.length - 1]!;
   return {
     requestContext: { requestId: randomUUID(), functionArn: context.functionArn, condition, approximateInvokeCount: invokeCount },
-    responseContext: { statusCode: 200, executedVersion: "$LATEST", ...(lastError !== undefined ? { functionError: "Unhandled" as const } : {}) },
+    responseContext: {
+      statusCode: 200,
+      executedVersion: "$LATEST",
+      ...(lastError !== undefined ? { functionError: "Unhandled" as const } : {}),
+    },
     version: "1.0",
     timestamp: new Date(context.now).toISOString(),
     DDBStreamBatchInfo: {

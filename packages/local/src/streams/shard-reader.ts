@@ -79,7 +79,10 @@ export class ShardReader {
         // A failing read (emulator restarting, network) must not end the poller: back off and try again.
         this.markPositioned();
         options.stats.readErrors += 1;
-        options.log("warn", `[${options.name}] reading shard ${this.shardId} failed (${(error as Error).message}); retrying in 1 s. Is DynamoDB Local still running?`);
+        options.log(
+          "warn",
+          `[${options.name}] reading shard ${this.shardId} failed (${(error as Error).message}); retrying in 1 s. Is DynamoDB Local still running?`,
+        );
         await options.sleep(1_000);
       }
       options.onProgress();
@@ -103,7 +106,10 @@ export class ShardReader {
     } catch (error) {
       if (isExpiredIterator(error) || isTrimmedData(error)) {
         options.stats.iteratorRecoveries += 1;
-        options.log("info", `[${options.name}] ${(error as Error).name} on shard ${this.shardId}; re-acquiring an iterator after ${this.lastReadSequence ?? options.startingPosition}.`);
+        options.log(
+          "info",
+          `[${options.name}] ${(error as Error).name} on shard ${this.shardId}; re-acquiring an iterator after ${this.lastReadSequence ?? options.startingPosition}.`,
+        );
         this.iterator = undefined;
         if (isTrimmedData(error)) this.trimmed = true;
         // Pause as after an empty read, so an emulator that keeps refusing is not polled in a busy loop.
@@ -116,7 +122,11 @@ export class ShardReader {
     options.stats.recordsRead += records.length;
     for (const record of records) {
       this.lastReadSequence = record.dynamodb?.SequenceNumber ?? this.lastReadSequence;
-      const lambdaRecord = toLambdaRecord(record, options.streamArn, options.isServiceDeletion ? { isServiceDeletion: options.isServiceDeletion } : {});
+      const lambdaRecord = toLambdaRecord(
+        record,
+        options.streamArn,
+        options.isServiceDeletion ? { isServiceDeletion: options.isServiceDeletion } : {},
+      );
       const beforeStart = (lambdaRecord.dynamodb?.ApproximateCreationDateTime ?? Infinity) < this.skipCreatedBeforeSeconds;
       if (beforeStart || !matchesAnyPattern(lambdaRecord, options.consumer.filters)) {
         options.stats.recordsFiltered += 1;
@@ -164,18 +174,29 @@ export class ShardReader {
       // "trimmed" once the first record arrives. Nothing was read yet, so read
       // from the oldest record, skipping what was written before we started
       // (to the minute: DynamoDB Local truncates ApproximateCreationDateTime).
-      options.log("debug", `[${options.name}] first iterator on shard ${this.shardId} was refused as trimmed; reading from TRIM_HORIZON, skipping records older than the start.`);
+      options.log(
+        "debug",
+        `[${options.name}] first iterator on shard ${this.shardId} was refused as trimmed; reading from TRIM_HORIZON, skipping records older than the start.`,
+      );
       type = "TRIM_HORIZON";
       if (options.startingPosition === "LATEST") this.skipCreatedBeforeSeconds = Math.floor(this.startedAtMs / 60_000) * 60;
       this.trimmed = false;
     } else if (this.trimmed) {
       // The records after our position aged out of the stream (24 h); the oldest left is the best we can do.
-      options.log("warn", `[${options.name}] records after ${this.lastReadSequence} on shard ${this.shardId} were trimmed; resuming from TRIM_HORIZON. Some records were lost.`);
+      options.log(
+        "warn",
+        `[${options.name}] records after ${this.lastReadSequence} on shard ${this.shardId} were trimmed; resuming from TRIM_HORIZON. Some records were lost.`,
+      );
       type = "TRIM_HORIZON";
       this.trimmed = false;
     }
     try {
-      const output = await options.api.getShardIterator({ StreamArn: options.streamArn, ShardId: this.shardId, ShardIteratorType: type, SequenceNumber: sequenceNumber });
+      const output = await options.api.getShardIterator({
+        StreamArn: options.streamArn,
+        ShardId: this.shardId,
+        ShardIteratorType: type,
+        SequenceNumber: sequenceNumber,
+      });
       if (!output.ShardIterator) {
         this.finished = true;
         return undefined;

@@ -84,11 +84,17 @@ const defaultRetryDelayMs = (attempt: number) => Math.min(100 * 2 ** (attempt - 
  * loudly instead of polling nothing.
  */
 export async function startStreamConsumer(options: StartStreamConsumerOptions): Promise<StreamConsumer> {
-  const name = options.name ?? options.consumer.function.handler.split("/").pop()!.replace(/\.[^.]+$/, "");
+  const name =
+    options.name ??
+    options.consumer.function.handler
+      .split("/")
+      .pop()!
+      .replace(/\.[^.]+$/, "");
   const log = options.log ?? quietLog;
   const clock = options.clock ?? systemStreamClock;
   validateFilterPatterns(options.consumer.filters ?? [], `consumer ${name}`);
-  if (!options.streamsClient && !options.endpoint) throw new Error(`Consumer ${name}: pass \`endpoint\` (DynamoDB Local) or \`streamsClient\`.`);
+  if (!options.streamsClient && !options.endpoint)
+    throw new Error(`Consumer ${name}: pass \`endpoint\` (DynamoDB Local) or \`streamsClient\`.`);
   const ownClient = options.streamsClient ? undefined : localStreamsApi(options.endpoint!, options.credentials);
   const api: StreamsApi = options.streamsClient ?? ownClient!;
   const stats = emptyStats();
@@ -158,7 +164,9 @@ export async function startStreamConsumer(options: StartStreamConsumerOptions): 
         log,
         stats,
         pollIntervalMs: options.pollIntervalMs ?? 50,
-        ...(serviceDeletions && { isServiceDeletion: (record: StreamRecord) => serviceDeletions.isServiceDeletion(options.tableName, record) }),
+        ...(serviceDeletions && {
+          isServiceDeletion: (record: StreamRecord) => serviceDeletions.isServiceDeletion(options.tableName, record),
+        }),
         sleep,
         stopped,
         nextMark,
@@ -187,7 +195,11 @@ export async function startStreamConsumer(options: StartStreamConsumerOptions): 
         const closed = Boolean(shard.SequenceNumberRange?.EndingSequenceNumber);
         // Starting at LATEST, shards already closed hold only the past: skip them.
         const skip = firstDiscovery && closed && options.consumer.startingPosition === "LATEST";
-        shards.set(shard.ShardId, { shard, done: skip, startingPosition: firstDiscovery ? options.consumer.startingPosition : "TRIM_HORIZON" });
+        shards.set(shard.ShardId, {
+          shard,
+          done: skip,
+          startingPosition: firstDiscovery ? options.consumer.startingPosition : "TRIM_HORIZON",
+        });
       }
       exclusiveStartShardId = description?.LastEvaluatedShardId;
     } while (exclusiveStartShardId);
@@ -201,8 +213,13 @@ export async function startStreamConsumer(options: StartStreamConsumerOptions): 
     await discover();
   } catch (error) {
     ownClient?.destroy();
-    const hint = isMissingResource(error) ? "the stream does not exist: create the tables first (createTables) and pass its ARN." : "is DynamoDB Local running on that endpoint?";
-    throw new Error(`Consumer ${name} cannot read stream ${options.streamArn} of ${options.tableName}: ${(error as Error).message}; ${hint}`, { cause: error });
+    const hint = isMissingResource(error)
+      ? "the stream does not exist: create the tables first (createTables) and pass its ARN."
+      : "is DynamoDB Local running on that endpoint?";
+    throw new Error(
+      `Consumer ${name} cannot read stream ${options.streamArn} of ${options.tableName}: ${(error as Error).message}; ${hint}`,
+      { cause: error },
+    );
   }
   await Promise.all([...shards.values()].map((state) => state.reader?.positioned));
   log("info", `[${name}] polling ${options.tableName} (${shards.size} shard(s), from ${options.consumer.startingPosition}).`);
@@ -231,7 +248,11 @@ export async function startStreamConsumer(options: StartStreamConsumerOptions): 
           reject,
           timer: setTimeout(() => {
             waiters.delete(waiter);
-            reject(new Error(`Consumer ${name} did not catch up within ${timeoutMs} ms; stats: ${JSON.stringify(stats)}. A record may be stuck in retries (see the log) or the handler may hang.`));
+            reject(
+              new Error(
+                `Consumer ${name} did not catch up within ${timeoutMs} ms; stats: ${JSON.stringify(stats)}. A record may be stuck in retries (see the log) or the handler may hang.`,
+              ),
+            );
           }, timeoutMs),
         };
         waiters.add(waiter);

@@ -25,7 +25,10 @@ export interface StreamsApi {
  * consumer function's own role, so the local cloud passes that function's
  * credentials and its IAM front checks them; DynamoDB Local alone accepts any.
  */
-export function localStreamsApi(endpoint: string, credentials: Credentials = { accessKeyId: "local", secretAccessKey: "local" }): StreamsApi & { destroy(): void } {
+export function localStreamsApi(
+  endpoint: string,
+  credentials: Credentials = { accessKeyId: "local", secretAccessKey: "local" },
+): StreamsApi & { destroy(): void } {
   return new DynamoDBStreams({ endpoint, region: "us-east-1", credentials });
 }
 

@@ -22,9 +22,11 @@ function fakeApi(now: () => number, queueStatus = 200, refuse: { jobs?: number; 
     const headers = init.headers as Record<string, string>;
     calls.push({ method: init.method!, path, ...(headers.authorization && { authorization: headers.authorization }) });
     const json = (status: number, body: unknown) => new Response(JSON.stringify(body), { status });
-    if (path === "/session" && headers.authorization && refuse.renewals) return json(refuse.renewals, { error: { code: "SESSION_ENDED", message: "ended" } });
+    if (path === "/session" && headers.authorization && refuse.renewals)
+      return json(refuse.renewals, { error: { code: "SESSION_ENDED", message: "ended" } });
     if (path === "/jobs" && refuse.jobs) return json(refuse.jobs, { error: { code: "RATE_LIMITED", message: "quota" } });
-    if (path === "/session") return json(200, { token: `t${++sessions}`, fanId: "f", expiresAt: new Date(now() + 30 * 60_000).toISOString() });
+    if (path === "/session")
+      return json(200, { token: `t${++sessions}`, fanId: "f", expiresAt: new Date(now() + 30 * 60_000).toISOString() });
     if (init.method === "PUT") return json(queueStatus, queueStatus === 200 ? {} : { error: { code: "CONFLICT", message: "opened" } });
     return json(200, {});
   }) as typeof globalThis.fetch;
@@ -60,7 +62,14 @@ describe("the demo simulator", () => {
     const quota = fakeApi(() => nowMs, 200, { jobs: 429 });
     const jobs = () => quota.calls.filter((call) => call.path === "/jobs");
     const lines: string[] = [];
-    const limited = startSimulator({ httpApiUrl: "http://api.test", operatorKey: "k", tickMs: 2, fetch: quota.fetch, now: () => nowMs, log: (line) => lines.push(line) });
+    const limited = startSimulator({
+      httpApiUrl: "http://api.test",
+      operatorKey: "k",
+      tickMs: 2,
+      fetch: quota.fetch,
+      now: () => nowMs,
+      log: (line) => lines.push(line),
+    });
     try {
       await until(() => jobs().length >= 2);
       expect(jobs()[1]!.authorization).not.toBe(jobs()[0]!.authorization);
@@ -86,7 +95,13 @@ describe("the demo simulator", () => {
   it("opens its queue once, and keeps going when an earlier run already opened it", async () => {
     const api = fakeApi(() => Date.now(), 409);
     const lines: string[] = [];
-    const simulator = startSimulator({ httpApiUrl: "http://api.test", operatorKey: "k", tickMs: 2, fetch: api.fetch, log: (line) => lines.push(line) });
+    const simulator = startSimulator({
+      httpApiUrl: "http://api.test",
+      operatorKey: "k",
+      tickMs: 2,
+      fetch: api.fetch,
+      log: (line) => lines.push(line),
+    });
     try {
       await until(() => api.calls.filter((call) => call.path === "/queues/e1/join").length >= 4);
       expect(api.calls.filter((call) => call.method === "PUT")).toHaveLength(1);

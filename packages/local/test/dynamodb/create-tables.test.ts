@@ -1,4 +1,11 @@
-import { DeleteTableCommand, DescribeTableCommand, DescribeTimeToLiveCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
+import {
+  DeleteTableCommand,
+  DescribeTableCommand,
+  DescribeTimeToLiveCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+} from "@aws-sdk/client-dynamodb";
 import type { TableDecl } from "@pushgate/core/topology";
 import { topology } from "@pushgate/core/topology";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -44,10 +51,29 @@ describe("createTables", () => {
     const jobs = await describeTable("dev-pushgate-jobs");
     expect(jobs.StreamSpecification).toEqual({ StreamEnabled: true, StreamViewType: "NEW_AND_OLD_IMAGES" });
     expect(jobs.LatestStreamArn).toBe(result.streamArns.jobs);
-    expect(jobs.GlobalSecondaryIndexes?.map((index) => ({ name: index.IndexName, keys: index.KeySchema, projection: index.Projection?.ProjectionType }))).toEqual([
-      { name: "byFan", keys: [{ AttributeName: "fanId", KeyType: "HASH" }, { AttributeName: "createdAt", KeyType: "RANGE" }], projection: "ALL" },
+    expect(
+      jobs.GlobalSecondaryIndexes?.map((index) => ({
+        name: index.IndexName,
+        keys: index.KeySchema,
+        projection: index.Projection?.ProjectionType,
+      })),
+    ).toEqual([
+      {
+        name: "byFan",
+        keys: [
+          { AttributeName: "fanId", KeyType: "HASH" },
+          { AttributeName: "createdAt", KeyType: "RANGE" },
+        ],
+        projection: "ALL",
+      },
     ]);
-    for (const name of ["dev-pushgate-jobs", "dev-pushgate-connections", "dev-pushgate-subscriptions", "dev-pushgate-sessions", "dev-pushgate-quotas"]) {
+    for (const name of [
+      "dev-pushgate-jobs",
+      "dev-pushgate-connections",
+      "dev-pushgate-subscriptions",
+      "dev-pushgate-sessions",
+      "dev-pushgate-quotas",
+    ]) {
       const ttl = (await client.send(new DescribeTimeToLiveCommand({ TableName: name }))).TimeToLiveDescription;
       expect(ttl).toEqual({ TimeToLiveStatus: "ENABLED", AttributeName: "expiresAt" });
     }
@@ -85,9 +111,17 @@ describe("createTables", () => {
   });
 
   it("refuses a table whose keys changed, saying how to reset local data", async () => {
-    await createTables({ endpoint: db.endpoint, topology: { app: "keys", tables: { t: { partitionKey: { name: "a", type: "string" } } } }, stage: "s" });
+    await createTables({
+      endpoint: db.endpoint,
+      topology: { app: "keys", tables: { t: { partitionKey: { name: "a", type: "string" } } } },
+      stage: "s",
+    });
     await expect(
-      createTables({ endpoint: db.endpoint, topology: { app: "keys", tables: { t: { partitionKey: { name: "b", type: "string" } } } }, stage: "s" }),
+      createTables({
+        endpoint: db.endpoint,
+        topology: { app: "keys", tables: { t: { partitionKey: { name: "b", type: "string" } } } },
+        stage: "s",
+      }),
     ).rejects.toThrow(/has keys a:HASH but topology.ts declares b:HASH.*rm -rf .pushgate\/data/s);
     await client.send(new DeleteTableCommand({ TableName: "s-keys-t" }));
   });

@@ -94,10 +94,16 @@ describe("startDynamoDbLocal", () => {
   });
 
   it.each(["SIGTERM", "SIGINT"] as const)("on %s kills java and still lets the host process die of the signal", async (signal) => {
-    const parent = spawn(process.execPath, ["--import", "tsx", join(import.meta.dirname, "fixtures", "crashing-parent.ts"), join(scratch, `${signal}.pid`)], {
-      stdio: ["ignore", "pipe", "inherit"],
-    });
-    const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => parent.once("exit", (code, exitSignal) => resolve({ code, signal: exitSignal })));
+    const parent = spawn(
+      process.execPath,
+      ["--import", "tsx", join(import.meta.dirname, "fixtures", "crashing-parent.ts"), join(scratch, `${signal}.pid`)],
+      {
+        stdio: ["ignore", "pipe", "inherit"],
+      },
+    );
+    const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      parent.once("exit", (code, exitSignal) => resolve({ code, signal: exitSignal })),
+    );
     const firstLine = await new Promise<string>((resolve) => createInterface({ input: parent.stdout! }).once("line", resolve));
     const { javaPid } = JSON.parse(firstLine) as { javaPid: number };
     parent.kill(signal);
@@ -120,7 +126,9 @@ describe("startDynamoDbLocal", () => {
     process.env.PATH = join(scratch, "no-java-here");
     delete process.env.JAVA_HOME;
     try {
-      await expect(startDynamoDbLocal({})).rejects.toThrow(/(Java|javac) was not found.*Install a JDK 17: `apt-get install -y openjdk-17-jdk-headless`/s);
+      await expect(startDynamoDbLocal({})).rejects.toThrow(
+        /(Java|javac) was not found.*Install a JDK 17: `apt-get install -y openjdk-17-jdk-headless`/s,
+      );
     } finally {
       process.env.PATH = saved.PATH;
       if (saved.JAVA_HOME !== undefined) process.env.JAVA_HOME = saved.JAVA_HOME;

@@ -1,4 +1,11 @@
-import { BatchWriteItemCommand, DeleteItemCommand, GetItemCommand, PutItemCommand, UpdateItemCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import {
+  BatchWriteItemCommand,
+  DeleteItemCommand,
+  GetItemCommand,
+  PutItemCommand,
+  UpdateItemCommand,
+  type DynamoDBClient,
+} from "@aws-sdk/client-dynamodb";
 import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
 import {
   createTables,
@@ -77,7 +84,8 @@ async function setUp(options: { intervalMs?: number; pageSize?: number; afterSca
 
 const put = (tableName: string, id: string, expiresAt: { N: string } | { S: string }) =>
   client.send(new PutItemCommand({ TableName: tableName, Item: { id: { S: id }, expiresAt } }));
-const exists = async (tableName: string, id: string) => (await client.send(new GetItemCommand({ TableName: tableName, Key: { id: { S: id } }, ConsistentRead: true }))).Item !== undefined;
+const exists = async (tableName: string, id: string) =>
+  (await client.send(new GetItemCommand({ TableName: tableName, Key: { id: { S: id } }, ConsistentRead: true }))).Item !== undefined;
 const removes = (recorder: Recorder) => recorder.records.filter((record) => record.eventName === "REMOVE");
 
 it("deletes an expired item within the sweep interval, and the consumer gets REMOVE with the service userIdentity", async () => {

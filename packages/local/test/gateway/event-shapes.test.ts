@@ -30,7 +30,12 @@ describe("event shapes as AWS sends them", () => {
     expect(t.logs.lines.filter((line) => line.level === "error")).toEqual([]);
     expect(hosts).toEqual([`127.0.0.1:${t.gateway.port}`]);
     expect(event.headers).toEqual({ Host: `127.0.0.1:${t.gateway.port}`, "x-api-key": "", "X-Forwarded-For": "", "x-restapi": "" });
-    expect(event.multiValueHeaders).toEqual({ Host: [`127.0.0.1:${t.gateway.port}`], "x-api-key": [""], "X-Forwarded-For": [""], "x-restapi": [""] });
+    expect(event.multiValueHeaders).toEqual({
+      Host: [`127.0.0.1:${t.gateway.port}`],
+      "x-api-key": [""],
+      "X-Forwarded-For": [""],
+      "x-restapi": [""],
+    });
     expect(event.headers!.Host).toBe(event.requestContext.domainName);
   });
 

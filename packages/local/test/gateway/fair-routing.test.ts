@@ -73,7 +73,11 @@ describe("route invocations", () => {
     // Past its queue the flooder is told, in API Gateway's error-frame shape, and keeps its connection.
     const queued = DEFAULT_GATEWAY_LIMITS.maxQueuedMessagesPerConnection;
     expect(tooMany.length).toBeGreaterThanOrEqual(2_000 - queued - 100);
-    expect(JSON.parse(tooMany[0]!)).toEqual({ message: "Too Many Requests", connectionId: expect.any(String), requestId: expect.any(String) });
+    expect(JSON.parse(tooMany[0]!)).toEqual({
+      message: "Too Many Requests",
+      connectionId: expect.any(String),
+      requestId: expect.any(String),
+    });
     expect(floodWs.readyState).toBe(floodWs.OPEN);
     let reply = await flooder.nextMessage();
     while (reply.includes("Too Many Requests")) reply = await flooder.nextMessage();

@@ -11,7 +11,10 @@ afterEach(async () => {
 const start = async (options: Parameters<typeof startTestGateway>[0]) => (current = await startTestGateway(options));
 
 const KB = 1024;
-const withDisconnect = { $disconnect: {}, $default: { routeResponse: true, handler: (event: { body?: string }) => `got ${event.body?.length}` } };
+const withDisconnect = {
+  $disconnect: {},
+  $default: { routeResponse: true, handler: (event: { body?: string }) => `got ${event.body?.length}` },
+};
 
 describe("frame and message size limits", () => {
   it("closes a 200 KB message with 1009 and reports it to $disconnect", async () => {
@@ -21,7 +24,11 @@ describe("frame and message size limits", () => {
     ws.send("x".repeat(200 * KB));
     expect(await client.closed).toEqual({ code: 1009, reason: "Message too big" });
     const event = await t.recorder.waitFor("$disconnect");
-    expect(event.requestContext).toMatchObject({ eventType: "DISCONNECT", disconnectStatusCode: 1009, disconnectReason: "Message too big" });
+    expect(event.requestContext).toMatchObject({
+      eventType: "DISCONNECT",
+      disconnectStatusCode: 1009,
+      disconnectReason: "Message too big",
+    });
     expect(t.recorder.of("$default")).toHaveLength(0);
   });
 
@@ -81,11 +88,14 @@ describe("frame inspector", () => {
         ? Buffer.from([0x80 | payloadLength])
         : payloadLength < 65536
           ? Buffer.from([0x80 | 126, payloadLength >> 8, payloadLength & 0xff])
-          : Buffer.concat([Buffer.from([0x80 | 127]), (() => {
-              const b = Buffer.alloc(8);
-              b.writeBigUInt64BE(BigInt(payloadLength));
-              return b;
-            })()]);
+          : Buffer.concat([
+              Buffer.from([0x80 | 127]),
+              (() => {
+                const b = Buffer.alloc(8);
+                b.writeBigUInt64BE(BigInt(payloadLength));
+                return b;
+              })(),
+            ]);
     return Buffer.concat([Buffer.from([(fin ? 0x80 : 0) | opcode]), lengthBytes, Buffer.alloc(4), Buffer.alloc(payloadLength)]);
   };
 
@@ -104,9 +114,9 @@ describe("frame inspector", () => {
 
   it("ignores control frames and counts a message across continuation frames", () => {
     expect(inspect([frame(1, 30 * KB, false), frame(9, 4), frame(0, 30 * KB, true)])).toEqual([]);
-    expect(inspect([frame(1, 32 * KB, false), frame(0, 32 * KB, false), frame(0, 32 * KB, false), frame(0, 32 * KB, false), frame(0, 1, true)])).toEqual([
-      { code: 1009, reason: "Message too big" },
-    ]);
+    expect(
+      inspect([frame(1, 32 * KB, false), frame(0, 32 * KB, false), frame(0, 32 * KB, false), frame(0, 32 * KB, false), frame(0, 1, true)]),
+    ).toEqual([{ code: 1009, reason: "Message too big" }]);
   });
 
   it("flags binary at the first binary frame header", () => {
@@ -186,6 +196,8 @@ describe("new-connection rate", () => {
   });
 
   it("rejects a nonsensical limit at start with what to do", async () => {
-    await expect(startTestGateway({ routes: {}, limits: { idleTimeoutMs: -1 } })).rejects.toThrow(/idleTimeoutMs must be a positive number.*fix the limits option/);
+    await expect(startTestGateway({ routes: {}, limits: { idleTimeoutMs: -1 } })).rejects.toThrow(
+      /idleTimeoutMs must be a positive number.*fix the limits option/,
+    );
   });
 });

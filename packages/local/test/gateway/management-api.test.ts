@@ -34,7 +34,9 @@ describe("Management API through the real SDK", () => {
     await client;
     const id = t.gateway.connections()[0]!.connectionId;
     expect(id).toContain("/");
-    const out = await t.management.send(new PostToConnectionCommand({ ConnectionId: id, Data: JSON.stringify({ type: "pong", id: "r1" }) }));
+    const out = await t.management.send(
+      new PostToConnectionCommand({ ConnectionId: id, Data: JSON.stringify({ type: "pong", id: "r1" }) }),
+    );
     expect(out.$metadata.httpStatusCode).toBe(200);
     expect(out.$metadata.requestId).toBeTruthy();
     expect(await client.nextMessage()).toBe('{"type":"pong","id":"r1"}');
@@ -77,7 +79,9 @@ describe("Management API through the real SDK", () => {
 
   it("raises GoneException (the class, via x-amzn-ErrorType) for unknown and closed connections", async () => {
     const t = await start({ routes });
-    const unknown = await t.management.send(new PostToConnectionCommand({ ConnectionId: "L0SM9cOFvHcCIhw=", Data: "x" })).catch((e: unknown) => e);
+    const unknown = await t.management
+      .send(new PostToConnectionCommand({ ConnectionId: "L0SM9cOFvHcCIhw=", Data: "x" }))
+      .catch((e: unknown) => e);
     expect(unknown).toBeInstanceOf(GoneException);
     expect((unknown as GoneException).$metadata.httpStatusCode).toBe(410);
     expect((unknown as GoneException).message).toMatch(/gone; delete it/);
@@ -168,9 +172,9 @@ describe("Management API through the real SDK", () => {
       region: "us-east-1",
       credentials: { accessKeyId: "local", secretAccessKey: "local" },
     });
-    await expect(wrongStage.send(new GetConnectionCommand({ ConnectionId: t.gateway.connections()[0]!.connectionId }))).rejects.toBeInstanceOf(
-      ForbiddenException,
-    );
+    await expect(
+      wrongStage.send(new GetConnectionCommand({ ConnectionId: t.gateway.connections()[0]!.connectionId })),
+    ).rejects.toBeInstanceOf(ForbiddenException);
     wrongStage.destroy();
   });
 });
@@ -184,7 +188,11 @@ describe("Management API over raw HTTP", () => {
     expect(unsigned.status).toBe(403);
     expect(unsigned.headers.get("x-amzn-errortype")).toBe("ForbiddenException");
     expect(await unsigned.json()).toEqual({ message: "Missing Authentication Token" });
-    const anySignature = await fetch(url, { headers: { authorization: "AWS4-HMAC-SHA256 Credential=x/20260101/us-east-1/execute-api/aws4_request, SignedHeaders=host, Signature=00" } });
+    const anySignature = await fetch(url, {
+      headers: {
+        authorization: "AWS4-HMAC-SHA256 Credential=x/20260101/us-east-1/execute-api/aws4_request, SignedHeaders=host, Signature=00",
+      },
+    });
     expect(anySignature.status).toBe(200);
   });
 
@@ -202,7 +210,11 @@ describe("Management API over raw HTTP", () => {
 
   it("answers a bare 410 never: Gone always carries x-amzn-ErrorType and a JSON message", async () => {
     const t = await start({ routes });
-    const response = await fetch(`${t.gateway.managementEndpoint}/@connections/nope`, { method: "POST", body: "x", headers: { authorization: "AWS4-HMAC-SHA256 x" } });
+    const response = await fetch(`${t.gateway.managementEndpoint}/@connections/nope`, {
+      method: "POST",
+      body: "x",
+      headers: { authorization: "AWS4-HMAC-SHA256 x" },
+    });
     expect(response.status).toBe(410);
     expect(response.headers.get("x-amzn-errortype")).toBe("GoneException");
     expect(response.headers.get("content-type")).toBe("application/json");

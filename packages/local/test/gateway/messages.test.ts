@@ -9,7 +9,10 @@ afterEach(async () => {
 });
 const start = async (options: Parameters<typeof startTestGateway>[0]) => (current = await startTestGateway(options));
 
-const echoRoute = (name: string) => ({ routeResponse: true, handler: (event: WebSocketEvent) => ({ statusCode: 200, body: `${name}:${event.body}` }) });
+const echoRoute = (name: string) => ({
+  routeResponse: true,
+  handler: (event: WebSocketEvent) => ({ statusCode: 200, body: `${name}:${event.body}` }),
+});
 
 describe("messages", () => {
   it("sends an AWS-shaped MESSAGE event to the route named by action", async () => {

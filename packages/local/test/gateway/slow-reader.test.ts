@@ -96,7 +96,9 @@ describe("a client that stops reading", () => {
     expect((fill.error as Error).message).toMatch(/^WebSocket client side buffer is full: /);
     // Every answer is quick, the refusal included; how long filling the OS buffers (~4 MB) takes depends on the machine's load.
     expect(fill.slowestPostMs).toBeLessThan(1_000);
-    console.info(`stopped reader refused after ${fill.posts} posts of 120 KB in ${fill.refusedAfterMs.toFixed(0)} ms; slowest post ${fill.slowestPostMs.toFixed(1)} ms`);
+    console.info(
+      `stopped reader refused after ${fill.posts} posts of 120 KB in ${fill.refusedAfterMs.toFixed(0)} ms; slowest post ${fill.slowestPostMs.toFixed(1)} ms`,
+    );
 
     // Another fan, pushed while the stopped reader stays full.
     let slowestOtherMs = 0;
@@ -105,7 +107,9 @@ describe("a client that stops reading", () => {
       await client.send(new PostToConnectionCommand({ ConnectionId: readerId, Data: `m${i}` }));
       expect(await within(1_000, "a push to a reading fan", reader.nextMessage())).toBe(`m${i}`);
       slowestOtherMs = Math.max(slowestOtherMs, performance.now() - sent);
-      await expect(client.send(new PostToConnectionCommand({ ConnectionId: stalledId, Data: "more" }))).rejects.toBeInstanceOf(LimitExceededException);
+      await expect(client.send(new PostToConnectionCommand({ ConnectionId: stalledId, Data: "more" }))).rejects.toBeInstanceOf(
+        LimitExceededException,
+      );
     }
     expect(slowestOtherMs).toBeLessThan(1_000);
     console.info(`pushes to a reading fan meanwhile: slowest ${slowestOtherMs.toFixed(1)} ms from POST to arrival`);
@@ -124,10 +128,16 @@ describe("a client that stops reading", () => {
     expect(t.gateway.connections()).toHaveLength(1);
     t.time.advance(1);
     const event = await within(1_000, "$disconnect", t.recorder.waitFor("$disconnect"));
-    expect(event.requestContext).toMatchObject({ connectionId: id, disconnectStatusCode: SLOW_READER_CLOSE.code, disconnectReason: SLOW_READER_CLOSE.reason });
+    expect(event.requestContext).toMatchObject({
+      connectionId: id,
+      disconnectStatusCode: SLOW_READER_CLOSE.code,
+      disconnectReason: SLOW_READER_CLOSE.reason,
+    });
     expect(SLOW_READER_CLOSE).toEqual({ code: 1008, reason: "Slow reader: the client side buffer stayed full" });
     expect(t.gateway.connections()).toHaveLength(0);
-    await expect(client.send(new PostToConnectionCommand({ ConnectionId: id, Data: "late" }))).rejects.toMatchObject({ name: "GoneException" });
+    await expect(client.send(new PostToConnectionCommand({ ConnectionId: id, Data: "late" }))).rejects.toMatchObject({
+      name: "GoneException",
+    });
   });
 
   it("is not closed if it reads again before the window ends", async () => {
@@ -164,7 +174,17 @@ function memorySubscriptions(connectionIds: string[], shardCount = 2): Subscript
 }
 
 describe.each([
-  ["lean client", (endpoint: string): Gateway & { close(): void } => new LeanManagementApiGateway({ endpoint, region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" }, maxSockets: 8, timeoutMs: 2_000 })],
+  [
+    "lean client",
+    (endpoint: string): Gateway & { close(): void } =>
+      new LeanManagementApiGateway({
+        endpoint,
+        region: "us-east-1",
+        credentials: { accessKeyId: "local", secretAccessKey: "local" },
+        maxSockets: 8,
+        timeoutMs: 2_000,
+      }),
+  ],
   [
     "SDK client",
     (endpoint: string): Gateway & { close(): void } => {
@@ -200,15 +220,38 @@ describe.each([
     // Strict on purpose: one counted failure in five calls would open it.
     const gateway = new GuardedGateway(
       inner,
-      { failureRateThreshold: 0.1, minimumVolume: 5, windowMs: 60_000, sleepWindowMs: 60_000, maxConcurrent: 8, maxWaitMs: 0, clock: { now: () => Date.now() }, sleep: async () => {} },
+      {
+        failureRateThreshold: 0.1,
+        minimumVolume: 5,
+        windowMs: 60_000,
+        sleepWindowMs: 60_000,
+        maxConcurrent: 8,
+        maxWaitMs: 0,
+        clock: { now: () => Date.now() },
+        sleep: async () => {},
+      },
       log,
     );
     const breaker: CircuitBreaker = gateway.breaker;
     const publications = 10;
     const started = performance.now();
     for (let seq = 1; seq <= publications; seq++) {
-      const frame: MessageFrame = { type: "message", topic: "game/g1", seq, kind: "score-update", data: { home: seq, away: 0 }, ts: new Date().toISOString() };
-      const result = await fanOut(frame, { subscriptions: memorySubscriptions(ids), gateway, forgetConnection: async () => {}, log, clock: epoch, concurrency: 4 });
+      const frame: MessageFrame = {
+        type: "message",
+        topic: "game/g1",
+        seq,
+        kind: "score-update",
+        data: { home: seq, away: 0 },
+        ts: new Date().toISOString(),
+      };
+      const result = await fanOut(frame, {
+        subscriptions: memorySubscriptions(ids),
+        gateway,
+        forgetConnection: async () => {},
+        log,
+        clock: epoch,
+        concurrency: 4,
+      });
       expect(result).toMatchObject({ delivered: 4, full: 1, gone: 0, failed: 0, unavailable: 0 });
     }
     const elapsedMs = performance.now() - started;

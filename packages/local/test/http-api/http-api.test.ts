@@ -47,7 +47,11 @@ describe("HTTP API routing", () => {
 
   it("answers 404 Not Found when no route matches (method or path)", async () => {
     const t = await start({ "POST /session": () => "x" });
-    for (const [method, path] of [["GET", "/session"], ["POST", "/sessions"], ["POST", "/session/extra"]]) {
+    for (const [method, path] of [
+      ["GET", "/session"],
+      ["POST", "/sessions"],
+      ["POST", "/session/extra"],
+    ]) {
       const response = await fetch(`${t.api.url}${path}`, { method });
       expect(response.status).toBe(404);
       expect(await response.json()).toEqual({ message: "Not Found" });
@@ -192,7 +196,10 @@ describe("result mapping", () => {
 
 describe("CORS", () => {
   const preflight = (url: string, origin = "http://localhost:5173") =>
-    fetch(url, { method: "OPTIONS", headers: { origin, "access-control-request-method": "POST", "access-control-request-headers": "content-type" } });
+    fetch(url, {
+      method: "OPTIONS",
+      headers: { origin, "access-control-request-method": "POST", "access-control-request-headers": "content-type" },
+    });
 
   it("answers preflights itself with the default allowed headers", async () => {
     const t = await start({ "POST /session": () => "x" });
@@ -205,7 +212,9 @@ describe("CORS", () => {
   });
 
   it("adds Access-Control-Allow-Origin to responses, replacing the handler's", async () => {
-    const t = await start({ "POST /session": () => ({ statusCode: 200, headers: { "access-control-allow-origin": "https://evil.example" }, body: "{}" }) });
+    const t = await start({
+      "POST /session": () => ({ statusCode: 200, headers: { "access-control-allow-origin": "https://evil.example" }, body: "{}" }),
+    });
     const response = await fetch(`${t.api.url}/session`, { method: "POST", headers: { origin: "http://localhost:5173" } });
     expect(response.headers.get("access-control-allow-origin")).toBe("*");
   });

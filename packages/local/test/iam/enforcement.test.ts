@@ -23,7 +23,14 @@ beforeAll(async () => {
 afterAll(async () => cloud?.stop());
 
 /** An SDK client configured exactly as the function's own environment configures it. */
-function as<T>(fn: FunctionDecl, make: (config: { region: string; credentials: { accessKeyId: string; secretAccessKey: string; sessionToken: string }; env: Record<string, string> }) => T): T {
+function as<T>(
+  fn: FunctionDecl,
+  make: (config: {
+    region: string;
+    credentials: { accessKeyId: string; secretAccessKey: string; sessionToken: string };
+    env: Record<string, string>;
+  }) => T,
+): T {
   const env = cloud.environmentFor(fn);
   return make({
     region: env.AWS_REGION!,
@@ -31,18 +38,39 @@ function as<T>(fn: FunctionDecl, make: (config: { region: string; credentials: {
     env,
   });
 }
-const dynamo = (fn: FunctionDecl) => as(fn, ({ region, credentials, env }) => new DynamoDBClient({ region, credentials, endpoint: env.AWS_ENDPOINT_URL_DYNAMODB! }));
+const dynamo = (fn: FunctionDecl) =>
+  as(fn, ({ region, credentials, env }) => new DynamoDBClient({ region, credentials, endpoint: env.AWS_ENDPOINT_URL_DYNAMODB! }));
 const routes = topology.websocket.routes;
 const http = topology.http.routes;
 
 describe("IAM per function", () => {
   it("lets a function make the calls its grants allow", async () => {
     const subscribe = dynamo(routes.subscribe.function);
-    await expect(subscribe.send(new QueryCommand({ TableName: cloud.endpoints.tables.games!, KeyConditionExpression: "gameId = :g", ExpressionAttributeValues: { ":g": { S: "g1" } } }))).resolves.toBeDefined();
-    const fanout = as(topology.consumers.gamesFanout.function, ({ region, credentials, env }) => new S3Client({ region, credentials, endpoint: env.AWS_ENDPOINT_URL_S3!, forcePathStyle: true }));
-    await expect(fanout.send(new PutObjectCommand({ Bucket: cloud.endpoints.buckets.data!, Key: "snapshots/game/iam-1.json", Body: "{}" }))).resolves.toBeDefined();
-    const streams = as(topology.consumers.gamesFanout.function, ({ region, credentials, env }) => new DynamoDBStreamsClient({ region, credentials, endpoint: env.AWS_ENDPOINT_URL_DYNAMODB_STREAMS! }));
-    const arn = (await dynamo(topology.consumers.gamesFanout.function).send(new ScanCommand({ TableName: cloud.endpoints.tables.games!, Limit: 1 }))) && undefined;
+    await expect(
+      subscribe.send(
+        new QueryCommand({
+          TableName: cloud.endpoints.tables.games!,
+          KeyConditionExpression: "gameId = :g",
+          ExpressionAttributeValues: { ":g": { S: "g1" } },
+        }),
+      ),
+    ).resolves.toBeDefined();
+    const fanout = as(
+      topology.consumers.gamesFanout.function,
+      ({ region, credentials, env }) => new S3Client({ region, credentials, endpoint: env.AWS_ENDPOINT_URL_S3!, forcePathStyle: true }),
+    );
+    await expect(
+      fanout.send(new PutObjectCommand({ Bucket: cloud.endpoints.buckets.data!, Key: "snapshots/game/iam-1.json", Body: "{}" })),
+    ).resolves.toBeDefined();
+    const streams = as(
+      topology.consumers.gamesFanout.function,
+      ({ region, credentials, env }) =>
+        new DynamoDBStreamsClient({ region, credentials, endpoint: env.AWS_ENDPOINT_URL_DYNAMODB_STREAMS! }),
+    );
+    const arn =
+      (await dynamo(topology.consumers.gamesFanout.function).send(
+        new ScanCommand({ TableName: cloud.endpoints.tables.games!, Limit: 1 }),
+      )) && undefined;
     expect(arn).toBeUndefined();
     await expect(streams.send(new DescribeStreamCommand({ StreamArn: await streamArnOf("games") }))).resolves.toBeDefined();
   });
@@ -50,55 +78,111 @@ describe("IAM per function", () => {
   it("refuses an ungranted DynamoDB call with AccessDeniedException naming the action and resource, and logs the missing grant", async () => {
     const ping = dynamo(routes.ping.function);
     const games = cloud.endpoints.tables.games!;
-    const refused = ping.send(new QueryCommand({ TableName: games, KeyConditionExpression: "gameId = :g", ExpressionAttributeValues: { ":g": { S: "g1" } } }));
+    const refused = ping.send(
+      new QueryCommand({ TableName: games, KeyConditionExpression: "gameId = :g", ExpressionAttributeValues: { ":g": { S: "g1" } } }),
+    );
     await expect(refused).rejects.toMatchObject({ name: "AccessDeniedException", $metadata: { httpStatusCode: 400 } });
-    await expect(refused).rejects.toThrow(`is not authorized to perform: dynamodb:Query on resource: arn:aws:dynamodb:us-east-1:123456789012:table/${games}`);
-    expect(logged.some((line) => line.includes("IAM refused ws/ping: dynamodb:Query") && line.includes('tables: { games: "read" }'))).toBe(true);
+    await expect(refused).rejects.toThrow(
+      `is not authorized to perform: dynamodb:Query on resource: arn:aws:dynamodb:us-east-1:123456789012:table/${games}`,
+    );
+    expect(logged.some((line) => line.includes("IAM refused ws/ping: dynamodb:Query") && line.includes('tables: { games: "read" }'))).toBe(
+      true,
+    );
 
     // subscribe reads games but cannot write them.
-    await expect(dynamo(routes.subscribe.function).send(new PutItemCommand({ TableName: games, Item: { gameId: { S: "forged" }, seq: { N: "999" } } }))).rejects.toMatchObject({ name: "AccessDeniedException" });
+    await expect(
+      dynamo(routes.subscribe.function).send(
+        new PutItemCommand({ TableName: games, Item: { gameId: { S: "forged" }, seq: { N: "999" } } }),
+      ),
+    ).rejects.toMatchObject({ name: "AccessDeniedException" });
     // Nor may a route read a stream: only its consumer's role does.
-    const streams = as(routes.ping.function, ({ region, credentials, env }) => new DynamoDBStreamsClient({ region, credentials, endpoint: env.AWS_ENDPOINT_URL_DYNAMODB! }));
-    await expect(streams.send(new DescribeStreamCommand({ StreamArn: await streamArnOf("games") }))).rejects.toMatchObject({ name: "AccessDeniedException" });
+    const streams = as(
+      routes.ping.function,
+      ({ region, credentials, env }) => new DynamoDBStreamsClient({ region, credentials, endpoint: env.AWS_ENDPOINT_URL_DYNAMODB! }),
+    );
+    await expect(streams.send(new DescribeStreamCommand({ StreamArn: await streamArnOf("games") }))).rejects.toMatchObject({
+      name: "AccessDeniedException",
+    });
   });
 
   it("refuses an ungranted S3 call with 403 AccessDenied, by key prefix and by action", async () => {
-    const s3 = (fn: FunctionDecl) => as(fn, ({ region, credentials, env }) => new S3Client({ region, credentials, endpoint: env.AWS_ENDPOINT_URL_S3!, forcePathStyle: true }));
+    const s3 = (fn: FunctionDecl) =>
+      as(
+        fn,
+        ({ region, credentials, env }) => new S3Client({ region, credentials, endpoint: env.AWS_ENDPOINT_URL_S3!, forcePathStyle: true }),
+      );
     const bucket = cloud.endpoints.buckets.data!;
     // subscribe presigns snapshot GETs; it may not write them.
-    await expect(s3(routes.subscribe.function).send(new PutObjectCommand({ Bucket: bucket, Key: "snapshots/game/g1.json", Body: '{"seq":1e9}' }))).rejects.toMatchObject({
+    await expect(
+      s3(routes.subscribe.function).send(new PutObjectCommand({ Bucket: bucket, Key: "snapshots/game/g1.json", Body: '{"seq":1e9}' })),
+    ).rejects.toMatchObject({
       name: "AccessDenied",
       $metadata: { httpStatusCode: 403 },
     });
     // The job worker writes results, not snapshots.
-    await expect(s3(topology.consumers.jobWorker.function).send(new PutObjectCommand({ Bucket: bucket, Key: "snapshots/game/g1.json", Body: "{}" }))).rejects.toMatchObject({ name: "AccessDenied" });
+    await expect(
+      s3(topology.consumers.jobWorker.function).send(new PutObjectCommand({ Bucket: bucket, Key: "snapshots/game/g1.json", Body: "{}" })),
+    ).rejects.toMatchObject({ name: "AccessDenied" });
     // GET /snapshots reads snapshots but not results.
-    await expect(s3(http["GET /snapshots"].function).send(new GetObjectCommand({ Bucket: bucket, Key: "results/j1.json" }))).rejects.toMatchObject({ name: "AccessDenied" });
-    expect(logged.some((line) => line.includes("IAM refused ws/subscribe: s3:PutObject") && line.includes('write: ["snapshots/"]'))).toBe(true);
+    await expect(
+      s3(http["GET /snapshots"].function).send(new GetObjectCommand({ Bucket: bucket, Key: "results/j1.json" })),
+    ).rejects.toMatchObject({ name: "AccessDenied" });
+    expect(logged.some((line) => line.includes("IAM refused ws/subscribe: s3:PutObject") && line.includes('write: ["snapshots/"]'))).toBe(
+      true,
+    );
   });
 
   it("serves secrets from SSM at SST's paths with GetParameters; the GetParameter reader is refused", async () => {
-    const ssm = (fn: FunctionDecl) => as(fn, ({ region, credentials, env }) => new SSMClient({ region, credentials, endpoint: env.AWS_ENDPOINT_URL_SSM! }));
+    const ssm = (fn: FunctionDecl) =>
+      as(fn, ({ region, credentials, env }) => new SSMClient({ region, credentials, endpoint: env.AWS_ENDPOINT_URL_SSM! }));
     const paths = ssmSecretPaths({ app: topology.app, stage: "local" }, "JWT_SECRET");
     expect(await readSsmSecret(ssm(routes.$connect.function), paths)).toBe(cloud.secrets.JWT_SECRET);
     // The reader that shipped before: SST grants ssm:GetParameters only, so this fails on AWS and here.
-    await expect(ssm(routes.$connect.function).send(new GetParameterCommand({ Name: paths[0], WithDecryption: true }))).rejects.toMatchObject({ name: "AccessDeniedException" });
+    await expect(
+      ssm(routes.$connect.function).send(new GetParameterCommand({ Name: paths[0], WithDecryption: true })),
+    ).rejects.toMatchObject({ name: "AccessDeniedException" });
     // A function without the secret in its grants may not read it.
-    await expect(ssm(routes.ping.function).send(new GetParametersCommand({ Names: paths }))).rejects.toMatchObject({ name: "AccessDeniedException" });
-    await expect(readSsmSecret(ssm(http["POST /session"].function), ssmSecretPaths({ app: topology.app, stage: "local" }, "OPERATOR_KEY"))).rejects.toMatchObject({ name: "AccessDeniedException" });
+    await expect(ssm(routes.ping.function).send(new GetParametersCommand({ Names: paths }))).rejects.toMatchObject({
+      name: "AccessDeniedException",
+    });
+    await expect(
+      readSsmSecret(ssm(http["POST /session"].function), ssmSecretPaths({ app: topology.app, stage: "local" }, "OPERATOR_KEY")),
+    ).rejects.toMatchObject({ name: "AccessDeniedException" });
     // Secrets never travel in a function's environment.
     expect(Object.values(cloud.environmentFor(routes.$connect.function))).not.toContain(cloud.secrets.JWT_SECRET);
   });
 
   it("refuses credentials it never issued, and a function's key without its session token", async () => {
-    const stranger = new DynamoDBClient({ region: "us-east-1", endpoint: cloud.endpoints.dynamodbEndpoint, credentials: { accessKeyId: "AKIAEXAMPLE", secretAccessKey: "x" } });
-    await expect(stranger.send(new ScanCommand({ TableName: cloud.endpoints.tables.games! }))).rejects.toMatchObject({ name: "UnrecognizedClientException" });
+    const stranger = new DynamoDBClient({
+      region: "us-east-1",
+      endpoint: cloud.endpoints.dynamodbEndpoint,
+      credentials: { accessKeyId: "AKIAEXAMPLE", secretAccessKey: "x" },
+    });
+    await expect(stranger.send(new ScanCommand({ TableName: cloud.endpoints.tables.games! }))).rejects.toMatchObject({
+      name: "UnrecognizedClientException",
+    });
     const env = cloud.environmentFor(routes.subscribe.function);
-    const noToken = new DynamoDBClient({ region: "us-east-1", endpoint: cloud.endpoints.dynamodbEndpoint, credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID!, secretAccessKey: env.AWS_SECRET_ACCESS_KEY! } });
-    await expect(noToken.send(new ScanCommand({ TableName: cloud.endpoints.tables.games! }))).rejects.toMatchObject({ name: "UnrecognizedClientException" });
-    const wrongSecret = new DynamoDBClient({ region: "us-east-1", endpoint: cloud.endpoints.dynamodbEndpoint, credentials: { ...cloud.endpoints.adminCredentials, secretAccessKey: "wrong" } });
-    await expect(wrongSecret.send(new ScanCommand({ TableName: cloud.endpoints.tables.games! }))).rejects.toMatchObject({ name: "InvalidSignatureException" });
-    const unsigned = await fetch(cloud.endpoints.dynamodbEndpoint, { method: "POST", headers: { "x-amz-target": "DynamoDB_20120810.ListTables", "content-type": "application/x-amz-json-1.0" }, body: "{}" });
+    const noToken = new DynamoDBClient({
+      region: "us-east-1",
+      endpoint: cloud.endpoints.dynamodbEndpoint,
+      credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID!, secretAccessKey: env.AWS_SECRET_ACCESS_KEY! },
+    });
+    await expect(noToken.send(new ScanCommand({ TableName: cloud.endpoints.tables.games! }))).rejects.toMatchObject({
+      name: "UnrecognizedClientException",
+    });
+    const wrongSecret = new DynamoDBClient({
+      region: "us-east-1",
+      endpoint: cloud.endpoints.dynamodbEndpoint,
+      credentials: { ...cloud.endpoints.adminCredentials, secretAccessKey: "wrong" },
+    });
+    await expect(wrongSecret.send(new ScanCommand({ TableName: cloud.endpoints.tables.games! }))).rejects.toMatchObject({
+      name: "InvalidSignatureException",
+    });
+    const unsigned = await fetch(cloud.endpoints.dynamodbEndpoint, {
+      method: "POST",
+      headers: { "x-amz-target": "DynamoDB_20120810.ListTables", "content-type": "application/x-amz-json-1.0" },
+      body: "{}",
+    });
     expect(unsigned.status).toBe(400);
     expect(await unsigned.json()).toMatchObject({ __type: expect.stringContaining("MissingAuthenticationTokenException") });
   });
@@ -107,7 +191,8 @@ describe("IAM per function", () => {
     const ping = cloud.environmentFor(routes.ping.function);
     const subscribe = cloud.environmentFor(routes.subscribe.function);
     expect(ping.AWS_ACCESS_KEY_ID).not.toBe(subscribe.AWS_ACCESS_KEY_ID);
-    for (const name of ["AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL_SSM", "AWS_REGION", "AWS_SESSION_TOKEN"]) expect(ping).toHaveProperty(name);
+    for (const name of ["AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL_SSM", "AWS_REGION", "AWS_SESSION_TOKEN"])
+      expect(ping).toHaveProperty(name);
     expect(ping).not.toHaveProperty("PUSHGATE_TABLE_GAMES");
     expect(subscribe.PUSHGATE_TABLE_GAMES).toBe(cloud.endpoints.tables.games);
   });
@@ -115,7 +200,11 @@ describe("IAM per function", () => {
 
 async function streamArnOf(table: "games"): Promise<string> {
   const { DescribeTableCommand } = await import("@aws-sdk/client-dynamodb");
-  const admin = new DynamoDBClient({ region: "us-east-1", endpoint: cloud.endpoints.dynamodbEndpoint, credentials: cloud.endpoints.adminCredentials });
+  const admin = new DynamoDBClient({
+    region: "us-east-1",
+    endpoint: cloud.endpoints.dynamodbEndpoint,
+    credentials: cloud.endpoints.adminCredentials,
+  });
   const { Table } = await admin.send(new DescribeTableCommand({ TableName: cloud.endpoints.tables[table]! }));
   return Table!.LatestStreamArn!;
 }
@@ -124,9 +213,12 @@ describe("IAM on @connections", () => {
   it("lets a fan-out post, refuses a route without manageConnections (403 AccessDeniedException), and refuses unknown credentials", async () => {
     const { ApiGatewayManagementApiClient, PostToConnectionCommand } = await import("@aws-sdk/client-apigatewaymanagementapi");
     const post = (credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string }) =>
-      new ApiGatewayManagementApiClient({ region: "us-east-1", endpoint: cloud.endpoints.managementEndpoint, credentials, maxAttempts: 1 }).send(
-        new PostToConnectionCommand({ ConnectionId: "no-such-connection", Data: Buffer.from("{}") }),
-      );
+      new ApiGatewayManagementApiClient({
+        region: "us-east-1",
+        endpoint: cloud.endpoints.managementEndpoint,
+        credentials,
+        maxAttempts: 1,
+      }).send(new PostToConnectionCommand({ ConnectionId: "no-such-connection", Data: Buffer.from("{}") }));
     const roleOf = (fn: FunctionDecl) => {
       const env = cloud.environmentFor(fn);
       return { accessKeyId: env.AWS_ACCESS_KEY_ID!, secretAccessKey: env.AWS_SECRET_ACCESS_KEY!, sessionToken: env.AWS_SESSION_TOKEN! };
@@ -135,8 +227,12 @@ describe("IAM on @connections", () => {
     await expect(post(roleOf(topology.consumers.gamesFanout.function))).rejects.toMatchObject({ name: "GoneException" });
     const refused = post(roleOf(routes.$connect.function));
     await expect(refused).rejects.toMatchObject({ name: "AccessDeniedException", $metadata: { httpStatusCode: 403 } });
-    await expect(refused).rejects.toThrow("execute-api:ManageConnections on resource: arn:aws:execute-api:us-east-1:123456789012:local/local/POST/@connections/no-such-connection");
+    await expect(refused).rejects.toThrow(
+      "execute-api:ManageConnections on resource: arn:aws:execute-api:us-east-1:123456789012:local/local/POST/@connections/no-such-connection",
+    );
     await expect(post({ accessKeyId: "AKIAEXAMPLE", secretAccessKey: "x" })).rejects.toMatchObject({ name: "UnrecognizedClientException" });
-    await expect(post({ ...cloud.endpoints.adminCredentials, secretAccessKey: "wrong" })).rejects.toMatchObject({ name: "InvalidSignatureException" });
+    await expect(post({ ...cloud.endpoints.adminCredentials, secretAccessKey: "wrong" })).rejects.toMatchObject({
+      name: "InvalidSignatureException",
+    });
   });
 });

@@ -23,16 +23,40 @@ function received(request: HttpRequest, body = ""): ReceivedRequest {
   const query = Object.entries(request.query ?? {})
     .flatMap(([key, value]) => [value ?? ""].flat().map((item) => `${encodeURIComponent(key)}=${encodeURIComponent(String(item))}`))
     .join("&");
-  return { method: request.method, path: request.path, query, headers: Object.fromEntries(Object.entries(request.headers).map(([k, v]) => [k.toLowerCase(), v])), body: Buffer.from(body) };
+  return {
+    method: request.method,
+    path: request.path,
+    query,
+    headers: Object.fromEntries(Object.entries(request.headers).map(([k, v]) => [k.toLowerCase(), v])),
+    body: Buffer.from(body),
+  };
 }
 
 async function signed(service: string, path: string, body: string, query: Record<string, string> = {}) {
-  const signer = new SignatureV4({ credentials, region, service, sha256: Sha256, uriEscapePath: service !== "s3", applyChecksum: service === "s3" });
-  const request = new HttpRequest({ method: "POST", protocol: "http:", hostname: "127.0.0.1", port: 4000, path, query, headers: { host: "127.0.0.1:4000", "content-type": "application/json" }, body });
+  const signer = new SignatureV4({
+    credentials,
+    region,
+    service,
+    sha256: Sha256,
+    uriEscapePath: service !== "s3",
+    applyChecksum: service === "s3",
+  });
+  const request = new HttpRequest({
+    method: "POST",
+    protocol: "http:",
+    hostname: "127.0.0.1",
+    port: 4000,
+    path,
+    query,
+    headers: { host: "127.0.0.1:4000", "content-type": "application/json" },
+    body,
+  });
   return (await signer.sign(request, { signingDate: now })) as HttpRequest;
 }
 
-const segment = fc.stringMatching(/^[A-Za-z0-9._~!$&'()*+,;=:@%-]{1,12}$/).filter((text) => text !== "." && text !== ".." && !/%(?![0-9A-F]{2})/.test(text));
+const segment = fc
+  .stringMatching(/^[A-Za-z0-9._~!$&'()*+,;=:@%-]{1,12}$/)
+  .filter((text) => text !== "." && text !== ".." && !/%(?![0-9A-F]{2})/.test(text));
 
 describe("SigV4 verification", () => {
   it("accepts what the AWS SDK signs, for any path, query and body, in S3's canonical form and the others'", async () => {
@@ -73,9 +97,21 @@ describe("SigV4 verification", () => {
 
   it("accepts a presigned S3 URL until it expires, and refuses it once changed", async () => {
     const client = new S3Client({ region, credentials, endpoint: "http://127.0.0.1:4000", forcePathStyle: true });
-    const url = new URL(await getSignedUrl(client, new GetObjectCommand({ Bucket: "bucket", Key: "snapshots/game/g1.json" }), { expiresIn: 60, signingDate: now }));
-    const presigned: ReceivedRequest = { method: "GET", path: url.pathname, query: url.search.slice(1), headers: { host: url.host }, body: Buffer.alloc(0) };
-    const verify = (at: Date, changed: Partial<ReceivedRequest> = {}) => verifySignature({ ...presigned, ...changed }, { service: "s3", region, now: at, secretFor });
+    const url = new URL(
+      await getSignedUrl(client, new GetObjectCommand({ Bucket: "bucket", Key: "snapshots/game/g1.json" }), {
+        expiresIn: 60,
+        signingDate: now,
+      }),
+    );
+    const presigned: ReceivedRequest = {
+      method: "GET",
+      path: url.pathname,
+      query: url.search.slice(1),
+      headers: { host: url.host },
+      body: Buffer.alloc(0),
+    };
+    const verify = (at: Date, changed: Partial<ReceivedRequest> = {}) =>
+      verifySignature({ ...presigned, ...changed }, { service: "s3", region, now: at, secretFor });
     expect(verify(new Date(now.getTime() + 59_000))).toMatchObject({ ok: true, presigned: true });
     expect(verify(new Date(now.getTime() + 61_000))).toMatchObject({ ok: false, problem: "expired" });
     expect(verify(now, { path: "/bucket/snapshots/game/g2.json" })).toMatchObject({ ok: false, problem: "mismatch" });

@@ -52,7 +52,10 @@ describe("createHandlerLoader (esbuild)", () => {
     const { invoke } = startLoader(project, false);
     await expect(invoke(decl("src/ws/hello.handler"), {})).resolves.toBe("v1");
     // The handler's bundle, named by its content, and the runtime of the worker sandbox that imports it.
-    expect(readdirSync(project.buildDir).sort()).toEqual([expect.stringMatching(/^sandbox-runtime-[0-9a-f]{12}\.mjs$/), expect.stringMatching(/^ws-hello-[0-9a-f]{12}\.mjs$/)]);
+    expect(readdirSync(project.buildDir).sort()).toEqual([
+      expect.stringMatching(/^sandbox-runtime-[0-9a-f]{12}\.mjs$/),
+      expect.stringMatching(/^ws-hello-[0-9a-f]{12}\.mjs$/),
+    ]);
   });
 
   it("reloads after an edit to a file in the bundle: the next invocation runs the new code", async () => {
@@ -100,7 +103,10 @@ describe("createHandlerLoader (esbuild)", () => {
     // source and its own import of zod resolves from the repository's node_modules.
     const repoRoot = resolve(import.meta.dirname, "../../../..");
     const project = tempProject(join(repoRoot, ".pushgate/test-tmp"));
-    project.write("src/ws/hello.ts", `import { SUBPROTOCOL, parseClientFrame } from "@pushgate/core";\nexport const handler = async () => [SUBPROTOCOL, parseClientFrame("{}").ok];\n`);
+    project.write(
+      "src/ws/hello.ts",
+      `import { SUBPROTOCOL, parseClientFrame } from "@pushgate/core";\nexport const handler = async () => [SUBPROTOCOL, parseClientFrame("{}").ok];\n`,
+    );
     const { invoke } = startLoader(project, false);
     await expect(invoke(decl("src/ws/hello.handler"), {})).resolves.toEqual(["pushgate.v1", false]);
     expect(relative(repoRoot, project.buildDir).startsWith("..")).toBe(false);

@@ -172,7 +172,11 @@ describe("createInvoker", () => {
       sandboxGraceMs: 1_000,
     });
     const settle = () => new Promise((resolveTick) => setImmediate(resolveTick));
-    const outcome = (promise: Promise<unknown>) => promise.then(() => "resolved", (error: Error) => error.message);
+    const outcome = (promise: Promise<unknown>) =>
+      promise.then(
+        () => "resolved",
+        (error: Error) => error.message,
+      );
     const results = [1, 2, 3].map((n) => outcome(invoke(decl(undefined, 3), { n })));
     await settle();
     expect(started).toEqual([1, 2]);
@@ -205,7 +209,11 @@ describe("createInvoker", () => {
       sandboxGraceMs: 1_000,
     });
     const settle = () => new Promise((resolveTick) => setImmediate(resolveTick));
-    const outcome = (promise: Promise<unknown>) => promise.then(() => "resolved", (error: Error) => error.message);
+    const outcome = (promise: Promise<unknown>) =>
+      promise.then(
+        () => "resolved",
+        (error: Error) => error.message,
+      );
     const first = outcome(invoke(decl(undefined, 3), { n: 1 }));
     await settle();
     time.advance(2_000);
@@ -262,6 +270,8 @@ describe("createInvoker", () => {
     const report = JSON.parse(stdout) as { first: string; second: string; lines: string[] };
     expect(report.first).toBe("first");
     expect(report.second).toBe("second");
-    expect(report.lines.join("\n")).toMatch(/ws\/careless \(request [0-9a-f-]{36}\) left a promise rejection unhandled.*nobody awaited me/s);
+    expect(report.lines.join("\n")).toMatch(
+      /ws\/careless \(request [0-9a-f-]{36}\) left a promise rejection unhandled.*nobody awaited me/s,
+    );
   });
 });

@@ -50,9 +50,17 @@ describe("a worker sandbox per function", () => {
     process.env.PUSHGATE_TEST_PROCESS_ONLY = "visible only to the emulator";
     try {
       const { invoke } = workerInvoker({ environmentFor: (fn) => ({ SANDBOX_PROBE: `probe of ${fn.handler.split(".").pop()}` }) });
-      const envOf = (exportName: string) => ({ ...decl("environment"), handler: `${fixture}.environment`, memoryMB: exportName === "a" ? 128 : 129 });
+      const envOf = (exportName: string) => ({
+        ...decl("environment"),
+        handler: `${fixture}.environment`,
+        memoryMB: exportName === "a" ? 128 : 129,
+      });
       const first = await invoke(decl("environment"), {});
-      expect(first).toEqual({ probe: "probe of environment", testProcessOnly: null, functionName: expect.stringMatching(/sandbox-handlers$/) });
+      expect(first).toEqual({
+        probe: "probe of environment",
+        testProcessOnly: null,
+        functionName: expect.stringMatching(/sandbox-handlers$/),
+      });
       // Another function: another environment.
       const { invoke: other } = workerInvoker({ environmentFor: () => ({ SANDBOX_PROBE: "the other function's" }) });
       await expect(other(envOf("b"), {})).resolves.toMatchObject({ probe: "the other function's", testProcessOnly: null });
@@ -93,21 +101,28 @@ describe("a worker sandbox per function", () => {
     expect(error.message).toBe("bad input from the fixture");
     expect(error.stack).toContain("sandbox-handlers.ts");
     expect(text().match(/^error: .*$/gm)).toEqual([
-      expect.stringMatching(/^error: packages\/local\/test\/invoke\/fixtures\/sandbox-handlers \(POST \/things\) \(request [0-9a-f-]{36}\) failed: TypeError: bad input from the fixture/),
+      expect.stringMatching(
+        /^error: packages\/local\/test\/invoke\/fixtures\/sandbox-handlers \(POST \/things\) \(request [0-9a-f-]{36}\) failed: TypeError: bad input from the fixture/,
+      ),
     ]);
   });
 
   it("logs a result with statusCode >= 500 with function, route and request id, and still returns it", async () => {
     const { invoke, text } = workerInvoker();
     await expect(invoke(decl("answers502"), {}, "GET /down")).resolves.toEqual({ statusCode: 502, body: "upstream down" });
-    expect(text()).toMatch(/^error: packages\/local\/test\/invoke\/fixtures\/sandbox-handlers \(GET \/down\) \(request [0-9a-f-]{36}\) answered statusCode 502/m);
+    expect(text()).toMatch(
+      /^error: packages\/local\/test\/invoke\/fixtures\/sandbox-handlers \(GET \/down\) \(request [0-9a-f-]{36}\) answered statusCode 502/m,
+    );
   });
 
   it("keeps a timed-out invocation's slot until it really ends, and runs later ones in a new sandbox", async () => {
     const time = new FakeTime();
     const { invoke, text } = workerInvoker({ timers: time, clock: time, maxConcurrencyPerFunction: 2 });
     const settled = (promise: Promise<unknown>): Promise<{ value?: unknown; error?: unknown }> =>
-      promise.then((value) => ({ value }), (error: unknown) => ({ error }));
+      promise.then(
+        (value) => ({ value }),
+        (error: unknown) => ({ error }),
+      );
     const [hung, companion, later] = [gate(), gate(), gate()];
     const hungResult = settled(invoke(decl("gated", 3), { gate: hung.buffer }, "slowRoute"));
     await expect.poll(hung.started, { timeout: 20_000 }).toBe(true);
@@ -156,13 +171,17 @@ describe("a worker sandbox per function", () => {
     const { invoke, text } = workerInvoker();
     const error = (await invoke(decl("rejectsWhileRunning"), {}, "careless").catch((reason: unknown) => reason)) as Error;
     expect(error.message).toBe("rejected while the handler still ran");
-    expect(text()).toMatch(/\(careless\) \(request [0-9a-f-]{36}\) left a promise rejection unhandled.*rejected while the handler still ran/);
+    expect(text()).toMatch(
+      /\(careless\) \(request [0-9a-f-]{36}\) left a promise rejection unhandled.*rejected while the handler still ran/,
+    );
   });
 
   it("recycles the sandbox after a rejection that escaped a handler which had already answered; the emulator carries on", async () => {
     const { invoke, text } = workerInvoker();
     const firstThread = await invoke(decl("careless"), {});
-    await expect.poll(() => text(), { timeout: 20_000 }).toMatch(/sandbox-handlers \(request [0-9a-f-]{36}\) left a promise rejection unhandled.*nobody awaited me/s);
+    await expect
+      .poll(() => text(), { timeout: 20_000 })
+      .toMatch(/sandbox-handlers \(request [0-9a-f-]{36}\) left a promise rejection unhandled.*nobody awaited me/s);
     const nextThread = await invoke(decl("careless"), {});
     expect(nextThread).not.toBe(firstThread);
   });
@@ -176,7 +195,10 @@ describe("a worker sandbox per function", () => {
 
   it("fails an invocation whose result cannot cross back, with Lambda's error type", async () => {
     const { invoke } = workerInvoker();
-    await expect(invoke(decl("unclonable"), {})).rejects.toMatchObject({ name: "Runtime.MarshalError", message: expect.stringMatching(/return plain data/) });
+    await expect(invoke(decl("unclonable"), {})).rejects.toMatchObject({
+      name: "Runtime.MarshalError",
+      message: expect.stringMatching(/return plain data/),
+    });
   });
 
   it("says which export is missing, and the next invocation tries again", async () => {

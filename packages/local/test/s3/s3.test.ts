@@ -19,24 +19,34 @@ afterAll(async () => {
   await s3?.stop();
 });
 
-const presignGet = (key: string, options: Parameters<typeof getSignedUrl>[2] = { expiresIn: 300 }) => getSignedUrl(client, new GetObjectCommand({ Bucket: "data", Key: key }), options);
-const presignPut = (key: string, contentType = "application/json") => getSignedUrl(client, new PutObjectCommand({ Bucket: "data", Key: key, ContentType: contentType }), { expiresIn: 300 });
+const presignGet = (key: string, options: Parameters<typeof getSignedUrl>[2] = { expiresIn: 300 }) =>
+  getSignedUrl(client, new GetObjectCommand({ Bucket: "data", Key: key }), options);
+const presignPut = (key: string, contentType = "application/json") =>
+  getSignedUrl(client, new PutObjectCommand({ Bucket: "data", Key: key, ContentType: contentType }), { expiresIn: 300 });
 
 describe("S3 emulator", () => {
   it("stores and returns objects through the SDK with localS3ClientConfig, stream bodies included", async () => {
-    await client.send(new PutObjectCommand({ Bucket: "data", Key: "snapshots/game/g1.json", Body: '{"seq":1}', ContentType: "application/json" }));
+    await client.send(
+      new PutObjectCommand({ Bucket: "data", Key: "snapshots/game/g1.json", Body: '{"seq":1}', ContentType: "application/json" }),
+    );
     const streamed = Readable.from([Buffer.from('{"seq":'), Buffer.from("2}")]);
     await client.send(new PutObjectCommand({ Bucket: "data", Key: "results/j1.json", Body: streamed, ContentLength: 9 }));
     const first = await client.send(new GetObjectCommand({ Bucket: "data", Key: "snapshots/game/g1.json" }));
     expect(await first.Body!.transformToString()).toBe('{"seq":1}');
     // No aws-chunked framing stored in the object.
-    expect(await (await client.send(new GetObjectCommand({ Bucket: "data", Key: "results/j1.json" }))).Body!.transformToString()).toBe('{"seq":2}');
+    expect(await (await client.send(new GetObjectCommand({ Bucket: "data", Key: "results/j1.json" }))).Body!.transformToString()).toBe(
+      '{"seq":2}',
+    );
   });
 
   it("serves a pre-signed PUT then a pre-signed GET from plain fetch; the GET URL is valid before the object exists", async () => {
     const getUrl = await presignGet("results/job-7.json");
     expect((await fetch(getUrl)).status).toBe(404);
-    const put = await fetch(await presignPut("results/job-7.json"), { method: "PUT", body: '{"done":true}', headers: { "content-type": "application/json" } });
+    const put = await fetch(await presignPut("results/job-7.json"), {
+      method: "PUT",
+      body: '{"done":true}',
+      headers: { "content-type": "application/json" },
+    });
     expect(put.status).toBe(200);
     const get = await fetch(getUrl);
     expect(get.status).toBe(200);
@@ -57,8 +67,14 @@ describe("S3 emulator", () => {
     const otherKey = tampered.toString().replace("secret.json", "other.json");
     expect((await fetch(otherKey)).status).toBe(403);
 
-    const wrongSecret = new S3Client({ ...localS3ClientConfig(s3.endpoint), credentials: { accessKeyId: "S3RVER", secretAccessKey: "wrong" } });
-    expect((await fetch(await getSignedUrl(wrongSecret, new GetObjectCommand({ Bucket: "data", Key: "secret.json" }), { expiresIn: 300 }))).status).toBe(403);
+    const wrongSecret = new S3Client({
+      ...localS3ClientConfig(s3.endpoint),
+      credentials: { accessKeyId: "S3RVER", secretAccessKey: "wrong" },
+    });
+    expect(
+      (await fetch(await getSignedUrl(wrongSecret, new GetObjectCommand({ Bucket: "data", Key: "secret.json" }), { expiresIn: 300 })))
+        .status,
+    ).toBe(403);
     wrongSecret.destroy();
 
     // Signed an hour ago for 60 s: expired without waiting.
@@ -70,7 +86,11 @@ describe("S3 emulator", () => {
 
   it("applies a presigned GET's response-content-disposition, so a download gets its file name", async () => {
     await client.send(new PutObjectCommand({ Bucket: "data", Key: "results/named.json", Body: "{}" }));
-    const url = await getSignedUrl(client, new GetObjectCommand({ Bucket: "data", Key: "results/named.json", ResponseContentDisposition: 'attachment; filename="report.json"' }), { expiresIn: 300 });
+    const url = await getSignedUrl(
+      client,
+      new GetObjectCommand({ Bucket: "data", Key: "results/named.json", ResponseContentDisposition: 'attachment; filename="report.json"' }),
+      { expiresIn: 300 },
+    );
     const response = await fetch(url);
     expect(response.status).toBe(200);
     expect(response.headers.get("content-disposition")).toBe('attachment; filename="report.json"');
@@ -106,9 +126,15 @@ describe("S3 emulator", () => {
     expect(get.headers.get("access-control-expose-headers")).toContain("ETag");
 
     // Nothing uploads from a browser: the deployed rule allows GET and HEAD only.
-    const put = await fetch(await presignPut("results/cors.json"), { method: "OPTIONS", headers: { origin: webOrigin, "access-control-request-method": "PUT" } });
+    const put = await fetch(await presignPut("results/cors.json"), {
+      method: "OPTIONS",
+      headers: { origin: webOrigin, "access-control-request-method": "PUT" },
+    });
     expect(put.status).toBe(403);
-    const notAllowed = await fetch(getUrl, { method: "OPTIONS", headers: { origin: "http://evil.example", "access-control-request-method": "GET" } });
+    const notAllowed = await fetch(getUrl, {
+      method: "OPTIONS",
+      headers: { origin: "http://evil.example", "access-control-request-method": "GET" },
+    });
     expect(notAllowed.status).toBe(403);
     expect(notAllowed.headers.get("access-control-allow-origin")).toBeNull();
   });
@@ -116,24 +142,36 @@ describe("S3 emulator", () => {
   it("refuses unsigned GET, PUT and DELETE with S3's 403 AccessDenied, and keeps the object", async () => {
     await client.send(new PutObjectCommand({ Bucket: "data", Key: "snapshots/game/g9.json", Body: '{"seq":3}' }));
     for (const method of ["GET", "PUT", "DELETE"]) {
-      const response = await fetch(`${s3.endpoint}/data/snapshots/game/g9.json`, { method, ...(method === "PUT" && { body: '{"seq":999999}' }) });
+      const response = await fetch(`${s3.endpoint}/data/snapshots/game/g9.json`, {
+        method,
+        ...(method === "PUT" && { body: '{"seq":999999}' }),
+      });
       expect([method, response.status]).toEqual([method, 403]);
       expect(await response.text()).toContain("<Code>AccessDenied</Code>");
     }
-    expect(await (await client.send(new GetObjectCommand({ Bucket: "data", Key: "snapshots/game/g9.json" }))).Body!.transformToString()).toBe('{"seq":3}');
+    expect(
+      await (await client.send(new GetObjectCommand({ Bucket: "data", Key: "snapshots/game/g9.json" }))).Body!.transformToString(),
+    ).toBe('{"seq":3}');
   });
 
   it("refuses keys with '..' segments, so nothing is written outside the bucket's folder", async () => {
     // Signed by the operator: the SDK sends the key's segments as they are.
-    await expect(client.send(new PutObjectCommand({ Bucket: "data", Key: "a/../../escape.json", Body: "{}" }))).rejects.toMatchObject({ name: "InvalidArgument" });
+    await expect(client.send(new PutObjectCommand({ Bucket: "data", Key: "a/../../escape.json", Body: "{}" }))).rejects.toMatchObject({
+      name: "InvalidArgument",
+    });
     const encoded = await fetch(`${s3.endpoint}/data/..%2F..%2Fescape.json`, { method: "PUT", body: "{}" });
     expect(encoded.status).toBe(400);
     expect(await encoded.text()).toContain("<Code>InvalidArgument</Code>");
   });
 
   it("refuses credentials it never issued (InvalidAccessKeyId) and a body that does not match its signed hash", async () => {
-    const stranger = new S3Client({ ...localS3ClientConfig(s3.endpoint), credentials: { accessKeyId: "AKIASTRANGER", secretAccessKey: "x" } });
-    await expect(stranger.send(new GetObjectCommand({ Bucket: "data", Key: "snapshots/game/g9.json" }))).rejects.toMatchObject({ name: "InvalidAccessKeyId" });
+    const stranger = new S3Client({
+      ...localS3ClientConfig(s3.endpoint),
+      credentials: { accessKeyId: "AKIASTRANGER", secretAccessKey: "x" },
+    });
+    await expect(stranger.send(new GetObjectCommand({ Bucket: "data", Key: "snapshots/game/g9.json" }))).rejects.toMatchObject({
+      name: "InvalidAccessKeyId",
+    });
     stranger.destroy();
   });
 
@@ -155,7 +193,9 @@ describe("S3 emulator", () => {
 
       const second = await startS3({ dataDir, port: first.port, buckets: [{ name: "kept" }] });
       const secondClient = new S3Client(localS3ClientConfig(second.endpoint));
-      expect(await (await secondClient.send(new GetObjectCommand({ Bucket: "kept", Key: "a.txt" }))).Body!.transformToString()).toBe("hello");
+      expect(await (await secondClient.send(new GetObjectCommand({ Bucket: "kept", Key: "a.txt" }))).Body!.transformToString()).toBe(
+        "hello",
+      );
       secondClient.destroy();
       await second.stop();
     } finally {

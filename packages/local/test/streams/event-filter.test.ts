@@ -45,8 +45,12 @@ describe("Lambda filter patterns", () => {
   });
 
   it("rejects malformed patterns at start, naming the consumer and the place", () => {
-    expect(() => validateFilterPatterns([{ eventName: "INSERT" }], "consumer jobWorker")).toThrow(/consumer jobWorker at filters\[0\]\.eventName: leaves must be arrays/);
+    expect(() => validateFilterPatterns([{ eventName: "INSERT" }], "consumer jobWorker")).toThrow(
+      /consumer jobWorker at filters\[0\]\.eventName: leaves must be arrays/,
+    );
     expect(() => validateFilterPatterns([{ eventName: [{ wildcard: "*" }] }], "consumer x")).toThrow(/not a supported matcher/);
-    expect(() => validateFilterPatterns([{ eventName: ["INSERT"], dynamodb: { Keys: { id: { S: [{ prefix: "a" }] } } } }], "consumer x")).not.toThrow();
+    expect(() =>
+      validateFilterPatterns([{ eventName: ["INSERT"], dynamodb: { Keys: { id: { S: [{ prefix: "a" }] } } } }], "consumer x"),
+    ).not.toThrow();
   });
 });

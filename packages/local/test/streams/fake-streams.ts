@@ -68,9 +68,11 @@ export class FakeStreams implements StreamsApi {
     const shard = this.shard(input.ShardId!);
     this.calls.push(`iterator ${shard.id} ${input.ShardIteratorType}`);
     const position =
-      input.ShardIteratorType === "TRIM_HORIZON" ? 0
-      : input.ShardIteratorType === "LATEST" ? shard.records.length
-      : shard.records.findIndex((record) => record.dynamodb?.SequenceNumber === input.SequenceNumber) + 1;
+      input.ShardIteratorType === "TRIM_HORIZON"
+        ? 0
+        : input.ShardIteratorType === "LATEST"
+          ? shard.records.length
+          : shard.records.findIndex((record) => record.dynamodb?.SequenceNumber === input.SequenceNumber) + 1;
     return { ShardIterator: `${shard.id}|${position}`, $metadata: {} };
   }
 

@@ -11,7 +11,10 @@ export async function freshTable(db: DynamoDbLocal): Promise<{ tableName: string
   const result = await createTables({
     endpoint: db.endpoint,
     stage: `s${process.pid}`,
-    topology: { app: "streams", tables: { [logical]: { partitionKey: { name: "id", type: "string" }, ttlAttribute: "expiresAt", stream: true } } },
+    topology: {
+      app: "streams",
+      tables: { [logical]: { partitionKey: { name: "id", type: "string" }, ttlAttribute: "expiresAt", stream: true } },
+    },
   });
   return { tableName: result.tableNames[logical]!, streamArn: result.streamArns[logical]! };
 }

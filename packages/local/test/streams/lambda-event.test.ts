@@ -30,9 +30,18 @@ describe("toLambdaRecord", () => {
   });
 
   it("keeps a user delete as REMOVE without identity, and lower-cases an identity the SDK returns", () => {
-    const base = { eventID: "e2", eventVersion: "1.1", eventSource: "aws:dynamodb", awsRegion: "us-east-1", dynamodb: { Keys: { id: { S: "a" } }, SequenceNumber: "1" } };
+    const base = {
+      eventID: "e2",
+      eventVersion: "1.1",
+      eventSource: "aws:dynamodb",
+      awsRegion: "us-east-1",
+      dynamodb: { Keys: { id: { S: "a" } }, SequenceNumber: "1" },
+    };
     expect(toLambdaRecord({ ...base, eventName: "REMOVE" } as _Record, streamArn)).not.toHaveProperty("userIdentity");
-    const withIdentity = toLambdaRecord({ ...base, eventName: "REMOVE", userIdentity: { Type: "Service", PrincipalId: "dynamodb.amazonaws.com" } } as _Record, streamArn);
+    const withIdentity = toLambdaRecord(
+      { ...base, eventName: "REMOVE", userIdentity: { Type: "Service", PrincipalId: "dynamodb.amazonaws.com" } } as _Record,
+      streamArn,
+    );
     expect(withIdentity.userIdentity).toEqual({ type: "Service", principalId: "dynamodb.amazonaws.com" });
   });
 });

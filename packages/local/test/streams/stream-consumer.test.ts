@@ -39,7 +39,9 @@ const put = (tableName: string, id: string, extra: Record<string, unknown> = {})
 async function putAll(tableName: string, ids: string[]) {
   for (let start = 0; start < ids.length; start += 25) {
     const chunk = ids.slice(start, start + 25);
-    await client.send(new BatchWriteItemCommand({ RequestItems: { [tableName]: chunk.map((id) => ({ PutRequest: { Item: { id: { S: id } } } })) } }));
+    await client.send(
+      new BatchWriteItemCommand({ RequestItems: { [tableName]: chunk.map((id) => ({ PutRequest: { Item: { id: { S: id } } } })) } }),
+    );
   }
 }
 
@@ -67,15 +69,33 @@ describe("stream consumer on DynamoDB Local", () => {
       onFailure: new MemoryOnFailureDestination(),
     });
     const putAt = Date.now();
-    await put(tableName, "a", { blob: { B: new Uint8Array([0, 255, 7]) }, n: { N: "42" }, tags: { SS: ["x", "y"] }, nested: { M: { bins: { BS: [new Uint8Array([1])] }, list: { L: [{ BOOL: true }, { NULL: true }] } } } });
-    await client.send(new UpdateItemCommand({ TableName: tableName, Key: { id: { S: "a" } }, UpdateExpression: "SET n = :n", ExpressionAttributeValues: { ":n": { N: "43" } } }));
+    await put(tableName, "a", {
+      blob: { B: new Uint8Array([0, 255, 7]) },
+      n: { N: "42" },
+      tags: { SS: ["x", "y"] },
+      nested: { M: { bins: { BS: [new Uint8Array([1])] }, list: { L: [{ BOOL: true }, { NULL: true }] } } },
+    });
+    await client.send(
+      new UpdateItemCommand({
+        TableName: tableName,
+        Key: { id: { S: "a" } },
+        UpdateExpression: "SET n = :n",
+        ExpressionAttributeValues: { ":n": { N: "43" } },
+      }),
+    );
     await client.send(new DeleteItemCommand({ TableName: tableName, Key: { id: { S: "a" } } }));
     await consumer.drained();
     console.info(`put -> handler latency ${deliveredAt - putAt} ms (poll interval 50 ms)`);
 
     const [insert, modify, remove] = recorder.records;
     expect(recorder.records.map((record) => record.eventName)).toEqual(["INSERT", "MODIFY", "REMOVE"]);
-    expect(insert).toMatchObject({ eventVersion: "1.1", eventSource: "aws:dynamodb", eventSourceARN: streamArn, awsRegion: expect.any(String), eventID: expect.any(String) });
+    expect(insert).toMatchObject({
+      eventVersion: "1.1",
+      eventSource: "aws:dynamodb",
+      eventSourceARN: streamArn,
+      awsRegion: expect.any(String),
+      eventID: expect.any(String),
+    });
     const nowSeconds = Date.now() / 1000;
     expect(typeof insert!.dynamodb!.ApproximateCreationDateTime).toBe("number");
     expect(insert!.dynamodb!.ApproximateCreationDateTime!).toBeGreaterThan(nowSeconds - 120);
@@ -134,8 +154,18 @@ describe("stream consumer on DynamoDB Local", () => {
     await put(tableName, "old");
     const latest = new Recorder();
     const horizon = new Recorder();
-    const a = await start({ streamArn, tableName, consumer: consumerDecl({ startingPosition: "LATEST" }), invoke: async (event) => void latest.events.push(event) });
-    const b = await start({ streamArn, tableName, consumer: consumerDecl({ startingPosition: "TRIM_HORIZON" }), invoke: async (event) => void horizon.events.push(event) });
+    const a = await start({
+      streamArn,
+      tableName,
+      consumer: consumerDecl({ startingPosition: "LATEST" }),
+      invoke: async (event) => void latest.events.push(event),
+    });
+    const b = await start({
+      streamArn,
+      tableName,
+      consumer: consumerDecl({ startingPosition: "TRIM_HORIZON" }),
+      invoke: async (event) => void horizon.events.push(event),
+    });
     await put(tableName, "new");
     await Promise.all([a.drained(), b.drained()]);
     expect(latest.ids()).toEqual(["new"]);
@@ -147,7 +177,12 @@ describe("stream consumer on DynamoDB Local", () => {
     const written = ids(23);
     await putAll(tableName, written);
     const recorder = new Recorder();
-    const consumer = await start({ streamArn, tableName, consumer: consumerDecl({ batchSize: 5 }), invoke: async (event) => void recorder.events.push(event) });
+    const consumer = await start({
+      streamArn,
+      tableName,
+      consumer: consumerDecl({ batchSize: 5 }),
+      invoke: async (event) => void recorder.events.push(event),
+    });
     await consumer.drained();
     expect(recorder.batchSizes).toEqual([5, 5, 5, 5, 3]);
     expect(recorder.ids()).toEqual(written);
@@ -184,7 +219,13 @@ describe("stream consumer on DynamoDB Local", () => {
     const clock = { now: () => 0, sleep: systemStreamClock.sleep }; // time never passes
     const recorder = new Recorder();
     await putAll(tableName, ids(6));
-    const consumer = await start({ streamArn, tableName, clock, consumer: consumerDecl({ batchSize: 3, maxBatchingWindowSeconds: 300 }), invoke: async (event) => void recorder.events.push(event) });
+    const consumer = await start({
+      streamArn,
+      tableName,
+      clock,
+      consumer: consumerDecl({ batchSize: 3, maxBatchingWindowSeconds: 300 }),
+      invoke: async (event) => void recorder.events.push(event),
+    });
     await consumer.drained();
     expect(recorder.batchSizes).toEqual([3, 3]);
   });
@@ -197,14 +238,24 @@ describe("stream consumer on DynamoDB Local", () => {
       tableName,
       consumer: consumerDecl({
         // The jobWorker filter from topology.ts, plus a second pattern (patterns are OR-ed).
-        filters: [{ eventName: ["INSERT"], dynamodb: { NewImage: { status: { S: ["pending"] } } } }, { dynamodb: { Keys: { id: { S: [{ prefix: "vip-" }] } } } }],
+        filters: [
+          { eventName: ["INSERT"], dynamodb: { NewImage: { status: { S: ["pending"] } } } },
+          { dynamodb: { Keys: { id: { S: [{ prefix: "vip-" }] } } } },
+        ],
       }),
       invoke: async (event) => void recorder.events.push(event),
     });
     await put(tableName, "p1", { status: { S: "pending" } });
     await put(tableName, "r1", { status: { S: "ready" } });
     await put(tableName, "n1");
-    await client.send(new UpdateItemCommand({ TableName: tableName, Key: { id: { S: "p1" } }, UpdateExpression: "SET note = :x", ExpressionAttributeValues: { ":x": { S: "x" } } }));
+    await client.send(
+      new UpdateItemCommand({
+        TableName: tableName,
+        Key: { id: { S: "p1" } },
+        UpdateExpression: "SET note = :x",
+        ExpressionAttributeValues: { ":x": { S: "x" } },
+      }),
+    );
     await put(tableName, "vip-1");
     await consumer.drained();
     expect(recorder.ids()).toEqual(["p1", "vip-1"]);
@@ -362,7 +413,13 @@ describe("stream consumer on DynamoDB Local", () => {
       },
     };
     const recorder = new Recorder();
-    const consumer = await start({ streamArn, tableName, streamsClient: expiring, consumer: consumerDecl(), invoke: async (event) => void recorder.events.push(event) });
+    const consumer = await start({
+      streamArn,
+      tableName,
+      streamsClient: expiring,
+      consumer: consumerDecl(),
+      invoke: async (event) => void recorder.events.push(event),
+    });
     await putAll(tableName, ["a", "b"]);
     await consumer.drained();
     expireNext = true;
@@ -392,7 +449,11 @@ describe("stream consumer on DynamoDB Local", () => {
       const lines = readFileSync(join(dir, "gamesFanout.jsonl"), "utf8").trim().split("\n");
       expect(lines).toHaveLength(1);
       const failure = JSON.parse(lines[0]!);
-      expect(failure).toMatchObject({ consumer: "gamesFanout", requestContext: { condition: "RetryAttemptsExhausted" }, DDBStreamBatchInfo: { streamArn, batchSize: 1 } });
+      expect(failure).toMatchObject({
+        consumer: "gamesFanout",
+        requestContext: { condition: "RetryAttemptsExhausted" },
+        DDBStreamBatchInfo: { streamArn, batchSize: 1 },
+      });
       expect(failure.records[0].dynamodb.Keys).toEqual({ id: { S: "x" } });
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -31,7 +31,12 @@ it("turns a TTL deletion into REMOVE with the dynamodb.amazonaws.com service ide
     invoke: async (event) => void recorder.events.push(event),
   });
   // Already expired: DynamoDB Local's TTL sweep deletes it (measured 1-11 s).
-  await client.send(new PutItemCommand({ TableName: tableName, Item: { id: { S: "expired" }, expiresAt: { N: String(Math.floor(Date.now() / 1000) - 60) } } }));
+  await client.send(
+    new PutItemCommand({
+      TableName: tableName,
+      Item: { id: { S: "expired" }, expiresAt: { N: String(Math.floor(Date.now() / 1000) - 60) } },
+    }),
+  );
   await eventually(() => recorder.records.length > 0, 30_000, "DynamoDB Local's TTL sweep to delete the item");
   expect(recorder.records[0]).toMatchObject({
     eventName: "REMOVE",

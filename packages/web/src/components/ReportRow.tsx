@@ -20,7 +20,13 @@ export function ReportRow({ report }: { report: RequestedReport }) {
         </p>
       )}
       {ready && !expired && (
-        <a className="button" href={ready.url} download={`contest-report-${report.jobId}.json`} data-testid="report-download" data-job-id={report.jobId}>
+        <a
+          className="button"
+          href={ready.url}
+          download={`contest-report-${report.jobId}.json`}
+          data-testid="report-download"
+          data-job-id={report.jobId}
+        >
           Download report
         </a>
       )}

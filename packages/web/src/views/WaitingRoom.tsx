@@ -79,7 +79,8 @@ function QueuePlaceCard({ place, onPlace }: { place: QueuePlace; onPlace: (place
     };
   }, [api, place.eventId, place.status, pushed?.phase, onPlace]);
 
-  if (!opened || place.ticket === null) return <PreQueue place={place} opensAt={pushed?.opensAt ?? place.opensAt} name={pushed?.name ?? place.name} />;
+  if (!opened || place.ticket === null)
+    return <PreQueue place={place} opensAt={pushed?.opensAt ?? place.opensAt} name={pushed?.name ?? place.name} />;
   return <InLine place={place} ticket={place.ticket} />;
 }
 
