@@ -10,7 +10,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { randomUUID } from "node:crypto";
 import { listen, readBody } from "../http-server";
 import { describeError, type Log } from "../log";
-import type { AccessControl } from "../iam/access-control";
+import { authenticationErrorType, type AccessControl } from "../iam/access-control";
 import { localStreamArn, tableArn } from "../iam/arns";
 import { forward, receivedRequest } from "../iam/guarded-request";
 
@@ -52,15 +52,7 @@ export async function startDynamoDbFront(options: DynamoDbFrontOptions): Promise
     const body = await readBody(request, MAX_BODY_BYTES);
     if (body === "too large") return refuse(response, 413, "RequestEntityTooLarge", "Request body over 16 MB.");
     const auth = accessControl.authenticate(receivedRequest(request, body), "dynamodb");
-    if (!auth.ok) {
-      const type =
-        auth.problem === "missing"
-          ? "MissingAuthenticationTokenException"
-          : auth.problem === "unknown-key" || auth.problem === "bad-token"
-            ? "UnrecognizedClientException"
-            : "InvalidSignatureException";
-      return refuse(response, 400, type, auth.message);
-    }
+    if (!auth.ok) return refuse(response, 400, authenticationErrorType(auth.problem), auth.message);
     const target = String(request.headers["x-amz-target"] ?? "");
     let input: TargetedInput;
     try {

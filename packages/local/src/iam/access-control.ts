@@ -34,6 +34,16 @@ export type Authentication =
   | { ok: true; principal: Principal; presigned: boolean }
   | { ok: false; problem: SignatureProblem | "bad-token"; message: string };
 
+/**
+ * The error type AWS's JSON services (DynamoDB, SSM, API Gateway) answer an
+ * unauthenticated request with; S3 has its own XML codes (s3/iam-front.ts).
+ */
+export function authenticationErrorType(problem: SignatureProblem | "bad-token"): string {
+  if (problem === "missing") return "MissingAuthenticationTokenException";
+  if (problem === "unknown-key" || problem === "bad-token") return "UnrecognizedClientException";
+  return "InvalidSignatureException";
+}
+
 export interface Denial {
   principal: Principal;
   action: string;

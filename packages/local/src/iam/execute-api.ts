@@ -5,17 +5,16 @@
  * answered with API Gateway's 403s when refused.
  */
 import type { ManagementAuthorizer } from "../gateway/management-api";
-import type { AccessControl } from "./access-control";
+import { authenticationErrorType, type AccessControl } from "./access-control";
 import { connectionArn } from "./arns";
 
 export function managementAuthorizer(accessControl: AccessControl, apiId: string, stage: string): ManagementAuthorizer {
   return (request, method, connectionId) => {
     const auth = accessControl.authenticate(request, "execute-api");
     if (!auth.ok) {
+      // API Gateway says "Missing Authentication Token" as a ForbiddenException (the SDK's modeled 403).
       if (auth.problem === "missing") return { status: 403, errorType: "ForbiddenException", message: "Missing Authentication Token" };
-      if (auth.problem === "unknown-key" || auth.problem === "bad-token")
-        return { status: 403, errorType: "UnrecognizedClientException", message: auth.message };
-      return { status: 403, errorType: "InvalidSignatureException", message: auth.message };
+      return { status: 403, errorType: authenticationErrorType(auth.problem), message: auth.message };
     }
     const resource = connectionArn(accessControl.region, accessControl.accountId, apiId, stage, method, connectionId);
     const denial = accessControl.authorize(auth.principal, "execute-api:ManageConnections", [resource]);

@@ -10,7 +10,7 @@ import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { listen, readBody } from "../http-server";
 import { describeError, type Log } from "../log";
-import type { AccessControl } from "../iam/access-control";
+import { authenticationErrorType, type AccessControl } from "../iam/access-control";
 import { parameterArn } from "../iam/arns";
 import { receivedRequest } from "../iam/guarded-request";
 
@@ -53,15 +53,7 @@ export async function startLocalSsm(options: LocalSsmOptions): Promise<LocalSsm>
     const body = await readBody(request, 1024 * 1024);
     if (body === "too large") return answer(response, 400, { __type: "ValidationException", message: "Request body over 1 MB." });
     const auth = accessControl.authenticate(receivedRequest(request, body), "ssm");
-    if (!auth.ok) {
-      const type =
-        auth.problem === "missing"
-          ? "MissingAuthenticationTokenException"
-          : auth.problem === "unknown-key" || auth.problem === "bad-token"
-            ? "UnrecognizedClientException"
-            : "InvalidSignatureException";
-      return answer(response, 400, { __type: type, message: auth.message });
-    }
+    if (!auth.ok) return answer(response, 400, { __type: authenticationErrorType(auth.problem), message: auth.message });
     const operation = String(request.headers["x-amz-target"] ?? "").replace(/^AmazonSSM\./, "");
     let input: { Name?: string; Names?: string[] };
     try {
