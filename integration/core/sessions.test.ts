@@ -45,6 +45,8 @@ const quotas: QuotaSettings = {
   sessionsFromLoopback: false,
 };
 
+let stages = 0;
+
 /** A stage whose clock the test moves, with the default 30-minute tokens and 12-hour sessions. */
 function stage(options: { sessionMaxSeconds?: number; quotas?: QuotaSettings } = {}) {
   const now = { value: t0 };
@@ -58,11 +60,15 @@ function stage(options: { sessionMaxSeconds?: number; quotas?: QuotaSettings } =
     clock,
   });
   const deps: SessionDeps = { tokens, ledger, quotaCounter, quotas: options.quotas ?? quotas, clock };
+  // Every stage starts at t0 and shares the quota table: each gets an address of its own, so one test's
+  // sessions never count against another's per-address quota.
+  const address = `203.0.113.${++stages}`;
   return {
     deps,
+    address,
     at: (secondsAfterStart: number) => void (now.value = new Date(t0.getTime() + secondsAfterStart * 1000)),
-    open: (address = "203.0.113.7") => startSession(deps, undefined, address),
-    renew: (token: string) => startSession(deps, `Bearer ${token}`, "203.0.113.7"),
+    open: (from = address) => startSession(deps, undefined, from),
+    renew: (token: string) => startSession(deps, `Bearer ${token}`, address),
   };
 }
 
