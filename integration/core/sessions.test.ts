@@ -19,7 +19,9 @@ import { startSession, type SessionDeps } from "@pushgate/core/usecases/session"
 
 const region = "us-east-1";
 const HOUR = 3600;
-const t0 = new Date("2026-11-22T12:00:00.000Z");
+// On the hour, a day ahead of the real clock: the ledger and quota items carry TTLs from this clock, and DynamoDB
+// Local's own TTL sweep would delete items already "expired" by real time in the middle of a test.
+const t0 = new Date((Math.ceil(Date.now() / (HOUR * 1000)) + 24) * HOUR * 1000);
 let dynamo: DynamoDbLocal;
 let ledger: DynamoSessionLedger;
 let quotaCounter: DynamoQuotaCounter;
@@ -112,7 +114,9 @@ describe("sessions with an end", () => {
     expect(seconds(current.expiresAt)).toBe(end); // the last token is cut to the session's end, not a full 30 minutes
     expect(last?.code).toBe("SESSION_ENDED");
     expect(last?.message).toMatch(
-      /^this session ended at 2026-11-23T00:00:00.000Z; start a new session with POST \/session without an Authorization header/,
+      new RegExp(
+        `^this session ended at ${new Date(t0.getTime() + 12 * HOUR * 1000).toISOString()}; start a new session with POST /session without an Authorization header`,
+      ),
     );
   });
 
