@@ -2,10 +2,10 @@ import { DynamoDBClient, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalCloud, type LocalCloud } from "../src";
 import { localDynamoDbClientConfig } from "../src/dynamodb";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { DynamoDBRecord } from "aws-lambda";
+import { recordsWrittenTo } from "./fixtures/echo-handlers";
 import { echoTopology } from "./fixtures/echo-topology";
 import { accepts, listeningAddresses, nonLoopbackAddress } from "./listening";
 import { eventually } from "./streams/helpers";
@@ -28,13 +28,7 @@ describe("the local cloud by default", () => {
   // The consumer runs in its own sandbox: it writes what it receives to a file (fixtures/echo-handlers.ts).
   const scratch = mkdtempSync(join(tmpdir(), "pushgate-net-"));
   const receivedFile = join(scratch, "received.jsonl");
-  const received = (): DynamoDBRecord[] =>
-    existsSync(receivedFile)
-      ? readFileSync(receivedFile, "utf8")
-          .trim()
-          .split("\n")
-          .map((line) => JSON.parse(line) as DynamoDBRecord)
-      : [];
+  const received = () => recordsWrittenTo(receivedFile);
   beforeAll(async () => {
     cloud = await startLocalCloud({ topology, stage: "net", ttlSweepIntervalMs: 300, environment: { ECHO_RECEIVED_FILE: receivedFile } });
   });

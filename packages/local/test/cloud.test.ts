@@ -1,13 +1,13 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { createConnection } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { DynamoDBRecord } from "aws-lambda";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { startLocalCloud, type LocalCloud } from "../src";
+import { recordsWrittenTo } from "./fixtures/echo-handlers";
 import { echoTopology } from "./fixtures/echo-topology";
 
 const portIsClosed = (url: string) =>
@@ -33,13 +33,7 @@ describe("startLocalCloud", () => {
   const logLines: string[] = [];
   const scratch = mkdtempSync(join(tmpdir(), "pushgate-cloud-"));
   const receivedFile = join(scratch, "received.jsonl");
-  const received = (): DynamoDBRecord[] =>
-    existsSync(receivedFile)
-      ? readFileSync(receivedFile, "utf8")
-          .trim()
-          .split("\n")
-          .map((line) => JSON.parse(line) as DynamoDBRecord)
-      : [];
+  const received = () => recordsWrittenTo(receivedFile);
 
   beforeAll(async () => {
     const started = performance.now();
