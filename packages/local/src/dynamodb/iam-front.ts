@@ -54,17 +54,33 @@ export async function startDynamoDbFront(options: DynamoDbFrontOptions): Promise
     const auth = accessControl.authenticate(receivedRequest(request, body), "dynamodb");
     if (!auth.ok) return refuse(response, 400, authenticationErrorType(auth.problem), auth.message);
     const target = String(request.headers["x-amz-target"] ?? "");
-    let input: TargetedInput;
-    try {
-      input = body.length ? (JSON.parse(body.toString("utf8")) as TargetedInput) : {};
-    } catch {
-      return refuse(response, 400, "SerializationException", "The request body is not JSON.");
-    }
+    const input = parseInput(body);
+    if (!input) return refuse(response, 400, "SerializationException", "The request body is not a JSON object.");
     for (const check of checksFor(target, input)) {
       const denial = accessControl.authorize(auth.principal, check.action, check.resources);
       if (denial) return refuse(response, 400, "AccessDeniedException", denial.message);
     }
     forward(request, response, { port: options.jarPort(), path: request.url ?? "/", headers: request.headers, body });
+  }
+
+  /** A request body as DynamoDB reads it: a JSON object (AWS answers anything else, `null` included, with SerializationException). */
+  function parseInput(body: Buffer): TargetedInput | undefined {
+    if (!body.length) return {};
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body.toString("utf8"));
+    } catch {
+      return undefined;
+    }
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return undefined;
+    const transactItems = (parsed as TargetedInput).TransactItems;
+    if (transactItems !== undefined && !(Array.isArray(transactItems) && transactItems.every(isTransactItem))) return undefined;
+    return parsed as TargetedInput;
+  }
+
+  function isTransactItem(item: unknown): boolean {
+    if (typeof item !== "object" || item === null) return false;
+    return Object.values(item).every((detail) => typeof detail === "object" && detail !== null);
   }
 
   /** The fields of a DynamoDB request that name what it touches; the rest is DynamoDB Local's to validate. */

@@ -187,6 +187,30 @@ describe("IAM per function", () => {
     expect(await unsigned.json()).toMatchObject({ __type: expect.stringContaining("MissingAuthenticationTokenException") });
   });
 
+  it("answers a signed body that is JSON but not an object (null, an array) with 400 SerializationException, as AWS does", async () => {
+    for (const body of ["null", "[]", '{"TransactItems":[null]}']) {
+      const client = new DynamoDBClient({
+        region: "us-east-1",
+        endpoint: cloud.endpoints.dynamodbEndpoint,
+        credentials: cloud.endpoints.adminCredentials,
+      });
+      // Replaced before signing (the build step precedes finalizeRequest), so the signature is valid and only the body is wrong.
+      client.middlewareStack.add(
+        (next) => async (args) => {
+          const request = args.request as { body?: unknown; headers: Record<string, string> };
+          request.body = body;
+          request.headers["content-length"] = String(Buffer.byteLength(body));
+          return next(args);
+        },
+        { step: "build" },
+      );
+      await expect(client.send(new ScanCommand({ TableName: cloud.endpoints.tables.games! }))).rejects.toMatchObject({
+        name: "SerializationException",
+        $metadata: { httpStatusCode: 400 },
+      });
+    }
+  });
+
   it("gives each function only its own environment: its credentials, the standard endpoint variables, its tables", () => {
     const ping = cloud.environmentFor(routes.ping.function);
     const subscribe = cloud.environmentFor(routes.subscribe.function);
