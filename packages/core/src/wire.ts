@@ -203,6 +203,10 @@ export function secondsLeftAt(clock: GameClock, nowMs: number): number {
   return Math.max(0, clock.secondsLeft - elapsed);
 }
 
+/** Whole seconds as the mm:ss a game clock shows ("08:41"). */
+export const formatClock = (seconds: number): string =>
+  `${String(Math.floor(seconds / 60)).padStart(2, "0")}:${String(seconds % 60).padStart(2, "0")}`;
+
 /** One listed game: what a list of games needs (its score is on its own topic, `game/{gameId}`). */
 export interface GameSummary extends GameTeams {
   gameId: string;
