@@ -104,6 +104,7 @@ export function deployedResources(get: () => { synth: Synthesized; view: Views }
         .filter((key: string) => / /.test(key))
         .sort(),
     ).toEqual([
+      "DELETE /games/{gameId}",
       "GET /.well-known/jwks.json",
       "GET /queues/{eventId}/me",
       "GET /snapshots",
@@ -113,6 +114,7 @@ export function deployedResources(get: () => { synth: Synthesized; view: Views }
       "POST /queues/{eventId}/advance",
       "POST /queues/{eventId}/join",
       "POST /session",
+      "PUT /games/{gameId}",
       "PUT /queues/{eventId}",
     ]);
   });

@@ -4,9 +4,14 @@ export type { ConnectionState, ConnectionSnapshot, ClosedReason, StateChange } f
 export type { TopicSnapshot, KindOfTopic, UpdateSource } from "./topicStore";
 export { pendingTopicSnapshot } from "./topicStore";
 // The protocol's types an app reads, so an app depends on the client alone.
-export { browserEndpoints } from "@pushgate/core/wire";
+export { browserEndpoints, formatClock, GAME_LIST_TOPIC, secondsLeftAt } from "@pushgate/core/wire";
 export type {
   AdmissionResponse,
+  GameClock,
+  GameListData,
+  GameStatus,
+  GameSummary,
+  TeamInfo,
   BrowserEndpoints,
   CreateJobResponse,
   DataByKind,

@@ -53,7 +53,7 @@ import { once, onceAsync } from "./once";
 import { topology, type SecretName } from "./topology";
 import { connect, forgetConnection } from "./usecases/connections";
 import { createJob, runJob } from "./usecases/jobs";
-import { recordScore } from "./usecases/producers";
+import { describeGame, recordScore, unlistGame } from "./usecases/producers";
 import { runCanary } from "./usecases/canary";
 import { admit, advanceQueue, joinQueue, myPlace, openQueue, queueTick } from "./usecases/waiting-room";
 import { createAdmissionSigner } from "./waiting-room/admission-tokens";
@@ -158,6 +158,14 @@ export function createApp(config: Config, ports: Ports) {
     recordScore: async (operatorHeader: string | undefined, gameId: string | undefined, body: unknown) => {
       await asOperator(operatorHeader);
       return recordScore(ports, gameId, body);
+    },
+    describeGame: async (operatorHeader: string | undefined, gameId: string | undefined, body: unknown) => {
+      await asOperator(operatorHeader);
+      return describeGame(ports, gameId, body);
+    },
+    unlistGame: async (operatorHeader: string | undefined, gameId: string | undefined) => {
+      await asOperator(operatorHeader);
+      return unlistGame(ports, gameId);
     },
     // The waiting room (usecases/waiting-room.ts)
     openQueue: async (operatorHeader: string | undefined, eventId: string | undefined, body: unknown) => {

@@ -4,7 +4,7 @@
  * ones that have no local real thing (none do today, except a Gateway fake for
  * fan-out logic). Times are ISO-8601 strings, TTLs epoch seconds.
  */
-import type { MessageFrame, ScoreData, TopicType } from "./protocol";
+import type { GameClock, GameStatus, GameSummary, GameTeams, MessageFrame, ScoreData, TopicType } from "./protocol";
 
 export type { Clock } from "./wire";
 
@@ -179,15 +179,47 @@ export interface SeqSource {
   currentSeq(id: string): Promise<number>;
 }
 
+/** One scoring change of a game, kept on its item (a bounded list) for reports. */
+export interface ScoringEntry {
+  /** ISO-8601 time of the update. */
+  at: string;
+  home: number;
+  away: number;
+  period?: string;
+  clock?: string;
+  play?: string;
+}
+
 export interface Game extends ScoreData {
   gameId: string;
   seq: number;
   updatedAt: string;
+  /** Every update that changed the score, oldest first (at most MAX_TIMELINE_ENTRIES). */
+  timeline?: ScoringEntry[];
+}
+
+/** What PUT /games/{gameId} stores on the game's item (the clock with the server's setAt). */
+export interface GameDescription {
+  teams: GameTeams;
+  startsAt: string;
+  status: GameStatus;
+  gameClock?: GameClock;
 }
 
 export interface GameStore extends SeqSource {
-  /** Sets the score and bumps seq in one UpdateItem; answers the new seq. */
+  /**
+   * Sets the score and bumps seq in one UpdateItem; answers the new seq. An
+   * update that changes the score also appends it to the game's timeline.
+   */
   recordScore(gameId: string, score: ScoreData, at: string): Promise<number>;
+  /** Sets the game's description (teams, start, status, clock) and bumps seq; answers the new seq. */
+  describe(gameId: string, description: GameDescription, at: string): Promise<number>;
+  /** Lists (or updates) the game on `games/all`; false when `max` other games are listed already. */
+  listGame(summary: GameSummary, at: string, max: number): Promise<boolean>;
+  /** Takes the game off `games/all`; false when it was not listed. */
+  unlistGame(gameId: string, at: string): Promise<boolean>;
+  /** The listed games (`games/all`'s entries), in no particular order. */
+  listedGames(): Promise<GameSummary[]>;
   /** Up to `limit` games, for reports (the games table is small: one item per live game). */
   list(limit: number): Promise<Game[]>;
 }

@@ -5,22 +5,33 @@
  * rather than a malformed frame on every fan's screen.
  */
 import { z } from "zod";
-import type { MessageFrame } from "./protocol";
+import { GAME_LIST_TOPIC, GAME_STATUSES, type GameStatus, type GameSummary, type MessageFrame } from "./protocol";
 import type { SnapshotStore } from "./ports";
 import { raisedSeq, type Change, type PublicationOf } from "./stream";
-import { topicName } from "./topics";
+import { GAME_LIST_ITEM_ID, listedGamesOf, topicName } from "./topics";
 import { publicPhase, ticketsIssued } from "./usecases/waiting-room";
 
+const Team = z.object({ name: z.string(), shortName: z.string(), colour: z.string() });
+const Teams = z.object({ home: Team, away: Team });
+const Status = z.enum(GAME_STATUSES);
+// A game described (PUT) before its first score has no score yet: 0-0.
 const GameImage = z.object({
   gameId: z.string(),
-  home: z.number(),
-  away: z.number(),
+  home: z.number().default(0),
+  away: z.number().default(0),
   period: z.string().optional(),
   clock: z.string().optional(),
   lastPlay: z.string().optional(),
+  teams: Teams.optional(),
+  startsAt: z.string().optional(),
+  status: Status.optional(),
+  gameClock: z.object({ period: z.string(), secondsLeft: z.number(), running: z.boolean(), setAt: z.string() }).optional(),
+  watching: z.number().optional(),
   seq: z.number(),
   updatedAt: z.string(),
 });
+const GameSummaryImage = Teams.extend({ gameId: z.string(), startsAt: z.string(), status: Status });
+const GameListImage = z.object({ seq: z.number(), updatedAt: z.string() });
 const QueueImage = z.object({
   eventId: z.string(),
   name: z.string(),
@@ -44,18 +55,41 @@ function readImage<T>(schema: z.ZodType<T>, table: string, change: Change): T {
   return parsed.data;
 }
 
+/** A game's item publishes `score-update` (never its timeline, which is for reports); the list item publishes `games/all`. */
 export const gamePublication: PublicationOf = async (change) => {
   if (raisedSeq(change) === undefined) return undefined;
-  const { gameId, seq, updatedAt, home, away, period, clock, lastPlay } = readImage(GameImage, "games", change);
-  const data = {
-    home,
-    away,
-    ...(period !== undefined && { period }),
-    ...(clock !== undefined && { clock }),
-    ...(lastPlay !== undefined && { lastPlay }),
-  };
+  if (change.newImage?.gameId === GAME_LIST_ITEM_ID) return gameListPublication(change);
+  const {
+    gameId,
+    seq,
+    updatedAt,
+    timeline: _timeline,
+    ...fields
+  } = readImage(GameImage.extend({ timeline: z.unknown() }), "games", change);
+  // Only the fields the item has: an absent optional stays absent on the wire.
+  const data = Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)) as typeof fields;
   return frame("score-update", topicName("game", gameId), seq, data, updatedAt);
 };
+
+/** Live and halftime first, then scheduled by start, then final (the latest first): the order a fan looks for. */
+const STATUS_RANK: Record<GameStatus, number> = { live: 0, halftime: 0, scheduled: 1, final: 2 };
+
+function gameListPublication(change: Change): MessageFrame<"game-list"> {
+  const { seq, updatedAt } = readImage(GameListImage, "games", change);
+  const games: GameSummary[] = listedGamesOf(change.newImage).map((entry) => {
+    const parsed = GameSummaryImage.safeParse(entry);
+    if (!parsed.success)
+      throw new Error(`games list item has a listed game without teams, startsAt or status: ${parsed.error.issues[0]?.message}`);
+    return parsed.data;
+  });
+  games.sort(
+    (a, b) =>
+      STATUS_RANK[a.status] - STATUS_RANK[b.status] ||
+      (a.status === "final" ? b.startsAt.localeCompare(a.startsAt) : a.startsAt.localeCompare(b.startsAt)) ||
+      a.gameId.localeCompare(b.gameId),
+  );
+  return frame("game-list", GAME_LIST_TOPIC, seq, { games }, updatedAt);
+}
 
 export const queuePublication: PublicationOf = async (change) => {
   if (raisedSeq(change) === undefined) return undefined;

@@ -1,10 +1,11 @@
 /**
  * Topic grammar and per-topic authorization (docs/protocol.md, "Topics"):
- * `game/{gameId}` carries score-update, `queue/{eventId}` queue-position and
- * `job/{jobId}` result-ready, which only the job's owner may subscribe to.
+ * `game/{gameId}` carries score-update, `queue/{eventId}` queue-position,
+ * `job/{jobId}` result-ready, which only the job's owner may subscribe to,
+ * and `games/all` the game-list.
  */
 import { PushgateError } from "./errors";
-import { KIND_OF_TOPIC_TYPE, type MessageKind, type TopicName, type TopicType } from "./wire";
+import { GAME_LIST_TOPIC, KIND_OF_TOPIC_TYPE, type MessageKind, type TopicName, type TopicType } from "./wire";
 
 export type { TopicType };
 
@@ -17,7 +18,7 @@ export interface Topic {
 }
 
 const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
-const TOPIC_PATTERN = /^(game|queue|job)\/([A-Za-z0-9_-]{1,64})$/;
+const TOPIC_PATTERN = /^(game|queue|job|games)\/([A-Za-z0-9_-]{1,64})$/;
 
 export const isValidId = (id: string): boolean => ID_PATTERN.test(id);
 
@@ -28,10 +29,13 @@ export function parseTopic(name: string): Topic {
     const shown = JSON.stringify(name.slice(0, 80));
     throw new PushgateError(
       "INVALID_TOPIC",
-      `${shown} is not a topic; use game/{id}, queue/{id} or job/{id} with an id of 1-64 letters, digits, _ or -`,
+      `${shown} is not a topic; use game/{id}, queue/{id} or job/{id} with an id of 1-64 letters, digits, _ or -, or ${GAME_LIST_TOPIC}`,
     );
   }
   const type = match[1] as TopicType;
+  if (type === "games" && name !== GAME_LIST_TOPIC) {
+    throw new PushgateError("INVALID_TOPIC", `${JSON.stringify(name)} is not a topic; the one list of games is ${GAME_LIST_TOPIC}`);
+  }
   return { name, type, id: match[2]!, kind: KIND_OF_TOPIC_TYPE[type] };
 }
 
@@ -40,6 +44,31 @@ export function requireId(what: string, id: string | undefined): string {
   if (id === undefined || !isValidId(id)) {
     throw new PushgateError("BAD_REQUEST", `${what} must be 1-64 letters, digits, _ or -`);
   }
+  return id;
+}
+
+/**
+ * The item of the games table that holds the list of games (`games/all`), one
+ * attribute per listed game. Its id is reserved: no operator writes a game by it.
+ */
+export const GAME_LIST_ITEM_ID = "_list";
+
+/** The list item's attribute of one listed game is this prefix and the game's id; its value a GameSummary. */
+export const LISTED_GAME_PREFIX = "listed:";
+
+/** The listed games of the list item (or of its stream image), unchecked. */
+export function listedGamesOf(item: Record<string, unknown> | undefined): unknown[] {
+  if (!item) return [];
+  return Object.entries(item)
+    .filter(([name]) => name.startsWith(LISTED_GAME_PREFIX))
+    .map(([, summary]) => summary);
+}
+
+/** A game id from a path, refusing the list's own item. */
+export function requireGameId(gameId: string | undefined): string {
+  const id = requireId("gameId", gameId);
+  if (id === GAME_LIST_ITEM_ID)
+    throw new PushgateError("BAD_REQUEST", `gameId ${GAME_LIST_ITEM_ID} is reserved for the list of games; use another id`);
   return id;
 }
 

@@ -304,6 +304,8 @@ export const topology = {
         function: fn("http/session.handler", { tables: { sessions: "readWrite", quotas: "readWrite" }, secrets: ["JWT_SECRET"] }),
       },
       "POST /games/{gameId}/score": { function: fn("http/score.handler", { tables: { games: "readWrite" }, secrets: ["OPERATOR_KEY"] }) },
+      "PUT /games/{gameId}": { function: fn("http/describe-game.handler", { tables: { games: "readWrite" }, secrets: ["OPERATOR_KEY"] }) },
+      "DELETE /games/{gameId}": { function: fn("http/unlist-game.handler", { tables: { games: "readWrite" }, secrets: ["OPERATOR_KEY"] }) },
       "PUT /queues/{eventId}": { function: fn("http/open-queue.handler", { tables: { queues: "readWrite" }, secrets: ["OPERATOR_KEY"] }) },
       "POST /queues/{eventId}/join": {
         function: fn("http/join.handler", {

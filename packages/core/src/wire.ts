@@ -59,19 +59,27 @@ export type ApiErrorCode = ErrorCode | (typeof HTTP_ONLY_ERROR_CODES)[number];
  */
 export const POLICY_VIOLATION_PREFIX = "policy violation (1008)";
 
-export const MESSAGE_KINDS = ["score-update", "queue-position", "result-ready"] as const;
+export const MESSAGE_KINDS = ["score-update", "queue-position", "result-ready", "game-list"] as const;
 export type MessageKind = (typeof MESSAGE_KINDS)[number];
 
 // ---- topics ------------------------------------------------------------------
 
-export type TopicType = "game" | "queue" | "job";
+export type TopicType = "game" | "queue" | "job" | "games";
 
 /** The one message kind each topic family carries. */
 export const KIND_OF_TOPIC_TYPE = {
   game: "score-update",
   queue: "queue-position",
   job: "result-ready",
+  games: "game-list",
 } as const satisfies Record<TopicType, MessageKind>;
+
+/**
+ * The one topic of the `games` family: the games the operator listed with
+ * `PUT /games/{gameId}` (and has not unlisted with DELETE), so a page finds
+ * today's games without a rebuild.
+ */
+export const GAME_LIST_TOPIC = "games/all";
 
 /** A topic's name, `game/g1`: its family, a slash, an id of 1-64 letters, digits, _ or -. */
 export type TopicName<T extends TopicType = TopicType> = `${T}/${string}`;
@@ -144,8 +152,70 @@ export interface ScoreData {
   home: number;
   away: number;
   period?: string;
+  /** The clock as the producer last wrote it ("08:41"); `gameClock` is the one a page can run. */
   clock?: string;
   lastPlay?: string;
+  // Added compatibly to v1 (a client that ignores them sees the frame it knew).
+  // Present once the operator described the game with PUT /games/{gameId}:
+  teams?: GameTeams;
+  /** ISO-8601 kick-off. */
+  startsAt?: string;
+  status?: GameStatus;
+  gameClock?: GameClock;
+  /** About how many fans are watching this game (sharded counters, refreshed every few seconds; never a list of fans). */
+  watching?: number;
+}
+
+export const GAME_STATUSES = ["scheduled", "live", "halftime", "final"] as const;
+export type GameStatus = (typeof GAME_STATUSES)[number];
+
+export interface TeamInfo {
+  /** "Hawks", up to 40 characters. */
+  name: string;
+  /** 2-4 capitals or digits, for a phone's narrow row: "HAW". */
+  shortName: string;
+  /** The team's colour as #rrggbb. */
+  colour: string;
+}
+export interface GameTeams {
+  home: TeamInfo;
+  away: TeamInfo;
+}
+
+/**
+ * A game clock the page runs between updates: while `running`, the time left
+ * is `secondsLeft` minus the seconds since `setAt` (never below 0). `setAt` is
+ * the server's time, so a page whose clock is off by a few seconds is off by as
+ * much; the next update corrects it.
+ */
+export interface GameClock {
+  period: string;
+  secondsLeft: number;
+  running: boolean;
+  /** ISO-8601, when the server stored this clock. */
+  setAt: string;
+}
+
+/** The seconds left on a game clock at `nowMs`. */
+export function secondsLeftAt(clock: GameClock, nowMs: number): number {
+  if (!clock.running) return clock.secondsLeft;
+  const elapsed = Math.max(0, Math.floor((nowMs - Date.parse(clock.setAt)) / 1000));
+  return Math.max(0, clock.secondsLeft - elapsed);
+}
+
+/** Whole seconds as the mm:ss a game clock shows ("08:41"). */
+export const formatClock = (seconds: number): string =>
+  `${String(Math.floor(seconds / 60)).padStart(2, "0")}:${String(seconds % 60).padStart(2, "0")}`;
+
+/** One listed game: what a list of games needs (its score is on its own topic, `game/{gameId}`). */
+export interface GameSummary extends GameTeams {
+  gameId: string;
+  startsAt: string;
+  status: GameStatus;
+}
+/** `games/all`: the listed games, live first, then scheduled by start time, then final. */
+export interface GameListData {
+  games: GameSummary[];
 }
 export interface QueuePositionData {
   /** The highest ticket admitted; a fan with ticket t > servingNumber has t - servingNumber - 1 people ahead. */
@@ -172,6 +242,7 @@ export interface DataByKind {
   "score-update": ScoreData;
   "queue-position": QueuePositionData;
   "result-ready": ResultReadyData;
+  "game-list": GameListData;
 }
 
 /** A publication on a topic; also the exact body of the S3 snapshot. */
@@ -296,6 +367,24 @@ export interface SessionResponse {
 export interface ScoreResponse {
   topic: TopicName<"game">;
   seq: number;
+}
+/**
+ * `PUT /games/{gameId}` with `x-operator-key`: the game's description (teams,
+ * start, status, clock), which every later score-update carries and which
+ * lists the game on `games/all`. The clock's `setAt` is the server's.
+ */
+export interface GameSettings extends GameTeams {
+  startsAt: string;
+  status: GameStatus;
+  clock?: Omit<GameClock, "setAt">;
+}
+/** `PUT /games/{gameId}` and `DELETE /games/{gameId}` (unlists it) with `x-operator-key`. */
+export interface GameResponse {
+  gameId: string;
+  topic: TopicName<"game">;
+  /** The game topic's seq after the write. */
+  seq: number;
+  listed: boolean;
 }
 /** `PUT /queues/{eventId}` with `x-operator-key`: the queue as stored. */
 export interface QueueResponse {

@@ -16,6 +16,7 @@ describe("topic grammar", () => {
     ["game/g1", "game", "g1", "score-update"],
     ["queue/e_7-B", "queue", "e_7-B", "queue-position"],
     [`job/${"a".repeat(64)}`, "job", "a".repeat(64), "result-ready"],
+    ["games/all", "games", "all", "game-list"],
   ])("%s is a %s topic", (name, type, id, kind) => {
     expect(parseTopic(name)).toEqual({ name, type, id, kind });
   });

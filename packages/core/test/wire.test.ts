@@ -7,7 +7,15 @@ import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { parseClientFrame } from "../src/protocol";
-import { isMessageFrame, KIND_OF_TOPIC_TYPE, MESSAGE_KINDS, readServerFrame, SUBPROTOCOL } from "../src/wire";
+import {
+  GAME_LIST_TOPIC,
+  isMessageFrame,
+  KIND_OF_TOPIC_TYPE,
+  MESSAGE_KINDS,
+  readServerFrame,
+  secondsLeftAt,
+  SUBPROTOCOL,
+} from "../src/wire";
 
 const root = fileURLToPath(new URL("../../..", import.meta.url));
 const wirePath = "packages/core/src/wire.ts";
@@ -84,5 +92,31 @@ describe("the wire module", () => {
       ok: false,
       error: { code: "UNKNOWN_ACTION", id: "p1" },
     });
+  });
+});
+
+describe("games on the wire (PUT /games/{gameId})", () => {
+  it("a game-list message on games/all and a score-update carrying a description are readable frames", () => {
+    const list = {
+      type: "message",
+      topic: GAME_LIST_TOPIC,
+      seq: 3,
+      kind: "game-list",
+      data: { games: [] },
+      ts: "2026-06-21T18:00:00.000Z",
+    };
+    expect(readServerFrame(JSON.stringify(list))).toEqual({ ok: true, frame: list });
+    expect(KIND_OF_TOPIC_TYPE.games).toBe("game-list");
+  });
+
+  it("a running clock counts down from when the server set it and stops at 0; a stopped one holds", () => {
+    const clock = { period: "Q2", secondsLeft: 90, running: true, setAt: "2026-06-21T18:00:00.000Z" };
+    const at = (iso: string) => Date.parse(iso);
+    expect(secondsLeftAt(clock, at("2026-06-21T18:00:00.999Z"))).toBe(90);
+    expect(secondsLeftAt(clock, at("2026-06-21T18:01:00.000Z"))).toBe(30);
+    expect(secondsLeftAt(clock, at("2026-06-21T18:05:00.000Z"))).toBe(0);
+    // A page clock a little behind the server's never shows more than was set.
+    expect(secondsLeftAt(clock, at("2026-06-21T17:59:58.000Z"))).toBe(90);
+    expect(secondsLeftAt({ ...clock, running: false }, at("2026-06-21T18:05:00.000Z"))).toBe(90);
   });
 });

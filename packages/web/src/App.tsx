@@ -36,7 +36,7 @@ export function App({ config }: { config: PageConfig }) {
         ))}
       </nav>
       <main id="main" className="main">
-        {route === "scores" && <Scoreboard games={config.games} />}
+        {route === "scores" && <Scoreboard pinned={config.pinnedGames} />}
         {route === "queue" && <WaitingRoom eventId={config.queueEventId} />}
         {route === "results" && <MyResults />}
       </main>

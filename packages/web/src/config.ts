@@ -1,23 +1,24 @@
 /**
- * What the page follows. The demo simulator produces games g1 and g2 and the
- * queue for event e1; a deployment names its own with VITE_GAMES
- * ("g1:Hawks:Bears,g2") and VITE_QUEUE_EVENT.
+ * What the page follows. The games come from the operator's list (`games/all`);
+ * a deployment may also pin games by id with VITE_GAMES ("g1:Hawks:Bears,g2"),
+ * shown even before (or without) being listed. The queue is VITE_QUEUE_EVENT
+ * (the demo's e1 by default).
  */
 import type { GameInfo } from "./components/GameCard.js";
 
 export interface PageConfig {
-  games: GameInfo[];
+  pinnedGames: GameInfo[];
   queueEventId: string;
 }
 
 export function pageConfig(env: { VITE_GAMES?: string; VITE_QUEUE_EVENT?: string }): PageConfig {
-  const games = (env.VITE_GAMES ?? "g1:Home:Away,g2:Home:Away")
+  const pinnedGames = (env.VITE_GAMES ?? "")
     .split(",")
     .map((entry) => entry.trim())
     .filter((entry) => entry !== "")
     .map((entry) => {
       const [id = "", home = "Home", away = "Away"] = entry.split(":");
-      return { id, home, away };
+      return { id, home: { name: home }, away: { name: away } };
     });
-  return { games, queueEventId: env.VITE_QUEUE_EVENT ?? "e1" };
+  return { pinnedGames, queueEventId: env.VITE_QUEUE_EVENT ?? "e1" };
 }

@@ -16,12 +16,21 @@ function navigate(hash: string) {
   });
 }
 
+const listed = (gameId: string) => ({
+  gameId,
+  home: { name: "Hawks", shortName: "HAW", colour: "#1f6feb" },
+  away: { name: "Bears", shortName: "BEA", colour: "#d1242f" },
+  startsAt: "2026-06-21T18:00:00Z",
+  status: "live",
+});
+
 describe("App", () => {
   it("opens on the scoreboard, with the badge in the header and the scores tab current", () => {
-    renderWithPush(<App config={pageConfig({})} />);
+    const { client } = renderWithPush(<App config={pageConfig({})} />);
     expect(screen.getByRole("heading", { level: 1, name: "Live scores" })).toBeTruthy();
     expect(screen.getByTestId("connection-badge").textContent).toBe("Live");
     expect(screen.getByRole("link", { name: "Scores" }).getAttribute("aria-current")).toBe("page");
+    client.publish("games/all", { games: [listed("g1"), listed("g2")] });
     expect(screen.getByTestId("game-g1")).toBeTruthy();
     expect(screen.getByTestId("game-g2")).toBeTruthy();
   });
@@ -41,9 +50,12 @@ describe("App", () => {
   it("releases a view's topics when the fan leaves it", () => {
     const client = new FakePushClient();
     renderWithPush(<App config={pageConfig({})} />, client);
+    client.publish("games/all", { games: [listed("g1")] });
     expect(client.holders("game/g1")).toBe(1);
+    expect(client.holders("games/all")).toBe(1);
     navigate("#/results");
     expect(client.holders("game/g1")).toBe(0);
+    expect(client.holders("games/all")).toBe(0);
   });
 
   it("shows the banner only when the connection is not live", () => {
@@ -57,18 +69,12 @@ describe("App", () => {
 });
 
 describe("pageConfig", () => {
-  it("follows the demo simulator by default and takes games and names from VITE_GAMES", () => {
-    expect(pageConfig({})).toEqual({
-      games: [
-        { id: "g1", home: "Home", away: "Away" },
-        { id: "g2", home: "Home", away: "Away" },
-      ],
-      queueEventId: "e1",
-    });
+  it("pins no game by default (the list comes from games/all) and pins games and names from VITE_GAMES", () => {
+    expect(pageConfig({})).toEqual({ pinnedGames: [], queueEventId: "e1" });
     expect(pageConfig({ VITE_GAMES: "g7:Hawks:Bears, g9", VITE_QUEUE_EVENT: "e4" })).toEqual({
-      games: [
-        { id: "g7", home: "Hawks", away: "Bears" },
-        { id: "g9", home: "Home", away: "Away" },
+      pinnedGames: [
+        { id: "g7", home: { name: "Hawks" }, away: { name: "Bears" } },
+        { id: "g9", home: { name: "Home" }, away: { name: "Away" } },
       ],
       queueEventId: "e4",
     });

@@ -65,7 +65,13 @@ export class FakePushClient implements PushStores {
   publish(topic: string, data: unknown, options: { seq?: number; ts?: string } = {}) {
     const store = this.store(topic);
     const seq = options.seq ?? store.getSnapshot().seq + 1;
-    const kind = topic.startsWith("game/") ? "score-update" : topic.startsWith("queue/") ? "queue-position" : "result-ready";
+    const kind = topic.startsWith("game/")
+      ? "score-update"
+      : topic.startsWith("games/")
+        ? "game-list"
+        : topic.startsWith("queue/")
+          ? "queue-position"
+          : "result-ready";
     act(() =>
       store.set({
         ...store.getSnapshot(),

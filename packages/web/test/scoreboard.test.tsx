@@ -1,13 +1,33 @@
 import { act, cleanup, screen, within } from "@testing-library/react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { FLASH_MS } from "../src/use-change-flash.js";
-import { Scoreboard } from "../src/views/Scoreboard.js";
+import { LIST_WAIT_MS, Scoreboard } from "../src/views/Scoreboard.js";
 import { renderWithPush } from "./fake-push.js";
 
-const GAMES = [
-  { id: "g1", home: "Hawks", away: "Bears" },
-  { id: "g2", home: "Lions", away: "Wolves" },
+const team = (name: string, shortName: string, colour: string) => ({ name, shortName, colour });
+const LISTED = [
+  {
+    gameId: "g1",
+    home: team("Hawks", "HAW", "#1f6feb"),
+    away: team("Bears", "BEA", "#d1242f"),
+    startsAt: "2026-06-21T18:00:00Z",
+    status: "live",
+  },
+  {
+    gameId: "g2",
+    home: team("Lions", "LIO", "#b45309"),
+    away: team("Wolves", "WOL", "#15803d"),
+    startsAt: "2026-06-21T20:00:00Z",
+    status: "scheduled",
+  },
 ];
+
+/** The scoreboard with the operator's two games listed on games/all. */
+function renderListed() {
+  const rendered = renderWithPush(<Scoreboard />);
+  rendered.client.publish("games/all", { games: LISTED });
+  return rendered;
+}
 
 describe("Scoreboard", () => {
   beforeEach(() => {
@@ -18,8 +38,8 @@ describe("Scoreboard", () => {
     vi.useRealTimers();
   });
 
-  it("shows every game, waiting until its first score arrives", () => {
-    const { client } = renderWithPush(<Scoreboard games={GAMES} />);
+  it("shows every listed game, waiting until its first score arrives", () => {
+    const { client } = renderListed();
     expect(screen.getAllByRole("article")).toHaveLength(2);
     expect(within(screen.getByRole("article", { name: "Hawks vs Bears" })).getByText("Waiting for the first score…")).toBeTruthy();
     expect(client.holders("game/g1")).toBe(1);
@@ -27,7 +47,7 @@ describe("Scoreboard", () => {
   });
 
   it("shows the score, the period and clock, and the last play", () => {
-    const { client } = renderWithPush(<Scoreboard games={GAMES} />);
+    const { client } = renderListed();
     client.publish("game/g1", { home: 7, away: 3, period: "Q2", clock: "04:12", lastPlay: "Field goal from 41 yards" });
     const score = screen.getByTestId("score-g1");
     expect(score.textContent).toBe("7–3");
@@ -39,7 +59,7 @@ describe("Scoreboard", () => {
   });
 
   it("highlights the side whose score changed, briefly", () => {
-    const { client } = renderWithPush(<Scoreboard games={GAMES} />);
+    const { client } = renderListed();
     client.publish("game/g1", { home: 7, away: 3 });
     // The first score is not a change.
     expect(screen.getByTestId("score-g1-home").dataset.changed).toBe("false");
@@ -58,7 +78,7 @@ describe("Scoreboard", () => {
   });
 
   it("does not flash when only the clock moves", () => {
-    const { client } = renderWithPush(<Scoreboard games={GAMES} />);
+    const { client } = renderListed();
     client.publish("game/g1", { home: 7, away: 3, clock: "10:00" });
     client.publish("game/g1", { home: 7, away: 3, clock: "09:13" });
     expect(screen.getByTestId("score-g1-home").dataset.changed).toBe("false");
@@ -66,7 +86,7 @@ describe("Scoreboard", () => {
   });
 
   it("keeps flashing for the full time after back-to-back changes", () => {
-    const { client } = renderWithPush(<Scoreboard games={GAMES} />);
+    const { client } = renderListed();
     client.publish("game/g1", { home: 0, away: 0 });
     client.publish("game/g1", { home: 0, away: 3 });
     act(() => vi.advanceTimersByTime(FLASH_MS - 500));
@@ -78,7 +98,7 @@ describe("Scoreboard", () => {
   });
 
   it("announces a new score with its play to screen readers", () => {
-    const { client } = renderWithPush(<Scoreboard games={GAMES} />);
+    const { client } = renderListed();
     client.publish("game/g2", { home: 0, away: 7, lastPlay: "Interception returned for a touchdown" });
     const card = screen.getByRole("article", { name: "Lions vs Wolves" });
     const region = within(card).getByRole("status");
@@ -87,8 +107,96 @@ describe("Scoreboard", () => {
   });
 
   it("stops listening to a game's topic when the scoreboard goes away", () => {
-    const { client, unmount } = renderWithPush(<Scoreboard games={GAMES} />);
+    const { client, unmount } = renderListed();
     unmount();
     expect(client.holders("game/g1")).toBe(0);
+  });
+});
+
+describe("the list of games (games/all)", () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+    vi.setSystemTime(Date.parse("2026-06-21T18:20:00Z"));
+  });
+  afterEach(() => {
+    cleanup();
+    vi.useRealTimers();
+  });
+
+  it("holds the space with placeholder rows until the list arrives, then shows the listed games in its order", () => {
+    const { client } = renderWithPush(<Scoreboard />);
+    expect(screen.getAllByTestId("game-placeholder")).toHaveLength(2);
+    expect(client.holders("games/all")).toBe(1);
+    client.publish("games/all", { games: LISTED });
+    expect(screen.queryByTestId("game-placeholder")).toBeNull();
+    expect(screen.getAllByRole("article").map((article) => article.dataset.testid)).toEqual(["game-g1", "game-g2"]);
+    // A game added later appears without a reload; one unlisted goes.
+    client.publish("games/all", { games: [LISTED[1], { ...LISTED[0], gameId: "g3" }] });
+    expect(screen.getAllByRole("article").map((article) => article.dataset.testid)).toEqual(["game-g2", "game-g3"]);
+    expect(client.holders("game/g1")).toBe(0);
+  });
+
+  it("says so when no list comes (a stage where nothing was ever listed)", () => {
+    renderWithPush(<Scoreboard />);
+    act(() => vi.advanceTimersByTime(LIST_WAIT_MS));
+    expect(screen.queryByTestId("game-placeholder")).toBeNull();
+    expect(screen.getByTestId("no-games").textContent).toMatch(/No games are listed right now/);
+  });
+
+  it("marks live, half-time and final games and shows a scheduled game's start time", () => {
+    const { client } = renderListed();
+    expect(screen.getByTestId("status-g1").textContent).toBe("Live");
+    expect(screen.getByTestId("status-g2").textContent).toMatch(/^\d\d:\d\d|^\d{1,2}:\d\d/);
+    client.publish("game/g1", { home: 14, away: 10, status: "halftime" });
+    expect(screen.getByTestId("status-g1").textContent).toBe("Half-time");
+    client.publish("game/g1", { home: 31, away: 17, status: "final" });
+    expect(screen.getByTestId("status-g1").textContent).toBe("Final");
+    expect(screen.getByTestId("game-g1").dataset.status).toBe("final");
+  });
+
+  it("runs the game clock between updates while the producer says it runs, and holds it when stopped", () => {
+    const { client } = renderListed();
+    const gameClock = { period: "Q2", secondsLeft: 541, running: true, setAt: "2026-06-21T18:20:00.000Z" };
+    client.publish("game/g1", { home: 7, away: 3, status: "live", gameClock });
+    expect(screen.getByTestId("clock-g1").textContent).toBe("Q2 · 09:01");
+    act(() => vi.advanceTimersByTime(1000));
+    expect(screen.getByTestId("clock-g1").textContent).toBe("Q2 · 09:00");
+    act(() => vi.advanceTimersByTime(60_000));
+    expect(screen.getByTestId("clock-g1").textContent).toBe("Q2 · 08:00");
+    client.publish("game/g1", { home: 7, away: 3, status: "live", gameClock: { ...gameClock, secondsLeft: 480, running: false } });
+    act(() => vi.advanceTimersByTime(5000));
+    expect(screen.getByTestId("clock-g1").textContent).toBe("Q2 · 08:00");
+  });
+
+  it("uses the teams the score carries, and opens the detail (last play, watching) on a tap", () => {
+    const { client } = renderListed();
+    client.publish("game/g1", {
+      home: 7,
+      away: 0,
+      lastPlay: "Touchdown run",
+      watching: 1234,
+      teams: { home: LISTED[0]!.home, away: team("Grizzlies", "GRZ", "#000000") },
+    });
+    expect(screen.getByRole("img", { name: "Hawks 7, Grizzlies 0" })).toBeTruthy();
+    const row = screen.getByTestId("row-g1");
+    const detail = document.getElementById(row.getAttribute("aria-controls")!)!;
+    expect(row.getAttribute("aria-expanded")).toBe("false");
+    expect(detail.hidden).toBe(true);
+    act(() => row.click());
+    expect(row.getAttribute("aria-expanded")).toBe("true");
+    expect(detail.hidden).toBe(false);
+    expect(screen.getByTestId("watching-g1").textContent).toBe("About 1,234 watching");
+  });
+
+  it("shows pinned games (VITE_GAMES) alongside the listed ones, once each", () => {
+    renderWithPush(
+      <Scoreboard
+        pinned={[
+          { id: "g1", home: { name: "X" }, away: { name: "Y" } },
+          { id: "p9", home: { name: "Home" }, away: { name: "Away" } },
+        ]}
+      />,
+    ).client.publish("games/all", { games: LISTED });
+    expect(screen.getAllByRole("article").map((article) => article.dataset.testid)).toEqual(["game-g1", "game-g2", "game-p9"]);
   });
 });

@@ -8,7 +8,7 @@ import { createPushClient, type PushClient as RealPushClient } from "@pushgate/c
 import { act, cleanup, render, screen } from "@testing-library/react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ConnectionBadge } from "../src/components/ConnectionBadge.js";
-import { Scoreboard } from "../src/views/Scoreboard.js";
+import { GameCard } from "../src/components/GameCard.js";
 import { PushProvider } from "../src/push-context.js";
 import { fakeApi } from "./fake-push.js";
 
@@ -81,7 +81,7 @@ describe("views on the real push client", () => {
     render(
       <PushProvider client={client} api={fakeApi()}>
         <ConnectionBadge />
-        <Scoreboard games={[{ id: "g1", home: "Hawks", away: "Bears" }]} />
+        <GameCard game={{ id: "g1", home: { name: "Hawks" }, away: { name: "Bears" } }} />
       </PushProvider>,
     );
     act(() => client.connect());

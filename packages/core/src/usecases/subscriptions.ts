@@ -8,7 +8,7 @@ import { isPushgateError, PushgateError, toErrorFrame } from "../errors";
 import type { RefusedTopic, SnapshotsResponse, SubscribedFrame, SubscribeFrame, UnsubscribedFrame, UnsubscribeFrame } from "../protocol";
 import { MAX_TOPICS_PER_REQUEST } from "../protocol";
 import type { ConnectionStore, GameStore, JobStore, QueueStore, SnapshotStore, SubscriptionStore } from "../ports";
-import { authorizeTopic, parseTopic, type Topic } from "../topics";
+import { authorizeTopic, GAME_LIST_ITEM_ID, parseTopic, type Topic } from "../topics";
 
 export interface SubscribeDeps {
   connections: ConnectionStore;
@@ -126,6 +126,7 @@ async function sortTopics(
 }
 
 function currentSeq(deps: Pick<SubscribeDeps, "games" | "queues" | "jobs">, topic: Topic): Promise<number> {
+  if (topic.type === "games") return deps.games.currentSeq(GAME_LIST_ITEM_ID);
   const source = { game: deps.games, queue: deps.queues, job: deps.jobs }[topic.type];
   return source.currentSeq(topic.id);
 }

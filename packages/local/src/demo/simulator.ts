@@ -4,11 +4,20 @@
  * (score and queue settings with the operator key, sessions, joins and jobs
  * as demo fans), so it exercises exactly the path a real producer takes.
  *
+ * The games: two slots, each playing believable football (football.ts):
+ * described with PUT /games/{id} (teams, kick-off, status, a running clock),
+ * scored with POST /games/{id}/score, four quarters and half-time, a final
+ * whistle, then the next game of that slot is scheduled and the finished one
+ * unlisted. Games of an earlier run still listed are unlisted at start.
+ *
  * The waiting room: it opens queue e1 a minute and a half after start, so
  * fans (demo ones and you) gather in the pre-queue and are drawn at opening;
  * new fans keep arriving and the scheduler admits them at admitPerMinute.
  * Its own fan session is renewed before it expires, so it runs for hours.
  */
+
+import { formatClock, GAME_LIST_TOPIC, type GameListData, type TeamInfo } from "@pushgate/core/wire";
+import { DEMO_TEAMS, phaseAt, ROUTINE_PLAYS, scoringPlay, type FootballTiming, type GamePhase } from "./football";
 
 export interface SimulatorOptions {
   httpApiUrl: string;
@@ -17,8 +26,15 @@ export interface SimulatorOptions {
   tickMs?: number;
   /** How long after start the demo queue opens (when it was not opened by an earlier run). */
   queueOpensInMs?: number;
+  /** Game length (football.ts); the defaults make a game of about 13 minutes. */
+  timing?: Partial<FootballTiming>;
+  /** How long a final stays on the list before the slot's next game is scheduled, and how long after that it kicks off. */
+  finalHoldMs?: number;
+  nextKickoffInMs?: number;
   fetch?: typeof fetch;
   now?: () => number;
+  /** In [0, 1): injected so a test can play a game deterministically. */
+  random?: () => number;
   log?: (line: string) => void;
 }
 
@@ -26,17 +42,11 @@ export interface Simulator {
   stop(): Promise<void>;
 }
 
-const PLAYS = [
-  "Touchdown! 12-yard pass to the corner of the end zone",
-  "Field goal from 41 yards, right down the middle",
-  "Interception returned to midfield",
-  "Sack on third down, punt coming",
-  "Two-point conversion is good",
-  "Fumble recovered at the 20",
-];
-
 export const DEMO = {
-  games: ["g1", "g2"],
+  /** Game ids are this prefix, the run's start (base 36) and a number, so a restart never reuses a finished game's item. */
+  gamePrefix: "demo-",
+  /** Two games at a time: the first kicks off at start, the second this long after. */
+  secondKickoffInMs: 3 * 60_000,
   queueEvent: "e1",
   queueName: "The Finals, Wembley, 21 June",
   /** About as many fans arrive per minute (one or two per tick at the default 3 s). */
@@ -45,13 +55,35 @@ export const DEMO = {
 
 /** Renew a session this long before it expires (the server allows renewal with the old token). */
 const RENEW_BEFORE_MS = 2 * 60_000;
+/** Chance that a live game's step (one every two ticks) is a scoring play: about eight scores in a game of 3-minute quarters at 3 s ticks. */
+const SCORING_CHANCE = 0.07;
+
+interface Slot {
+  gameId: string;
+  kickoffMs: number;
+  home: TeamInfo;
+  away: TeamInfo;
+  score: { home: number; away: number };
+  /** status and period last described, so a PUT goes out only when they change. */
+  described?: string;
+  /** When the game's final was first seen. */
+  finalAt?: number;
+}
 
 export function startSimulator(options: SimulatorOptions): Simulator {
   const http = options.fetch ?? fetch;
   const now = options.now ?? Date.now;
   const tickMs = options.tickMs ?? 3000;
   const log = options.log ?? (() => {});
-  const scores = new Map<string, { home: number; away: number; quarter: number; seconds: number }>();
+  const random = options.random ?? Math.random;
+  const timing: FootballTiming = { quarterSeconds: 180, halftimeSeconds: 60, ...options.timing };
+  const finalHoldMs = options.finalHoldMs ?? 60_000;
+  const nextKickoffInMs = options.nextKickoffInMs ?? 2 * 60_000;
+  const runId = `${DEMO.gamePrefix}${now().toString(36)}`;
+  let gamesMade = 0;
+  let teamsUsed = 0;
+  const slots: Slot[] = [];
+  let gamesReady = false;
   let tick = 0;
   let demoFan: { token: string; expiresAt: number } | undefined;
   let queueReady = false;
@@ -62,7 +94,7 @@ export function startSimulator(options: SimulatorOptions): Simulator {
     const response = await http(`${options.httpApiUrl}${path}`, {
       method,
       headers: { "content-type": "application/json", ...headers },
-      body: JSON.stringify(body),
+      ...(body !== undefined && { body: JSON.stringify(body) }),
     });
     const text = await response.text();
     if (!response.ok) throw Object.assign(new Error(`${method} ${path} answered ${response.status}: ${text}`), { status: response.status });
@@ -94,25 +126,82 @@ export function startSimulator(options: SimulatorOptions): Simulator {
     }
   }
 
-  async function scoreChange(gameId: string) {
-    const state = scores.get(gameId) ?? { home: 0, away: 0, quarter: 1, seconds: 15 * 60 };
-    const points = [7, 3, 2, 6, 0][Math.floor(Math.random() * 5)]!;
-    if (Math.random() < 0.5) state.home += points;
-    else state.away += points;
-    state.seconds -= 47;
-    if (state.seconds <= 0) {
-      state.quarter = state.quarter >= 4 ? 1 : state.quarter + 1;
-      state.seconds = 15 * 60;
+  function newGame(kickoffMs: number): Slot {
+    const home = DEMO_TEAMS[teamsUsed++ % DEMO_TEAMS.length]!;
+    const away = DEMO_TEAMS[teamsUsed++ % DEMO_TEAMS.length]!;
+    return { gameId: `${runId}-${++gamesMade}`, kickoffMs, home, away, score: { home: 0, away: 0 } };
+  }
+
+  /** Unlists the games an earlier run left on the list (they would sit there, frozen), then starts two. */
+  async function setUpGames() {
+    const { token } = await call("POST", "/session", {});
+    const snapshots = await call("GET", `/snapshots?topics=${GAME_LIST_TOPIC}`, undefined, bearer(token as string));
+    const url = (snapshots.snapshots as { url: string }[] | undefined)?.[0]?.url;
+    const listed = url ? await http(url) : undefined;
+    if (listed?.ok) {
+      const frame = (await listed.json()) as { data?: GameListData };
+      for (const game of frame.data?.games ?? []) {
+        if (game.gameId.startsWith(DEMO.gamePrefix)) await unlist(game.gameId);
+      }
+    } else await listed?.arrayBuffer();
+    slots.push(newGame(now()), newGame(now() + DEMO.secondKickoffInMs));
+    gamesReady = true;
+  }
+
+  async function unlist(gameId: string) {
+    await call("DELETE", `/games/${gameId}`, undefined, asOperator).catch((error: { status?: number }) => {
+      if (error.status !== 404) throw error;
+    });
+  }
+
+  /** One step of one game: describe it when its status or period changed, then a play (or a score). */
+  async function playGame(index: number) {
+    const slot = slots[index]!;
+    const phase = phaseAt(slot.kickoffMs, now(), timing);
+    if (phase.status === "final") {
+      slot.finalAt ??= now();
+      if (now() - slot.finalAt >= finalHoldMs) {
+        // The final whistle was a while ago: the slot's next game is scheduled, the finished one unlisted.
+        const next = newGame(now() + nextKickoffInMs);
+        slots[index] = next;
+        await unlist(slot.gameId);
+        await describe(next, phaseAt(next.kickoffMs, now(), timing));
+        log(`demo: game/${next.gameId} (${next.home.name} vs ${next.away.name}) kicks off at ${new Date(next.kickoffMs).toISOString()}`);
+        return;
+      }
     }
-    scores.set(gameId, state);
-    const clock = `${String(Math.floor(state.seconds / 60)).padStart(2, "0")}:${String(state.seconds % 60).padStart(2, "0")}`;
-    const lastPlay = PLAYS[Math.floor(Math.random() * PLAYS.length)]!;
+    const key = `${phase.status} ${phase.period}`;
+    if (slot.described !== key) await describe(slot, phase);
+    if (phase.status !== "live") return;
+    let lastPlay = ROUTINE_PLAYS[Math.floor(random() * ROUTINE_PLAYS.length)]!;
+    if (random() < SCORING_CHANCE) {
+      const side = random() < 0.5 ? "home" : "away";
+      const { points, play } = scoringPlay(slot[side].name, random);
+      slot.score[side] += points;
+      lastPlay = play;
+    }
     await call(
       "POST",
-      `/games/${gameId}/score`,
-      { home: state.home, away: state.away, period: `Q${state.quarter}`, clock, lastPlay },
+      `/games/${slot.gameId}/score`,
+      { ...slot.score, period: phase.period, clock: formatClock(phase.secondsLeft), lastPlay },
       asOperator,
     );
+  }
+
+  async function describe(slot: Slot, phase: GamePhase) {
+    await call(
+      "PUT",
+      `/games/${slot.gameId}`,
+      {
+        home: slot.home,
+        away: slot.away,
+        startsAt: new Date(slot.kickoffMs).toISOString(),
+        status: phase.status,
+        clock: { period: phase.period, secondsLeft: phase.secondsLeft, running: phase.status === "live" },
+      },
+      asOperator,
+    );
+    slot.described = `${phase.status} ${phase.period}`;
   }
 
   /** Opens the demo queue once; a queue an earlier run opened (409: its draw is done) is kept as it is. */
@@ -140,7 +229,8 @@ export function startSimulator(options: SimulatorOptions): Simulator {
   async function step() {
     tick += 1;
     try {
-      await scoreChange(DEMO.games[tick % DEMO.games.length]!);
+      if (!gamesReady) await setUpGames();
+      await playGame(tick % slots.length);
       await queueActivity();
       if (tick % 10 === 0) await requestReport();
     } catch (error) {
@@ -153,7 +243,7 @@ export function startSimulator(options: SimulatorOptions): Simulator {
   }, tickMs);
   inFlight = inFlight.then(step);
   log(
-    `demo: scores on ${DEMO.games.map((g) => `game/${g}`).join(", ")} every ${tickMs / 1000} s, queue/${DEMO.queueEvent} admitting ${DEMO.admitPerMinute}/min`,
+    `demo: two football games at a time on ${GAME_LIST_TOPIC} (a play every ${(2 * tickMs) / 1000} s each), queue/${DEMO.queueEvent} admitting ${DEMO.admitPerMinute}/min`,
   );
 
   return {

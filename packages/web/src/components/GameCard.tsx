@@ -1,74 +1,153 @@
 /**
- * One game's live score. A side's number flashes briefly when it changes (so a
- * glance catches the touchdown), and screen readers hear the new score with
- * the play that caused it.
+ * One game as a compact row: the two teams on two lines with their scores
+ * aligned beside them and the game's status on the right (live with a
+ * running clock, half-time, final, or its start time). Tapping the row shows
+ * the detail: the last play, how many are watching, when it last changed.
+ * A side's number flashes briefly when it changes, and screen readers hear
+ * the new score with the play that caused it.
+ *
+ * The row has the same size before its first score (dashes) as after, and
+ * `GameRowPlaceholder` is the same row with nothing in it, so nothing below
+ * moves when the data arrives.
  */
-import type { ScoreData } from "@pushgate/client";
+import type { GameStatus, ScoreData, TeamInfo } from "@pushgate/client";
+import { useId, useState } from "react";
+import { statusLine } from "../game-status.js";
 import { useTopic } from "../hooks.js";
 import { useChangeFlash } from "../use-change-flash.js";
+import { useNow } from "../use-now.js";
 import { LiveAnnouncer } from "./LiveAnnouncer.js";
 import { TopicProblem } from "./TopicProblem.js";
 
+/** A team as the page knows it: from the operator's description, or only a name from the build's config. */
+export type TeamLabel = Pick<TeamInfo, "name"> & Partial<Pick<TeamInfo, "shortName" | "colour">>;
+
 export interface GameInfo {
   id: string;
-  home: string;
-  away: string;
+  home: TeamLabel;
+  away: TeamLabel;
+  startsAt?: string;
+  status?: GameStatus;
 }
 
 export function GameCard({ game }: { game: GameInfo }) {
   const topic = useTopic(`game/${game.id}`);
   const score = topic.data;
+  // The score's description is newer than the list's when both are there.
+  const home = score?.teams?.home ?? game.home;
+  const away = score?.teams?.away ?? game.away;
+  const status = score?.status ?? game.status;
+  const now = useNow(status === "live" && score?.gameClock?.running === true);
+  const line = statusLine(status, score, score?.startsAt ?? game.startsAt, now);
+  const [open, setOpen] = useState(false);
+  const detailId = useId();
   const titleId = `game-${game.id}-title`;
+
   return (
-    <article className="card game" aria-labelledby={titleId} data-testid={`game-${game.id}`}>
-      <h2 id={titleId} className="game__title">
-        {game.home} vs {game.away}
+    <article className={`game game--${line.tone}`} aria-labelledby={titleId} data-testid={`game-${game.id}`} data-status={status}>
+      <h2 id={titleId} className="visually-hidden">
+        {home.name} vs {away.name}
       </h2>
-      {score ? <Score game={game} score={score} /> : <p className="game__waiting">Waiting for the first score…</p>}
-      {score?.lastPlay && (
-        <p className="game__last-play" data-testid={`last-play-${game.id}`}>
-          <span className="visually-hidden">Last play: </span>
-          {score.lastPlay}
-        </p>
-      )}
-      {topic.ts && (
-        <p className="game__updated">
-          Updated <time dateTime={topic.ts}>{new Date(topic.ts).toLocaleTimeString()}</time>
-        </p>
-      )}
+      <button
+        type="button"
+        className="game__row"
+        aria-expanded={open}
+        aria-controls={detailId}
+        onClick={() => setOpen((shown) => !shown)}
+        data-testid={`row-${game.id}`}
+      >
+        <Team team={home} row={1} />
+        <Team team={away} row={2} />
+        <Score gameId={game.id} home={home.name} away={away.name} score={score} />
+        <span className="game__status" data-testid={`status-${game.id}`}>
+          {line.label && (
+            <span className="game__state">
+              {line.tone === "live" && <span className="game__live-dot" aria-hidden="true" />}
+              {line.label}
+            </span>
+          )}
+          {line.clock && (
+            <span className="game__clock" data-testid={`clock-${game.id}`}>
+              {line.clock}
+            </span>
+          )}
+        </span>
+      </button>
+      <div id={detailId} className="game__detail" hidden={!open}>
+        {score?.lastPlay && (
+          <p className="game__last-play" data-testid={`last-play-${game.id}`}>
+            <span className="visually-hidden">Last play: </span>
+            {score.lastPlay}
+          </p>
+        )}
+        {score?.watching !== undefined && (
+          <p className="game__watching" data-testid={`watching-${game.id}`}>
+            About {score.watching.toLocaleString()} watching
+          </p>
+        )}
+        {topic.ts && (
+          <p className="game__updated">
+            Updated <time dateTime={topic.ts}>{new Date(topic.ts).toLocaleTimeString()}</time>
+          </p>
+        )}
+        {!score && <p className="game__waiting">Waiting for the first score…</p>}
+      </div>
       <TopicProblem topic={topic} what="this game" />
-      <LiveAnnouncer message={score ? scoreSentence(game, score) : ""} />
+      <LiveAnnouncer message={score ? scoreSentence(home.name, away.name, score) : ""} />
     </article>
   );
 }
 
-function Score({ game, score }: { game: GameInfo; score: ScoreData }) {
-  const home = useChangeFlash(score.home);
-  const away = useChangeFlash(score.away);
+/** A row the size of a real one, shown while the list of games is on its way. */
+export function GameRowPlaceholder() {
   return (
-    <div className="game__board">
-      <div
-        className="game__score"
-        data-testid={`score-${game.id}`}
-        role="img"
-        aria-label={`${game.home} ${score.home}, ${game.away} ${score.away}`}
-      >
-        <ScoreNumber side="home" gameId={game.id} value={score.home} flash={home} />
-        <span className="game__dash" aria-hidden="true">
-          –
+    <div className="game game--placeholder" aria-hidden="true" data-testid="game-placeholder">
+      <span className="game__row">
+        <Team team={{ name: "\u00a0" }} row={1} />
+        <Team team={{ name: "\u00a0" }} row={2} />
+        <span className="game__score">
+          <span className="game__number">{"\u00a0"}</span>
+          <span className="game__number">{"\u00a0"}</span>
         </span>
-        <ScoreNumber side="away" gameId={game.id} value={score.away} flash={away} />
-      </div>
-      <p className="game__teams" aria-hidden="true">
-        <span>{game.home}</span>
-        <span>{game.away}</span>
-      </p>
-      {(score.period || score.clock) && (
-        <p className="game__clock" data-testid={`clock-${game.id}`}>
-          {[score.period, score.clock].filter(Boolean).join(" · ")}
-        </p>
-      )}
+        <span className="game__status" />
+      </span>
     </div>
+  );
+}
+
+function Team({ team, row }: { team: TeamLabel; row: 1 | 2 }) {
+  return (
+    <span className={`game__team game__team--${row === 1 ? "home" : "away"}`}>
+      <span className="game__swatch" style={team.colour ? { background: team.colour } : undefined} aria-hidden="true" />
+      <span className="game__name">{team.name}</span>
+      {team.shortName && (
+        <span className="game__short" aria-hidden="true">
+          {team.shortName}
+        </span>
+      )}
+    </span>
+  );
+}
+
+function Score({ gameId, home, away, score }: { gameId: string; home: string; away: string; score: ScoreData | undefined }) {
+  const homeFlash = useChangeFlash(score?.home);
+  const awayFlash = useChangeFlash(score?.away);
+  if (!score) {
+    return (
+      <span className="game__score game__score--none" data-testid={`score-${gameId}-none`}>
+        <span className="game__number">–</span>
+        <span className="game__number">–</span>
+      </span>
+    );
+  }
+  return (
+    <span className="game__score" data-testid={`score-${gameId}`} role="img" aria-label={`${home} ${score.home}, ${away} ${score.away}`}>
+      <ScoreNumber side="home" gameId={gameId} value={score.home} flash={homeFlash} />
+      <span className="game__dash" aria-hidden="true">
+        –
+      </span>
+      <ScoreNumber side="away" gameId={gameId} value={score.away} flash={awayFlash} />
+    </span>
   );
 }
 
@@ -95,7 +174,7 @@ function ScoreNumber({
   );
 }
 
-function scoreSentence(game: GameInfo, score: ScoreData): string {
-  const line = `${game.home} ${score.home}, ${game.away} ${score.away}.`;
+function scoreSentence(home: string, away: string, score: ScoreData): string {
+  const line = `${home} ${score.home}, ${away} ${score.away}.`;
   return score.lastPlay ? `${line} ${score.lastPlay}` : line;
 }
