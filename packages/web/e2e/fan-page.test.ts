@@ -214,7 +214,7 @@ describe.skipIf(!hasChromium)("the fan's page in Chromium against the local clou
     await waitForText(page, "clock-g1", "Q2 · 02:00");
     await stack.cloud.stopGateway();
     await waitForBadge(page, "polling", DOM_WAIT_MS);
-    expect(await text(page, "connection-badge-text")).toBe("Polling");
+    expect(await text(page, "connection-badge-text")).toBe("A few seconds late");
 
     // Published while the socket is down: only the presigned S3 snapshots can bring these.
     await operator(stack.endpoints, "/games/g1/score", { home: 10, away: 3, period: "Q3", clock: "11:02", lastPlay: "Field goal" });

@@ -1,11 +1,13 @@
 /**
  * The page: a header with the connection badge, tabs for the three views,
  * and the view the URL hash names. Every view keeps working (showing the last
- * known data) whatever the connection does; the badge and banner say how fresh.
+ * known data) whatever the connection does; the badge and banner say how fresh,
+ * and data nobody has confirmed lately is greyed.
  */
 import { ConnectionBadge } from "./components/ConnectionBadge.js";
 import { ConnectionBanner } from "./components/ConnectionBanner.js";
 import type { PageConfig } from "./config.js";
+import { useDataIsStale } from "./data-age.js";
 import { useHashRoute, type Route } from "./use-hash-route.js";
 import { MyResults } from "./views/MyResults.js";
 import { Scoreboard } from "./views/Scoreboard.js";
@@ -19,6 +21,7 @@ const TABS: { route: Route; label: string }[] = [
 
 export function App({ config }: { config: PageConfig }) {
   const route = useHashRoute();
+  const { stale } = useDataIsStale();
   return (
     <>
       <header className="header">
@@ -35,7 +38,7 @@ export function App({ config }: { config: PageConfig }) {
           </a>
         ))}
       </nav>
-      <main id="main" className="main">
+      <main id="main" className={stale ? "main main--stale" : "main"} data-stale={stale}>
         {route === "scores" && <Scoreboard games={config.games} />}
         {route === "queue" && <WaitingRoom eventId={config.queueEventId} />}
         {route === "results" && <MyResults />}

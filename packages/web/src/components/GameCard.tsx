@@ -8,6 +8,7 @@ import { useTopic } from "../hooks.js";
 import { useChangeFlash } from "../use-change-flash.js";
 import { LiveAnnouncer } from "./LiveAnnouncer.js";
 import { TopicProblem } from "./TopicProblem.js";
+import { UpdatedAgo } from "./UpdatedAgo.js";
 
 export interface GameInfo {
   id: string;
@@ -31,11 +32,7 @@ export function GameCard({ game }: { game: GameInfo }) {
           {score.lastPlay}
         </p>
       )}
-      {topic.ts && (
-        <p className="game__updated">
-          Updated <time dateTime={topic.ts}>{new Date(topic.ts).toLocaleTimeString()}</time>
-        </p>
-      )}
+      {topic.ts && <UpdatedAgo ts={topic.ts} className="game__updated" testId={`updated-${game.id}`} />}
       <TopicProblem topic={topic} what="this game" />
       <LiveAnnouncer message={score ? scoreSentence(game, score) : ""} />
     </article>

@@ -14,6 +14,7 @@ import type { Admission, QueuePlace } from "../api.js";
 import { ErrorNotice } from "../components/ErrorNotice.js";
 import { LiveAnnouncer } from "../components/LiveAnnouncer.js";
 import { TopicProblem } from "../components/TopicProblem.js";
+import { UpdatedAgo } from "../components/UpdatedAgo.js";
 import { explainError, type FanMessage } from "../errors.js";
 import { useTopic } from "../hooks.js";
 import { usePushServices } from "../push-context.js";
@@ -105,7 +106,6 @@ function InLine({ place, ticket }: { place: QueuePlace; ticket: number }) {
   const servingNumber = Math.max(place.servingNumber, position.data?.servingNumber ?? 0);
   const standing = queueStanding(ticket, servingNumber, place.servingNumber);
   const wait = estimatedWaitText(standing.peopleAhead, position.data?.admittedPerMinute);
-  const updatedAt = position.ts ? new Date(position.ts) : undefined;
 
   const announcement = standing.admitted ? "It's your turn. Continue to tickets." : `${peopleAheadText(standing.peopleAhead)}.`;
   return (
@@ -144,11 +144,7 @@ function InLine({ place, ticket }: { place: QueuePlace; ticket: number }) {
       >
         <div className="progress__fill" style={{ width: `${standing.percentDone}%` }} />
       </div>
-      {updatedAt && (
-        <p className="queue__updated" data-testid="queue-updated">
-          Last update {updatedAt.toLocaleTimeString("en-GB")}
-        </p>
-      )}
+      {position.ts && <UpdatedAgo ts={position.ts} className="queue__updated" testId="queue-updated" />}
 
       <TopicProblem topic={position} what="your place in the queue" />
       <LiveAnnouncer message={announcement} testId="queue-announcer" />
