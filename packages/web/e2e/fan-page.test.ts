@@ -132,7 +132,7 @@ describe.skipIf(!hasChromium)("the fan's page in Chromium against the local clou
       await operator(stack.endpoints, "/queues/e1/advance", { by: 1 });
       await queuePage.waitForSelector("[data-testid=continue-to-tickets]", { timeout: DOM_WAIT_MS });
       expect(await text(queuePage, "queue-admitted")).toContain("You're in!");
-      expect(await queuePage.title()).toBe("It's your turn · pushgate");
+      expect(await queuePage.title()).toBe("It's your turn · Waiting room · pushgate");
       // Focus moves to the next step, for keyboard and screen-reader users.
       expect(await queuePage.evaluate(() => document.activeElement?.textContent)).toBe("Continue to tickets");
 

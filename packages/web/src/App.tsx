@@ -6,8 +6,11 @@
  */
 import { ConnectionBadge } from "./components/ConnectionBadge.js";
 import { ConnectionBanner } from "./components/ConnectionBanner.js";
+import { ReportReadyNotice } from "./components/ReportReadyNotice.js";
+import { ScoreAnnouncer } from "./components/ScoreAnnouncer.js";
 import type { PageConfig } from "./config.js";
 import { useDataIsStale } from "./data-age.js";
+import { useDocumentTitle } from "./page-title.js";
 import { useHashRoute, type Route } from "./use-hash-route.js";
 import { MyResults } from "./views/MyResults.js";
 import { Scoreboard } from "./views/Scoreboard.js";
@@ -22,6 +25,7 @@ const TABS: { route: Route; label: string }[] = [
 export function App({ config }: { config: PageConfig }) {
   const route = useHashRoute();
   const { stale } = useDataIsStale();
+  useDocumentTitle(route);
   return (
     <>
       <header className="header">
@@ -39,6 +43,9 @@ export function App({ config }: { config: PageConfig }) {
         ))}
       </nav>
       <main id="main" className={stale ? "main main--stale" : "main"} data-stale={stale}>
+        {/* Page-wide, whatever the view: followed scores and a report that became ready. */}
+        <ScoreAnnouncer games={config.games} />
+        <ReportReadyNotice route={route} />
         {route === "scores" && <Scoreboard games={config.games} />}
         {route === "queue" && <WaitingRoom eventId={config.queueEventId} />}
         {route === "results" && <MyResults />}

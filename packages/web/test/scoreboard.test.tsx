@@ -77,13 +77,12 @@ describe("Scoreboard", () => {
     expect(screen.getByTestId("score-g1-away").dataset.changed).toBe("false");
   });
 
-  it("announces a new score with its play to screen readers", () => {
+  it("does not announce every score of every game: a card has no live region, only a Follow toggle (ScoreAnnouncer speaks for followed games)", () => {
     const { client } = renderWithPush(<Scoreboard games={GAMES} />);
     client.publish("game/g2", { home: 0, away: 7, lastPlay: "Interception returned for a touchdown" });
     const card = screen.getByRole("article", { name: "Lions vs Wolves" });
-    const region = within(card).getByRole("status");
-    expect(region.getAttribute("aria-live")).toBe("polite");
-    expect(region.textContent).toBe("Lions 0, Wolves 7. Interception returned for a touchdown");
+    expect(within(card).queryByRole("status")).toBeNull();
+    expect(within(card).getByRole("button", { name: "Follow Lions vs Wolves" }).getAttribute("aria-pressed")).toBe("false");
   });
 
   it("stops listening to a game's topic when the scoreboard goes away", () => {

@@ -1,12 +1,12 @@
 /**
  * One game's live score. A side's number flashes briefly when it changes (so a
- * glance catches the touchdown), and screen readers hear the new score with
- * the play that caused it.
+ * glance catches the touchdown). A fan who follows the game hears its score
+ * changes (ScoreAnnouncer, page-wide and throttled).
  */
 import type { ScoreData } from "@pushgate/client";
 import { useTopic } from "../hooks.js";
 import { useChangeFlash } from "../use-change-flash.js";
-import { LiveAnnouncer } from "./LiveAnnouncer.js";
+import { FollowButton } from "./FollowButton.js";
 import { TopicProblem } from "./TopicProblem.js";
 import { UpdatedAgo } from "./UpdatedAgo.js";
 
@@ -34,7 +34,8 @@ export function GameCard({ game }: { game: GameInfo }) {
       )}
       {topic.ts && <UpdatedAgo ts={topic.ts} className="game__updated" testId={`updated-${game.id}`} />}
       <TopicProblem topic={topic} what="this game" />
-      <LiveAnnouncer message={score ? scoreSentence(game, score) : ""} />
+      {/* Score changes are announced by the page's ScoreAnnouncer, for followed games only. */}
+      <FollowButton game={game} />
     </article>
   );
 }
@@ -90,9 +91,4 @@ function ScoreNumber({
       {value}
     </span>
   );
-}
-
-function scoreSentence(game: GameInfo, score: ScoreData): string {
-  const line = `${game.home} ${score.home}, ${game.away} ${score.away}.`;
-  return score.lastPlay ? `${line} ${score.lastPlay}` : line;
 }
