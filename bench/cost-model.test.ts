@@ -7,6 +7,7 @@ import {
   DEFAULT_PRICES,
   DEFAULT_QUOTAS,
   DEFAULT_WORKLOAD,
+  pingsPerFan,
   pollingBill,
   pushBill,
   quotaArithmetic,
@@ -32,16 +33,33 @@ describe("cost model", () => {
   it("counts connection minutes and pushes from the workload", () => {
     const bill = pushBill(small, DEFAULT_PRICES, DEFAULT_ASSUMPTIONS);
     expect(line(bill, "WebSocket connection minutes").quantity).toBe(1000 * 60);
-    // 10 pushes + ack + subscribe + 12 pings + 12 pongs per fan.
-    expect(line(bill, "WebSocket messages").quantity).toBe(1000 * (10 + 2 + 24));
-    expect(line(bill, "WebSocket messages").cost).toBeCloseTo((36_000 / 1e6) * 1.0, 9);
+    // 10 pushes + ack + subscribe + 61 pings + 61 pongs per fan (see the pings test below).
+    expect(line(bill, "WebSocket messages").quantity).toBe(1000 * (10 + 2 + 122));
+    expect(line(bill, "WebSocket messages").cost).toBeCloseTo((134_000 / 1e6) * 1.0, 9);
+    // Each ping also updates its connection's frame-rate token: 5 writes per fan, one per ping, one per update.
+    expect(line(bill, "DynamoDB writes").quantity).toBe(1000 * (5 + 61) + 10);
     // Fan-out: 1000 fans x 10 updates at 1,100 posts/s, 0.5 GB.
     const fanoutGbSeconds = ((1000 * 10) / 1100) * 0.5;
-    const shortInvocations = 1000 * (3 + 12) + 1000 * 3 + 10;
+    const shortInvocations = 1000 * (3 + 61) + 1000 * 3 + 10;
     expect(line(bill, "Lambda compute").quantity).toBeCloseTo(fanoutGbSeconds + shortInvocations * 0.02 * 0.5, 6);
     expect(bill.total).toBeCloseTo(
       bill.lines.reduce((total, entry) => total + entry.cost, 0),
       9,
+    );
+  });
+
+  it("counts the pings of honest liveness: a visible page pings after 30 s of silence, a hidden one every 5 minutes", () => {
+    // 1 h with 10 updates: 11 silences of ~327 s, 10 pings each while visible; 12 keep-alives while hidden; half and half.
+    expect(pingsPerFan(small, DEFAULT_ASSUMPTIONS)).toBe(0.5 * 110 + 0.5 * 12);
+    // A push every 10 s leaves no 30 s silence: only the keep-alive goes out, visible or not.
+    expect(pingsPerFan({ ...small, updates: 359 }, DEFAULT_ASSUMPTIONS)).toBe(12);
+    expect(pingsPerFan(small, { ...DEFAULT_ASSUMPTIONS, visibleShare: 0 })).toBe(12);
+    // In a silence every visible page pings every 30 s: 100,000 fans, half visible, against the stage throttle.
+    const quota = quotaArithmetic(DEFAULT_WORKLOAD, DEFAULT_ASSUMPTIONS, DEFAULT_QUOTAS);
+    expect(quota.pingsPerSecondInSilence).toBeCloseTo(50_000 / 30 + 50_000 / 300, 9);
+    expect(quota.pingsFitWebsocketThrottle).toBe(true);
+    expect(quotaArithmetic(DEFAULT_WORKLOAD, { ...DEFAULT_ASSUMPTIONS, visibleShare: 1 }, DEFAULT_QUOTAS).pingsFitWebsocketThrottle).toBe(
+      false,
     );
   });
 

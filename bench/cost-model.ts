@@ -8,6 +8,8 @@
  * the fan-out read and write); BENCHMARKS.md lists the sources of the
  * prices. Prices are us-east-1, on-demand, without free tiers.
  */
+import { DEFAULTS as CLIENT_DEFAULTS } from "@pushgate/client";
+import { topology } from "@pushgate/core/topology";
 
 export interface Workload {
   /** Fans watching one event at once. */
@@ -60,8 +62,12 @@ export interface Assumptions {
   shortInvocationMs: number;
   /** PostToConnection calls one fan-out invocation makes per second (SDK measured ~1,100; raw HTTP ~6,900). */
   fanoutPostsPerSecond: number;
-  /** Client ping interval (API Gateway's idle timeout is 10 min). */
-  pingIntervalMinutes: number;
+  /** A visible page pings a socket silent this long (the client's default: a dead socket is noticed within 40 s). */
+  visiblePingIntervalSeconds: number;
+  /** A hidden page's cadence, also the keep-alive a busy socket still sends (API Gateway's idle timeout is 10 min). */
+  hiddenPingIntervalMinutes: number;
+  /** The share of connected fan-time with the page on screen. */
+  visibleShare: number;
   tokenTtlMinutes: number;
   presignMinutes: number;
   /** Bytes of one subscriptions item read by the fan-out Query. */
@@ -78,6 +84,8 @@ export interface Quotas {
   /** S3 GET/HEAD per second per partitioned prefix. */
   s3GetsPerSecondPerPrefix: number;
   fanoutTimeoutSeconds: number;
+  /** The WebSocket API's stage throttle (every route, pings included). */
+  websocketStageRequestsPerSecond: number;
 }
 
 /** Defaults, each documented with its source in BENCHMARKS.md. */
@@ -106,7 +114,9 @@ export const DEFAULT_ASSUMPTIONS: Assumptions = {
   lambdaMemoryMb: 512,
   shortInvocationMs: 20,
   fanoutPostsPerSecond: 1100,
-  pingIntervalMinutes: 5,
+  visiblePingIntervalSeconds: CLIENT_DEFAULTS.pingIntervalMs / 1000,
+  hiddenPingIntervalMinutes: CLIENT_DEFAULTS.hiddenPingIntervalMs / 60_000,
+  visibleShare: 0.5,
   tokenTtlMinutes: 30,
   presignMinutes: 60,
   subscriptionItemBytes: 120,
@@ -118,6 +128,7 @@ export const DEFAULT_QUOTAS: Quotas = {
   newConnectionsPerSecond: 500,
   s3GetsPerSecondPerPrefix: 5_500,
   fanoutTimeoutSeconds: 60,
+  websocketStageRequestsPerSecond: topology.throttle.websocket.rateLimit,
 };
 
 export const DEFAULT_WORKLOAD: Workload = {
@@ -169,27 +180,42 @@ function bill(lines: LineItem[]): Bill {
 const sessionsPerFan = (workload: Workload, assumptions: Assumptions) =>
   1 + Math.floor((workload.hours * 60) / assumptions.tokenTtlMinutes);
 
+/**
+ * Pings per fan per event. Any frame proves the socket alive, so a visible page
+ * pings only after `visiblePingIntervalSeconds` of silence (modelled with the
+ * pushes evenly spread), and never less often than the keep-alive; a hidden page
+ * sends the keep-alive alone.
+ */
+export function pingsPerFan(workload: Workload, assumptions: Assumptions): number {
+  const seconds = workload.hours * 3600;
+  const keepAlive = Math.floor(seconds / (assumptions.hiddenPingIntervalMinutes * 60));
+  const silence = seconds / (workload.updates + 1);
+  const visible = Math.max(keepAlive, (workload.updates + 1) * Math.floor(silence / assumptions.visiblePingIntervalSeconds));
+  return assumptions.visibleShare * visible + (1 - assumptions.visibleShare) * keepAlive;
+}
+
 export function pushBill(workload: Workload, prices: Prices, assumptions: Assumptions): Bill {
   const { fans, hours, updates, eventsPerMonth: events } = workload;
   const memoryGb = assumptions.lambdaMemoryMb / 1024;
-  const pingsPerFan = Math.floor((hours * 60) / assumptions.pingIntervalMinutes);
+  const pings = pingsPerFan(workload, assumptions);
 
   // Per event, then times the events of a month.
   const connectionMinutes = fans * hours * 60 * events;
   // Out: every push, the subscribed ack, every pong. In: the subscribe frame, every ping.
   const pushes = billedMessages(fans * updates, workload.messageBytes) * events;
-  const routeMessages = fans * (2 + 2 * pingsPerFan) * events;
+  const routeMessages = fans * (2 + 2 * pings) * events;
   const messages = pushes + routeMessages;
   const sessions = fans * sessionsPerFan(workload, assumptions) * events;
   const httpRequests = sessions + updates * events;
   // $connect, subscribe, every ping and $disconnect per fan; the session route; the score route per update.
-  const shortInvocations = fans * (3 + pingsPerFan) * events + sessions + updates * events;
+  const shortInvocations = fans * (3 + pings) * events + sessions + updates * events;
   // One fan-out invocation per update (batches of one topic collapse to its newest seq).
   const fanoutInvocations = updates * events;
   const fanoutSeconds = ((fans * updates) / assumptions.fanoutPostsPerSecond) * events;
   const gbSeconds = ((shortInvocations * assumptions.shortInvocationMs) / 1000) * memoryGb + fanoutSeconds * memoryGb;
-  // Per fan: connection put, connection update + subscription put on subscribe, two deletes on disconnect. Per update: the source item.
-  const writeUnits = (fans * 5 + updates) * events;
+  // Per fan: connection put, connection update + subscription put on subscribe, two deletes on disconnect,
+  // and one connection update per ping (its frame rate token). Per update: the source item.
+  const writeUnits = (fans * (5 + pings) + updates) * events;
   // Per fan: connection and game GetItem (eventually consistent, 0.5 each). Per update: the Query over every
   // subscription, strongly consistent (1 per 4 KB, twice the eventually consistent price) so that a
   // subscription acknowledged before the publication is always read (issue 11).
@@ -393,11 +419,17 @@ export interface QuotaArithmetic {
   pollFitsS3PrefixRate: boolean;
   /** Mean staleness of a polling fan: half the interval, plus the pipeline. */
   pollMeanStalenessSeconds: number;
+  /** Ping frames/s in a silence (halftime: no pushes, every visible page pings), against the WebSocket stage throttle. */
+  pingsPerSecondInSilence: number;
+  pingsFitWebsocketThrottle: boolean;
 }
 
 export function quotaArithmetic(workload: Workload, assumptions: Assumptions, quotas: Quotas): QuotaArithmetic {
   const perInvocation = workload.fans / assumptions.fanoutPostsPerSecond;
   const pollGetsPerSecond = workload.fans / workload.pollIntervalSeconds;
+  const pingsPerSecondInSilence =
+    (workload.fans * assumptions.visibleShare) / assumptions.visiblePingIntervalSeconds +
+    (workload.fans * (1 - assumptions.visibleShare)) / (assumptions.hiddenPingIntervalMinutes * 60);
   return {
     broadcastSecondsAtAccountRate: workload.fans / quotas.accountRequestsPerSecond,
     broadcastSecondsPerInvocation: perInvocation,
@@ -407,5 +439,7 @@ export function quotaArithmetic(workload: Workload, assumptions: Assumptions, qu
     pollGetsPerSecond,
     pollFitsS3PrefixRate: workload.cloudFront || pollGetsPerSecond <= quotas.s3GetsPerSecondPerPrefix,
     pollMeanStalenessSeconds: workload.pollIntervalSeconds / 2,
+    pingsPerSecondInSilence,
+    pingsFitWebsocketThrottle: pingsPerSecondInSilence <= quotas.websocketStageRequestsPerSecond,
   };
 }

@@ -97,6 +97,9 @@ function main() {
   console.log(
     `  polling: ${count(quota.pollGetsPerSecond)} GET/s on one snapshot key; S3 serves ${count(quotas.s3GetsPerSecondPerPrefix)}/s per prefix: ${quota.pollFitsS3PrefixRate ? "fits" : "does NOT fit (503 SlowDown); use CloudFront (--cloud-front)"}`,
   );
+  console.log(
+    `  pings in a silence (halftime): ${count(quota.pingsPerSecondInSilence)}/s (${Math.round(assumptions.visibleShare * 100)}% of pages visible, a ping per ${assumptions.visiblePingIntervalSeconds} s of silence) against the WebSocket stage throttle of ${count(quotas.websocketStageRequestsPerSecond)}/s: ${quota.pingsFitWebsocketThrottle ? "fits" : "does NOT fit; raise the stage throttle (topology.ts) with the account quota, or lengthen the visible cadence"}`,
+  );
 }
 
 try {

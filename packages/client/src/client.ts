@@ -17,10 +17,11 @@ import {
 } from "./clientApi";
 import { Connection } from "./connection";
 import type { ConnectionSnapshot, ConnectionState } from "./connectionState";
-import { browserOnlineSource, platformTimers, systemClock } from "./environment";
+import { browserOnlineSource, browserVisibilitySource, platformTimers, systemClock } from "./environment";
 import type { PushClientError } from "./errors";
 import { TypedEmitter } from "./events";
 import type { ReadableStore } from "./externalStore";
+import { FreshnessTracker, type Freshness } from "./freshness";
 import { Resync } from "./resync";
 import { sessionEndpointTokenProvider, TokenKeeper, type SessionToken } from "./session";
 import { SnapshotFetcher } from "./snapshotFetcher";
@@ -50,7 +51,10 @@ class PushClientImpl implements PushClient {
   /** The number of the last request id handed out (subscribe, unsubscribe, ping share one sequence). */
   private lastRequestNumber = 0;
 
+  private readonly freshnessTracker: FreshnessTracker;
+
   readonly connection: ReadableStore<ConnectionSnapshot>;
+  readonly freshness: ReadableStore<Freshness>;
 
   constructor(options: PushClientOptions) {
     const { WebSocket, fetch: fetchImpl } = requiredPlatform(options);
@@ -60,6 +64,8 @@ class PushClientImpl implements PushClient {
     const random = options.random ?? Math.random;
     const backoff = { ...RECONNECT_BACKOFF, ...options.reconnect };
     const nextRequestId = () => `r${++this.lastRequestNumber}`;
+    this.freshnessTracker = new FreshnessTracker(clock);
+    this.freshness = this.freshnessTracker.readable;
 
     this.tokens = new TokenKeeper(
       options.tokenProvider ?? sessionEndpointTokenProvider({ httpApiUrl: options.httpApiUrl, fetch: fetchImpl }),
@@ -86,6 +92,7 @@ class PushClientImpl implements PushClient {
             options: { ...DEFAULT_POLLING, ...options.polling },
             topics: () => this.ledger.topics(),
             onSnapshot: (frame) => this.apply(frame, "snapshot"),
+            onRoundSucceeded: () => this.freshnessTracker.confirm(),
             onError,
           });
     this.ledger = new SubscriptionLedger({
@@ -116,6 +123,7 @@ class PushClientImpl implements PushClient {
         clock,
         random,
         online: options.online === null ? undefined : (options.online ?? browserOnlineSource()),
+        visibility: options.visibility === null ? undefined : (options.visibility ?? browserVisibilitySource()),
         backoff,
         settings: connectionSettings(options),
         tokens: this.tokens,
@@ -124,7 +132,11 @@ class PushClientImpl implements PushClient {
       },
       {
         opened: (transport) => this.ledger.subscribeOn(transport, this.ledger.topics()),
-        frame: (transport, frame) => this.received(transport, frame),
+        frame: (transport, frame) => {
+          // A frame on a socket in use proves it alive: what it carries (or resyncs) is current.
+          if (this.link.state === "live") this.freshnessTracker.confirm();
+          this.received(transport, frame);
+        },
         badFrame: (transport, error) => {
           onError(error);
           this.ledger.unreadableAnswer(transport, error);
@@ -137,7 +149,10 @@ class PushClientImpl implements PushClient {
         },
         state: (change) => this.emitter.emit("state", change),
         error: onError,
-        pong: (roundTripMs) => this.emitter.emit("pong", { roundTripMs }),
+        pong: (roundTripMs) => {
+          if (this.link.state === "live") this.freshnessTracker.confirm();
+          this.emitter.emit("pong", { roundTripMs });
+        },
         handover: (at) => this.emitter.emit("handover", { at }),
       },
     );
@@ -185,6 +200,10 @@ class PushClientImpl implements PushClient {
 
   close(): void {
     this.link.close();
+  }
+
+  reconnectNow(): void {
+    this.link.reconnectNow();
   }
 
   subscribe(topics: string | readonly string[]): () => void {

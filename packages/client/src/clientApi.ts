@@ -7,9 +7,10 @@ import type { MessageFrame, SubscribedTopic } from "@pushgate/core/wire";
 import type { BackoffOptions } from "./backoff";
 import type { ConnectionSettings } from "./connection";
 import type { ConnectionSnapshot, ConnectionState, StateChange } from "./connectionState";
-import type { Clock, FetchLike, OnlineSource, RandomSource, Timers, WebSocketConstructor } from "./environment";
+import type { Clock, FetchLike, OnlineSource, RandomSource, Timers, VisibilitySource, WebSocketConstructor } from "./environment";
 import type { PushClientError } from "./errors";
 import type { ReadableStore } from "./externalStore";
+import type { Freshness } from "./freshness";
 import type { SessionToken, TokenProvider, TokenReason } from "./session";
 import type { PollingOptions } from "./snapshotPoller";
 import type { KindOfTopic, TopicSnapshot, UpdateSource } from "./topicStore";
@@ -33,6 +34,11 @@ export interface PushClientOptions {
   random?: RandomSource;
   /** Default the window's online/offline events in a browser, none in Node; `null` to ignore them. */
   online?: OnlineSource | null;
+  /**
+   * Default the document's visibility and the window's resume events in a
+   * browser, none in Node (always visible); `null` to ignore them.
+   */
+  visibility?: VisibilitySource | null;
   /** Default `POST {httpApiUrl}/session`. */
   tokenProvider?: TokenProvider;
   /** Renew the token this long before it expires. Default 60 s. */
@@ -43,8 +49,16 @@ export interface PushClientOptions {
   stableAfterMs?: number;
   /** Default 15 s. */
   connectTimeoutMs?: number;
-  /** Ping interval; well inside API Gateway's 10-minute idle timeout. Default 5 min. */
+  /**
+   * Ping a socket that has been silent this long while the page is visible.
+   * With the pong deadline, a silently dead socket is noticed within 40 s by default. Default 30 s.
+   */
   pingIntervalMs?: number;
+  /**
+   * The cadence while the page is hidden, and the longest time between two
+   * pings whatever arrives (well inside API Gateway's 10-minute idle timeout). Default 5 min.
+   */
+  hiddenPingIntervalMs?: number;
   /** Default 10 s. */
   pongTimeoutMs?: number;
   /** Open a successor socket after this long, before API Gateway's 2-hour limit cuts it. Default 1 h 50 min. */
@@ -55,7 +69,10 @@ export interface PushClientOptions {
    * integration timeout, after which the gateway answers for the route. Default 35 s.
    */
   requestTimeoutMs?: number;
-  /** Snapshot polling while the socket is down; `false` to never poll. Default every 2 s, backing off to 30 s. */
+  /**
+   * Snapshot polling whenever no socket is live (connecting and reconnecting
+   * too); `false` to never poll. Default every 2 s, backing off to 30 s.
+   */
   polling?: Partial<PollingOptions> | false;
 }
 
@@ -91,6 +108,8 @@ export interface PushClientEvents {
 export interface PushClient {
   /** `{state, attempt, nextRetryAt, since, reason, lastError}` for `useSyncExternalStore`. */
   readonly connection: ReadableStore<ConnectionSnapshot>;
+  /** When the client last knew its topics were current (for "12 s ago" and dimming stale data). */
+  readonly freshness: ReadableStore<Freshness>;
   getState(): ConnectionState;
   /**
    * The topic's store, the same object for the same name. Subscribing a
@@ -108,6 +127,12 @@ export interface PushClient {
   /** Stop everything: socket, polling, timers. Topic stores keep their data. */
   close(): void;
   /**
+   * "Retry now": run the waiting reconnect at once instead of at the end of its
+   * backoff, check a live socket with a ping, or start again after `close()`
+   * or an offline spell. An attempt already under way is left to finish.
+   */
+  reconnectNow(): void;
+  /**
    * The current fan token, renewed if needed, for the app's own calls
    * (`POST /jobs`, `POST /queues/{id}/join`). Rejects with a `SessionError`
    * (its `detail` is the PushClientError) when no token can be had: the app
@@ -120,7 +145,8 @@ export const DEFAULTS = {
   tokenRefreshMarginMs: 60_000,
   stableAfterMs: 10_000,
   connectTimeoutMs: 15_000,
-  pingIntervalMs: 5 * 60_000,
+  pingIntervalMs: 30_000,
+  hiddenPingIntervalMs: 5 * 60_000,
   pongTimeoutMs: 10_000,
   maxConnectionAgeMs: 110 * 60_000,
   requestTimeoutMs: 35_000,
@@ -147,6 +173,7 @@ export function connectionSettings(options: PushClientOptions): ConnectionSettin
     stableAfterMs: options.stableAfterMs ?? DEFAULTS.stableAfterMs,
     connectTimeoutMs: options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs,
     pingIntervalMs: options.pingIntervalMs ?? DEFAULTS.pingIntervalMs,
+    hiddenPingIntervalMs: options.hiddenPingIntervalMs ?? DEFAULTS.hiddenPingIntervalMs,
     pongTimeoutMs: options.pongTimeoutMs ?? DEFAULTS.pongTimeoutMs,
     maxConnectionAgeMs: options.maxConnectionAgeMs ?? DEFAULTS.maxConnectionAgeMs,
   };

@@ -3,8 +3,9 @@
  * next one, and the connection state the app sees. It owns the token fetch
  * before each attempt, full-jitter backoff between attempts, the stable-after
  * timer that resets it, the planned successor socket opened before API
- * Gateway's 2-hour limit, the online/offline pause, and starting and stopping
- * the snapshot poller as the socket goes down and comes back. What is said on
+ * Gateway's 2-hour limit, the online/offline pause, the ping cadence as the
+ * page is shown or hidden (and the check at once when it comes back), and
+ * running the snapshot poller whenever no socket is live. What is said on
  * a socket (subscriptions, data) is the client's business, through the hooks.
  */
 import type { ServerFrame } from "@pushgate/core/wire";
@@ -16,7 +17,16 @@ import {
   type ConnectionState,
   type StateChange,
 } from "./connectionState";
-import type { Clock, OnlineSource, RandomSource, TimerHandle, Timers, WebSocketConstructor } from "./environment";
+import type {
+  Clock,
+  OnlineSource,
+  RandomSource,
+  TimerHandle,
+  Timers,
+  VisibilityEvent,
+  VisibilitySource,
+  WebSocketConstructor,
+} from "./environment";
 import { clientError, describeCause, type PushClientError } from "./errors";
 import type { ReadableStore } from "./externalStore";
 import { sessionFailure, type SessionToken, type TokenKeeper } from "./session";
@@ -25,7 +35,10 @@ import { WebSocketTransport, type CloseInfo, type WebSocketTransportEvents } fro
 export interface ConnectionSettings {
   stableAfterMs: number;
   connectTimeoutMs: number;
+  /** Ping a silent socket this often while the page is visible. */
   pingIntervalMs: number;
+  /** ...and this often while it is hidden (also the keep-alive under API Gateway's idle timeout). */
+  hiddenPingIntervalMs: number;
   pongTimeoutMs: number;
   maxConnectionAgeMs: number;
 }
@@ -37,12 +50,14 @@ export interface ConnectionDeps {
   clock: Clock;
   random: RandomSource;
   online: OnlineSource | undefined;
+  /** Undefined outside a browser: the page counts as always visible. */
+  visibility: VisibilitySource | undefined;
   backoff: BackoffOptions;
   settings: ConnectionSettings;
   tokens: TokenKeeper;
   nextRequestId: () => string;
-  /** The fallback while the socket is down; undefined when polling is off. */
-  poller: { start(): void; stop(): void } | undefined;
+  /** The fallback whenever no socket is live (connecting too); undefined when polling is off. */
+  poller: { start(): void; startSoon(): void; stop(): void } | undefined;
 }
 
 /** What the client does with a connection's sockets. */
@@ -83,9 +98,12 @@ export class Connection {
   /** The handshake-refused token renewal is done once per outage, not once per attempt. */
   private refusalRenewalSpent = false;
   private reconnectTimer: TimerHandle | undefined;
+  /** Whether `reconnectTimer` is armed: a retry waits, and "Retry now" or the page coming back may run it early. */
+  private retryWaiting = false;
   private stableTimer: TimerHandle | undefined;
   private successorTimer: TimerHandle | undefined;
   private stopListeningOnline: (() => void) | undefined;
+  private stopListeningVisibility: (() => void) | undefined;
 
   constructor(
     private readonly deps: ConnectionDeps,
@@ -117,20 +135,42 @@ export class Connection {
     if (online && !this.stopListeningOnline) {
       this.stopListeningOnline = online.subscribe((isOnline) => (isOnline ? this.wentOnline() : this.wentOffline()));
     }
+    const visibility = this.deps.visibility;
+    if (visibility && !this.stopListeningVisibility) {
+      this.stopListeningVisibility = visibility.subscribe((event) => this.visibilityChanged(event));
+    }
     this.failedAttempts = 0;
     if (online && !online.isOnline()) {
       this.setState("closed", { reason: "offline" });
       return;
     }
-    this.setState("connecting");
-    void this.openSocket();
+    this.startAttempting();
   }
 
   close(): void {
     this.stopListeningOnline?.();
     this.stopListeningOnline = undefined;
+    this.stopListeningVisibility?.();
+    this.stopListeningVisibility = undefined;
     this.stopEverything();
     this.setState("closed", { reason: "client" });
+  }
+
+  /**
+   * "Retry now": check a live socket at once (a ping), or run the waiting
+   * retry now instead of at the end of its backoff. An attempt already under
+   * way is left to finish; after `close()` this is `connect()`.
+   */
+  reconnectNow(): void {
+    const { state, reason } = this.machine.snapshot;
+    if (state === "live") {
+      this.socket?.pingNow();
+    } else if (state === "closed") {
+      if (reason === "offline") this.startAttempting();
+      else this.connect();
+    } else if (this.retryWaiting) {
+      this.retryNow();
+    }
   }
 
   /** The server is about to close this socket for a policy violation: come back at the backoff's cap, not within 0.5 s. */
@@ -150,6 +190,24 @@ export class Connection {
   }
 
   // ---- sockets --------------------------------------------------------------------
+
+  /** The first attempt after connect() or an offline spell; a socket slow to open has the snapshots polled meanwhile (after the poller's grace). */
+  private startAttempting(): void {
+    this.setState("connecting");
+    this.deps.poller?.startSoon();
+    void this.openSocket();
+  }
+
+  private retryNow(): void {
+    this.deps.timers.clearTimeout(this.reconnectTimer);
+    this.retryWaiting = false;
+    void this.openSocket();
+  }
+
+  private currentPingIntervalMs(): number {
+    const { settings, visibility } = this.deps;
+    return visibility && !visibility.isVisible() ? settings.hiddenPingIntervalMs : settings.pingIntervalMs;
+  }
 
   private async openSocket(): Promise<void> {
     const attemptId = ++this.socketAttemptId;
@@ -182,7 +240,8 @@ export class Connection {
           token,
           timers: this.deps.timers,
           clock: this.deps.clock,
-          pingIntervalMs: settings.pingIntervalMs,
+          pingIntervalMs: this.currentPingIntervalMs(),
+          keepAliveMs: settings.hiddenPingIntervalMs,
           pongTimeoutMs: settings.pongTimeoutMs,
           connectTimeoutMs: settings.connectTimeoutMs,
           nextRequestId: this.deps.nextRequestId,
@@ -217,6 +276,7 @@ export class Connection {
     }
     if (transport !== this.socket) return;
     this.deps.timers.clearTimeout(this.reconnectTimer);
+    this.retryWaiting = false;
     this.refusalRenewalSpent = false;
     this.deps.poller?.stop();
     this.setState("live");
@@ -265,8 +325,10 @@ export class Connection {
   /**
    * A socket attempt failed or a live socket dropped: schedule the next attempt
    * with full-jitter backoff. A stable connection that dropped goes to
-   * `reconnecting` (its data is fresh, the first retry is within 0.5 s);
-   * anything else starts polling while the socket is retried in the background.
+   * `reconnecting` (the first retry is within 0.5 s; polling starts after
+   * the poller's grace unless it opens first); anything else to `polling`,
+   * which polls at once (the data may be 40 s old after a silent socket, and a
+   * retry can hang until its connect timeout).
    */
   private attemptFailed(error: PushClientError, droppedWhileLive: boolean): void {
     const wasStable = droppedWhileLive && this.failedAttempts === 0;
@@ -275,9 +337,12 @@ export class Connection {
     const poller = this.deps.poller;
     const next: ConnectionState = wasStable || !poller ? "reconnecting" : "polling";
     if (next === "polling") poller?.start();
+    else poller?.startSoon();
     this.setState(next, { nextRetryAt: this.deps.clock.now() + delay, lastError: error });
     this.deps.timers.clearTimeout(this.reconnectTimer);
+    this.retryWaiting = true;
     this.reconnectTimer = this.deps.timers.setTimeout(() => {
+      this.retryWaiting = false;
       this.setState(this.machine.state, { lastError: error });
       void this.openSocket();
     }, delay);
@@ -329,6 +394,7 @@ export class Connection {
   private stopEverything(): void {
     this.socketAttemptId++;
     for (const timer of [this.reconnectTimer, this.stableTimer, this.successorTimer]) this.deps.timers.clearTimeout(timer);
+    this.retryWaiting = false;
     this.socket?.close(1000, "client closed");
     this.successor?.close(1000, "client closed");
     this.socket = null;
@@ -346,9 +412,26 @@ export class Connection {
 
   private wentOnline(): void {
     const snapshot = this.machine.snapshot;
-    if (snapshot.state !== "closed" || snapshot.reason !== "offline") return;
-    this.failedAttempts = 0;
-    this.setState("connecting");
-    void this.openSocket();
+    if (snapshot.state === "closed" && snapshot.reason === "offline") {
+      this.failedAttempts = 0;
+      this.startAttempting();
+      return;
+    }
+    // The network changed under a socket that looks fine (Wi-Fi to cellular): it may be dead; find out now.
+    this.checkNow();
+  }
+
+  private visibilityChanged(event: VisibilityEvent): void {
+    if (this.machine.state === "closed") return;
+    const interval = this.currentPingIntervalMs();
+    for (const transport of [this.socket, this.successor]) transport?.setPingInterval(interval);
+    // Back on screen or thawed: timers may not have run for minutes, so the socket may be long dead.
+    if (event !== "hidden") this.checkNow();
+  }
+
+  /** Make sure of the connection now: ping a live socket, or run a waiting retry at once. */
+  private checkNow(): void {
+    if (this.machine.state === "live") this.socket?.pingNow();
+    else if (this.retryWaiting) this.retryNow();
   }
 }

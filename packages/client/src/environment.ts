@@ -75,3 +75,52 @@ export function browserOnlineSource(): OnlineSource | undefined {
     },
   };
 }
+
+/**
+ * Whether the page is on screen, and the moments it comes back: `visible` and
+ * `hidden` follow `visibilitychange`; `resume` is a page restored from the
+ * back/forward cache (`pageshow` with `persisted`) or thawed after the browser
+ * froze it (`resume`), when timers have not run and a socket may be long dead.
+ */
+export type VisibilityEvent = "visible" | "hidden" | "resume";
+
+export interface VisibilitySource {
+  isVisible(): boolean;
+  subscribe(listener: (event: VisibilityEvent) => void): () => void;
+}
+
+/** The document's visibility and the window's resume events, or undefined outside a browser. */
+export function browserVisibilitySource(): VisibilitySource | undefined {
+  const target = globalThis as unknown as {
+    addEventListener?: (type: string, listener: (event: { persisted?: boolean }) => void) => void;
+    removeEventListener?: (type: string, listener: (event: { persisted?: boolean }) => void) => void;
+    document?: {
+      visibilityState?: string;
+      addEventListener: (type: string, listener: () => void) => void;
+      removeEventListener: (type: string, listener: () => void) => void;
+    };
+  };
+  const doc = target.document;
+  if (!doc || typeof target.addEventListener !== "function" || typeof target.removeEventListener !== "function") return undefined;
+  const addToWindow = target.addEventListener.bind(target);
+  const removeFromWindow = target.removeEventListener.bind(target);
+  const isVisible = () => doc.visibilityState !== "hidden";
+  return {
+    isVisible,
+    subscribe(listener) {
+      const onVisibility = () => listener(isVisible() ? "visible" : "hidden");
+      const onPageShow = (event: { persisted?: boolean }) => {
+        if (event.persisted) listener("resume");
+      };
+      const onResume = () => listener("resume");
+      doc.addEventListener("visibilitychange", onVisibility);
+      doc.addEventListener("resume", onResume);
+      addToWindow("pageshow", onPageShow);
+      return () => {
+        doc.removeEventListener("visibilitychange", onVisibility);
+        doc.removeEventListener("resume", onResume);
+        removeFromWindow("pageshow", onPageShow);
+      };
+    },
+  };
+}

@@ -2,6 +2,7 @@ export { createPushClient, DEFAULTS } from "./client";
 export type { PushClient, PushClientOptions, PushClientEvents, AppliedMessage, StaleMessage } from "./client";
 export type { ConnectionState, ConnectionSnapshot, ClosedReason, StateChange } from "./connectionState";
 export type { TopicSnapshot, KindOfTopic, UpdateSource } from "./topicStore";
+export type { Freshness } from "./freshness";
 export { pendingTopicSnapshot } from "./topicStore";
 // The protocol's types an app reads, so an app depends on the client alone.
 export { browserEndpoints, formatClock, GAME_LIST_TOPIC, secondsLeftAt } from "@pushgate/core/wire";
@@ -33,5 +34,15 @@ export { SessionError, sessionEndpointTokenProvider } from "./session";
 export { backoffCeiling, fullJitterDelay, RECONNECT_BACKOFF } from "./backoff";
 export type { BackoffOptions } from "./backoff";
 export type { PollingOptions } from "./snapshotPoller";
-export { browserOnlineSource, platformTimers } from "./environment";
-export type { Clock, FetchLike, OnlineSource, RandomSource, Timers, WebSocketConstructor, WebSocketLike } from "./environment";
+export { browserOnlineSource, browserVisibilitySource, platformTimers } from "./environment";
+export type {
+  Clock,
+  FetchLike,
+  OnlineSource,
+  RandomSource,
+  Timers,
+  VisibilityEvent,
+  VisibilitySource,
+  WebSocketConstructor,
+  WebSocketLike,
+} from "./environment";

@@ -1,5 +1,5 @@
 /**
- * The snapshot poller: while the WebSocket is down it keeps every held topic
+ * The snapshot poller: while no WebSocket is live it keeps every held topic
  * fresh from the S3 snapshots. It owns the polling rounds, their interval and
  * backoff, and re-signing expired snapshot URLs; it is a fallback, not a
  * transport (it carries no frames to the server).
@@ -16,9 +16,16 @@ export interface PollingOptions {
   intervalMs: number;
   /** The longest wait between rounds while they fail. */
   maxIntervalMs: number;
+  /**
+   * How long a socket that is opening (first connect, or a retry after a drop)
+   * may take before polling starts. Most sockets open within it, so a page load
+   * or a reconnect storm does not also cost every fan a snapshot round; a socket
+   * that hangs (captive portal, black-holed WebSockets) does not leave the page without data.
+   */
+  graceMs: number;
 }
 
-export const DEFAULT_POLLING: PollingOptions = { intervalMs: 2_000, maxIntervalMs: 30_000 };
+export const DEFAULT_POLLING: PollingOptions = { intervalMs: 2_000, maxIntervalMs: 30_000, graceMs: 1_000 };
 
 export interface SnapshotPollerDeps {
   fetcher: SnapshotFetcher;
@@ -29,6 +36,8 @@ export interface SnapshotPollerDeps {
   /** The topics to poll, read at every round so subscribe/unsubscribe take effect. */
   topics: () => readonly string[];
   onSnapshot: (frame: MessageFrame) => void;
+  /** A round got an answer for every topic: the data is current as of now. */
+  onRoundSucceeded: () => void;
   onError: (error: PushClientError) => void;
 }
 
@@ -47,6 +56,7 @@ export class SnapshotPoller {
   private pollingRunId = 0;
   private running = false;
   private timer: TimerHandle | undefined;
+  private graceTimer: TimerHandle | undefined;
   private failedRounds = 0;
 
   constructor(private readonly deps: SnapshotPollerDeps) {}
@@ -57,6 +67,8 @@ export class SnapshotPoller {
 
   /** Start polling now (the first round runs at once: the data may already be stale). */
   start(): void {
+    this.deps.timers.clearTimeout(this.graceTimer);
+    this.graceTimer = undefined;
     if (this.running) return;
     this.running = true;
     this.failedRounds = 0;
@@ -64,7 +76,15 @@ export class SnapshotPoller {
     void this.round(pollingRunId);
   }
 
+  /** Start after the grace period unless `stop()` comes first (the socket opened in time). */
+  startSoon(): void {
+    if (this.running || this.graceTimer !== undefined) return;
+    this.graceTimer = this.deps.timers.setTimeout(() => this.start(), this.deps.options.graceMs);
+  }
+
   stop(): void {
+    this.deps.timers.clearTimeout(this.graceTimer);
+    this.graceTimer = undefined;
     if (!this.running) return;
     this.running = false;
     this.pollingRunId++;
@@ -75,6 +95,7 @@ export class SnapshotPoller {
     const failed = await this.pollOnce(pollingRunId);
     if (pollingRunId !== this.pollingRunId) return;
     this.failedRounds = failed ? this.failedRounds + 1 : 0;
+    if (!failed) this.deps.onRoundSucceeded();
     this.timer = this.deps.timers.setTimeout(() => void this.round(pollingRunId), this.nextDelay());
   }
 

@@ -11,8 +11,17 @@ export interface WebSocketTransportOptions {
   token: string;
   timers: Timers;
   clock: Clock;
-  /** Send a ping this often while open; well inside API Gateway's 10-minute idle timeout. */
+  /**
+   * Ping after this long without hearing from the server (any frame proves the
+   * socket alive); changed with `setPingInterval` (a visible page checks often,
+   * a hidden one rarely).
+   */
   pingIntervalMs: number;
+  /**
+   * Ping at least this often whatever arrives, so the socket never goes idle
+   * from our side: API Gateway closes a connection idle for 10 minutes.
+   */
+  keepAliveMs: number;
   /** No pong this long after a ping: the socket is dead. */
   pongTimeoutMs: number;
   /** Give up on a socket that has neither opened nor failed after this long. */
@@ -51,6 +60,9 @@ export class WebSocketTransport {
   private pongTimer: TimerHandle | undefined;
   private awaitedPongId: string | undefined;
   private pingSentAt = 0;
+  /** When a frame last arrived (or the socket opened): the socket was alive then. */
+  private heardAt = 0;
+  private pingIntervalMs: number;
 
   constructor(
     private readonly options: WebSocketTransportOptions,
@@ -58,6 +70,7 @@ export class WebSocketTransport {
   ) {
     // Browsers cannot set headers on a WebSocket and a token in the URL ends up in access
     // logs, so the token travels as the second offered subprotocol.
+    this.pingIntervalMs = options.pingIntervalMs;
     this.socket = new options.WebSocket(options.url, [SUBPROTOCOL, `${TOKEN_SUBPROTOCOL_PREFIX}${options.token}`]);
     this.socket.onopen = () => this.handleOpen();
     this.socket.onmessage = (event: { data?: unknown }) => this.handleMessage(event.data);
@@ -80,6 +93,23 @@ export class WebSocketTransport {
     return true;
   }
 
+  /** A new ping cadence (the page became hidden or visible); the next ping is re-timed from the last sign of life. */
+  setPingInterval(ms: number): void {
+    this.pingIntervalMs = ms;
+    if (this.isOpen && this.awaitedPongId === undefined) this.schedulePing();
+  }
+
+  /**
+   * Check the socket now (the page became visible, the network came back, the
+   * page resumed): a socket that went silent meanwhile is found out within the
+   * pong deadline instead of at the next scheduled ping. No-op while a ping awaits its pong.
+   */
+  pingNow(): void {
+    if (!this.isOpen || this.awaitedPongId !== undefined) return;
+    this.options.timers.clearTimeout(this.pingTimer);
+    this.ping();
+  }
+
   /** Close on purpose. No `onClose` follows: the caller already knows. */
   close(code = 1000, reason = "client closed"): void {
     if (this.finished) return;
@@ -95,12 +125,17 @@ export class WebSocketTransport {
       return;
     }
     this.opened = true;
+    this.heardAt = this.options.clock.now();
+    this.pingSentAt = this.heardAt;
     this.schedulePing();
     this.events.onOpen(this);
   }
 
   private handleMessage(data: unknown): void {
     if (this.finished) return;
+    this.heardAt = this.options.clock.now();
+    // Any frame proves the socket alive: the ping can wait (a busy game costs no pings).
+    if (this.awaitedPongId === undefined) this.schedulePing();
     const frame = parseServerFrame(data);
     if (!frame.ok) {
       this.events.onBadFrame(this, frame.error);
@@ -130,9 +165,12 @@ export class WebSocketTransport {
     this.events.onClose(this, { wasOpen: this.opened, error });
   }
 
+  /** The next ping: the cadence after the last sign of life, but never later than the keep-alive after the last ping. */
   private schedulePing(): void {
     this.options.timers.clearTimeout(this.pingTimer);
-    this.pingTimer = this.options.timers.setTimeout(() => this.ping(), this.options.pingIntervalMs);
+    const now = this.options.clock.now();
+    const dueAt = Math.min(this.heardAt + this.pingIntervalMs, this.pingSentAt + this.options.keepAliveMs);
+    this.pingTimer = this.options.timers.setTimeout(() => this.ping(), Math.max(0, dueAt - now));
   }
 
   private ping(): void {

@@ -132,7 +132,7 @@ describe.skipIf(!hasChromium)("the fan's page in Chromium against the local clou
       await operator(stack.endpoints, "/queues/e1/advance", { by: 1 });
       await queuePage.waitForSelector("[data-testid=continue-to-tickets]", { timeout: DOM_WAIT_MS });
       expect(await text(queuePage, "queue-admitted")).toContain("You're in!");
-      expect(await queuePage.title()).toBe("It's your turn · pushgate");
+      expect(await queuePage.title()).toBe("It's your turn · Waiting room · pushgate");
       // Focus moves to the next step, for keyboard and screen-reader users.
       expect(await queuePage.evaluate(() => document.activeElement?.textContent)).toBe("Continue to tickets");
 
@@ -214,7 +214,7 @@ describe.skipIf(!hasChromium)("the fan's page in Chromium against the local clou
     await waitForText(page, "clock-g1", "Q2 · 02:00");
     await stack.cloud.stopGateway();
     await waitForBadge(page, "polling", DOM_WAIT_MS);
-    expect(await text(page, "connection-badge-text")).toBe("Polling");
+    expect(await text(page, "connection-badge-text")).toBe("A few seconds late");
 
     // Published while the socket is down: only the presigned S3 snapshots can bring these.
     await operator(stack.endpoints, "/games/g1/score", { home: 10, away: 3, period: "Q3", clock: "11:02", lastPlay: "Field goal" });

@@ -1,11 +1,16 @@
 /**
  * The page: a header with the connection badge, tabs for the three views,
  * and the view the URL hash names. Every view keeps working (showing the last
- * known data) whatever the connection does; the badge and banner say how fresh.
+ * known data) whatever the connection does; the badge and banner say how fresh,
+ * and data nobody has confirmed lately is greyed.
  */
 import { ConnectionBadge } from "./components/ConnectionBadge.js";
 import { ConnectionBanner } from "./components/ConnectionBanner.js";
+import { ReportReadyNotice } from "./components/ReportReadyNotice.js";
+import { ScoreAnnouncer } from "./components/ScoreAnnouncer.js";
 import type { PageConfig } from "./config.js";
+import { useDataIsStale } from "./data-age.js";
+import { useDocumentTitle } from "./page-title.js";
 import { useHashRoute, type Route } from "./use-hash-route.js";
 import { MyResults } from "./views/MyResults.js";
 import { Scoreboard } from "./views/Scoreboard.js";
@@ -19,6 +24,8 @@ const TABS: { route: Route; label: string }[] = [
 
 export function App({ config }: { config: PageConfig }) {
   const route = useHashRoute();
+  const { stale } = useDataIsStale();
+  useDocumentTitle(route);
   return (
     <>
       <header className="header">
@@ -35,7 +42,10 @@ export function App({ config }: { config: PageConfig }) {
           </a>
         ))}
       </nav>
-      <main id="main" className="main">
+      <main id="main" className={stale ? "main main--stale" : "main"} data-stale={stale}>
+        {/* Page-wide, whatever the view: followed scores and a report that became ready. */}
+        <ScoreAnnouncer />
+        <ReportReadyNotice route={route} />
         {route === "scores" && <Scoreboard pinned={config.pinnedGames} />}
         {route === "queue" && <WaitingRoom eventId={config.queueEventId} />}
         {route === "results" && <MyResults />}

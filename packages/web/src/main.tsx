@@ -4,7 +4,7 @@ import { App } from "./App.js";
 import { pageConfig } from "./config.js";
 import { PushProvider } from "./push-context.js";
 import { startPushgate } from "./start.js";
-import { StartupError } from "./StartupError.js";
+import { StartupError, startupProblemForConsole } from "./StartupError.js";
 import "./styles.css";
 
 const container = document.getElementById("root");
@@ -30,7 +30,7 @@ startPushgate(import.meta.env, location.origin).then(
     );
   },
   (error: unknown) => {
-    console.error("pushgate: start-up failed", error);
+    console.error(startupProblemForConsole(error), error);
     root.render(<StartupError error={error} />);
   },
 );

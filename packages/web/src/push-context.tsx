@@ -10,7 +10,7 @@ import type { FanApi } from "./api.js";
  * The part of `@pushgate/client`'s PushClient the views read, in the client's
  * own types: the real client is one, and component tests hand in a small fake.
  */
-export type PushStores = Pick<PushClient, "connection" | "topic">;
+export type PushStores = Pick<PushClient, "connection" | "freshness" | "topic" | "reconnectNow">;
 
 export interface PushServices {
   client: PushStores;

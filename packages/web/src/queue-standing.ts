@@ -42,3 +42,25 @@ export function countdownText(seconds: number): string {
   const pad = (n: number) => String(n).padStart(2, "0");
   return h > 0 ? `${h}:${pad(m)}:${pad(s)}` : `${m}:${pad(s)}`;
 }
+
+/** People-ahead counts worth telling a screen reader user about as they are passed (the queue moves every few seconds). */
+const MILESTONES = [1_000, 500, 100, 50, 10, 5, 0] as const;
+
+/**
+ * The milestone a fan with `peopleAhead` has reached: the smallest one at or
+ * above the count, or undefined while more than the largest are ahead. It only
+ * changes a few times on the way through the line, so announcing it (rather
+ * than every count) tells the fan their progress without talking every 6 s.
+ */
+export function queueMilestone(peopleAhead: number): number | undefined {
+  let reached: number | undefined;
+  for (const milestone of MILESTONES) if (peopleAhead <= milestone) reached = milestone;
+  return reached;
+}
+
+/** What a screen reader hears as the fan moves up the line: one sentence per milestone. */
+export function milestoneText(milestone: number | undefined): string {
+  if (milestone === undefined) return `You're in line, more than ${MILESTONES[0].toLocaleString("en-US")} people ahead of you.`;
+  if (milestone === 0) return "No one is ahead of you any more: you're next.";
+  return `${milestone.toLocaleString("en-US")} or fewer people ahead of you.`;
+}

@@ -1,11 +1,12 @@
 import { act, cleanup, screen } from "@testing-library/react";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { App } from "../src/App.js";
 import { pageConfig } from "../src/config.js";
 import { FakePushClient, renderWithPush } from "./fake-push.js";
 
 afterEach(() => {
   cleanup();
+  vi.useRealTimers();
   window.location.hash = "";
 });
 
@@ -59,10 +60,12 @@ describe("App", () => {
   });
 
   it("shows the banner only when the connection is not live", () => {
+    vi.useFakeTimers();
     const client = new FakePushClient();
     renderWithPush(<App config={pageConfig({})} />, client);
     expect(screen.queryByTestId("connection-hint")).toBeNull();
     client.setConnection({ state: "closed", attempt: 0, reason: "offline" });
+    act(() => vi.advanceTimersByTime(1_000)); // shown once it has lasted a second
     expect(screen.getByTestId("connection-badge").textContent).toBe("Offline");
     expect(screen.getByTestId("connection-hint").textContent).toMatch(/You're offline/);
   });

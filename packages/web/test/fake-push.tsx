@@ -7,7 +7,7 @@ import { act, render, type RenderResult } from "@testing-library/react";
 import type { ReactNode } from "react";
 import type { FanApi } from "../src/api.js";
 import { PushProvider } from "../src/push-context.js";
-import { pendingTopicSnapshot, type ConnectionSnapshot, type ReadableStore, type TopicSnapshot } from "@pushgate/client";
+import { pendingTopicSnapshot, type ConnectionSnapshot, type Freshness, type ReadableStore, type TopicSnapshot } from "@pushgate/client";
 import type { PushStores } from "../src/push-context.js";
 
 class TestStore<T> implements ReadableStore<T> {
@@ -33,6 +33,13 @@ export function connection(snapshot: Partial<ConnectionSnapshot> & Pick<Connecti
 
 export class FakePushClient implements PushStores {
   readonly connection = new TestStore<ConnectionSnapshot>(connection({ state: "live" }));
+  readonly freshness = new TestStore<Freshness>({ confirmedAt: undefined });
+  /** How often the fan asked to retry now. */
+  reconnectNowCalls = 0;
+
+  reconnectNow(): void {
+    this.reconnectNowCalls++;
+  }
   private readonly topics = new Map<string, TestStore<TopicSnapshot>>();
 
   // The client's own signature, so the views' topic-kind inference is checked against the fake too.
@@ -60,6 +67,11 @@ export class FakePushClient implements PushStores {
 
   setConnection(snapshot: Partial<ConnectionSnapshot> & Pick<ConnectionSnapshot, "state">) {
     act(() => this.connection.set(connection(snapshot)));
+  }
+
+  /** The client confirmed its data as current at `at` (epoch ms). */
+  confirm(at: number) {
+    act(() => this.freshness.set({ confirmedAt: at }));
   }
 
   publish(topic: string, data: unknown, options: { seq?: number; ts?: string } = {}) {

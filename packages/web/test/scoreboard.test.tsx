@@ -1,4 +1,4 @@
-import { act, cleanup, screen, within } from "@testing-library/react";
+import { act, cleanup, fireEvent, screen, within } from "@testing-library/react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { FLASH_MS } from "../src/use-change-flash.js";
 import { LIST_WAIT_MS, Scoreboard } from "../src/views/Scoreboard.js";
@@ -97,13 +97,13 @@ describe("Scoreboard", () => {
     expect(screen.getByTestId("score-g1-away").dataset.changed).toBe("false");
   });
 
-  it("announces a new score with its play to screen readers", () => {
+  it("does not announce every score of every game: a row has no live region, its detail a Follow toggle (ScoreAnnouncer speaks for followed games)", () => {
     const { client } = renderListed();
     client.publish("game/g2", { home: 0, away: 7, lastPlay: "Interception returned for a touchdown" });
     const card = screen.getByRole("article", { name: "Lions vs Wolves" });
-    const region = within(card).getByRole("status");
-    expect(region.getAttribute("aria-live")).toBe("polite");
-    expect(region.textContent).toBe("Lions 0, Wolves 7. Interception returned for a touchdown");
+    expect(within(card).queryByRole("status")).toBeNull();
+    fireEvent.click(screen.getByTestId("row-g2"));
+    expect(within(card).getByRole("button", { name: "Follow Lions vs Wolves" }).getAttribute("aria-pressed")).toBe("false");
   });
 
   it("stops listening to a game's topic when the scoreboard goes away", () => {

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { QueuePlace } from "../src/api.js";
 import { ApiError } from "../src/api.js";
 import { countdownText, estimatedWaitText, peopleAheadText, queueStanding } from "../src/queue-standing.js";
+import { useDocumentTitle } from "../src/page-title.js";
 import { WaitingRoom } from "../src/views/WaitingRoom.js";
 import { deferred, fakeApi, FakePushClient, renderWithPush } from "./fake-push.js";
 
@@ -62,11 +63,27 @@ describe("queueStanding", () => {
   });
 });
 
+/** What the App shell does with the title while the waiting room is the view. */
+function QueueTitle() {
+  useDocumentTitle("queue");
+  return null;
+}
+
 describe("WaitingRoom", () => {
   async function render(options: { place?: QueuePlace; api?: Parameters<typeof fakeApi>[0]; client?: FakePushClient } = {}) {
     const client = options.client ?? new FakePushClient();
     const api = fakeApi({ myPlace: async () => options.place, joinQueue: async () => PLACE, ...options.api });
-    await act(async () => void renderWithPush(<WaitingRoom eventId="e1" />, client, api));
+    await act(
+      async () =>
+        void renderWithPush(
+          <>
+            <QueueTitle />
+            <WaitingRoom eventId="e1" />
+          </>,
+          client,
+          api,
+        ),
+    );
     return client;
   }
 
@@ -76,10 +93,11 @@ describe("WaitingRoom", () => {
     expect(screen.getByTestId("queue-ticket").textContent).toBe("151");
     expect(screen.getByTestId("people-ahead").textContent).toBe("50 people ahead of you");
     expect(screen.getByRole("progressbar", { name: "Your progress through the queue" }).getAttribute("aria-valuenow")).toBe("0");
-    client.publish("queue/e1", pushed({ servingNumber: 120, admittedPerMinute: 5 }), { ts: "2026-11-22T12:00:00.000Z" });
+    client.publish("queue/e1", pushed({ servingNumber: 120, admittedPerMinute: 5 }), { ts: new Date(Date.now() - 12_000).toISOString() });
     expect(screen.getByTestId("people-ahead").textContent).toBe("30 people ahead of you");
     expect(screen.getByTestId("queue-wait").textContent).toBe("Estimated wait: about 6 min");
-    expect(screen.getByTestId("queue-updated").textContent).toMatch(/^Last update \d\d:\d\d:\d\d$/);
+    // How old, not a clock time the fan must compare with their own.
+    expect(screen.getByTestId("queue-updated").textContent).toBe("Updated 12 s ago");
   });
 
   it("finds the place again on a reload or in a new tab (GET .../me), without joining", async () => {
@@ -118,7 +136,7 @@ describe("WaitingRoom", () => {
     const button = screen.getByRole("link", { name: "Continue to tickets" });
     expect(button.getAttribute("href")).toBe("https://tickets.example/buy#admission=signed.jwt.here");
     expect(document.activeElement).toBe(button);
-    expect(document.title).toBe("It's your turn · pushgate");
+    expect(document.title).toBe("It's your turn · Waiting room · pushgate");
     expect(screen.getByTestId("admission-time-left").textContent).toMatch(/^Use it within (10:00|9:59)\.$/);
     expect(screen.getByTestId("queue-announcer").textContent).toBe("It's your turn. Continue to tickets.");
     expect(screen.getByRole("progressbar").getAttribute("aria-valuenow")).toBe("100");

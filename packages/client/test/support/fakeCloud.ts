@@ -25,6 +25,8 @@ export interface SnapshotGet {
 export class FakeConnection {
   readonly frames: ClientFrame[] = [];
   closed: { code: number; reason: string } | undefined;
+  /** A stalled path (a NAT that forgot the flow): the socket stays open, but nothing reaches the client any more. */
+  stalled = false;
 
   constructor(
     readonly socket: WebSocket,
@@ -43,6 +45,7 @@ export class FakeConnection {
   }
 
   send(frame: ServerFrame | Record<string, unknown>): void {
+    if (this.stalled) return;
     this.socket.send(JSON.stringify(frame));
   }
 
@@ -78,6 +81,10 @@ export class FakeCloud {
   readonly refusedHandshakes: number[] = [];
   /** While false, every WebSocket handshake is answered 503 (the gateway is down). */
   acceptSockets = true;
+  /** While true, every WebSocket handshake is left unanswered (a captive portal, black-holed WebSockets). */
+  hangHandshakes = false;
+  /** Handshakes left unanswered so far. */
+  hungHandshakes = 0;
   autoAck: boolean;
   autoPong: boolean;
   /** Tokens the gateway refuses even before they expire (a rotated key). */
@@ -298,6 +305,11 @@ export class FakeCloud {
       socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
       this.changed();
     };
+    if (this.hangHandshakes) {
+      this.hungHandshakes++;
+      this.changed();
+      return;
+    }
     if (!this.acceptSockets) return void refuse(503, "Service Unavailable");
     if (!offered.includes("pushgate.v1") || !this.validToken(token)) return void refuse(401, "Unauthorized");
     this.wss.handleUpgrade(request, socket, head, (ws) => {

@@ -67,6 +67,8 @@ export async function startHarness(
     clock,
     random: seededRandom(7),
     online,
+    // No page here: tests that are not about liveness keep the hidden page's cadence out of their way.
+    pingIntervalMs: 5 * 60_000,
     ...options,
   });
   const changes = new EventEmitter();

@@ -1,30 +1,30 @@
 /**
- * The connection badge tells the truth about how fresh the page is: pushed
- * live, waiting to reconnect (with the real countdown from the client's
- * backoff), polling snapshots, or offline. Its wording is stable for the
- * end-to-end tests: "Live", "Reconnecting in N s", "Polling", "Offline".
+ * The connection badge says, in a fan's words, how fresh the page is: "Live",
+ * "Connecting…", "Reconnecting…", "A few seconds late" (the snapshots are
+ * polled) or "Offline". It shows the settled state (one that lasted a second),
+ * and screen readers hear each settled change once, never ticking seconds.
+ * The banner (ConnectionBanner) says what it means and offers "Retry now".
  */
-import { useConnectionState } from "../hooks.js";
 import type { ConnectionState } from "@pushgate/client";
-import { useSecondsUntil } from "../use-seconds-until.js";
+import { useSettledConnection } from "../use-settled-connection.js";
 import { LiveAnnouncer } from "./LiveAnnouncer.js";
 
-export function badgeLabel(state: ConnectionState, secondsToRetry: number | undefined): string {
+export function badgeLabel(state: ConnectionState): string {
   switch (state) {
     case "connecting":
       return "Connecting…";
     case "live":
       return "Live";
     case "reconnecting":
-      return secondsToRetry !== undefined && secondsToRetry > 0 ? `Reconnecting in ${secondsToRetry} s` : "Reconnecting…";
+      return "Reconnecting…";
     case "polling":
-      return "Polling";
+      return "A few seconds late";
     case "closed":
       return "Offline";
   }
 }
 
-/** What screen readers hear: the state only, never the ticking seconds. */
+/** What screen readers hear when the shown state changes. */
 function announcement(state: ConnectionState): string {
   switch (state) {
     case "connecting":
@@ -34,23 +34,21 @@ function announcement(state: ConnectionState): string {
     case "reconnecting":
       return "Connection lost. Reconnecting.";
     case "polling":
-      return "Live connection down. Checking for updates every few seconds.";
+      return "Updates may be a few seconds late.";
     case "closed":
-      return "Offline. Updates paused until you're back online.";
+      return "Offline. Updates paused.";
   }
 }
 
 export function ConnectionBadge() {
-  const connection = useConnectionState();
-  const seconds = useSecondsUntil(connection.state === "reconnecting" ? connection.nextRetryAt : undefined);
-  const label = badgeLabel(connection.state, seconds);
+  const { state } = useSettledConnection();
   return (
     <>
-      <p className={`badge badge--${connection.state}`} data-testid="connection-badge" data-state={connection.state}>
+      <p className={`badge badge--${state}`} data-testid="connection-badge" data-state={state}>
         <span className="badge__dot" aria-hidden="true" />
-        <span data-testid="connection-badge-text">{label}</span>
+        <span data-testid="connection-badge-text">{badgeLabel(state)}</span>
       </p>
-      <LiveAnnouncer message={announcement(connection.state)} testId="connection-announcer" />
+      <LiveAnnouncer message={announcement(state)} testId="connection-announcer" />
     </>
   );
 }

@@ -1,39 +1,59 @@
 /**
- * Under the header, for every state that is not plain "Live": what the badge
- * means for the fan and whether they need to do anything (usually not).
+ * A strip fixed to the bottom of the screen for every settled state that is
+ * not plain "Live": what it means for the fan, how old the data is, when the
+ * next try comes, and "Retry now". Fixed, over space the page keeps free for
+ * it, so its coming and going moves nothing else (no layout shift).
  */
-import { useConnectionState } from "../hooks.js";
 import type { ConnectionSnapshot } from "@pushgate/client";
+import { ageText, useDataIsStale } from "../data-age.js";
+import { usePushServices } from "../push-context.js";
 import { useSecondsUntil } from "../use-seconds-until.js";
+import { useSettledConnection } from "../use-settled-connection.js";
 
-/** One line under the badge for every state that is not plain "Live": what it means for the fan. */
+/** One sentence for every state that is not plain "Live": what it means for the fan, with nothing for them to run or configure. */
 export function connectionHint({ state, reason }: Pick<ConnectionSnapshot, "state" | "reason">): string | undefined {
   switch (state) {
     case "live":
       return undefined;
     case "connecting":
-      return "Opening the live connection…";
+      return "Connecting to live updates…";
     case "reconnecting":
-      return "The live connection dropped. Scores and your place stay on screen; we'll reconnect on our own.";
+      return "Reconnecting… Scores and your place stay on screen meanwhile.";
     case "polling":
-      return "The live connection is down, so we check for news every few seconds and keep trying to reconnect. Nothing to do on your side.";
+      return "Updates may be a few seconds late. We keep checking for news and switch back to live on our own.";
     case "closed":
-      // The client says "offline" only when the device has no network; never started (no reason) or stopped is ours to undo.
-      if (reason === "offline") return "You're offline. Check your internet connection; the page updates again once you're back.";
-      return "Live updates are stopped. Reload the page to start them again.";
+      if (reason === "offline") return "You're offline. The page updates again once you're back online.";
+      return "Live updates are paused.";
   }
 }
 
 export function ConnectionBanner() {
-  const connection = useConnectionState();
-  // While polling, the socket is retried in the background; the badge stays "Polling", the banner says when.
-  const seconds = useSecondsUntil(connection.state === "polling" ? connection.nextRetryAt : undefined);
+  const { client } = usePushServices();
+  const connection = useSettledConnection();
+  const { stale, confirmedAt, now } = useDataIsStale();
+  const retrying = connection.state === "reconnecting" || connection.state === "polling";
+  const seconds = useSecondsUntil(retrying ? connection.nextRetryAt : undefined);
   const hint = connectionHint(connection);
   if (hint === undefined) return null;
   return (
-    <p className={`banner banner--${connection.state}`} data-testid="connection-hint">
-      {hint}
-      {seconds !== undefined && seconds > 0 && <span data-testid="connection-next-try"> Next live attempt in {seconds} s.</span>}
-    </p>
+    <aside className={`banner banner--${connection.state}`} aria-label="Connection" data-testid="connection-hint">
+      <p className="banner__text">
+        {hint}
+        {retrying && (
+          <span data-testid="connection-next-try">
+            {" "}
+            {seconds !== undefined && seconds > 0 ? `Next try in ${seconds} s.` : "Trying now…"}
+          </span>
+        )}
+        {stale && confirmedAt !== undefined && (
+          <span data-testid="connection-data-age"> Scores last checked {ageText(now - confirmedAt)}.</span>
+        )}
+      </p>
+      {connection.state !== "connecting" && (
+        <button type="button" className="button button--small" onClick={() => client.reconnectNow()} data-testid="retry-now">
+          Retry now
+        </button>
+      )}
+    </aside>
   );
 }

@@ -9,6 +9,8 @@
  * The row has the same size before its first score (dashes) as after, and
  * `GameRowPlaceholder` is the same row with nothing in it, so nothing below
  * moves when the data arrives.
+ * Score changes are not announced per card: a fan who follows the game hears
+ * them (ScoreAnnouncer, page-wide and throttled).
  */
 import type { GameStatus, ScoreData, TeamInfo } from "@pushgate/client";
 import { useId, useState } from "react";
@@ -16,8 +18,9 @@ import { statusLine } from "../game-status.js";
 import { useTopic } from "../hooks.js";
 import { useChangeFlash } from "../use-change-flash.js";
 import { useNow } from "../use-now.js";
-import { LiveAnnouncer } from "./LiveAnnouncer.js";
+import { FollowButton } from "./FollowButton.js";
 import { TopicProblem } from "./TopicProblem.js";
+import { UpdatedAgo } from "./UpdatedAgo.js";
 
 /** A team as the page knows it: from the operator's description, or only a name from the build's config. */
 export type TeamLabel = Pick<TeamInfo, "name"> & Partial<Pick<TeamInfo, "shortName" | "colour">>;
@@ -85,15 +88,11 @@ export function GameCard({ game }: { game: GameInfo }) {
             About {score.watching.toLocaleString()} watching
           </p>
         )}
-        {topic.ts && (
-          <p className="game__updated">
-            Updated <time dateTime={topic.ts}>{new Date(topic.ts).toLocaleTimeString()}</time>
-          </p>
-        )}
+        {topic.ts && <UpdatedAgo ts={topic.ts} className="game__updated" testId={`updated-${game.id}`} />}
         {!score && <p className="game__waiting">Waiting for the first score…</p>}
+        <FollowButton gameId={game.id} label={`${home.name} vs ${away.name}`} />
       </div>
       <TopicProblem topic={topic} what="this game" />
-      <LiveAnnouncer message={score ? scoreSentence(home.name, away.name, score) : ""} />
     </article>
   );
 }
@@ -172,9 +171,4 @@ function ScoreNumber({
       {value}
     </span>
   );
-}
-
-function scoreSentence(home: string, away: string, score: ScoreData): string {
-  const line = `${home} ${score.home}, ${away} ${score.away}.`;
-  return score.lastPlay ? `${line} ${score.lastPlay}` : line;
 }

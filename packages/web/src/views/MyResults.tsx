@@ -5,19 +5,25 @@
  */
 import { useCallback } from "react";
 import type { ReportJob } from "../api.js";
-import { parseReports, type RequestedReport } from "../reports.js";
+import { parseReports, REPORTS_STORAGE_KEY, type RequestedReport } from "../reports.js";
 import { ErrorNotice } from "../components/ErrorNotice.js";
 import { ReportRow } from "../components/ReportRow.js";
 import { usePushServices } from "../push-context.js";
 import { useAction } from "../use-action.js";
+import { useFocusRequest } from "../use-focus-request.js";
 import { useStoredState } from "../use-stored-state.js";
 
 export function MyResults() {
   const { api } = usePushServices();
-  const [reports, setReports] = useStoredState<RequestedReport[]>("pushgate.reports", parseReports, []);
+  const [reports, setReports] = useStoredState<RequestedReport[]>(REPORTS_STORAGE_KEY, parseReports, []);
+  const requestFocus = useFocusRequest();
   const addReport = useCallback(
-    (job: ReportJob) => setReports([{ ...job, requestedAt: new Date().toISOString() }, ...reports]),
-    [reports, setReports],
+    (job: ReportJob) => {
+      setReports([{ ...job, requestedAt: new Date().toISOString() }, ...reports]);
+      // Land on the list that now holds the new report (the focus target is the region, not a row's internals).
+      requestFocus("results-reports");
+    },
+    [reports, setReports, requestFocus],
   );
   const request = useAction(api.requestReport, addReport);
 
@@ -32,7 +38,7 @@ export function MyResults() {
         {request.error && <ErrorNotice message={request.error} onRetry={() => void request.run()} />}
       </div>
       {reports.length > 0 && (
-        <ul className="reports" aria-label="Your reports">
+        <ul className="reports" aria-label="Your reports" id="results-reports" tabIndex={-1}>
           {reports.map((report) => (
             <ReportRow key={report.jobId} report={report} />
           ))}

@@ -14,14 +14,18 @@ import type { Admission, QueuePlace } from "../api.js";
 import { ErrorNotice } from "../components/ErrorNotice.js";
 import { LiveAnnouncer } from "../components/LiveAnnouncer.js";
 import { TopicProblem } from "../components/TopicProblem.js";
+import { UpdatedAgo } from "../components/UpdatedAgo.js";
 import { explainError, type FanMessage } from "../errors.js";
 import { useTopic } from "../hooks.js";
 import { usePushServices } from "../push-context.js";
-import { countdownText, estimatedWaitText, peopleAheadText, queueStanding } from "../queue-standing.js";
+import { countdownText, estimatedWaitText, milestoneText, peopleAheadText, queueMilestone, queueStanding } from "../queue-standing.js";
+import { useTitleNotice } from "../page-title.js";
+import { useFocusRequest } from "../use-focus-request.js";
 import { useAction } from "../use-action.js";
 import { useSecondsUntil } from "../use-seconds-until.js";
 
-const ADMITTED_TITLE = "It's your turn · pushgate";
+/** The heading of the fan's place, where focus lands after joining. */
+const PLACE_HEADING_ID = "queue-place-title";
 
 export function WaitingRoom({ eventId }: { eventId: string }) {
   const { api } = usePushServices();
@@ -37,8 +41,17 @@ export function WaitingRoom({ eventId }: { eventId: string }) {
   }, [api, eventId]);
   useEffect(lookUp, [lookUp]);
 
+  const requestFocus = useFocusRequest();
   const joinQueue = useCallback(() => api.joinQueue(eventId), [api, eventId]);
-  const join = useAction(joinQueue, setPlace);
+  const joined = useCallback(
+    (joinedPlace: QueuePlace) => {
+      setPlace(joinedPlace);
+      // The join button is gone: land on what replaced it, not at the top of the page.
+      requestFocus(PLACE_HEADING_ID);
+    },
+    [requestFocus],
+  );
+  const join = useAction(joinQueue, joined);
 
   return (
     <section className="view" aria-labelledby="waiting-room-title">
@@ -88,7 +101,9 @@ function PreQueue({ place, opensAt, name }: { place: QueuePlace; opensAt: string
   const seconds = useSecondsUntil(Date.parse(opensAt));
   return (
     <div className="card queue" data-testid="queue-prequeue">
-      <h2>{name}</h2>
+      <h2 id={PLACE_HEADING_ID} tabIndex={-1}>
+        {name}
+      </h2>
       <p>
         Opens in <strong data-testid="queue-countdown">{countdownText(seconds ?? 0)}</strong>
       </p>
@@ -105,12 +120,14 @@ function InLine({ place, ticket }: { place: QueuePlace; ticket: number }) {
   const servingNumber = Math.max(place.servingNumber, position.data?.servingNumber ?? 0);
   const standing = queueStanding(ticket, servingNumber, place.servingNumber);
   const wait = estimatedWaitText(standing.peopleAhead, position.data?.admittedPerMinute);
-  const updatedAt = position.ts ? new Date(position.ts) : undefined;
 
-  const announcement = standing.admitted ? "It's your turn. Continue to tickets." : `${peopleAheadText(standing.peopleAhead)}.`;
+  // Milestones, not every count: the line moves every few seconds and a screen reader would never stop.
+  const announcement = standing.admitted ? "It's your turn. Continue to tickets." : milestoneText(queueMilestone(standing.peopleAhead));
   return (
     <div className={`card queue ${standing.admitted ? "queue--admitted" : ""}`}>
-      <h2>{place.name}</h2>
+      <h2 id={PLACE_HEADING_ID} tabIndex={-1}>
+        {place.name}
+      </h2>
       <dl className="queue__numbers">
         <div>
           <dt>Your place in line</dt>
@@ -144,11 +161,7 @@ function InLine({ place, ticket }: { place: QueuePlace; ticket: number }) {
       >
         <div className="progress__fill" style={{ width: `${standing.percentDone}%` }} />
       </div>
-      {updatedAt && (
-        <p className="queue__updated" data-testid="queue-updated">
-          Last update {updatedAt.toLocaleTimeString("en-GB")}
-        </p>
-      )}
+      {position.ts && <UpdatedAgo ts={position.ts} className="queue__updated" testId="queue-updated" />}
 
       <TopicProblem topic={position} what="your place in the queue" />
       <LiveAnnouncer message={announcement} testId="queue-announcer" />
@@ -170,15 +183,11 @@ function Admitted({ eventId }: { eventId: string }) {
     void request.run();
     // Once per admitted view; a retry is the fan's (the ErrorNotice below).
   }, []);
+  // The tab title says so even while the fan looks at another tab of the browser.
+  useTitleNotice(admission ? "It's your turn" : undefined);
   useEffect(() => {
-    if (!admission) return;
-    const previous = document.title;
-    document.title = ADMITTED_TITLE;
     // Move focus to the next step so keyboard and screen-reader users land on it.
-    continueButton.current?.focus();
-    return () => {
-      document.title = previous;
-    };
+    if (admission) continueButton.current?.focus();
   }, [admission]);
 
   const href = admission ? saleLink(admission) : undefined;
