@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import {
   billedMessages,
+  broadcast,
+  DEFAULT_BROADCAST,
   canaryBill,
   DEFAULT_CANARY,
   DEFAULT_ASSUMPTIONS,
@@ -97,5 +99,35 @@ describe("cost model", () => {
     expect(line(canary, "CloudWatch dashboard").cost).toBe(3);
     expect(canary.total).toBeGreaterThan(3.8);
     expect(canary.total).toBeLessThan(5);
+  });
+});
+
+describe("a big game's broadcast", () => {
+  const plan = { ...DEFAULT_BROADCAST, fans: 100_000 };
+
+  it("is bound by the push budget: 100,000 fans in 12.5 s with 8 workers at 1,000 posts/s each", () => {
+    const result = broadcast(plan, DEFAULT_PRICES, DEFAULT_QUOTAS);
+    expect(result.workerRate).toBe(1_000);
+    expect(result.rate).toBe(8_000);
+    expect(result.secondsToLastFan).toBeCloseTo(12.5, 9);
+    // 12,500 fans a task take 12.5 s, within one invocation's 50 usable seconds.
+    expect(result.invocations).toBe(8);
+    expect(result.gbSeconds).toBeCloseTo(100 * 0.5, 9);
+    expect(result.bindingLimit).toMatch(/^budget/);
+  });
+
+  it("at 1,000,000 fans takes 125 s, each task continued twice past its deadline", () => {
+    const result = broadcast({ ...plan, fans: 1_000_000 }, DEFAULT_PRICES, DEFAULT_QUOTAS);
+    expect(result.secondsToLastFan).toBeCloseTo(125, 9);
+    // 125,000 fans a task at 1,000/s: 125 s, three invocations of 50 usable seconds.
+    expect(result.invocations).toBe(24);
+    expect(result.messagesCost).toBeCloseTo(1.0, 9);
+  });
+
+  it("is bound by the workers when one invocation cannot post its share, and refuses a budget above the account quota", () => {
+    const slow = broadcast({ ...plan, invocationPostsPerSecond: 500 }, DEFAULT_PRICES, DEFAULT_QUOTAS);
+    expect(slow.rate).toBe(4_000);
+    expect(slow.bindingLimit).toMatch(/^workers/);
+    expect(() => broadcast({ ...plan, budgetPerSecond: 20_000 }, DEFAULT_PRICES, DEFAULT_QUOTAS)).toThrow(/raise the quota first/);
   });
 });

@@ -443,3 +443,85 @@ export function quotaArithmetic(workload: Workload, assumptions: Assumptions, qu
     pingsFitWebsocketThrottle: pingsPerSecondInSilence <= quotas.websocketStageRequestsPerSecond,
   };
 }
+
+/**
+ * One broadcast to a big game (issue 12), split into tasks across the fan-out
+ * task queue's workers. Each worker paces to budget / workers (push-budget.ts)
+ * unless one invocation cannot post that fast; the stage's budget must stay
+ * under the account's request quota, which every API call of the account
+ * shares. A paced worker is billed while it waits for its next slot, so the
+ * compute is the whole broadcast's duration times the workers.
+ */
+export interface BroadcastPlan {
+  fans: number;
+  /** Subscription shards of the topic's kind: one task each. */
+  shards: number;
+  /** The task consumer's maxConcurrency. */
+  workers: number;
+  /** PUSHGATE_FANOUT_RATE_PER_SECOND: posts/s the workers share. */
+  budgetPerSecond: number;
+  /** What one invocation posts per second flat out (measured; see BENCHMARKS.md). */
+  invocationPostsPerSecond: number;
+  timeoutSeconds: number;
+  /** PUSHGATE_FANOUT_RESERVE_MS, in seconds. */
+  reserveSeconds: number;
+  memoryMb: number;
+}
+
+export interface Broadcast {
+  /** Posts/s each worker makes: its share of the budget, or what one invocation can do if less. */
+  workerRate: number;
+  /** Posts/s of the whole broadcast. */
+  rate: number;
+  /** Seconds from the split to the last fan (the pipeline's own latency, ~1 s, is not included). */
+  secondsToLastFan: number;
+  /** Task invocations: one per shard, plus the continuations of tasks longer than one invocation's usable time. */
+  invocations: number;
+  gbSeconds: number;
+  lambdaCost: number;
+  /** The pushes themselves: WebSocket messages. */
+  messagesCost: number;
+  /** What to raise to go faster: the binding limit. */
+  bindingLimit: "budget (PUSHGATE_FANOUT_RATE_PER_SECOND, under the account's API Gateway request quota)" | "workers (maxConcurrency)";
+}
+
+export function broadcast(plan: BroadcastPlan, prices: Prices, quotas: Pick<Quotas, "accountRequestsPerSecond">): Broadcast {
+  if (plan.budgetPerSecond > quotas.accountRequestsPerSecond)
+    throw new Error(
+      `a push budget of ${plan.budgetPerSecond}/s is above the account's ${quotas.accountRequestsPerSecond} requests/s: raise the quota first`,
+    );
+  const share = plan.budgetPerSecond / plan.workers;
+  const workerRate = Math.min(share, plan.invocationPostsPerSecond);
+  // Fewer shards than workers leave workers idle: the tasks are the unit of parallelism.
+  const activeWorkers = Math.min(plan.workers, plan.shards);
+  const rate = workerRate * activeWorkers;
+  const secondsToLastFan = plan.fans / rate;
+  const usableSeconds = plan.timeoutSeconds - plan.reserveSeconds;
+  const taskSeconds = plan.fans / plan.shards / workerRate;
+  const invocations = plan.shards * Math.max(1, Math.ceil(taskSeconds / usableSeconds));
+  const gbSeconds = (plan.fans / workerRate) * (plan.memoryMb / 1024);
+  return {
+    workerRate,
+    rate,
+    secondsToLastFan,
+    invocations,
+    gbSeconds,
+    lambdaCost: gbSeconds * prices.lambdaGbSecond + million(invocations, prices.lambdaRequestsPerMillion),
+    messagesCost: million(plan.fans, prices.websocketMessagesPerMillion),
+    bindingLimit:
+      share <= plan.invocationPostsPerSecond && activeWorkers === plan.workers
+        ? "budget (PUSHGATE_FANOUT_RATE_PER_SECOND, under the account's API Gateway request quota)"
+        : "workers (maxConcurrency)",
+  };
+}
+
+/** pushgate's defaults (topology.ts, config.ts) for a game topic, with the lean client's measured rate. */
+export const DEFAULT_BROADCAST: Omit<BroadcastPlan, "fans"> = {
+  shards: 8,
+  workers: 8,
+  budgetPerSecond: 8_000,
+  invocationPostsPerSecond: 3_400,
+  timeoutSeconds: 60,
+  reserveSeconds: 10,
+  memoryMb: 512,
+};

@@ -1,14 +1,14 @@
 import { Duration } from "aws-cdk-lib/core";
 import { StartingPosition } from "aws-cdk-lib/aws-lambda";
-import { SqsDlq } from "aws-cdk-lib/aws-lambda-event-sources";
+import { SqsDlq, SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
 import { Queue } from "aws-cdk-lib/aws-sqs";
 import { Topic } from "aws-cdk-lib/aws-sns";
 import { Stack as CdkStack } from "aws-cdk-lib/core";
 // biome-ignore lint/suspicious/noShadowRestrictedNames: SST names its Lambda construct Function; this file never needs the global.
 import { Config, Cron, use, type Function, type StackContext } from "sst/constructs";
 import { loadConfig, ssmSecretPaths } from "@pushgate/core/config";
-import { envVar, metricsIdentity, physicalName, type BucketName, type SecretName } from "@pushgate/core/topology";
-import { canaryAlarms, consumerAlarms, functionAlarms } from "./alarms";
+import { envVar, metricsIdentity, physicalName, type BucketName, type QueueName, type SecretName } from "@pushgate/core/topology";
+import { canaryAlarms, consumerAlarms, functionAlarms, queueConsumerAlarms } from "./alarms";
 import { operationsDashboard } from "./dashboard";
 import { declared, lookup } from "./declared";
 import { functionFromDecl, type Grantables } from "./functions";
@@ -37,6 +37,7 @@ export function Realtime({ stack, app }: StackContext) {
   const secrets = Object.fromEntries(declared.secrets.map((name) => [name, new Config.Secret(stack, name)]));
   const arn = (service: string, resource: string) =>
     CdkStack.of(stack).formatArn({ service, resource, region: app.region, account: app.account });
+  const queues = taskQueues(stack, app.stage);
   const grantables: Grantables = {
     tables,
     secrets,
@@ -46,6 +47,7 @@ export function Realtime({ stack, app }: StackContext) {
       secretParameters: (name) =>
         ssmSecretPaths({ app: app.name, stage: app.stage }, name as SecretName).map((path) => arn("ssm", `parameter${path}`)),
       connections: `${arn("execute-api", websocket.cdk.webSocketApi.apiId)}/${websocket.cdk.webSocketStage.stageName}/*/@connections/*`,
+      queue: (name) => lookup(queues, name, "queue").queueArn,
     },
     environment: {
       ...stageLimits(app.region),
@@ -53,6 +55,7 @@ export function Realtime({ stack, app }: StackContext) {
       [envVar.managementEndpoint]: managementEndpoint,
       [envVar.websocketUrl]: websocket.url,
       ...Object.fromEntries(Object.entries(buckets).map(([name, bucket]) => [envVar.bucket(name as BucketName), bucket.bucketName])),
+      ...Object.fromEntries(Object.entries(queues).map(([name, queue]) => [envVar.queue(name as QueueName), queue.queueUrl])),
     },
   };
 
@@ -112,6 +115,24 @@ export function Realtime({ stack, app }: StackContext) {
     consumers[name] = { fn, deadLetters };
   }
 
+  // Queue consumers: an SQS event source mapping with partial batch responses; the queue's redrive policy is its DLQ.
+  for (const [name, decl] of Object.entries(declared.queues ?? {})) {
+    const id = `${name}Consumer`;
+    const queue = lookup(queues, name, "queue");
+    const fn = functionFromDecl(stack, id, decl.function, grantables, { consumesQueue: name });
+    fn.addEventSource(
+      new SqsEventSource(queue, {
+        batchSize: decl.batchSize,
+        maxBatchingWindow: Duration.seconds(decl.maxBatchingWindowSeconds),
+        maxConcurrency: decl.maxConcurrency,
+        reportBatchItemFailures: true,
+      }),
+    );
+    functionAlarms(stack, id, fn, alerts);
+    queueConsumerAlarms(stack, id, queue, queue.deadLetterQueue!.queue, alerts);
+    functions[id] = fn;
+  }
+
   // EventBridge rules (SST Cron); the local cloud's scheduler runs the same functions on the same rates.
   for (const [name, schedule] of Object.entries(declared.schedules ?? {})) {
     const fn = functionFromDecl(stack, name, schedule.function, grantables);
@@ -129,9 +150,34 @@ export function Realtime({ stack, app }: StackContext) {
   stack.addOutputs({ AlertsTopicArn: alerts.topicArn });
 }
 
+/**
+ * The queues of topology `queues`, each with its dead-letter queue (redrive
+ * after maxReceiveCount receives), made before the functions so that their
+ * grants and environment can name them.
+ */
+function taskQueues(stack: StackContext["stack"], stage: string): Record<string, Queue> {
+  const queues: Record<string, Queue> = {};
+  for (const [name, decl] of Object.entries(declared.queues ?? {})) {
+    const deadLetters = new Queue(stack, `${name}DeadLetters`, {
+      queueName: physicalName(declared.app, stage, `${name}-dead-letters`),
+      retentionPeriod: deadLetterRetention,
+      enforceSSL: true,
+    });
+    queues[name] = new Queue(stack, `${name}Queue`, {
+      queueName: physicalName(declared.app, stage, name),
+      visibilityTimeout: Duration.seconds(decl.visibilityTimeoutSeconds),
+      maxMessageSizeBytes: decl.maxMessageSizeBytes,
+      retentionPeriod: Duration.seconds(decl.retentionSeconds),
+      deadLetterQueue: { queue: deadLetters, maxReceiveCount: decl.maxReceiveCount },
+      enforceSSL: true,
+    });
+  }
+  return queues;
+}
+
 /** The variables that set a stage's identity, sessions and quotas (core/src/config.ts has their defaults and ranges). */
 const STAGE_LIMIT =
-  /^PUSHGATE_(QUOTA_[A-Z_]+|SESSION_MAX_SECONDS|TOKEN_TTL_SECONDS|TOKEN_RENEWAL_GRACE_SECONDS|OIDC_ISSUER|OIDC_AUDIENCE|OIDC_JWKS_URL|ANONYMOUS_SESSIONS)$/;
+  /^PUSHGATE_(QUOTA_[A-Z_]+|FANOUT_(SPLIT_ABOVE|RATE_PER_SECOND|RESERVE_MS)|SUBSCRIPTION_SHARDS[A-Z_]*|SESSION_MAX_SECONDS|TOKEN_TTL_SECONDS|TOKEN_RENEWAL_GRACE_SECONDS|OIDC_ISSUER|OIDC_AUDIENCE|OIDC_JWKS_URL|ANONYMOUS_SESSIONS)$/;
 
 /**
  * The trusted OIDC issuer, session lifetimes and quotas are set per stage

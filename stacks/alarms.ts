@@ -117,3 +117,23 @@ export function consumerAlarms(stack: Stack, id: string, fn: Function, deadLette
     topic,
   );
 }
+
+/** A queue consumer falling behind (its oldest task waits as long as a stream may lag), and tasks it gave up on. */
+export function queueConsumerAlarms(stack: Stack, id: string, queue: IQueue, deadLetters: IQueue, topic: ITopic) {
+  alarm(
+    stack,
+    `${id}OldestMessage`,
+    queue.metricApproximateAgeOfOldestMessage({ period, statistic: "Maximum" }),
+    iteratorAgeThreshold.toSeconds(),
+    `${id}: fan-out tasks wait over ${iteratorAgeThreshold.toMinutes()} min before a worker takes them (raise maxConcurrency or the push budget)`,
+    topic,
+  );
+  alarm(
+    stack,
+    `${id}DeadLetters`,
+    deadLetters.metricApproximateNumberOfMessagesVisible({ period, statistic: "Maximum" }),
+    1,
+    `${id}: fan-out tasks given up on are waiting in the dead-letter queue; redrive them once the cause is fixed`,
+    topic,
+  );
+}

@@ -58,6 +58,12 @@ beforeAll(async () => {
     jobs: new DynamoJobStore(db, () => tables.jobs!),
     sessionLedger: new DynamoSessionLedger(db, () => tables.sessions!),
     quotaCounter: new DynamoQuotaCounter(db, () => tables.quotas!),
+    // No frame publishes; a publication that splits would fail loudly here.
+    tasks: {
+      enqueue: async () => {
+        throw new Error("frames.property.test: nothing here splits a publication");
+      },
+    },
     // Presigning is local computation: no S3 server is needed for the snapshot URLs of an ack.
     snapshots: new S3SnapshotStore(s3Client({ region, s3Endpoint: "http://127.0.0.1:9" }), () => "props-data", clock, 3600),
     gateway: { post: async (id) => (gatewayCalls.push(`post ${id}`), "ok"), delete: async (id) => void gatewayCalls.push(`delete ${id}`) },

@@ -73,6 +73,7 @@ function expectFunctionFor(decl: FunctionDecl, streamSource?: string): string {
     secretParameters: (name) =>
       ssmSecretPaths({ app: topology.app, stage }, name as SecretName).map((path) => `arn:aws:ssm:us-east-1:123456789012:parameter${path}`),
     connections: `arn:aws:execute-api:us-east-1:123456789012:{${apiId}}/${stage}/*/@connections/*`,
+    queue: (name) => `{${name}Queue.Arn}`,
   };
   const expected = policyFor(decl, arns, streamSource ? { consumes: streamSource } : {}).flatMap((statement) =>
     statement.actions.flatMap((action) => statement.resources.map((resource) => `${action} ${resource}`)),

@@ -11,7 +11,8 @@ import { DynamoQueueStore } from "./adapters/dynamo-queues";
 import { DynamoQuotaCounter } from "./adapters/dynamo-quotas";
 import { DynamoSessionLedger } from "./adapters/dynamo-sessions";
 import { DynamoSubscriptionStore } from "./adapters/dynamo-subscriptions";
-import { dynamoDocumentClient, managementApiClient, s3Client, ssmClient } from "./adapters/aws-clients";
+import { dynamoDocumentClient, managementApiClient, s3Client, sqsClient, ssmClient } from "./adapters/aws-clients";
+import { SqsFanoutTaskQueue } from "./adapters/sqs-fanout-tasks";
 import { LeanManagementApiGateway } from "./adapters/lean-management-api-gateway";
 import { ManagementApiGateway } from "./adapters/management-api-gateway";
 import { S3SnapshotStore } from "./adapters/s3-snapshots";
@@ -24,10 +25,13 @@ import { createFanVerifier, createOidcVerifier, type FanVerifier } from "./ident
 import { loadConfig, ssmSecretPaths, type Config } from "./config";
 import { DeliveryMemo } from "./fanout";
 import { GuardedGateway } from "./guarded-gateway";
+import { PacedGateway } from "./push-budget";
 import { systemClock, type ClientFrame } from "./protocol";
 import type {
   Clock,
   ConnectionStore,
+  Deadline,
+  FanoutTaskQueue,
   Gateway,
   GameStore,
   JobStore,
@@ -60,6 +64,7 @@ import { createAdmissionSigner } from "./waiting-room/admission-tokens";
 import { fanOf, startSession } from "./usecases/session";
 import { answerFrame, handleMessage, type MessageOutcome } from "./usecases/messages";
 import { publish } from "./usecases/publish";
+import { runFanoutTasks, type TaskMessage } from "./usecases/fanout-tasks";
 import { enforceQuota } from "./usecases/quotas";
 import { snapshotsFor } from "./usecases/subscriptions";
 
@@ -73,6 +78,8 @@ export interface Ports {
   jobs: JobStore;
   sessionLedger: SessionLedger;
   quotaCounter: QuotaCounter;
+  /** The fan-out task queue big publications are split onto. */
+  tasks: FanoutTaskQueue;
   clock: Clock;
   log: Log;
   meter: Meter;
@@ -137,7 +144,19 @@ export function createApp(config: Config, ports: Ports) {
     jobs: jobPublication(ports.snapshots),
   };
 
-  const publishDeps = { ...ports, forgetConnection: forget, concurrency: config.fanoutConcurrency, memo: new DeliveryMemo() };
+  const memo = new DeliveryMemo();
+  const fanoutDeps = { ...ports, forgetConnection: forget, concurrency: config.fanoutConcurrency, memo };
+  const publishDeps = { ...fanoutDeps, split: { tasks: ports.tasks, splitAbove: config.fanoutSplitAbove } };
+  const reserveMs = config.fanoutReserveMs;
+  // This instance's share of the stage's push budget: Lambda runs at most maxConcurrency task workers at once.
+  const pacedGateway = once(
+    () =>
+      new PacedGateway(ports.gateway, {
+        ratePerSecond: config.fanoutRatePerSecond / topology.queues.fanoutTasks.maxConcurrency,
+        clock: ports.clock,
+        sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+      }),
+  );
   const frameDeps = { ...ports, maxTopicsPerConnection: config.maxTopicsPerConnection };
   const handleFrame = (connectionId: string, frame: ClientFrame) => answerFrame(frameDeps, connectionId, frame);
 
@@ -204,13 +223,18 @@ export function createApp(config: Config, ports: Ports) {
       snapshotsFor(ports, await fanOf(await fans(), authorization), topics),
 
     // Stream consumers
-    publishChanges: (source: StreamSource, records: StreamRecordIn[]): Promise<BatchResponse> =>
+    /** `deadline`: the invocation's remaining time; publications stop `fanoutReserveMs` before it and are retried. */
+    publishChanges: (source: StreamSource, records: StreamRecordIn[], deadline?: Deadline): Promise<BatchResponse> =>
       processStreamBatch(records, {
         decode: ports.decode,
         publicationOf: publicationOf[source],
-        publish: (frame) => publish(publishDeps, frame),
+        publish: (frame) => publish(publishDeps, frame, deadline ? { deadline, reserveMs } : {}),
+        ...(deadline && { outOfTime: () => deadline.remainingMs() < reserveMs }),
         log: ports.log,
       }),
+    /** One batch of the fan-out task queue (usecases/fanout-tasks.ts): the ids of the messages to report failed. */
+    runFanoutTasks: async (messages: TaskMessage[], deadline: Deadline): Promise<string[]> =>
+      (await runFanoutTasks({ ...fanoutDeps, gateway: pacedGateway(), tasks: ports.tasks }, messages, { deadline, reserveMs })).failed,
     runJobs: (records: StreamRecordIn[]): Promise<BatchResponse> =>
       processEachRecord(records, { decode: ports.decode, handle: (change) => runJob(ports, change), log: ports.log }),
   };
@@ -261,6 +285,10 @@ export function appFromEnvironment(observability: { log: Log; meter: Meter }, en
     jobs: new DynamoJobStore(db, () => config.table("jobs")),
     sessionLedger: new DynamoSessionLedger(db, () => config.table("sessions")),
     quotaCounter: new DynamoQuotaCounter(db, () => config.table("quotas")),
+    tasks: new SqsFanoutTaskQueue(
+      once(() => sqsClient(config)),
+      () => config.queueUrl("fanoutTasks"),
+    ),
     gateway: new GuardedGateway(
       managementGateway(config),
       { ...config.breaker, clock, sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) },

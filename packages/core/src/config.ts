@@ -9,7 +9,7 @@
 import type { BreakerSettings } from "./circuit-breaker";
 import type { OidcSettings } from "./identity";
 import type { QuotaSettings } from "./usecases/quotas";
-import { envVar, type BucketName, type SecretName, type TableName } from "./topology";
+import { envVar, type BucketName, type QueueName, type SecretName, type TableName } from "./topology";
 
 export type Env = Record<string, string | undefined>;
 
@@ -29,6 +29,17 @@ export interface Config {
   /** The shard count before it was lowered: the fan-out still queries that many for 2 h 15 min (connections from then). */
   subscriptionShardsBefore: number;
   fanoutConcurrency: number;
+  /** Audience above which a publication is split into tasks (one per subscription shard) on the fan-out task queue. */
+  fanoutSplitAbove: number;
+  /**
+   * The stage's push budget toward the Management API, posts per second,
+   * shared by the fan-out task workers (each takes budget / the queue
+   * consumer's maxConcurrency). Below the account's 10,000 requests/s, which
+   * every API call of the account draws from.
+   */
+  fanoutRatePerSecond: number;
+  /** A fan-out invocation stops taking subscribers when less than this is left before its timeout. */
+  fanoutReserveMs: number;
   maxTopicsPerConnection: number;
   /** Per-connection token bucket for client frames; see usecases/admission.ts. */
   frameRate: { perSecond: number; burst: number; maxStrikes: number; strikeWindowSeconds: number };
@@ -55,6 +66,7 @@ export interface Config {
   presignSeconds: number;
   table(name: TableName): string;
   bucket(name: BucketName): string;
+  queueUrl(name: QueueName): string;
   managementEndpoint(): string;
   /** The public WebSocket URL fans connect to (`wss://...`); only the canary opens a socket. */
   websocketUrl(): string;
@@ -110,6 +122,9 @@ export function loadConfig(env: Env = process.env): Config {
     subscriptionShards: integer("PUSHGATE_SUBSCRIPTION_SHARDS", 8, 1, 256),
     subscriptionShardsBefore: integer("PUSHGATE_SUBSCRIPTION_SHARDS_BEFORE", 1, 1, 256),
     fanoutConcurrency: integer("PUSHGATE_FANOUT_CONCURRENCY", 50, 1, 1000),
+    fanoutSplitAbove: integer("PUSHGATE_FANOUT_SPLIT_ABOVE", 2_000, 1, 1_000_000),
+    fanoutRatePerSecond: integer("PUSHGATE_FANOUT_RATE_PER_SECOND", 8_000, 1, 1_000_000),
+    fanoutReserveMs: integer("PUSHGATE_FANOUT_RESERVE_MS", 10_000, 0, 900_000),
     maxTopicsPerConnection: integer("PUSHGATE_MAX_TOPICS_PER_CONNECTION", 50, 1, 1000),
     frameRate: {
       perSecond: integer("PUSHGATE_FRAME_RATE_PER_SECOND", 10, 1, 1000),
@@ -154,6 +169,7 @@ export function loadConfig(env: Env = process.env): Config {
     presignSeconds: integer("PUSHGATE_PRESIGN_SECONDS", 3600, 60, 7 * 24 * 3600),
     table: (name) => required(envVar.table(name), `the function uses table ${name}: ${grantHint}`),
     bucket: (name) => required(envVar.bucket(name), `the function uses bucket ${name}: ${grantHint}`),
+    queueUrl: (name) => required(envVar.queue(name), `the function sends to queue ${name}: ${grantHint}`),
     managementEndpoint: () => required(envVar.managementEndpoint, `the function pushes to sockets: ${grantHint}`),
     websocketUrl: () => required(envVar.websocketUrl, `the canary connects as a fan: ${grantHint}`),
     canaryTimeoutMs: integer("PUSHGATE_CANARY_TIMEOUT_MS", 10_000, 100, 60_000),

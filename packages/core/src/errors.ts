@@ -97,10 +97,12 @@ export class PublicationIncompleteError extends Error {
   constructor(
     readonly topic: string,
     readonly seq: number,
-    readonly undelivered: number,
+    /** Undefined when the fan-out stopped before it knew the rest (the deadline). */
+    readonly undelivered: number | undefined,
+    reason = "downstream unavailable",
   ) {
     super(
-      `${topic} seq ${seq}: ${undelivered} subscriber(s) not reached (downstream unavailable); the record is retried and only they are pushed again by this instance`,
+      `${topic} seq ${seq}: ${undelivered ?? "some"} subscriber(s) not reached (${reason}); the record is retried and only they are pushed again by this instance`,
     );
   }
 }

@@ -13,7 +13,7 @@
  */
 import { isGatewayUnavailable, PublicationIncompleteError } from "./errors";
 import type { MessageFrame } from "./protocol";
-import type { Clock, Gateway, Log, Subscription, SubscriptionStore } from "./ports";
+import type { Clock, Deadline, Gateway, Log, Subscription, SubscriptionStore } from "./ports";
 
 export interface FanoutDeps {
   subscriptions: SubscriptionStore;
@@ -26,6 +26,15 @@ export interface FanoutDeps {
   concurrency: number;
   /** Who this instance already reached with a publication, so a retried record only pushes to the rest. */
   memo?: DeliveryMemo;
+}
+
+/** Where the audience comes from and when to stop taking from it. */
+export interface FanoutScope {
+  /** The pages to push to; default: every listed shard of the topic. */
+  sources?: AsyncIterable<Subscription[]>[];
+  /** Workers stop taking subscribers once `deadline.remainingMs()` is under `reserveMs`; what they took is finished. */
+  deadline?: Deadline;
+  reserveMs?: number;
 }
 
 export interface FanoutResult {
@@ -46,21 +55,36 @@ export interface FanoutResult {
   unavailable: number;
   /** Subscribers skipped because this instance had already reached them with this publication. */
   skipped: number;
+  /**
+   * Set when the deadline stopped the workers before the audience ended: the
+   * last subscriber taken (undefined: none), in source order. With a single
+   * source (one shard, in connectionId order) everything up to it is handled
+   * and everything after it is not: the cursor of the remainder.
+   */
+  stopped?: { after: string | undefined };
 }
 
-export async function fanOut(frame: MessageFrame, deps: FanoutDeps): Promise<FanoutResult> {
+export async function fanOut(frame: MessageFrame, deps: FanoutDeps, scope: FanoutScope = {}): Promise<FanoutResult> {
   const data = JSON.stringify(frame);
   const result: FanoutResult = { delivered: 0, gone: 0, full: 0, failed: 0, unavailable: 0, skipped: 0 };
   const reached = deps.memo?.reached(frame);
-  const shards = Array.from({ length: deps.subscriptions.listedShardCount }, (_, shard) =>
-    deps.subscriptions.listShard(frame.topic, shard),
-  );
-  const subscribers = subscriptionsOf(mergePages(shards));
+  const sources =
+    scope.sources ??
+    Array.from({ length: deps.subscriptions.listedShardCount }, (_, shard) => deps.subscriptions.listShard(frame.topic, shard));
+  const subscribers = subscriptionsOf(mergePages(sources));
   const nowSeconds = deps.clock.now() / 1000;
+  const { deadline, reserveMs = 0 } = scope;
+  let lastTaken: string | undefined;
+  let stopped = false;
+  const outOfTime = () => (stopped ||= deadline !== undefined && deadline.remainingMs() < reserveMs);
 
   async function worker(): Promise<void> {
-    // Workers share one iterator: an async generator queues concurrent next() calls.
-    for (let next = await subscribers.next(); !next.done; next = await subscribers.next()) {
+    // Workers share one iterator: an async generator queues concurrent next() calls, and resolves
+    // them in source order, so `lastTaken` is the cursor of everything taken so far.
+    while (!outOfTime()) {
+      const next = await subscribers.next();
+      if (next.done) return;
+      lastTaken = next.value.connectionId;
       await pushTo(next.value);
     }
   }
@@ -122,6 +146,11 @@ export async function fanOut(frame: MessageFrame, deps: FanoutDeps): Promise<Fan
   // The workers, not the audience: a failed subscriber query (the only throw
   // that reaches here) must fail the publication so the record is retried.
   await Promise.all(workers);
+  if (stopped) {
+    // Pages already fetched but not taken are left to the remainder; end the queries.
+    await subscribers.return(undefined);
+    result.stopped = { after: lastTaken };
+  }
   if (result.unavailable > 0) {
     deps.log.warn("publication incomplete: the Management API is unavailable; the record is reported for retry", {
       topic: frame.topic,

@@ -26,6 +26,7 @@ export interface ResourceArns {
   secretParameters(name: string): readonly string[];
   /** `arn:aws:execute-api:{region}:{account}:{apiId}/{stage}/*\/@connections/*`: this stage's @connections only. */
   connections: string;
+  queue(name: string): string;
 }
 
 /**
@@ -49,14 +50,24 @@ export const tableActions = {
 /** What Lambda's event source mapping does with the function's role to read a table's stream. */
 export const streamReadActions = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"] as const;
 
+/** What Lambda's SQS event source mapping does with the consumer's role (AWSLambdaSQSQueueExecutionRole's actions). */
+export const queueConsumeActions = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"] as const;
+export const queueSendActions = ["sqs:SendMessage"] as const;
+
 export interface PolicyOptions {
   /** The table whose stream this function consumes (an event source mapping reads it with the function's role). */
   consumes?: string;
+  /** The queue this function consumes (an SQS event source mapping receives and deletes with the function's role). */
+  consumesQueue?: string;
 }
 
 /** The statements one function's role holds; nothing else is allowed. */
 export function policyFor(fn: FunctionDecl, arns: ResourceArns, options: PolicyOptions = {}): PolicyStatement[] {
-  return [...grantStatements(fn.grants, arns), ...(options.consumes ? streamStatements(arns.table(options.consumes)) : [])];
+  return [
+    ...grantStatements(fn.grants, arns),
+    ...(options.consumes ? streamStatements(arns.table(options.consumes)) : []),
+    ...(options.consumesQueue ? [{ actions: [...queueConsumeActions], resources: [arns.queue(options.consumesQueue)] }] : []),
+  ];
 }
 
 function grantStatements(grants: Grants, arns: ResourceArns): PolicyStatement[] {
@@ -85,6 +96,9 @@ function grantStatements(grants: Grants, arns: ResourceArns): PolicyStatement[] 
     // SST's Config.Secret binding grants exactly this action; GetParameter (singular) is a different one.
     statements.push({ actions: ["ssm:GetParameters"], resources: secrets.flatMap((name) => arns.secretParameters(name)) });
   }
+  // SendMessageBatch has no action of its own: IAM checks sqs:SendMessage for it.
+  const queues = Object.keys(grants.queues ?? {});
+  if (queues.length > 0) statements.push({ actions: [...queueSendActions], resources: queues.map((name) => arns.queue(name)) });
   if (grants.manageConnections) statements.push({ actions: ["execute-api:ManageConnections"], resources: [arns.connections] });
   return statements;
 }

@@ -18,6 +18,8 @@ export type CountMetric =
   | "ConnectionsOpened"
   | "ConnectionsClosed"
   | "Publications"
+  /** Tasks a big publication was split into (usecases/fanout-tasks.ts). */
+  | "FanoutTasks"
   | "MessagesPushed"
   | "GoneConnections"
   | "SlowReaders"
@@ -114,8 +116,42 @@ export interface SubscriptionStore {
   readonly listedShardCount: number;
   putAll(subscriptions: Subscription[]): Promise<void>;
   deleteAll(keys: SubscriptionKey[]): Promise<void>;
-  /** One shard of a topic's subscribers, page by page (a Query, never a Scan). */
-  listShard(topic: string, shard: number): AsyncIterable<Subscription[]>;
+  /**
+   * One shard of a topic's subscribers, page by page (a Query, never a Scan),
+   * in connectionId order: `after` resumes past a connection (a fan-out
+   * task's cursor), `pageSize` caps a page.
+   */
+  listShard(topic: string, shard: number, options?: ListOptions): AsyncIterable<Subscription[]>;
+}
+
+export interface ListOptions {
+  after?: string;
+  pageSize?: number;
+}
+
+// ---- fan-out across invocations ---------------------------------------------
+
+/**
+ * One shard of one publication's audience, pushed by one invocation of the
+ * fan-out task consumer. `after` is its progress: the subscribers up to that
+ * connectionId (in the shard's sort order) have been handled, so a retry on
+ * any instance resumes there.
+ */
+export interface FanoutTask {
+  frame: MessageFrame;
+  shard: number;
+  after?: string;
+}
+
+/** Where tasks go (SQS on AWS, the local cloud's SQS emulator locally). */
+export interface FanoutTaskQueue {
+  /** Every task accepted, or a throw (nothing is silently dropped). */
+  enqueue(tasks: FanoutTask[]): Promise<void>;
+}
+
+/** How much time the invocation has left (Lambda's `context.getRemainingTimeInMillis`). */
+export interface Deadline {
+  remainingMs(): number;
 }
 
 // ---- pushing ---------------------------------------------------------------

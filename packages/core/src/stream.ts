@@ -47,6 +47,8 @@ export interface BatchDeps {
   publicationOf: PublicationOf;
   /** Snapshot + fan-out of one publication; throws when it must be retried. */
   publish(frame: MessageFrame): Promise<unknown>;
+  /** True once the invocation is too close to its timeout to start another publication. */
+  outOfTime?: () => boolean;
   log: Log;
 }
 
@@ -88,6 +90,15 @@ export async function processStreamBatch(records: StreamRecordIn[], deps: BatchD
 
   // One topic after the other: each publication already pushes with bounded concurrency.
   for (const { frame, sequenceNumbers } of newestByTopic.values()) {
+    if (deps.outOfTime?.()) {
+      // Not started: reported failed, so the event source mapping retries it rather than Lambda killing it mid-push.
+      for (const sequenceNumber of sequenceNumbers) failed.add(sequenceNumber);
+      deps.log.warn("publication not started: the invocation is close to its timeout; its records are reported for retry", {
+        topic: frame.topic,
+        seq: frame.seq,
+      });
+      continue;
+    }
     try {
       await deps.publish(frame);
     } catch (error) {

@@ -71,6 +71,8 @@ export interface Grants {
   /** PostToConnection / GetConnection / DeleteConnection on the WebSocket API. */
   manageConnections?: boolean;
   secrets?: string[];
+  /** SendMessage / SendMessageBatch on a queue of `queues` (its consumer's receive/delete come with the consumer). */
+  queues?: Record<string, "send">;
 }
 
 export interface FunctionDecl {
@@ -115,6 +117,28 @@ export interface StreamConsumerDecl {
 }
 
 /**
+ * An SQS standard queue with a Lambda consumer (an event source mapping with
+ * ReportBatchItemFailures) and a dead-letter queue it redrives to after
+ * `maxReceiveCount` receives. Every field maps 1:1 to the stacks' Queue and
+ * SqsEventSource and to the local cloud's SQS emulator.
+ */
+export interface QueueDecl {
+  function: FunctionDecl;
+  /** Messages per invocation (1-10 without a batching window). */
+  batchSize: number;
+  maxBatchingWindowSeconds: number;
+  /** Invocations of the consumer at once (the event source mapping's MaximumConcurrency, 2-1000). */
+  maxConcurrency: number;
+  /** At least the function's timeout, or a message still being worked on is handed to a second invocation. */
+  visibilityTimeoutSeconds: number;
+  /** Receives before a message is moved to the dead-letter queue. */
+  maxReceiveCount: number;
+  /** The queue's MaximumMessageSize (AWS: 1,024-1,048,576; SendMessage over it is refused). */
+  maxMessageSizeBytes: number;
+  retentionSeconds: number;
+}
+
+/**
  * A function run on a fixed rate: an EventBridge rule (SST Cron) on AWS, the
  * local cloud's scheduler locally. One minute is EventBridge's finest rate.
  */
@@ -132,6 +156,7 @@ export interface ThrottleDecl {
 export type SecretName = "JWT_SECRET" | "OPERATOR_KEY" | "ADMISSION_SIGNING_KEYS";
 export type TableName = "connections" | "subscriptions" | "games" | "queues" | "places" | "jobs" | "sessions" | "quotas";
 export type BucketName = "data";
+export type QueueName = "fanoutTasks";
 
 /** Environment variable that tells a function the physical name of a resource. */
 export const envVar = {
@@ -142,6 +167,8 @@ export const envVar = {
   /** The public `wss://{api}.execute-api.{region}.amazonaws.com/{stage}` fans connect to (the canary does too). */
   websocketUrl: "PUSHGATE_WS_URL",
   stage: "PUSHGATE_STAGE",
+  /** URL of a queue a function sends to: `https://sqs.{region}.amazonaws.com/{account}/{name}`. */
+  queue: (name: QueueName) => `PUSHGATE_QUEUE_${name.toUpperCase()}`,
 } as const;
 
 const fn = (handler: string, grants: Grants, timeoutSeconds = 10, memoryMB = 512): FunctionDecl => ({
@@ -171,6 +198,8 @@ const fanoutGrants = (source: TableName, bucket: BucketAccess = { read: ["snapsh
   tables: { [source]: "read", subscriptions: "readWrite", connections: "readWrite" },
   buckets: { data: bucket },
   manageConnections: true,
+  // A topic above the split threshold is handed to the fan-out task queue (queues below).
+  queues: { fanoutTasks: "send" },
 });
 
 export const topology = {
@@ -374,6 +403,35 @@ export const topology = {
     },
   } satisfies Record<string, StreamConsumerDecl>,
 
+  // ---- fan-out across invocations (issue 12) ----------------------------------------------
+  queues: {
+    /**
+     * A publication whose audience is above PUSHGATE_FANOUT_SPLIT_ABOVE is cut
+     * into one task per subscription shard (usecases/fanout-tasks.ts); each is
+     * pushed by its own invocation of this consumer, in parallel. A task that
+     * runs short of time re-enqueues its remainder with a cursor, so progress
+     * survives another instance. One task is already 1,500-15,000 posts, so a
+     * batch of one: more per batch would serialize work that can run in
+     * parallel. maxConcurrency splits the stage's push budget
+     * (PUSHGATE_FANOUT_RATE_PER_SECOND) between workers without coordination.
+     */
+    fanoutTasks: {
+      function: fn(
+        "queue/fanout-task.handler",
+        { tables: { subscriptions: "readWrite", connections: "readWrite" }, manageConnections: true, queues: { fanoutTasks: "send" } },
+        60,
+      ),
+      batchSize: 1,
+      maxBatchingWindowSeconds: 0,
+      maxConcurrency: 8,
+      // AWS's advice for a Lambda-consumed queue: six times the function's timeout.
+      visibilityTimeoutSeconds: 360,
+      maxReceiveCount: 5,
+      maxMessageSizeBytes: 262_144,
+      retentionSeconds: 3600,
+    },
+  } satisfies Record<QueueName, QueueDecl>,
+
   schedules: {
     /**
      * Opens queues (the pre-queue draw) and advances them at admitPerMinute.
@@ -410,6 +468,8 @@ export interface TopologyShape {
   /** Optional so a smaller test topology may leave it out. */
   throttle?: Record<"websocket" | "http", ThrottleDecl>;
   consumers: Record<string, StreamConsumerDecl>;
+  /** Optional so a smaller test topology may leave it out. */
+  queues?: Record<string, QueueDecl>;
   /** Optional so a smaller test topology may leave it out. */
   schedules?: Record<string, ScheduleDecl>;
 }

@@ -19,7 +19,10 @@ import type {
   APIGatewayProxyWebsocketEventV2,
   Context,
   DynamoDBStreamEvent,
+  SQSBatchResponse,
+  SQSEvent,
 } from "aws-lambda";
+import type { Deadline } from "@pushgate/core/ports";
 
 // POWERTOOLS_LOG_LEVEL and POWERTOOLS_METRICS_DISABLED are read by Powertools itself.
 const logger = new Logger({ serviceName: "pushgate" });
@@ -161,11 +164,26 @@ function httpRequest(event: APIGatewayProxyEventV2): HttpRequest {
 
 // ---- DynamoDB stream consumers ---------------------------------------------
 
+/** Lambda's own count of the time left, so core stops before the timeout rather than being killed mid-push. */
+const deadlineOf = (context: Context): Deadline => ({ remainingMs: () => context.getRemainingTimeInMillis() });
+
 /** A consumer with ReportBatchItemFailures; throws only when the whole batch failed. */
 export const streamConsumer =
-  (run: (records: StreamRecordIn[], app: App) => Promise<BatchResponse>) =>
+  (run: (records: StreamRecordIn[], app: App, deadline: Deadline) => Promise<BatchResponse>) =>
   (event: DynamoDBStreamEvent, context: Context): Promise<BatchResponse> =>
-    invocation(context, { records: event.Records.length }, () => run(event.Records, app()));
+    invocation(context, { records: event.Records.length }, () => run(event.Records, app(), deadlineOf(context)));
+
+// ---- SQS queue consumers ------------------------------------------------------
+
+/** A queue consumer with ReportBatchItemFailures: the failed messages come back after the visibility timeout, then go to the DLQ. */
+export const queueConsumer =
+  (run: (messages: { id: string; body: string }[], app: App, deadline: Deadline) => Promise<string[]>) =>
+  (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
+    invocation(context, { messages: event.Records.length }, async () => {
+      const messages = event.Records.map((record) => ({ id: record.messageId, body: record.body }));
+      const failed = await run(messages, app(), deadlineOf(context));
+      return { batchItemFailures: failed.map((itemIdentifier) => ({ itemIdentifier })) };
+    });
 
 // ---- Scheduled (EventBridge rule / SST Cron) --------------------------------
 

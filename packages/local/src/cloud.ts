@@ -9,6 +9,7 @@
  *   -> handlers' environment            (what SST and Lambda would set on AWS)
  *   -> WebSocket gateway, HTTP API      (routes from topology.websocket / .http)
  *   -> one stream poller per consumer   (topology.consumers)
+ *   -> SQS queues and their consumers   (topology.queues; SigV4 + IAM like the others)
  *   -> the scheduler                    (topology.schedules, EventBridge rules on AWS)
  *
  * `stop()` undoes all of it, in reverse, and leaves no process or port behind.
@@ -30,7 +31,7 @@ import {
 } from "./dynamodb";
 import { startDynamoDbFront } from "./dynamodb/iam-front";
 import { AccessControl } from "./iam/access-control";
-import { grantHintFor, type LocalNames } from "./iam/arns";
+import { grantHintFor, queueArn, type LocalNames } from "./iam/arns";
 import { managementAuthorizer } from "./iam/execute-api";
 import { createFunctionRoles, type FunctionRoles } from "./iam/function-roles";
 import { startLocalSsm } from "./ssm/ssm-server";
@@ -40,6 +41,9 @@ import { createHandlerLoader, createInvoker, type Invoke } from "./invoke";
 import { quietLog, type Log } from "./log";
 import { startS3 } from "./s3";
 import { startScheduler } from "./scheduler";
+import { LocalQueue, type QueueSettings } from "./sqs/queue-store";
+import { startQueueConsumer, type QueueConsumer } from "./sqs/queue-consumer";
+import { startLocalSqs } from "./sqs/sqs-server";
 import {
   FileOnFailureDestination,
   MemoryOnFailureDestination,
@@ -101,8 +105,11 @@ export interface Endpoints {
   dynamodbEndpoint: string;
   s3Endpoint: string;
   ssmEndpoint: string;
+  sqsEndpoint: string;
   region: string;
   tables: Record<string, string>;
+  /** Queue URLs by logical name, and `<name>DeadLetters` for each one's dead-letter queue. */
+  queues: Record<string, string>;
   buckets: Record<string, string>;
   webUrl: string | null;
   operatorKey: string;
@@ -123,7 +130,10 @@ export interface LocalCloud {
    * `endpoints.adminCredentials`.
    */
   adminCredentials: { accessKeyId: string; secretAccessKey: string };
-  /** Resolves when every stream consumer has delivered what was written before the call. */
+  /**
+   * Resolves when every stream consumer has delivered what was written before
+   * the call, and then every queue is empty with no invocation running.
+   */
   drained(timeoutMs?: number): Promise<void>;
   /** Discarded stream records by consumer (in memory unless persist: then also in `<stateDir>/dead-letters`). */
   deadLetters: MemoryOnFailureDestination;
@@ -154,6 +164,8 @@ export interface LocalCounters {
   connections: number;
   publications: number;
   deliveries: number;
+  /** Invocations of the queue consumers (fan-out tasks and their continuations). */
+  queueInvocations: number;
 }
 
 const REGION = "us-east-1";
@@ -190,6 +202,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       apiId: API_ID,
       tables: Object.fromEntries(Object.keys(topology.tables).map((name) => [name, physicalName(topology.app, stage, name)])),
       buckets: bucketNames,
+      queues: Object.fromEntries(Object.keys(topology.queues ?? {}).map((name) => [name, physicalName(topology.app, stage, name)])),
     };
     const accessControl = new AccessControl({ region: REGION, accountId: ACCOUNT_ID, log, grantHint: grantHintFor(names) });
     const admin = accessControl.issueOperator();
@@ -245,6 +258,39 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       log,
     });
     cleanups.push(() => ssm.stop());
+
+    // Queues before the functions: their URLs are part of every function's environment.
+    const localQueues = new Map<string, LocalQueue>();
+    const sqs = await startLocalSqs({
+      accessControl,
+      queues: localQueues,
+      ...(options.host !== undefined && { host: options.host }),
+      log,
+    });
+    cleanups.push(() => sqs.stop());
+    const queueUrls: Record<string, string> = {};
+    const queueOf = (logical: string, physical: string, decl: Omit<QueueSettings, "name" | "arn" | "url">) => {
+      const url = `${sqs.endpoint}/${ACCOUNT_ID}/${physical}`;
+      const queue = new LocalQueue({ ...decl, name: physical, arn: queueArn(REGION, ACCOUNT_ID, physical), url }, Date.now);
+      localQueues.set(physical, queue);
+      queueUrls[logical] = url;
+      return queue;
+    };
+    for (const [logical, decl] of Object.entries(topology.queues ?? {})) {
+      const physical = names.queues![logical]!;
+      // SQS's maximum retention, as the stacks keep dead letters for replay.
+      const deadLetters = queueOf(`${logical}DeadLetters`, `${physical}-dead-letters`, {
+        visibilityTimeoutSeconds: 30,
+        maxMessageSizeBytes: decl.maxMessageSizeBytes,
+        retentionSeconds: 14 * 24 * 3600,
+      });
+      queueOf(logical, physical, {
+        visibilityTimeoutSeconds: decl.visibilityTimeoutSeconds,
+        maxMessageSizeBytes: decl.maxMessageSizeBytes,
+        retentionSeconds: decl.retentionSeconds,
+        redrive: { deadLetters, maxReceiveCount: decl.maxReceiveCount },
+      });
+    }
 
     // The gateway's port must be known before the handlers' environment (the
     // Management API endpoint), so reserve it by starting the gateway first;
@@ -302,13 +348,14 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       // EMF lines every few seconds drown the terminal; pass POWERTOOLS_METRICS_DISABLED=false to see them.
       POWERTOOLS_METRICS_DISABLED: "true",
       ...Object.fromEntries(Object.entries(bucketNames).map(([logical, name]) => [envVar.bucket(logical as never), name])),
+      ...Object.fromEntries(Object.keys(topology.queues ?? {}).map((logical) => [envVar.queue(logical as never), queueUrls[logical]!])),
       ...options.environment,
     };
     roles = createFunctionRoles(
       topology,
       names,
       accessControl,
-      { dynamodb: dynamodbFront.endpoint, s3: s3.endpoint, ssm: ssm.endpoint },
+      { dynamodb: dynamodbFront.endpoint, s3: s3.endpoint, ssm: ssm.endpoint, sqs: sqs.endpoint },
       shared,
     );
 
@@ -351,6 +398,22 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       cleanups.push(() => started.stop());
     }
 
+    const queueConsumers: QueueConsumer[] = [];
+    for (const [name, decl] of Object.entries(topology.queues ?? {})) {
+      const started = startQueueConsumer({
+        name,
+        queue: localQueues.get(names.queues![name]!)!,
+        decl,
+        principal: accessControl.principalOf(roles.credentials(decl.function)),
+        accessControl,
+        invoke: (event) => invoke(decl.function, event, name),
+        region: REGION,
+        log,
+      });
+      queueConsumers.push(started);
+      cleanups.push(() => started.stop());
+    }
+
     const scheduler = startScheduler({ schedules: topology.schedules ?? {}, invoke, log, region: REGION });
     cleanups.push(() => scheduler.stop());
 
@@ -381,8 +444,10 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       dynamodbEndpoint: dynamodbFront.endpoint,
       s3Endpoint: s3.endpoint,
       ssmEndpoint: ssm.endpoint,
+      sqsEndpoint: sqs.endpoint,
       region: REGION,
       tables: tableNames,
+      queues: queueUrls,
       buckets: bucketNames,
       webUrl: null,
       operatorKey: secrets.OPERATOR_KEY ?? "",
@@ -404,9 +469,12 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         connections: gateway?.connections().length ?? 0,
         publications: fanouts.reduce((total, consumer) => total + consumer.stats.recordsDelivered, 0),
         deliveries: gateway?.deliveries() ?? 0,
+        queueInvocations: queueConsumers.reduce((total, consumer) => total + consumer.stats.invocations, 0),
       }),
       drained: async (timeoutMs) => {
         await Promise.all(consumers.map((consumer) => consumer.drained(timeoutMs === undefined ? {} : { timeoutMs })));
+        // The stream consumers enqueue fan-out tasks; the tasks never write to a stream.
+        await Promise.all(queueConsumers.map((consumer) => consumer.drained(timeoutMs)));
       },
       stopGateway: async () => {
         const running = gateway;

@@ -10,7 +10,7 @@ const start = Date.parse("2026-11-29T12:00:00.000Z");
 
 function setup() {
   const clock = { value: start, now: () => clock.value };
-  const counters: LocalCounters = { connections: 0, publications: 0, deliveries: 0 };
+  const counters: LocalCounters = { connections: 0, publications: 0, deliveries: 0, queueInvocations: 0 };
   return { clock, counters, tracker: createStatusTracker(() => ({ ...counters }), clock) };
 }
 

@@ -6,6 +6,7 @@
 import { ApiGatewayManagementApiClient } from "@aws-sdk/client-apigatewaymanagementapi";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
+import { SQSClient } from "@aws-sdk/client-sqs";
 import { SSMClient } from "@aws-sdk/client-ssm";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { Config } from "../config";
@@ -70,3 +71,6 @@ export const managementApiClient = (config: Pick<Config, "region"> & { pushRetry
   });
 
 export const ssmClient = (config: Pick<Config, "region">) => new SSMClient({ region: config.region });
+
+/** Locally AWS_ENDPOINT_URL_SQS (set by the local cloud) points it at the SQS emulator. */
+export const sqsClient = (config: Pick<Config, "region">) => new SQSClient({ region: config.region });

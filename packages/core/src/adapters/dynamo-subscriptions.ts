@@ -3,7 +3,7 @@
  * sort `connectionId`. Listing is a paginated Query of one shard, never a Scan.
  */
 import { QueryCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import type { Subscription, SubscriptionKey, SubscriptionStore } from "../ports";
+import type { ListOptions, Subscription, SubscriptionKey, SubscriptionStore } from "../ports";
 import { shardOfConnection, topicShardKey } from "../shards";
 import { batchWriteAll, type WriteRequest } from "./dynamo-batch-write";
 
@@ -45,16 +45,19 @@ export class DynamoSubscriptionStore implements SubscriptionStore {
     await this.write(keys.map((key) => ({ DeleteRequest: { Key: { topicShard: this.keyOf(key), connectionId: key.connectionId } } })));
   }
 
-  async *listShard(topic: string, shard: number): AsyncIterable<Subscription[]> {
-    let startKey: Record<string, unknown> | undefined;
+  async *listShard(topic: string, shard: number, options: ListOptions = {}): AsyncIterable<Subscription[]> {
+    const key = topicShardKey(topic, shard);
+    let startKey: Record<string, unknown> | undefined =
+      options.after === undefined ? undefined : { topicShard: key, connectionId: options.after };
+    const limit = options.pageSize ?? this.pageSize;
     do {
       const page = await this.db.send(
         new QueryCommand({
           TableName: this.tableName(),
           KeyConditionExpression: "topicShard = :key",
-          ExpressionAttributeValues: { ":key": topicShardKey(topic, shard) },
+          ExpressionAttributeValues: { ":key": key },
           ExclusiveStartKey: startKey,
-          Limit: this.pageSize,
+          Limit: limit,
           // Strongly consistent: a subscription acknowledged before the publication must be read, or its
           // push is missed while the ack told the client it need not resync (issue 11; bench/cost-model.ts).
           ConsistentRead: true,

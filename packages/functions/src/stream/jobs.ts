@@ -1,4 +1,4 @@
 /** Fan-out of the jobs table's stream: newest seq per topic, snapshot to S3, push to every subscriber. */
 import { streamConsumer } from "../edge";
 
-export const handler = streamConsumer((records, app) => app.publishChanges("jobs", records));
+export const handler = streamConsumer((records, app, deadline) => app.publishChanges("jobs", records, deadline));

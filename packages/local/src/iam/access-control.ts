@@ -94,6 +94,13 @@ export class AccessControl {
     });
   }
 
+  /** The principal of credentials this cloud issued (an event source mapping acts with its function's role). */
+  principalOf(credentials: Credentials): Principal {
+    const entry = this.byKey.get(credentials.accessKeyId);
+    if (!entry) throw new Error(`access key ${credentials.accessKeyId} was not issued by this local cloud`);
+    return entry.principal;
+  }
+
   /** Verifies the request's SigV4 signature (header or presigned) and, for role credentials, its session token. */
   authenticate(request: ReceivedRequest, service: string): Authentication {
     const check = verifySignature(request, {

@@ -17,12 +17,15 @@ export interface LocalNames {
   /** Logical to physical names. */
   tables: Record<string, string>;
   buckets: Record<string, string>;
+  /** Logical to physical names; optional for a topology without queues. */
+  queues?: Record<string, string>;
 }
 
 export const tableArn = (region: string, accountId: string, tableName: string) =>
   `arn:aws:dynamodb:${region}:${accountId}:table/${tableName}`;
 export const parameterArn = (region: string, accountId: string, name: string) =>
   `arn:aws:ssm:${region}:${accountId}:parameter${name.startsWith("/") ? "" : "/"}${name}`;
+export const queueArn = (region: string, accountId: string, queueName: string) => `arn:aws:sqs:${region}:${accountId}:${queueName}`;
 export const objectArn = (bucket: string, key: string) => `arn:aws:s3:::${bucket}${key === "" ? "" : `/${key}`}`;
 export const connectionArn = (region: string, accountId: string, apiId: string, stage: string, method: string, connectionId: string) =>
   `arn:aws:execute-api:${region}:${accountId}:${apiId}/${stage}/${method}/@connections/${connectionId}`;
@@ -47,6 +50,7 @@ export function localResourceArns(names: LocalNames): ResourceArns {
         parameterArn(names.region, names.accountId, path),
       ),
     connections: `arn:aws:execute-api:${names.region}:${names.accountId}:${names.apiId}/${names.stage}/*/@connections/*`,
+    queue: (name) => queueArn(names.region, names.accountId, physical(names.queues ?? {}, name, "queue")),
   };
 }
 
@@ -75,6 +79,9 @@ export function grantHintFor(names: LocalNames) {
     if (action === "ssm:GetParameter") return "nothing: SST grants ssm:GetParameters (plural); read secrets with GetParameters";
     if (action.startsWith("ssm:")) return `secrets: ["${/\/Secret\/([^/]+)\//.exec(resource)?.[1] ?? "NAME"}"]`;
     if (action.startsWith("execute-api:")) return "manageConnections: true";
+    if (action === "sqs:SendMessage")
+      return `queues: { ${logical(names.queues ?? {}, resource.split(":").pop() ?? "") ?? "NAME"}: "send" }`;
+    if (action.startsWith("sqs:")) return "a queue consumer declaration (topology queues)";
     return undefined;
   };
 }

@@ -15,6 +15,7 @@ export interface ServiceEndpoints {
   dynamodb: string;
   s3: string;
   ssm: string;
+  sqs?: string;
 }
 
 export interface FunctionRoles {
@@ -32,17 +33,22 @@ export function createFunctionRoles(
   shared: Record<string, string>,
 ): FunctionRoles {
   const arns = localResourceArns(names);
-  const declared: { fn: FunctionDecl; consumes?: string }[] = [
+  const declared: { fn: FunctionDecl; consumes?: string; consumesQueue?: string }[] = [
     ...Object.values(topology.websocket.routes).map((route) => ({ fn: route.function })),
     ...Object.values(topology.http.routes).map((route) => ({ fn: route.function })),
     ...Object.values(topology.consumers).map((consumer) => ({ fn: consumer.function, consumes: consumer.table })),
     ...Object.values(topology.schedules ?? {}).map((schedule) => ({ fn: schedule.function })),
+    ...Object.entries(topology.queues ?? {}).map(([name, queue]) => ({ fn: queue.function, consumesQueue: name })),
   ];
   const byHandler = new Map<string, { credentials: Credentials; environment: Record<string, string> }>();
-  for (const { fn, consumes } of declared) {
+  for (const { fn, consumes, consumesQueue } of declared) {
     const shortName = parseHandlerRef(fn.handler).name;
     const roleName = `${names.stage}-${names.app}-${functionNameFor(shortName)}`;
-    const credentials = accessControl.issueForFunction(shortName, roleName, policyFor(fn, arns, consumes ? { consumes } : {}));
+    const credentials = accessControl.issueForFunction(
+      shortName,
+      roleName,
+      policyFor(fn, arns, { ...(consumes && { consumes }), ...(consumesQueue && { consumesQueue }) }),
+    );
     const environment: Record<string, string> = {
       ...shared,
       AWS_REGION: names.region,
@@ -55,6 +61,7 @@ export function createFunctionRoles(
       AWS_ENDPOINT_URL_DYNAMODB_STREAMS: endpoints.dynamodb,
       AWS_ENDPOINT_URL_S3: endpoints.s3,
       AWS_ENDPOINT_URL_SSM: endpoints.ssm,
+      ...(endpoints.sqs && { AWS_ENDPOINT_URL_SQS: endpoints.sqs }),
       // SST sets these on every function; core reads secrets at SST's SSM paths from them.
       SST_APP: names.app,
       SST_STAGE: names.stage,

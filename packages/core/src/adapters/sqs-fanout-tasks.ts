@@ -1,0 +1,49 @@
+/**
+ * FanoutTaskQueue over SQS: SendMessageBatch, ten entries a call (SQS's
+ * limit), one call per ten in parallel. Entries SQS refused in a batch that
+ * otherwise succeeded are sent again (a few times); what is still refused
+ * then is thrown, so the caller's record or message is retried: a task is
+ * never dropped silently.
+ */
+import { SendMessageBatchCommand, type SendMessageBatchRequestEntry, type SQSClient } from "@aws-sdk/client-sqs";
+import { encodeTask } from "../usecases/fanout-tasks";
+import type { FanoutTask, FanoutTaskQueue } from "../ports";
+
+/** SQS's own limit on entries per SendMessageBatch. */
+const MAX_BATCH_ENTRIES = 10;
+const MAX_ATTEMPTS = 3;
+
+export class SqsFanoutTaskQueue implements FanoutTaskQueue {
+  constructor(
+    /** Made on first use: only a publication that splits needs it. */
+    private readonly client: () => SQSClient,
+    private readonly queueUrl: () => string,
+  ) {}
+
+  async enqueue(tasks: FanoutTask[]): Promise<void> {
+    const batches: SendMessageBatchRequestEntry[][] = [];
+    tasks.forEach((task, index) => {
+      if (index % MAX_BATCH_ENTRIES === 0) batches.push([]);
+      batches[batches.length - 1]!.push({ Id: String(index), MessageBody: encodeTask(task) });
+    });
+    await Promise.all(batches.map((entries) => this.send(entries)));
+  }
+
+  private async send(entries: SendMessageBatchRequestEntry[]): Promise<void> {
+    let pending = entries;
+    for (let attempt = 1; pending.length > 0; attempt++) {
+      const output = await this.client().send(new SendMessageBatchCommand({ QueueUrl: this.queueUrl(), Entries: pending }));
+      const failed = output.Failed ?? [];
+      if (failed.length === 0) return;
+      const refused = failed.filter((entry) => entry.SenderFault);
+      if (refused.length > 0 || attempt >= MAX_ATTEMPTS) {
+        const first = refused[0] ?? failed[0]!;
+        throw new Error(
+          `SQS did not take ${failed.length} fan-out task(s) (${first.Code}: ${first.Message}); the publication is retried. Check the queue exists and its MaximumMessageSize`,
+        );
+      }
+      const ids = new Set(failed.map((entry) => entry.Id));
+      pending = pending.filter((entry) => ids.has(entry.Id));
+    }
+  }
+}
