@@ -17,12 +17,12 @@ import {
 } from "./clientApi";
 import { Connection } from "./connection";
 import type { ConnectionSnapshot, ConnectionState } from "./connectionState";
-import { browserOnlineSource, platformTimers, systemClock } from "./environment";
+import { browserOnlineSource, platformTimers, systemClock, type FetchLike } from "./environment";
 import type { PushClientError } from "./errors";
 import { TypedEmitter } from "./events";
 import type { ReadableStore } from "./externalStore";
 import { Resync } from "./resync";
-import { sessionEndpointTokenProvider, TokenKeeper, type SessionToken } from "./session";
+import { fetchWithSession, sessionEndpointTokenProvider, TokenKeeper, type SessionToken } from "./session";
 import { SnapshotFetcher } from "./snapshotFetcher";
 import { DEFAULT_POLLING, SnapshotPoller } from "./snapshotPoller";
 import { SnapshotUrls } from "./snapshotUrls";
@@ -49,11 +49,13 @@ class PushClientImpl implements PushClient {
   private readonly link: Connection;
   /** The number of the last request id handed out (subscribe, unsubscribe, ping share one sequence). */
   private lastRequestNumber = 0;
+  private readonly fetchImpl: FetchLike;
 
   readonly connection: ReadableStore<ConnectionSnapshot>;
 
   constructor(options: PushClientOptions) {
     const { WebSocket, fetch: fetchImpl } = requiredPlatform(options);
+    this.fetchImpl = fetchImpl;
 
     const timers = options.timers ?? platformTimers;
     const clock = options.clock ?? systemClock;
@@ -62,7 +64,7 @@ class PushClientImpl implements PushClient {
     const nextRequestId = () => `r${++this.lastRequestNumber}`;
 
     this.tokens = new TokenKeeper(
-      options.tokenProvider ?? sessionEndpointTokenProvider({ httpApiUrl: options.httpApiUrl, fetch: fetchImpl }),
+      options.tokenProvider ?? sessionEndpointTokenProvider({ httpApiUrl: options.httpApiUrl, fetch: fetchImpl, clock }),
       clock,
       options.tokenRefreshMarginMs ?? DEFAULTS.tokenRefreshMarginMs,
       (token, reason) => this.emitter.emit("token", { token, reason }),
@@ -70,7 +72,7 @@ class PushClientImpl implements PushClient {
     this.urls = new SnapshotUrls({
       httpApiUrl: options.httpApiUrl,
       fetch: fetchImpl,
-      token: async () => (await this.tokens.get()).token,
+      tokens: this.tokens,
       refused: (topic, error) => this.ledger.refuse([topic], error),
     });
     const fetcher = new SnapshotFetcher(fetchImpl);
@@ -177,6 +179,10 @@ class PushClientImpl implements PushClient {
 
   getSession(): Promise<SessionToken> {
     return this.tokens.get();
+  }
+
+  fetchWithSession(url: string, init?: RequestInit): Promise<Response> {
+    return fetchWithSession(this.tokens, this.fetchImpl, url, init);
   }
 
   connect(): void {
