@@ -75,12 +75,15 @@ function reported(error: unknown): unknown {
 /**
  * A subscribe or `GET /snapshots` answers each topic on its own, so a refusal
  * is not an error for `reported` to see: one line per answer that refused
- * topics, with each topic (clipped: client input) and its code.
+ * topics, with each topic and its code. A topic is client input: clipped to
+ * 80 characters, as error frames quote it (a valid name is at most 70), since
+ * 50 of them at the usual 200 would make one line 10 KB.
  */
+const QUOTED_TOPIC_CHARS = 80;
 function reportRefusedTopics(answer: unknown): void {
   const refused = (answer as { refused?: { topic: string; code: string }[] } | undefined)?.refused;
   if (!Array.isArray(refused) || refused.length === 0) return;
-  logger.info("topics refused", { refused: refused.map(({ topic, code }) => ({ topic: clip(topic), code })) });
+  logger.info("topics refused", { refused: refused.map(({ topic, code }) => ({ topic: clip(topic, QUOTED_TOPIC_CHARS), code })) });
 }
 
 // ---- WebSocket -------------------------------------------------------------
