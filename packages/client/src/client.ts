@@ -17,13 +17,13 @@ import {
 } from "./clientApi";
 import { Connection } from "./connection";
 import type { ConnectionSnapshot, ConnectionState } from "./connectionState";
-import { browserOnlineSource, browserVisibilitySource, platformTimers, systemClock } from "./environment";
+import { browserOnlineSource, browserVisibilitySource, platformTimers, systemClock, type FetchLike } from "./environment";
 import type { PushClientError } from "./errors";
 import { TypedEmitter } from "./events";
 import type { ReadableStore } from "./externalStore";
 import { FreshnessTracker, type Freshness } from "./freshness";
 import { Resync } from "./resync";
-import { sessionEndpointTokenProvider, TokenKeeper, type SessionToken } from "./session";
+import { fetchWithSession, sessionEndpointTokenProvider, TokenKeeper, type SessionToken } from "./session";
 import { SnapshotFetcher } from "./snapshotFetcher";
 import { DEFAULT_POLLING, SnapshotPoller } from "./snapshotPoller";
 import { SnapshotUrls } from "./snapshotUrls";
@@ -50,6 +50,7 @@ class PushClientImpl implements PushClient {
   private readonly link: Connection;
   /** The number of the last request id handed out (subscribe, unsubscribe, ping share one sequence). */
   private lastRequestNumber = 0;
+  private readonly fetchImpl: FetchLike;
 
   private readonly freshnessTracker: FreshnessTracker;
 
@@ -58,6 +59,7 @@ class PushClientImpl implements PushClient {
 
   constructor(options: PushClientOptions) {
     const { WebSocket, fetch: fetchImpl } = requiredPlatform(options);
+    this.fetchImpl = fetchImpl;
 
     const timers = options.timers ?? platformTimers;
     const clock = options.clock ?? systemClock;
@@ -68,7 +70,7 @@ class PushClientImpl implements PushClient {
     this.freshness = this.freshnessTracker.readable;
 
     this.tokens = new TokenKeeper(
-      options.tokenProvider ?? sessionEndpointTokenProvider({ httpApiUrl: options.httpApiUrl, fetch: fetchImpl }),
+      options.tokenProvider ?? sessionEndpointTokenProvider({ httpApiUrl: options.httpApiUrl, fetch: fetchImpl, clock }),
       clock,
       options.tokenRefreshMarginMs ?? DEFAULTS.tokenRefreshMarginMs,
       (token, reason) => this.emitter.emit("token", { token, reason }),
@@ -76,7 +78,7 @@ class PushClientImpl implements PushClient {
     this.urls = new SnapshotUrls({
       httpApiUrl: options.httpApiUrl,
       fetch: fetchImpl,
-      token: async () => (await this.tokens.get()).token,
+      tokens: this.tokens,
       refused: (topic, error) => this.ledger.refuse([topic], error),
     });
     const fetcher = new SnapshotFetcher(fetchImpl);
@@ -192,6 +194,10 @@ class PushClientImpl implements PushClient {
 
   getSession(): Promise<SessionToken> {
     return this.tokens.get();
+  }
+
+  fetchWithSession(url: string, init?: RequestInit): Promise<Response> {
+    return fetchWithSession(this.tokens, this.fetchImpl, url, init);
   }
 
   connect(): void {

@@ -139,6 +139,14 @@ export interface PushClient {
    * asked for it, so it must hear of the failure.
    */
   getSession(): Promise<SessionToken>;
+  /**
+   * `fetch` for the app's own calls to the HTTP API (`POST /jobs`, queue joins),
+   * with the fan token as `Authorization: Bearer`: a 401 (the token expired on
+   * the server's clock, or its key was rotated) renews the session once and
+   * retries once. Rejects with a `SessionError` when no token can be had, or
+   * with fetch's own error when the network fails.
+   */
+  fetchWithSession(url: string, init?: RequestInit): Promise<Response>;
 }
 
 export const DEFAULTS = {

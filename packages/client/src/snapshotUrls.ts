@@ -1,6 +1,7 @@
 import { isRefusedList, type ErrorCode } from "@pushgate/core/wire";
 import type { FetchLike } from "./environment";
 import { clientError, describeCause, type PushClientError } from "./errors";
+import { fetchWithSession, type TokenKeeper } from "./session";
 
 /**
  * The presigned snapshot URL of each topic. They come free with every
@@ -14,8 +15,8 @@ export class SnapshotUrls {
     private readonly options: {
       httpApiUrl: string;
       fetch: FetchLike;
-      /** The fan token for the Authorization header (renewed if it is about to expire). */
-      token: () => Promise<string>;
+      /** The fan's tokens: sent as the Authorization header, renewed once on a 401. */
+      tokens: TokenKeeper;
       /** The API refused a topic (forbidden, invalid): asking again will not help. */
       refused: (topic: string, error: PushClientError) => void;
     },
@@ -52,8 +53,7 @@ export class SnapshotUrls {
     // Topic names are `kind/id` with ids in [A-Za-z0-9_-]; the slash and comma stay readable.
     const url = `${base}/snapshots?topics=${topics.map(encodeURIComponent).join(",")}`;
     try {
-      const token = await this.options.token();
-      const response = await this.options.fetch(url, { method: "GET", headers: { authorization: `Bearer ${token}` } });
+      const response = await fetchWithSession(this.options.tokens, this.options.fetch, url, { method: "GET" });
       if (!response.ok) {
         const text = await response.text().catch(() => "");
         return clientError("SNAPSHOT_URLS_FAILED", `GET ${url} answered ${response.status}: ${text.slice(0, 200)}`, {

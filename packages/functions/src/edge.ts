@@ -75,6 +75,20 @@ function reported(error: unknown): unknown {
   return error;
 }
 
+/**
+ * A subscribe or `GET /snapshots` answers each topic on its own, so a refusal
+ * is not an error for `reported` to see: one line per answer that refused
+ * topics, with each topic and its code. A topic is client input: clipped to
+ * 80 characters, as error frames quote it (a valid name is at most 70), since
+ * 50 of them at the usual 200 would make one line 10 KB.
+ */
+const QUOTED_TOPIC_CHARS = 80;
+function reportRefusedTopics(answer: unknown): void {
+  const refused = (answer as { refused?: { topic: string; code: string }[] } | undefined)?.refused;
+  if (!Array.isArray(refused) || refused.length === 0) return;
+  logger.info("topics refused", { refused: refused.map(({ topic, code }) => ({ topic: clip(topic, QUOTED_TOPIC_CHARS), code })) });
+}
+
 // ---- WebSocket -------------------------------------------------------------
 
 /** `$connect` carries the handshake's headers, which the message event type does not declare. */
@@ -108,6 +122,7 @@ export const wsMessage = (event: APIGatewayProxyWebsocketEventV2, context: Conte
     const text = event.isBase64Encoded ? Buffer.from(event.body ?? "", "base64").toString("utf8") : (event.body ?? "");
     const { reply, problem, closed } = await app().handleMessage(event.requestContext.connectionId, text);
     if (problem !== undefined) reported(problem);
+    reportRefusedTopics(reply);
     if (closed) logger.warn("connection closed for abuse", { reason: closed });
     return reply ? { statusCode: 200, body: JSON.stringify(reply) } : { statusCode: 200 };
   });
@@ -136,7 +151,9 @@ export const httpRoute =
         body: JSON.stringify(body),
       });
       try {
-        return respond(okStatus, await run(httpRequest(event), app()));
+        const answer = await run(httpRequest(event), app());
+        reportRefusedTopics(answer);
+        return respond(okStatus, answer);
       } catch (error) {
         const { status, body, headers } = toHttpError(reported(error));
         return respond(status, body, headers);

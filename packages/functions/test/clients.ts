@@ -1,7 +1,7 @@
 /** The real `@pushgate/client` in Node with `ws`, plus what the fault tests compare it to: the source tables. */
-import { ApiGatewayManagementApiClient } from "@aws-sdk/client-apigatewaymanagementapi";
+import { ApiGatewayManagementApiClient, GetConnectionCommand } from "@aws-sdk/client-apigatewaymanagementapi";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient, GetCommand } from "@aws-sdk/lib-dynamodb";
+import { DynamoDBDocumentClient, GetCommand, paginateScan } from "@aws-sdk/lib-dynamodb";
 import { createPushClient, type PushClient } from "@pushgate/client";
 import type { LocalCloud } from "@pushgate/local";
 import WebSocket from "ws";
@@ -20,12 +20,16 @@ export interface WatchedClient {
   data(topic: string): unknown;
 }
 
-export function realClient(cloud: LocalCloud, topics: string[], options: { polling?: false } = {}): WatchedClient {
+export function realClient(
+  cloud: LocalCloud,
+  topics: string[],
+  options: { polling?: false; WebSocket?: typeof WebSocket } = {},
+): WatchedClient {
   const client = createPushClient({
     httpApiUrl: cloud.endpoints.httpApiUrl!,
     websocketUrl: cloud.endpoints.websocketUrl,
     topics,
-    WebSocket: WebSocket as never,
+    WebSocket: (options.WebSocket ?? WebSocket) as never,
     online: null,
     reconnect: { baseMs: 100, capMs: 1_000 },
     stableAfterMs: 500,
@@ -94,4 +98,68 @@ export async function callHttpApi(cloud: LocalCloud, method: string, path: strin
     ...(options.body !== undefined && { body: typeof options.body === "string" ? options.body : JSON.stringify(options.body) }),
   });
   return { status: response.status, body: (await response.json()) as Record<string, any> };
+}
+
+/** What the subscriptions and connections tables hold, against the gateway's live connections. */
+export interface SubscriptionAudit {
+  /** Subscription items read. */
+  subscriptions: number;
+  /** Subscription items whose connection the gateway no longer has (GetConnection answers 410): pushed to for nothing until TTL. */
+  orphaned: { connectionId: string; topic: string }[];
+  /** Each live connection's fan and the topics its subscription items name. */
+  live: Map<string, { fanId: string; subscribed: Set<string>; topicsOnConnection: Set<string> }>;
+  /** The most topics any connection item holds. */
+  mostTopicsOnAConnection: number;
+}
+
+/**
+ * Reads both tables whole (a test and soak tool: a Scan is fine here, never in
+ * the product) and asks the gateway about every connection they name.
+ */
+export async function auditSubscriptions(cloud: LocalCloud): Promise<SubscriptionAudit> {
+  const db = adminDocumentClient(cloud);
+  const management = adminManagementClient(cloud);
+  try {
+    const scan = async <T>(table: string): Promise<T[]> => {
+      const items: T[] = [];
+      for await (const page of paginateScan({ client: db }, { TableName: table, ConsistentRead: true }))
+        items.push(...((page.Items ?? []) as T[]));
+      return items;
+    };
+    const subscriptions = await scan<{ connectionId: string; topic: string; fanId: string }>(cloud.endpoints.tables.subscriptions!);
+    const connections = await scan<{ connectionId: string; fanId: string; topics?: Set<string> }>(cloud.endpoints.tables.connections!);
+    const ids = new Set([...subscriptions.map((s) => s.connectionId), ...connections.map((c) => c.connectionId)]);
+    const alive = new Set<string>();
+    for (const connectionId of ids) {
+      const answer = await management.send(new GetConnectionCommand({ ConnectionId: connectionId })).then(
+        () => "live",
+        (error: { name?: string }) => error.name,
+      );
+      if (answer === "live") alive.add(connectionId);
+      else if (answer !== "GoneException") throw new Error(`GetConnection ${connectionId} failed with ${answer}; is the gateway up?`);
+    }
+    const live = new Map<string, { fanId: string; subscribed: Set<string>; topicsOnConnection: Set<string> }>();
+    for (const connection of connections)
+      if (alive.has(connection.connectionId))
+        live.set(connection.connectionId, {
+          fanId: connection.fanId,
+          subscribed: new Set(),
+          topicsOnConnection: new Set(connection.topics ?? []),
+        });
+    const orphaned: SubscriptionAudit["orphaned"] = [];
+    for (const { connectionId, topic } of subscriptions) {
+      const holder = live.get(connectionId);
+      if (holder) holder.subscribed.add(topic);
+      else orphaned.push({ connectionId, topic });
+    }
+    return {
+      subscriptions: subscriptions.length,
+      orphaned,
+      live,
+      mostTopicsOnAConnection: Math.max(0, ...connections.map((c) => c.topics?.size ?? 0)),
+    };
+  } finally {
+    db.destroy();
+    management.destroy();
+  }
 }

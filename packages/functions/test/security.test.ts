@@ -63,6 +63,7 @@ describe("secrets never reach a log", () => {
     tokens.push((await session(alice.token)).token);
     await alice.request({ action: "subscribe", id: "s1", topics: ["game/sec-g1"] });
     await alice.request({ action: "subscribe", id: "s2", topics: ["job/not-mine"] });
+    expect((await http("GET", "/snapshots?topics=game/sec-g1,game/_canary", { authorization: `Bearer ${alice.token}` })).status).toBe(200);
     alice.socket.send("not json at all");
     await alice.request({ action: "ping", id: "p1" });
 
@@ -108,6 +109,9 @@ describe("secrets never reach a log", () => {
     const logs = output.text();
     // The capture saw the handlers' logs (not vacuous): the refusals were logged.
     expect(logs).toMatch(/"message":"request refused"/);
+    // Topics refused one by one in an answer (subscribe, GET /snapshots) are logged too: one line each answer, with the codes.
+    expect(logs).toMatch(/"message":"topics refused".*"refused":\[\{"topic":"job\/not-mine","code":"FORBIDDEN"\}\]/);
+    expect(logs).toMatch(/"message":"topics refused".*"refused":\[\{"topic":"game\/_canary","code":"FORBIDDEN"\}\]/);
     for (const secret of [...tokens, cloud.secrets.JWT_SECRET!, cloud.endpoints.operatorKey]) {
       expect(logs.includes(secret), `a secret or token of ${secret.length} chars appears in the logs`).toBe(false);
       // Nor its signature part alone.

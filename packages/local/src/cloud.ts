@@ -38,6 +38,7 @@ import { startLocalSsm } from "./ssm/ssm-server";
 import { startWebSocketGateway, type GatewayLimits, type WebSocketGateway } from "./gateway";
 import { startHttpApi, type HttpApi } from "./http-api";
 import { createHandlerLoader, createInvoker, type Invoke } from "./invoke";
+import { RouteFaults } from "./invoke/route-faults";
 import { quietLog, type Log } from "./log";
 import { startS3 } from "./s3";
 import { startScheduler } from "./scheduler";
@@ -145,8 +146,16 @@ export interface LocalCloud {
    * Kills DynamoDB Local (SIGKILL, as a crash) and starts it again on the same
    * port with the same data; needs `persist`. Resolves once it answers again.
    * Stream pollers and handlers ride it out with their own retries.
+   * `readyTimeoutMs` (default 30 s) bounds the wait for the new JVM: a busy machine needs longer.
    */
-  restartDynamoDb(): Promise<void>;
+  restartDynamoDb(options?: { readyTimeoutMs?: number }): Promise<void>;
+  /**
+   * Fault injection: the next `times` invocations of a route (a WebSocket route
+   * key such as `subscribe`, or an HTTP one such as `GET /snapshots`) run, and
+   * then their answer is lost as an integration timeout's: the client gets the
+   * gateway's `Internal server error`. 0 clears it.
+   */
+  timeOutRoute(routeKey: string, times: number): void;
   /**
    * Counters since start, for `npm start`'s live status: open sockets, records
    * the fan-out consumers (those that may post to connections) published,
@@ -321,7 +330,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       ...Object.entries(topology.websocket.routes).map(([key, route]) => [route.function, key] as const),
       ...Object.entries(topology.http.routes).map(([key, route]) => [route.function, key] as const),
     ]);
-    const invoke: Invoke = (fn, event, name) => invoker(fn, event, name ?? routeNames.get(fn));
+    const routeFaults = new RouteFaults(log);
+    const invoke: Invoke = routeFaults.wrap((fn, event, name) => invoker(fn, event, name ?? routeNames.get(fn)));
 
     let gateway: WebSocketGateway | undefined;
     const gatewayOptions = {
@@ -486,7 +496,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         const merged = { ...options.gatewayLimits, ...limits };
         gateway = await startWebSocketGateway({ ...gatewayOptions, limits: merged, port: gatewayPort });
       },
-      restartDynamoDb: async () => {
+      restartDynamoDb: async (restart = {}) => {
         if (!persist) throw new Error("restartDynamoDb() keeps the data only with persist: true (and a stateDir); start the cloud with it");
         await dynamodb.kill();
         dynamodb = await startDynamoDbLocal({
@@ -494,9 +504,11 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
           pidFile: join(stateDir, "dynamodb.pid"),
           port: dynamodb.port,
           host: dynamodb.host,
+          ...(restart.readyTimeoutMs !== undefined && { readyTimeoutMs: restart.readyTimeoutMs }),
           log,
         });
       },
+      timeOutRoute: (routeKey, times) => routeFaults.timeOut(routeKey, times),
       stop: stopAll,
     };
   } catch (error) {

@@ -1,13 +1,20 @@
 /**
  * The fan's side of the HTTP API: joining a queue and asking for a report.
- * The token comes from the push client (`client.getSession()`), so the HTTP
- * calls and the socket act as the same fan: the queue ticket and the report
+ * Calls go through the push client's `fetchWithSession`, so the HTTP calls and
+ * the socket act as the same fan, and a 401 renews the session once and retries: the queue ticket and the report
  * job belong to a fan id, and only the job's owner may subscribe to its topic.
  * Every failure becomes an `ApiError` with a machine code, so the views can
  * tell the fan in plain words what happened and what to do next (./errors.ts).
  * The bodies are the protocol's types (re-exported by @pushgate/client).
  */
-import type { AdmissionResponse, CreateJobResponse, HttpErrorBody, JoinResponse, TopicName } from "@pushgate/client";
+import {
+  SessionError,
+  type AdmissionResponse,
+  type CreateJobResponse,
+  type HttpErrorBody,
+  type JoinResponse,
+  type TopicName,
+} from "@pushgate/client";
 
 /** The fan's one place in a queue (join and GET .../me answer the same shape). */
 export type QueuePlace = JoinResponse;
@@ -40,31 +47,30 @@ export class ApiError extends Error {
 
 export interface FanApiOptions {
   httpApiUrl: string;
-  /** The current fan token (renewed by the push client when it is about to expire). */
-  token: () => Promise<string>;
-  fetch?: typeof fetch;
+  /**
+   * `fetch` with the fan token as Bearer: the push client's `fetchWithSession`
+   * (renews the token before it expires, and once more on a 401). Rejects with
+   * a `SessionError` when no session can be had.
+   */
+  fetchWithSession: (url: string, init?: RequestInit) => Promise<Response>;
 }
 
 export function createFanApi(options: FanApiOptions): FanApi {
   const baseUrl = options.httpApiUrl.replace(/\/+$/, "");
-  const http = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => globalThis.fetch(input, init));
-
-  async function token(): Promise<string> {
-    try {
-      return await options.token();
-    } catch (cause) {
-      throw new ApiError("SESSION_FAILED", `no fan session: ${describe(cause)}`, 0);
-    }
-  }
 
   const post = (path: string, body: unknown) => request("POST", path, body);
 
   async function request(method: "GET" | "POST", path: string, body?: unknown): Promise<unknown> {
-    const headers = { "content-type": "application/json", authorization: `Bearer ${await token()}` };
+    const headers = { "content-type": "application/json" };
     let response: Response;
     try {
-      response = await http(`${baseUrl}${path}`, { method, headers, ...(body !== undefined && { body: JSON.stringify(body) }) });
+      response = await options.fetchWithSession(`${baseUrl}${path}`, {
+        method,
+        headers,
+        ...(body !== undefined && { body: JSON.stringify(body) }),
+      });
     } catch (cause) {
+      if (cause instanceof SessionError) throw new ApiError("SESSION_FAILED", `no fan session: ${describe(cause)}`, 0);
       throw new ApiError("NETWORK", `could not reach ${baseUrl}: ${describe(cause)}`, 0);
     }
     const text = await response.text();

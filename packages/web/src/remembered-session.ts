@@ -16,7 +16,7 @@ export function rememberedSession(inner: TokenProvider, storage: TokenStorage | 
     if (request.reason === "initial") {
       const stored = read(storage);
       // Only reuse a token with real life left in it; the client renews a minute before expiry anyway.
-      if (stored && stored.expiresAt - 2 * 60_000 > clock()) return stored;
+      if (stored && hasLifeLeft(stored, clock())) return stored;
       // An expired stored token can still be renewed with the same fan id.
       if (stored) return remember(await inner({ reason: "expiring", previous: stored }));
     }
@@ -24,7 +24,7 @@ export function rememberedSession(inner: TokenProvider, storage: TokenStorage | 
       // Tabs share the stored token, and the server renews each token once (a second renewal ends the
       // session): when another tab has already renewed it, take that tab's token instead of renewing again.
       const stored = read(storage);
-      if (stored && stored.token !== request.previous?.token && stored.expiresAt - 2 * 60_000 > clock()) return stored;
+      if (stored && stored.token !== request.previous?.token && hasLifeLeft(stored, clock())) return stored;
     }
     return remember(await inner(request));
   };
@@ -39,13 +39,23 @@ export function rememberedSession(inner: TokenProvider, storage: TokenStorage | 
   }
 }
 
+/** More than two minutes left on the server's clock (`expiresAt` is the server's; the skew was measured at issue). */
+function hasLifeLeft(token: SessionToken, now: number): boolean {
+  return token.expiresAt - (token.clockSkewMs ?? 0) - 2 * 60_000 > now;
+}
+
 function read(storage: TokenStorage | undefined): SessionToken | undefined {
   try {
     const raw = storage?.getItem(KEY);
     if (!raw) return undefined;
     const parsed = JSON.parse(raw) as Partial<SessionToken>;
     if (typeof parsed.token === "string" && typeof parsed.expiresAt === "number") {
-      return { token: parsed.token, expiresAt: parsed.expiresAt, ...(typeof parsed.fanId === "string" ? { fanId: parsed.fanId } : {}) };
+      return {
+        token: parsed.token,
+        expiresAt: parsed.expiresAt,
+        ...(typeof parsed.fanId === "string" ? { fanId: parsed.fanId } : {}),
+        ...(typeof parsed.clockSkewMs === "number" ? { clockSkewMs: parsed.clockSkewMs } : {}),
+      };
     }
   } catch {
     // Malformed entry (an older version of the page): fall through to a new session.

@@ -23,7 +23,7 @@ export async function startPushgate(env: ImportMetaEnv, origin: string): Promise
     // localStorage: every tab of this browser is the same fan, so a new tab finds its place in the queue.
     tokenProvider: rememberedSession(sessionEndpointTokenProvider({ httpApiUrl, fetch: fetchImpl }), localStorageOrUndefined()),
   });
-  const api = createFanApi({ httpApiUrl, token: async () => (await realClient.getSession()).token });
+  const api = createFanApi({ httpApiUrl, fetchWithSession: (url, init) => realClient.fetchWithSession(url, init) });
 
   // Connection failures reach the fan through the badge and banner, refused
   // topics through the views; this log is for whoever opens the console.

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { SessionError } from "@pushgate/client";
 import { ApiError, createFanApi } from "../src/api.js";
 import { resolveEndpoints, EndpointsError } from "../src/endpoints.js";
 import { explainError } from "../src/errors.js";
@@ -14,6 +15,12 @@ function fetchAnswering(status: number, body: string) {
   return { fetch, calls };
 }
 
+/** The push client's fetchWithSession, reduced to what the API needs: the token as Bearer. */
+function withToken(token: string, fetch: typeof globalThis.fetch) {
+  return (url: string, init?: RequestInit) =>
+    fetch(url, { ...init, headers: { ...(init?.headers as Record<string, string>), authorization: `Bearer ${token}` } });
+}
+
 describe("createFanApi", () => {
   it("joins a queue with the client's token as Bearer", async () => {
     const place = {
@@ -27,7 +34,7 @@ describe("createFanApi", () => {
       peopleAhead: 11,
     };
     const { fetch, calls } = fetchAnswering(200, JSON.stringify(place));
-    const api = createFanApi({ httpApiUrl: "http://api.test/", token: async () => "tok-1", fetch });
+    const api = createFanApi({ httpApiUrl: "http://api.test/", fetchWithSession: withToken("tok-1", fetch) });
     await expect(api.joinQueue("e1")).resolves.toEqual(place);
     expect(calls[0]!.url).toBe("http://api.test/queues/e1/join");
     expect(calls[0]!.init?.method).toBe("POST");
@@ -39,25 +46,25 @@ describe("createFanApi", () => {
       404,
       JSON.stringify({ error: { code: "NOT_FOUND", message: "you have not joined the queue for event e1; join it" } }),
     );
-    const api = createFanApi({ httpApiUrl: "http://api.test", token: async () => "t", fetch: notJoined.fetch });
+    const api = createFanApi({ httpApiUrl: "http://api.test", fetchWithSession: withToken("t", notJoined.fetch) });
     await expect(api.myPlace("e1")).resolves.toBeUndefined();
     expect(notJoined.calls[0]!.init?.method).toBe("GET");
     const noQueue = fetchAnswering(404, JSON.stringify({ error: { code: "NOT_FOUND", message: "there is no queue for event e1" } }));
     await expect(
-      createFanApi({ httpApiUrl: "http://api.test", token: async () => "t", fetch: noQueue.fetch }).myPlace("e1"),
+      createFanApi({ httpApiUrl: "http://api.test", fetchWithSession: withToken("t", noQueue.fetch) }).myPlace("e1"),
     ).rejects.toMatchObject({ code: "NOT_FOUND" });
   });
 
   it("asks for a contest report", async () => {
     const { fetch, calls } = fetchAnswering(200, JSON.stringify({ jobId: "j1", resultUrl: "http://s3/r", topic: "job/j1" }));
-    const api = createFanApi({ httpApiUrl: "http://api.test", token: async () => "t", fetch });
+    const api = createFanApi({ httpApiUrl: "http://api.test", fetchWithSession: withToken("t", fetch) });
     await expect(api.requestReport()).resolves.toEqual({ jobId: "j1", resultUrl: "http://s3/r", topic: "job/j1" });
     expect(JSON.parse(String(calls[0]!.init?.body))).toEqual({ kind: "contest-report" });
   });
 
   it("turns {error:{code,message}} into an ApiError with the server's code", async () => {
     const { fetch } = fetchAnswering(429, JSON.stringify({ error: { code: "RATE_LIMITED", message: "slow down" } }));
-    const api = createFanApi({ httpApiUrl: "http://api.test", token: async () => "t", fetch });
+    const api = createFanApi({ httpApiUrl: "http://api.test", fetchWithSession: withToken("t", fetch) });
     const error = await api.joinQueue("e1").catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ApiError);
     expect(error).toMatchObject({ code: "RATE_LIMITED", status: 429, message: "slow down" });
@@ -66,31 +73,27 @@ describe("createFanApi", () => {
   it("names an unreachable server, a body that is not JSON, and an answer missing fields", async () => {
     const offline = createFanApi({
       httpApiUrl: "http://api.test",
-      token: async () => "t",
-      fetch: async () => Promise.reject(new TypeError("Failed to fetch")),
+      fetchWithSession: withToken("t", async () => Promise.reject(new TypeError("Failed to fetch"))),
     });
     await expect(offline.requestReport()).rejects.toMatchObject({ code: "NETWORK", status: 0 });
 
-    const html = createFanApi({ httpApiUrl: "http://api.test", token: async () => "t", fetch: fetchAnswering(502, "<html>").fetch });
+    const html = createFanApi({ httpApiUrl: "http://api.test", fetchWithSession: withToken("t", fetchAnswering(502, "<html>").fetch) });
     await expect(html.requestReport()).rejects.toMatchObject({ code: "HTTP_502", status: 502 });
 
     const partial = createFanApi({
       httpApiUrl: "http://api.test",
-      token: async () => "t",
-      fetch: fetchAnswering(200, '{"jobId":"j1"}').fetch,
+      fetchWithSession: withToken("t", fetchAnswering(200, '{"jobId":"j1"}').fetch),
     });
     await expect(partial.requestReport()).rejects.toMatchObject({ code: "BAD_RESPONSE" });
   });
 
-  it("reports a session that cannot be had without calling the API", async () => {
-    const { fetch, calls } = fetchAnswering(200, "{}");
+  it("reports a session that cannot be had as SESSION_FAILED, not a network failure", async () => {
     const api = createFanApi({
       httpApiUrl: "http://api.test",
-      token: async () => Promise.reject(new Error("POST /session answered 500")),
-      fetch,
+      fetchWithSession: async () =>
+        Promise.reject(new SessionError({ origin: "client", code: "SESSION_FAILED", message: "POST /session answered 500" })),
     });
-    await expect(api.joinQueue("e1")).rejects.toMatchObject({ code: "SESSION_FAILED" });
-    expect(calls).toHaveLength(0);
+    await expect(api.joinQueue("e1")).rejects.toMatchObject({ code: "SESSION_FAILED", message: expect.stringContaining("500") });
   });
 });
 

@@ -29,6 +29,15 @@ describe("rememberedSession", () => {
     expect(afterReload.requests).toHaveLength(0);
   });
 
+  it("judges a stored token on the server's clock: a device 3 h behind does not reuse one the server says has expired", async () => {
+    const skewed: SessionToken = { token: "old", expiresAt: NOW + 60 * 60_000, fanId: "fan-1", clockSkewMs: 3 * 60 * 60_000 };
+    sessionStorage.setItem("pushgate.session", JSON.stringify(skewed));
+    const { provider, requests } = recordingProvider();
+    const token = await rememberedSession(provider, sessionStorage, () => NOW)({ reason: "initial" });
+    expect(requests).toEqual([{ reason: "expiring", previous: skewed }]);
+    expect(token.token).toBe("tok-1");
+  });
+
   it("renews an expired stored token with the old one, to keep the fan id", async () => {
     const stored: SessionToken = { token: "old", expiresAt: NOW - 1_000, fanId: "fan-1" };
     sessionStorage.setItem("pushgate.session", JSON.stringify(stored));

@@ -220,7 +220,8 @@ export class FakeCloud {
     const url = new URL(request.url ?? "/", this.httpApiUrl);
     const authorization = request.headers.authorization;
     const json = (status: number, body: unknown) => {
-      response.writeHead(status, { "content-type": "application/json" });
+      // The Date header is on the fake's clock (the test's), as a real server's is on its own: the client measures skew from it.
+      response.writeHead(status, { "content-type": "application/json", date: new Date(this.options.now()).toUTCString() });
       response.end(JSON.stringify(body));
     };
     request.resume();

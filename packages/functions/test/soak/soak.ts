@@ -9,13 +9,14 @@
  *          --churn-per-second C --topics-per-client K --out file.json
  *
  * Reports: connections held, publishes, churn, lost final states (must be 0),
+ * orphaned subscriptions at the end (items whose connection is gone: must be 0),
  * memory over time (this process and DynamoDB Local) and errors; exits 1 when
- * a final state was lost.
+ * a final state was lost or a subscription orphaned.
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { startLocalCloud } from "@pushgate/local";
-import { realClient, sourceGame, type WatchedClient } from "../clients";
+import { auditSubscriptions, realClient, sourceGame, type WatchedClient } from "../clients";
 
 const { values } = parseArgs({
   options: {
@@ -173,6 +174,14 @@ async function main() {
       await sleep(1000);
       misses = lost();
     }
+    // Orphans: subscription items whose connection the gateway no longer has. A $disconnect runs
+    // after its close, so the last churned connections get a few seconds to be cleaned.
+    progress("counting orphaned subscriptions (subscription items whose connection is gone)");
+    let audit = await auditSubscriptions(cloud);
+    for (let waited = 0; audit.orphaned.length > 0 && waited < 30; waited++) {
+      await sleep(1000);
+      audit = await auditSubscriptions(cloud);
+    }
     const duplicatesApplied = clients.reduce(
       (sum, c) => sum + [...c.applied.values()].reduce((s, seqs) => s + seqs.length - new Set(seqs).size, 0),
       0,
@@ -189,6 +198,9 @@ async function main() {
       churn: churned,
       finalStatesChecked: clients.reduce((sum, c) => sum + topicsOf.get(c)!.filter((t) => source.get(t)).length, 0),
       lostFinalStates: misses.length,
+      subscriptionItems: audit.subscriptions,
+      orphanedSubscriptions: audit.orphaned.length,
+      liveConnectionsInTables: audit.live.size,
       duplicatesApplied,
       staleDropped: clients.reduce((sum, c) => sum + c.stale, 0),
       deadLetters: cloud.deadLetters.records.length,
@@ -196,14 +208,14 @@ async function main() {
       memory: { start: memory[0], end: memory.at(-1), samples: memory },
     };
     progress(
-      `lost final states: ${report.lostFinalStates} of ${report.finalStatesChecked}; publishes ${publishes} (${publishFailures} failed); churn ${churned}; dead letters ${report.deadLetters}`,
+      `lost final states: ${report.lostFinalStates} of ${report.finalStatesChecked}; orphaned subscriptions: ${report.orphanedSubscriptions} of ${report.subscriptionItems}; publishes ${publishes} (${publishFailures} failed); churn ${churned}; dead letters ${report.deadLetters}`,
     );
     progress(
       `memory: rss ${report.memory.start?.rssMB} -> ${report.memory.end?.rssMB} MB, heap ${report.memory.start?.heapMB} -> ${report.memory.end?.heapMB} MB, DynamoDB Local ${report.memory.start?.dynamodbMB} -> ${report.memory.end?.dynamodbMB} MB`,
     );
     process.stdout.write(`${JSON.stringify({ ...report, memory: { start: report.memory.start, end: report.memory.end } }, null, 2)}\n`);
     if (values.out) writeFileSync(values.out, `${JSON.stringify(report, null, 2)}\n`);
-    process.exitCode = report.lostFinalStates === 0 ? 0 : 1;
+    process.exitCode = report.lostFinalStates === 0 && report.orphanedSubscriptions === 0 ? 0 : 1;
   } finally {
     for (const watched of clients) watched.client.close();
     await cloud.stop();
