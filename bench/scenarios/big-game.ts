@@ -72,7 +72,7 @@ export interface BigGameResult {
 /** New sockets per second in total: under the gateway's 500/s quota, so setup is not a storm. */
 const SETUP_RATE = 400;
 /** Handshakes in flight per fan process. */
-const SETUP_CONCURRENCY = 24;
+const SETUP_CONCURRENCY = 12;
 /** Sockets per fan process at most: a fan process is one event loop, and its receipts are its own measurement. */
 const SOCKETS_PER_PROCESS = 6250;
 /** Descriptors the server process needs besides the gateway's sockets (DynamoDB/S3 fronts, pollers, keep-alive pools, files). */
