@@ -12,6 +12,7 @@ import { createPushClient, type PushClient } from "@pushgate/client";
 import { SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX } from "@pushgate/core/wire";
 import { epochMs, sleep } from "./lib/clock";
 import type {
+  AuditReply,
   ClientReportReply,
   CollectedReply,
   FanCommand,
@@ -37,8 +38,10 @@ const SETUP_CONCURRENCY = 24;
 const HOLD_CONCURRENCY = 8;
 const sockets: WebSocket[] = [];
 let receipts = new Map<string, number[]>();
+/** Per open socket, the `${topic}#${seq}` of every push it got: "every client got every publication" is checked per socket. */
+const seenBySocket = new Map<WebSocket, string[]>();
 
-function record(text: string, at: number) {
+function record(text: string, at: number, seen?: string[]) {
   // Only pushes are timed; acks and pongs are not part of any latency.
   if (!text.startsWith('{"type":"message"')) return;
   const frame = JSON.parse(text) as { topic: string; seq: number };
@@ -46,6 +49,24 @@ function record(text: string, at: number) {
   let list = receipts.get(key);
   if (!list) receipts.set(key, (list = []));
   list.push(at);
+  seen?.push(key);
+}
+
+/** Of the open sockets, how many lack at least one of `keys`, and how many pushes of `keys` arrived more than once on one socket. */
+function audit(keys: string[]): AuditReply {
+  let missing = 0;
+  let duplicates = 0;
+  for (const seen of seenBySocket.values()) {
+    const counts = new Map(keys.map((key) => [key, 0]));
+    for (const key of seen) if (counts.has(key)) counts.set(key, counts.get(key)! + 1);
+    let lacks = false;
+    for (const count of counts.values()) {
+      if (count === 0) lacks = true;
+      if (count > 1) duplicates += count - 1;
+    }
+    if (lacks) missing++;
+  }
+  return { sockets: seenBySocket.size, missing, duplicates };
 }
 
 async function sessionToken(httpApiUrl: string): Promise<string> {
@@ -59,9 +80,10 @@ async function sessionToken(httpApiUrl: string): Promise<string> {
 
 type OpenOutcome = { socket: WebSocket } | { status: number };
 
-function openOne(url: string, protocols: string[] | undefined): Promise<OpenOutcome> {
+function openOne(url: string, protocols: string[] | undefined, localAddress?: string): Promise<OpenOutcome> {
   return new Promise((resolve, reject) => {
-    const socket = protocols ? new WebSocket(url, protocols) : new WebSocket(url);
+    const options = localAddress ? { localAddress } : {};
+    const socket = protocols ? new WebSocket(url, protocols, options) : new WebSocket(url, options);
     const timer = setTimeout(() => {
       socket.terminate();
       reject(new Error(`socket to ${url} neither opened nor failed in 30 s`));
@@ -106,17 +128,37 @@ async function openSockets(command: OpenSockets): Promise<OpenedReply> {
   let failed = 0;
   let refused429 = 0;
   const reasons = new Map<string, number>();
+  const socketsPerToken = command.socketsPerToken ?? 1;
+  let sharedToken: { promise: Promise<string>; uses: number } | undefined;
+  const tokenFor = (httpApiUrl: string) => {
+    if (!sharedToken || sharedToken.uses >= socketsPerToken) sharedToken = { promise: sessionToken(httpApiUrl), uses: 0 };
+    sharedToken.uses++;
+    return sharedToken.promise;
+  };
+  let opening = 0;
   const openFan = async () => {
-    const protocols = command.httpApiUrl
-      ? [SUBPROTOCOL, `${TOKEN_SUBPROTOCOL_PREFIX}${await sessionToken(command.httpApiUrl)}`]
-      : undefined;
+    const protocols = command.httpApiUrl ? [SUBPROTOCOL, `${TOKEN_SUBPROTOCOL_PREFIX}${await tokenFor(command.httpApiUrl)}`] : undefined;
+    const localAddress = command.localAddresses?.[opening++ % command.localAddresses.length];
     for (let attempt = 0; attempt < 10; attempt++) {
-      const outcome = await openOne(command.url, protocols);
+      const outcome = await openOne(command.url, protocols, localAddress);
       if ("socket" in outcome) {
         const socket = outcome.socket;
-        socket.on("message", (data: Buffer) => record(data.toString(), epochMs()));
+        const seen: string[] = [];
+        socket.on("message", (data: Buffer) => record(data.toString(), epochMs(), seen));
         socket.on("error", () => {});
-        if (command.subscribe) await subscribeOn(socket, command.subscribe);
+        // A subscribe whose handler timed out on a loaded server is asked again, as a fan's page would; a socket
+        // that never got its ack is closed, not left open outside the count.
+        for (let subscribeAttempt = 1; command.subscribe; subscribeAttempt++) {
+          try {
+            await subscribeOn(socket, command.subscribe);
+            break;
+          } catch (error) {
+            if (subscribeAttempt < 3) continue;
+            socket.terminate();
+            throw error;
+          }
+        }
+        seenBySocket.set(socket, seen);
         sockets.push(socket);
         return;
       }
@@ -143,7 +185,7 @@ async function openSockets(command: OpenSockets): Promise<OpenedReply> {
       });
     }
   };
-  await Promise.all(Array.from({ length: Math.min(SETUP_CONCURRENCY, command.count) }, worker));
+  await Promise.all(Array.from({ length: Math.min(command.concurrency ?? SETUP_CONCURRENCY, command.count) }, worker));
   if (reasons.size > 0)
     process.stderr.write(`fan process ${process.pid}: ${failed} sockets failed: ${JSON.stringify(Object.fromEntries(reasons))}\n`);
   return { opened: command.count - failed, failed, refused429, ms: Date.now() - started };
@@ -166,6 +208,7 @@ async function closeSockets(): Promise<void> {
   );
   await Promise.all(closed);
   sockets.length = 0;
+  seenBySocket.clear();
 }
 
 /**
@@ -425,6 +468,12 @@ async function handle(command: FanCommand): Promise<unknown> {
   switch (command.type) {
     case "open-sockets":
       return openSockets(command);
+    case "audit":
+      return audit(command.keys);
+    case "open-progress":
+      return { opened: sockets.length };
+    case "receipt-counts":
+      return { counts: Object.fromEntries([...receipts].map(([key, times]) => [key, times.length])) };
     case "collect": {
       const reply: CollectedReply = { receipts: Object.fromEntries(receipts) };
       receipts = new Map();

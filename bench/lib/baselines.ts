@@ -3,8 +3,8 @@
  * sockets as pushgate:
  *  (a) a bare `ws` broadcast: no Lambda, no DynamoDB, no HTTP per message;
  *  (b) one keep-alive `node:http` POST per message to the emulator's
- *      `@connections`, no SDK: the cost of an HTTP call per message, which
- *      AWS's Management API also imposes;
+ *      `@connections`, no SDK, signed (the emulator verifies SigV4): the cost
+ *      of a signed HTTP call per message, which AWS's Management API also imposes;
  *  (b') the same loop through pushgate's lean client (SigV4 with
  *      @smithy/signature-v4 over keep-alive HTTP), bare: no Lambda, no
  *      DynamoDB, no circuit breaker: what signing adds to (b);
@@ -14,6 +14,7 @@
 import { Agent, request } from "node:http";
 import type { AddressInfo } from "node:net";
 import { ApiGatewayManagementApiClient, PostToConnectionCommand } from "@aws-sdk/client-apigatewaymanagementapi";
+import { executeApiSigner } from "@pushgate/core/adapters/execute-api-signer";
 import { LeanManagementApiGateway } from "@pushgate/core/adapters/lean-management-api-gateway";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { WebSocketServer } from "ws";
@@ -64,38 +65,46 @@ async function workerPool(ids: readonly string[], concurrency: number, post: (id
   return result;
 }
 
+/** The local cloud's admin pair: @connections verifies every signature, as API Gateway does. */
+export type BenchCredentials = { accessKeyId: string; secretAccessKey: string };
+
 export interface ManagementPoster {
   postAll(ids: readonly string[], body: string): Promise<PostLoopResult>;
   close(): void;
 }
 
 /**
- * (b): raw keep-alive POSTs. The emulator requires a SigV4 Authorization
- * header to be present but does not verify it, so a dummy one is sent.
+ * (b): raw keep-alive POSTs, one `node:http` request per message. The
+ * emulator verifies SigV4 on `@connections` as API Gateway does (a dummy
+ * header is refused with 403), so each request carries a real signature for
+ * `credentials` (the local cloud's admin pair), made by pushgate's own signer:
+ * the floor of a post is then HTTP plus the signature, on both sides.
  */
-export function rawManagementPoster(managementEndpoint: string, concurrency: number): ManagementPoster {
+export function rawManagementPoster(managementEndpoint: string, concurrency: number, credentials: BenchCredentials): ManagementPoster {
   const base = new URL(managementEndpoint);
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
-  const authorization = "AWS4-HMAC-SHA256 Credential=BENCH/20260101/us-east-1/execute-api/aws4_request, SignedHeaders=host, Signature=00";
-  const post = (id: string, body: Buffer) =>
-    new Promise<boolean>((resolve) => {
-      const call = request(
-        {
-          agent,
-          host: base.hostname,
-          port: base.port,
-          method: "POST",
-          path: `${base.pathname}/@connections/${encodeURIComponent(id)}`,
-          headers: { authorization, "content-type": "application/octet-stream", "content-length": body.length },
-        },
-        (response) => {
-          response.resume();
-          response.on("end", () => resolve(response.statusCode === 200));
-        },
-      );
+  const signer = executeApiSigner("us-east-1", credentials);
+  const port = base.port ? Number(base.port) : undefined;
+  const post = async (id: string, body: Buffer) => {
+    const path = `${base.pathname}/@connections/${encodeURIComponent(id)}`;
+    const headers = await signer.sign({
+      method: "POST",
+      protocol: base.protocol,
+      hostname: base.hostname,
+      ...(port && { port }),
+      path,
+      headers: { "content-type": "application/octet-stream", "content-length": String(body.length) },
+      body,
+    });
+    return new Promise<boolean>((resolve) => {
+      const call = request({ agent, host: base.hostname, port: base.port, method: "POST", path, headers }, (response) => {
+        response.resume();
+        response.on("end", () => resolve(response.statusCode === 200));
+      });
       call.on("error", () => resolve(false));
       call.end(body);
     });
+  };
   return {
     postAll: (ids, body) => {
       const bytes = Buffer.from(body);
@@ -106,11 +115,11 @@ export function rawManagementPoster(managementEndpoint: string, concurrency: num
 }
 
 /** (b'): pushgate's lean client in the same loop. */
-export function signedManagementPoster(managementEndpoint: string, concurrency: number): ManagementPoster {
+export function signedManagementPoster(managementEndpoint: string, concurrency: number, credentials: BenchCredentials): ManagementPoster {
   const gateway = new LeanManagementApiGateway({
     endpoint: managementEndpoint,
     region: "us-east-1",
-    credentials: { accessKeyId: "BENCH", secretAccessKey: "bench-secret" },
+    credentials,
     maxSockets: concurrency,
     timeoutMs: 10_000,
   });
@@ -121,11 +130,11 @@ export function signedManagementPoster(managementEndpoint: string, concurrency: 
 }
 
 /** (c): the AWS SDK's PostToConnection, with a keep-alive agent sized to the concurrency. */
-export function sdkManagementPoster(managementEndpoint: string, concurrency: number): ManagementPoster {
+export function sdkManagementPoster(managementEndpoint: string, concurrency: number, credentials: BenchCredentials): ManagementPoster {
   const client = new ApiGatewayManagementApiClient({
     region: "us-east-1",
     endpoint: managementEndpoint,
-    credentials: { accessKeyId: "BENCH", secretAccessKey: "bench-secret" },
+    credentials,
     requestHandler: new NodeHttpHandler({ httpAgent: new Agent({ keepAlive: true, maxSockets: concurrency }) }),
   });
   return {

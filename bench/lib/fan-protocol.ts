@@ -14,6 +14,40 @@ export interface OpenSockets {
   subscribe?: string[];
   /** New sockets per second from this process; the gateway refuses over 500/s in total with 429. */
   ratePerSecond: number;
+  /**
+   * Source addresses to spread the sockets over (127.0.0.x), round robin: one
+   * address has ~28,000 ephemeral ports toward one server port, so tens of
+   * thousands of sockets need several. Default: the system's choice.
+   */
+  localAddresses?: string[];
+  /** Sockets that share one session token (one fan with many tabs, as far as $connect cares). Default 1. */
+  socketsPerToken?: number;
+  /** Handshakes in flight from this process. Default 24. */
+  concurrency?: number;
+}
+
+/** Per socket: did it get every one of `keys` (`${topic}#${seq}`)? Answered with an AuditReply. */
+export interface Audit {
+  type: "audit";
+  keys: string[];
+}
+
+export interface AuditReply {
+  sockets: number;
+  /** Sockets that lack at least one of the keys. */
+  missing: number;
+  /** Pushes of the keys that a socket got more than once (at least once allows it; counted, not failed). */
+  duplicates: number;
+}
+
+/** How many sockets this process has open (read while an open-sockets runs, for progress lines). */
+export interface OpenProgress {
+  type: "open-progress";
+}
+
+/** How many pushes this process has received since the last collect, by `${topic}#${seq}` (no times: cheap to send mid-run). */
+export interface ReceiptCounts {
+  type: "receipt-counts";
 }
 
 /** The receipt times recorded since the last collect, keyed `${topic}#${seq}`; then forgotten. */
@@ -116,6 +150,9 @@ export interface PresaleTold {
 
 export type FanCommand = (
   | OpenSockets
+  | OpenProgress
+  | ReceiptCounts
+  | Audit
   | Collect
   | CloseSockets
   | PreparePoll

@@ -5,6 +5,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { BigGameResult } from "../scenarios/big-game";
 import type { FanoutRun } from "../scenarios/fanout";
 import type { FootprintResult } from "../scenarios/footprint";
 import type { GatewayMemoryResult } from "../scenarios/gateway-memory";
@@ -35,6 +36,7 @@ export interface BenchResults {
     spike?: SpikeResult;
     reconnect?: StormResult[];
     presale?: PresaleResult;
+    bigGame?: BigGameResult;
     footprint?: FootprintResult;
     gatewayMemory?: GatewayMemoryResult;
   };
@@ -90,6 +92,26 @@ export function markdownSummary(results: BenchResults): string {
       );
     }
     lines.push("");
+    const phased = fanout.filter((run) => run.phases);
+    if (phased.length) {
+      lines.push(
+        "First publication after setup, the steady ones, and one after a quiet pause (ms from the producer's request start; answered = the HTTP API's answer, the games write done):",
+        "",
+        "| N | publication | seq | answered | first receipt | p50 | p99 | last receipt |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|",
+      );
+      for (const run of phased) {
+        for (const row of run.publications)
+          lines.push(
+            `| ${fmt(run.n)} | ${row.phase === "after-quiet" ? `after ${run.phases.quietS} s quiet` : row.phase} | ${row.seq} | ${fmt(row.answeredMs)} | ${fmt(row.firstReceiptMs)} | ${fmt(row.p50Ms)} | ${fmt(row.p99Ms)} | ${fmt(row.lastReceiptMs)} |`,
+          );
+        const { first, steady, afterQuiet } = run.phases;
+        lines.push(
+          `| ${fmt(run.n)} | **first / steady${afterQuiet ? " / after quiet" : ""} p50** | | | | ${fmt(first.p50)} / ${fmt(steady.p50)}${afterQuiet ? ` / ${fmt(afterQuiet.p50)}` : ""} | ${fmt(first.p99)} / ${fmt(steady.p99)}${afterQuiet ? ` / ${fmt(afterQuiet.p99)}` : ""} | |`,
+        );
+      }
+      lines.push("");
+    }
   }
   const polling = results.scenarios.polling;
   if (polling) {
@@ -189,6 +211,27 @@ export function markdownSummary(results: BenchResults): string {
       `- Advance by ${advance.by} (serving number ${advance.servingNumber}): ${advance.told} of the ${advance.heldAdmitted ?? advance.by} admitted fans holding a socket told over it (${advance.held} sockets held for tickets 1..${fmt(Math.min(tickets.fans, sizes.admit + sizes.extraHeld))}), p50 ${fmt(advance.latencyMs.p50)} ms, p99 ${fmt(advance.latencyMs.p99)} ms, max ${fmt(advance.latencyMs.max)} ms after the advance request; ${advance.toldBeyond} fans past the admitted range told (must be 0).`,
       `- **Tickets (every fan's GET .../me): ${tickets.permutation ? "a permutation" : "NOT a permutation"} of 1..${fmt(tickets.fans)}**: ${tickets.duplicateCount} duplicates${tickets.duplicates.length ? ` (${tickets.duplicates.join(", ")})` : ""}, ${tickets.gapCount} gaps${tickets.gaps.length ? ` (${tickets.gaps.join(", ")})` : ""}, ${tickets.withoutTicket} fans without a ticket, ${tickets.meFailures} failed GETs.`,
       `- Sessions for the ${fmt(tickets.fans)} fans (POST /session, before the burst, not measured): ${fmt(presale.sessionsSeconds, 1)} s.`,
+      "",
+    );
+  }
+  const bigGame = results.scenarios.bigGame;
+  if (bigGame) {
+    const { setup, pushgate, rawPost, audit, memory } = bigGame;
+    lines.push(
+      `## Big game (${fmt(bigGame.fans)} real WebSocket clients, one game, ${bigGame.publishes} publications)`,
+      "",
+      `- Clients: ${fmt(setup.opened)} subscribed through token, $connect and subscribe (${setup.failed} failed, ${setup.refused429} refused 429) in ${fmt(setup.seconds, 1)} s (${fmt(setup.perSecond)}/s), in ${bigGame.fanProcesses} fan processes from ${bigGame.sourceAddresses.join(", ")}; the server's open-files limit ${fmt(bigGame.openFilesLimit)}.`,
+      `- **Every client got every publication: ${audit.missing === 0 && pushgate.delivered >= pushgate.expected ? "yes" : "NO"}** (${fmt(pushgate.delivered)} deliveries of ${fmt(pushgate.expected)}; ${audit.missing} sockets missed one; ${audit.duplicates} duplicate pushes).`,
+      `- pushgate: p50 ${fmt(pushgate.latencyMs.p50)} ms, p99 ${fmt(pushgate.latencyMs.p99)} ms, max ${fmt(pushgate.latencyMs.max)} ms from the request; delivery rate ${fmt(pushgate.deliveryRate)} msg/s (end to end ${fmt(pushgate.endToEndRate)}).`,
+      `- Raw signed POST loop to @connections, the same sockets, ${rawPost.concurrency} in flight, ${rawPost.rounds} rounds: ${fmt(rawPost.deliveryRate)} msg/s, p50 ${fmt(rawPost.latencyMs.p50)} ms, p99 ${fmt(rawPost.latencyMs.p99)} ms (${fmt(rawPost.delivered)}/${fmt(rawPost.expected)}). **pushgate ÷ raw POST: ${fmt(bigGame.ratioToRawPost * 100, 1)}%** (issue 12 asks at least 80%).`,
+      `- Server process memory with the ${fmt(setup.opened)} sockets open (after a full GC): RSS ${fmt(memory.rssBeforeMB)} → ${fmt(memory.rssAfterMB)} MB (**${fmt(memory.rssPerConnectionKB, 1)} KB per connection**), main-thread heap ${fmt(memory.heapBeforeMB)} → ${fmt(memory.heapAfterMB)} MB (${fmt(memory.heapPerConnectionKB, 1)} KB per connection).`,
+      "",
+      "| publication | seq | delivered | time to last fan ms | p50 ms | p99 ms | delivery rate msg/s |",
+      "|---:|---:|---:|---:|---:|---:|---:|",
+      ...bigGame.publications.map(
+        (row, index) =>
+          `| ${index + 1} | ${row.seq} | ${fmt(row.delivered)} | ${fmt(row.timeToLastFanMs)} | ${fmt(row.p50Ms)} | ${fmt(row.p99Ms)} | ${fmt(row.deliveryRate)} |`,
+      ),
       "",
     );
   }

@@ -19,7 +19,7 @@ import type { CollectedReply, OpenedReply } from "../lib/fan-protocol";
 import { latencies, mergeReceipts, type LatencyResult, type SentMessage } from "../lib/latency";
 import { scoreProducer } from "../lib/producer";
 import { progress } from "../lib/progress";
-import { round } from "../lib/stats";
+import { round, summarize, type Summary } from "../lib/stats";
 import { subscriberIds } from "../lib/subscribers";
 import { startCpuProfile } from "../lib/cpu-profile";
 
@@ -35,6 +35,10 @@ export interface FanoutRun {
   /** pushgate's fan-out rate as a fraction of each baseline's. */
   ratio: { bareWs: number; rawPost: number; sdkPost: number };
   setup: { opened: number; failed: number; refused429: number; seconds: number };
+  /** One row per publication, in order: where its time went (the first one, steady ones, the one after the quiet pause). */
+  publications: PublicationTiming[];
+  /** Latency of the first publication after setup, of the steady ones after it, and of one after `quietS` s without any (when run). */
+  phases: { first: Summary; steady: Summary; afterQuiet?: Summary; quietS?: number };
   memory: {
     rssBeforeMB: number;
     rssAfterMB: number;
@@ -103,7 +107,44 @@ async function postLoopRounds(context: BenchContext, poster: ManagementPoster, i
   return latencies(sent, await collect(context), n);
 }
 
-export async function runFanout(context: BenchContext, n: number, publishes: number): Promise<FanoutRun> {
+/**
+ * Where one publication's time went, from the producer's request start (ms):
+ * the HTTP API's answer (the games table write is done), the first and the
+ * last receipt, and the receipts' p50/p99. First receipt minus the answer is
+ * the stream poll, the handler invocation, the subscriber Query and one post.
+ */
+export interface PublicationTiming {
+  seq: number;
+  phase: "first" | "steady" | "after-quiet";
+  answeredMs: number;
+  firstReceiptMs: number;
+  p50Ms: number;
+  p99Ms: number;
+  lastReceiptMs: number;
+  delivered: number;
+}
+
+function publicationTimings(
+  sent: (SentMessage & { seq: number; answeredAt: number; phase: PublicationTiming["phase"] })[],
+  receipts: Map<string, number[]>,
+) {
+  return sent.map((publication): PublicationTiming => {
+    const summary = summarize((receipts.get(publication.key) ?? []).map((at) => at - publication.startedAt));
+    return {
+      seq: publication.seq,
+      phase: publication.phase,
+      answeredMs: round(publication.answeredAt - publication.startedAt),
+      firstReceiptMs: round(summary.min),
+      p50Ms: round(summary.p50),
+      p99Ms: round(summary.p99),
+      lastReceiptMs: round(summary.max),
+      delivered: summary.count,
+    };
+  });
+}
+
+/** `quietS`: after the K publishes, wait that long without any and publish once more (the "after a quiet minute" case). */
+export async function runFanout(context: BenchContext, n: number, publishes: number, quietS = 0): Promise<FanoutRun> {
   const { cloud } = context;
   const gameId = `fan${n}`;
   const topic = `game/${gameId}`;
@@ -119,19 +160,50 @@ export async function runFanout(context: BenchContext, n: number, publishes: num
   );
 
   // --- pushgate: HTTP API -> games table -> stream -> fan-out Lambda -> @connections -> ws
-  const sent: SentMessage[] = [];
-  // BENCH_CPU_PROFILE=<dir>: a .cpuprofile of the server process over the publishes alone (not setup, not the baselines).
-  const profile = await startCpuProfile(`fanout-${n}`);
-  for (let index = 1; index <= publishes; index++) {
+  const sent: (SentMessage & { seq: number; answeredAt: number; phase: PublicationTiming["phase"] })[] = [];
+  // BENCH_CPU_PROFILE=<dir>: .cpuprofiles of the server process and its handler workers, one set per
+  // publication (so the first, a steady one and the one after the quiet pause compare), not setup, not the baselines.
+  const total = publishes + (quietS > 0 ? 1 : 0);
+  for (let index = 1; index <= total; index++) {
+    const afterQuiet = index > publishes;
+    if (afterQuiet) {
+      progress(`fan-out N=${n}: ${quietS} s without publications`);
+      await sleep(quietS * 1000);
+    }
+    const phase: PublicationTiming["phase"] = index === 1 ? "first" : afterQuiet ? "after-quiet" : "steady";
+    const profile = await startCpuProfile(`fanout-${n}-${String(index).padStart(2, "0")}-${phase}`);
     const publication = await producer.publish(index, index - 1, `bench play ${index}`);
-    sent.push({ key: `${topic}#${publication.seq}`, startedAt: publication.startedAt });
+    sent.push({
+      key: `${topic}#${publication.seq}`,
+      startedAt: publication.startedAt,
+      seq: publication.seq,
+      answeredAt: publication.answeredAt,
+      phase,
+    });
     // One publication at a time: the stream would otherwise conflate them (newest seq per batch).
     await cloud.drained(120_000);
     await sleep(100);
-    progress(`fan-out N=${n}: publish ${index}/${publishes} (seq ${publication.seq}) delivered`);
+    await profile?.stop();
+    progress(`fan-out N=${n}: publish ${index}/${total} (seq ${publication.seq}) delivered`);
   }
-  await profile?.stop();
-  const pushgate = latencies(sent, await collect(context), setup.opened);
+  const receipts = await collect(context);
+  const publications = publicationTimings(sent, receipts);
+  for (const row of publications)
+    progress(
+      `  seq ${row.seq} (${row.phase}): answered ${row.answeredMs} ms, first ${row.firstReceiptMs}, p50 ${row.p50Ms}, p99 ${row.p99Ms}, last ${row.lastReceiptMs} ms (${row.delivered} delivered)`,
+    );
+  const phaseLatency = (phase: PublicationTiming["phase"]) =>
+    latencies(
+      sent.filter((publication) => publication.phase === phase),
+      receipts,
+      setup.opened,
+    ).latencyMs;
+  const phases: FanoutRun["phases"] = {
+    first: phaseLatency("first"),
+    steady: phaseLatency("steady"),
+    ...(quietS > 0 && { afterQuiet: phaseLatency("after-quiet"), quietS }),
+  };
+  const pushgate = latencies(sent, receipts, setup.opened);
   progress(
     `fan-out N=${n}: pushgate p50 ${pushgate.latencyMs.p50.toFixed(0)} ms, p99 ${pushgate.latencyMs.p99.toFixed(0)} ms, ${pushgate.fanoutRate.toFixed(0)} msg/s; ${pushgate.delivered}/${pushgate.expected} delivered`,
   );
@@ -149,6 +221,8 @@ export async function runFanout(context: BenchContext, n: number, publishes: num
       sdkPost: none,
       ratio: { bareWs: 1, rawPost: 1, sdkPost: 1 },
       setup,
+      publications,
+      phases,
       memory: {
         rssBeforeMB: round(before.rssMB),
         rssAfterMB: round(after.rssMB),
@@ -171,15 +245,15 @@ export async function runFanout(context: BenchContext, n: number, publishes: num
   progress(
     `fan-out N=${n}: (b) raw keep-alive POST loop to @connections, ${rounds} rounds to ${ids.length} connections, concurrency ${FANOUT_CONCURRENCY}`,
   );
-  const raw = rawManagementPoster(cloud.endpoints.managementEndpoint, FANOUT_CONCURRENCY);
+  const raw = rawManagementPoster(cloud.endpoints.managementEndpoint, FANOUT_CONCURRENCY, cloud.adminCredentials);
   const rawPost = await postLoopRounds(context, raw, ids, "bench/raw", rounds, ids.length);
   raw.close();
   progress(`fan-out N=${n}: (b) ${rawPost.fanoutRate.toFixed(0)} msg/s; (b') the same through the lean SigV4 client`);
-  const signed = signedManagementPoster(cloud.endpoints.managementEndpoint, FANOUT_CONCURRENCY);
+  const signed = signedManagementPoster(cloud.endpoints.managementEndpoint, FANOUT_CONCURRENCY, cloud.adminCredentials);
   const signedPost = await postLoopRounds(context, signed, ids, "bench/signed", rounds, ids.length);
   signed.close();
   progress(`fan-out N=${n}: (b') ${signedPost.fanoutRate.toFixed(0)} msg/s; (c) the same through the AWS SDK`);
-  const sdk = sdkManagementPoster(cloud.endpoints.managementEndpoint, FANOUT_CONCURRENCY);
+  const sdk = sdkManagementPoster(cloud.endpoints.managementEndpoint, FANOUT_CONCURRENCY, cloud.adminCredentials);
   const sdkPost = await postLoopRounds(context, sdk, ids, "bench/sdk", rounds, ids.length);
   sdk.close();
   progress(`fan-out N=${n}: (c) ${sdkPost.fanoutRate.toFixed(0)} msg/s; closing the gateway sockets`);
@@ -221,6 +295,8 @@ export async function runFanout(context: BenchContext, n: number, publishes: num
       sdkPost: round(pushgate.fanoutRate / sdkPost.fanoutRate, 3),
     },
     setup,
+    publications,
+    phases,
     memory: {
       rssBeforeMB: round(before.rssMB),
       rssAfterMB: round(after.rssMB),

@@ -66,6 +66,8 @@ export class AccessControl {
   readonly accountId: string;
   private readonly byKey = new Map<string, { principal: Principal; secret: string }>();
   private readonly patterns = new Map<string, RegExp>();
+  /** Per principal, per action as called: the statements that may allow it (see statementsFor). */
+  private readonly statementsByAction = new WeakMap<Principal, Map<string, readonly PolicyStatement[]>>();
 
   constructor(private readonly options: AccessControlOptions) {
     this.region = options.region;
@@ -137,11 +139,31 @@ export class AccessControl {
   }
 
   allows(principal: Principal, action: string, resource: string): boolean {
-    return principal.statements.some(
-      (statement) =>
-        statement.actions.some((pattern) => this.matches(pattern.toLowerCase(), action.toLowerCase())) &&
-        statement.resources.some((pattern) => this.matches(pattern, resource)),
+    return this.statementsFor(principal, action).some((statement) =>
+      statement.resources.some((pattern) => this.matches(pattern, resource)),
     );
+  }
+
+  /**
+   * The principal's statements whose actions match `action` (case-insensitive,
+   * as IAM compares actions). A principal's statements never change and the
+   * actions it calls are few, while the resource differs on every call (each
+   * `@connections` post names its connection): so the action side is matched
+   * once per (principal, action), not once per request, and a fan-out's posts
+   * only test the resource patterns of the statements that can allow them.
+   */
+  private statementsFor(principal: Principal, action: string): readonly PolicyStatement[] {
+    let byAction = this.statementsByAction.get(principal);
+    if (!byAction) this.statementsByAction.set(principal, (byAction = new Map()));
+    let statements = byAction.get(action);
+    if (!statements) {
+      const wanted = action.toLowerCase();
+      statements = principal.statements.filter((statement) =>
+        statement.actions.some((pattern) => this.matches(pattern.toLowerCase(), wanted)),
+      );
+      byAction.set(action, statements);
+    }
+    return statements;
   }
 
   private issue(principal: Principal, prefix: string): Credentials {

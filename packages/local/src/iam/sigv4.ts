@@ -232,11 +232,31 @@ function parseCredential(credential: string | undefined) {
 
 function payloadHashOf(request: ReceivedRequest, parsed: Parsed, service: string): string | undefined {
   const declared = first(request.headers["x-amz-content-sha256"]);
-  if (parsed.presigned) return service === "s3" ? UNSIGNED_PAYLOAD : (declared ?? sha256Hex(request.body));
-  if (declared === undefined) return sha256Hex(request.body);
+  if (parsed.presigned) return service === "s3" ? UNSIGNED_PAYLOAD : (declared ?? bodyHash(request.body));
+  if (declared === undefined) return bodyHash(request.body);
   // A hash that claims to be the body's must be; UNSIGNED-PAYLOAD and the streaming forms are signed as written.
-  if (/^[0-9a-f]{64}$/.test(declared) && declared !== sha256Hex(request.body)) return undefined;
+  if (/^[0-9a-f]{64}$/.test(declared) && declared !== bodyHash(request.body)) return undefined;
   return declared;
+}
+
+/**
+ * The body's sha256, remembering the last body: a fan-out posts one message
+ * to every subscriber, so @connections receives the same bytes a thousand
+ * times in a row. Comparing them (a memcmp) costs far less than hashing them
+ * again; any other body is hashed as before.
+ */
+const MAX_REMEMBERED_BODY_BYTES = 128 * 1024;
+let lastBody: Buffer | undefined;
+let lastBodyHash = "";
+function bodyHash(body: Buffer): string {
+  if (lastBody !== undefined && body.length === lastBody.length && body.equals(lastBody)) return lastBodyHash;
+  const hash = sha256Hex(body);
+  // Only message-sized bodies are kept (a PostToConnection is at most 128 KB); an S3 upload is hashed and let go.
+  if (body.length <= MAX_REMEMBERED_BODY_BYTES) {
+    lastBody = Buffer.from(body);
+    lastBodyHash = hash;
+  }
+  return hash;
 }
 
 /** Every service but S3: the path normalized, then each segment encoded again on top of its wire encoding. */

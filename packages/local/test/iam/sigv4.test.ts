@@ -9,6 +9,7 @@ import { SignatureV4 } from "@smithy/signature-v4";
 import { HttpRequest } from "@smithy/protocol-http";
 import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
+import { createHash } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { verifySignature, type ReceivedRequest } from "../../src/iam/sigv4";
@@ -93,6 +94,22 @@ describe("SigV4 verification", () => {
     expect(verify({}, { now: new Date(now.getTime() + 16 * 60_000) })).toMatchObject({ ok: false, problem: "skewed" });
     const { authorization: _, ...unsigned } = ok.headers;
     expect(verify({ headers: unsigned })).toMatchObject({ ok: false, problem: "missing" });
+  });
+
+  it("checks a declared payload hash against each body, also when the same body just verified (the remembered hash serves equal bytes only)", async () => {
+    const verify = (request: ReceivedRequest) => verifySignature(request, { service: "execute-api", region, now, secretFor });
+    const declared = (body: string) => createHash("sha256").update(body).digest("hex");
+    const post = async (body: string) => {
+      const request = await signed("execute-api", "/local/@connections/abc", body);
+      return received(request, body);
+    };
+    const first = await post('{"n":1}');
+    const withHash = { ...first, headers: { ...first.headers, "x-amz-content-sha256": declared('{"n":1}') } };
+    // A fan-out: the same bytes many times in a row, each verified.
+    for (let index = 0; index < 3; index++) expect(verify(withHash)).toMatchObject({ ok: true });
+    // Same length, other bytes, right after: the declared hash is the old body's, so it is refused.
+    expect(verify({ ...withHash, body: Buffer.from('{"n":2}') })).toMatchObject({ ok: false, problem: "payload-mismatch" });
+    expect(verify(withHash)).toMatchObject({ ok: true });
   });
 
   it("accepts a presigned S3 URL until it expires, and refuses it once changed", async () => {

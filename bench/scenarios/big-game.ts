@@ -1,0 +1,295 @@
+/**
+ * The big game (issue 12, Show): N real WebSocket clients (20,000 or 50,000
+ * on a machine that allows the file descriptors) subscribed to one game, five
+ * score publications through the whole path (HTTP API, games table, stream,
+ * fan-out, @connections, ws), and the check that every client got every
+ * publication. Then the same clients get the same-sized messages from a raw
+ * signed POST loop to @connections at the fan-out's own parallelism, the
+ * baseline the fan-out's delivery rate is compared with.
+ *
+ * The clients live in several fan processes of their own, each from its own
+ * loopback source address (127.0.0.x): one address has ~28,000 ephemeral
+ * ports toward the gateway's port. The server process (this one) holds every
+ * gateway socket, so N is bounded by its open-files limit; the scenario says
+ * so before it starts rather than failing half-way.
+ *
+ * Independent of how the fan-out is split (one invocation today, several once
+ * fan-out across invocations lands): it measures from the outside.
+ */
+import { readFileSync } from "node:fs";
+import { epochMs, sleep } from "../lib/clock";
+import { rawManagementPoster } from "../lib/baselines";
+import { localCloudCredentials, serverMemory, type BenchContext } from "../lib/context";
+import { FanFleet } from "../lib/fan-fleet";
+import type { AuditReply, CollectedReply, OpenedReply } from "../lib/fan-protocol";
+import { latencies, mergeReceipts, type LatencyResult, type SentMessage } from "../lib/latency";
+import { scoreProducer } from "../lib/producer";
+import { progress } from "../lib/progress";
+import { round, summarize, type Summary } from "../lib/stats";
+import { subscriberIds } from "../lib/subscribers";
+
+export interface BigGameOptions {
+  fans: number;
+  publishes: number;
+}
+
+export interface BigGamePublication {
+  seq: number;
+  delivered: number;
+  /** Request start to the last fan's receipt. */
+  timeToLastFanMs: number;
+  p50Ms: number;
+  p99Ms: number;
+  /** (deliveries − 1) ÷ (last receipt − first receipt). */
+  deliveryRate: number;
+}
+
+export interface BigGameResult {
+  fans: number;
+  publishes: number;
+  fanProcesses: number;
+  sourceAddresses: string[];
+  openFilesLimit: number;
+  setup: { opened: number; failed: number; refused429: number; seconds: number; perSecond: number };
+  pushgate: { latencyMs: Summary; delivered: number; expected: number; deliveryRate: number; endToEndRate: number };
+  publications: BigGamePublication[];
+  /** Per socket: sockets that missed at least one publication (must be 0), and pushes a socket got twice (at least once allows it). */
+  audit: AuditReply;
+  rawPost: { latencyMs: Summary; delivered: number; expected: number; deliveryRate: number; concurrency: number; rounds: number };
+  /** pushgate's delivery rate ÷ the raw POST loop's, the same sockets, the same parallelism (issue 12: at least 0.8). */
+  ratioToRawPost: number;
+  /** The server process (gateway, HTTP API, handler workers, pollers) before and after the N sockets were open, after a full GC. */
+  memory: {
+    rssBeforeMB: number;
+    rssAfterMB: number;
+    heapBeforeMB: number;
+    heapAfterMB: number;
+    rssPerConnectionKB: number;
+    heapPerConnectionKB: number;
+  };
+}
+
+/** New sockets per second in total: under the gateway's 500/s quota, so setup is not a storm. */
+const SETUP_RATE = 400;
+/** Handshakes in flight per fan process. */
+const SETUP_CONCURRENCY = 12;
+/** Sockets per fan process at most: a fan process is one event loop, and its receipts are its own measurement. */
+const SOCKETS_PER_PROCESS = 6250;
+/** Descriptors the server process needs besides the gateway's sockets (DynamoDB/S3 fronts, pollers, keep-alive pools, files). */
+const SERVER_DESCRIPTOR_HEADROOM = 600;
+const FANOUT_CONCURRENCY = Number(process.env.PUSHGATE_FANOUT_CONCURRENCY ?? 50);
+
+/** The soft "Max open files" of this process, which holds every gateway socket. */
+export function openFilesLimit(): number {
+  const line = readFileSync("/proc/self/limits", "utf8")
+    .split("\n")
+    .find((text) => text.startsWith("Max open files"));
+  const soft = line?.split(/\s{2,}/)[1];
+  return soft === undefined || soft === "unlimited" ? Number.POSITIVE_INFINITY : Number(soft);
+}
+
+/** Refuses a size this process cannot hold, with what to do next. */
+export function checkServerCanHold(fans: number, limit = openFilesLimit()): void {
+  if (fans + SERVER_DESCRIPTOR_HEADROOM <= limit) return;
+  throw new Error(
+    `the big game with ${fans.toLocaleString("en-US")} clients needs ~${(fans + SERVER_DESCRIPTOR_HEADROOM).toLocaleString("en-US")} open files in the server process (every gateway socket is one), and its limit is ${limit.toLocaleString("en-US")}. ` +
+      `Raise it before starting the bench (\`ulimit -n ${fans + 10_000} && npm run bench -- --only big-game --fans ${fans}\`; above the hard limit that needs root with CAP_SYS_RESOURCE or /etc/security/limits.conf), or run with --fans ${Math.max(0, limit - SERVER_DESCRIPTOR_HEADROOM)} or fewer.`,
+  );
+}
+
+/** `127.0.0.2`, `127.0.0.3`, ...: one source address per fan process (each holds well under the ~28,000 ephemeral ports of one). */
+const sourceAddress = (index: number) => `127.0.0.${2 + index}`;
+
+/** Every few seconds while `work` runs: how many sockets are open so far. */
+async function withOpenProgress<T>(fleet: FanFleet, total: number, started: number, work: Promise<T>): Promise<T> {
+  let done = false;
+  const reporter = (async () => {
+    while (!done) {
+      await sleep(5000);
+      if (done) break;
+      const replies = await fleet.all<{ opened: number }>(() => ({ type: "open-progress" }), 10_000).catch(() => []);
+      const opened = replies.reduce((sum, reply) => sum + (reply?.opened ?? 0), 0);
+      const seconds = (Date.now() - started) / 1000;
+      progress(
+        `big game: ${opened.toLocaleString("en-US")}/${total.toLocaleString("en-US")} subscribed after ${seconds.toFixed(0)} s (${(opened / seconds).toFixed(0)}/s)`,
+      );
+    }
+  })();
+  try {
+    return await work;
+  } finally {
+    done = true;
+    await reporter;
+  }
+}
+
+function publicationRow(seq: number, startedAt: number, times: number[]): BigGamePublication {
+  const summary = summarize(times.map((at) => at - startedAt));
+  const first = Math.min(...times);
+  const last = Math.max(...times);
+  return {
+    seq,
+    delivered: times.length,
+    timeToLastFanMs: round(summary.max),
+    p50Ms: round(summary.p50),
+    p99Ms: round(summary.p99),
+    deliveryRate: times.length > 1 ? round((times.length - 1) / ((last - first) / 1000)) : Number.NaN,
+  };
+}
+
+export async function runBigGame(context: BenchContext, options: BigGameOptions): Promise<BigGameResult> {
+  const { cloud } = context;
+  const { fans, publishes } = options;
+  const limit = openFilesLimit();
+  checkServerCanHold(fans, limit);
+  const processes = Math.max(2, Math.ceil(fans / SOCKETS_PER_PROCESS));
+  const sourceAddresses = Array.from({ length: processes }, (_, index) => sourceAddress(index));
+  const gameId = `big${fans}`;
+  const topic = `game/${gameId}`;
+  const producer = scoreProducer(cloud.endpoints.httpApiUrl!, cloud.endpoints.operatorKey, gameId);
+
+  progress(
+    `big game: ${fans.toLocaleString("en-US")} clients in ${processes} fan processes from ${sourceAddresses.join(", ")} (server open-files limit ${limit}); opening at ${SETUP_RATE}/s`,
+  );
+  const fleet = FanFleet.start(processes);
+  try {
+    const before = serverMemory();
+    const shares = fleet.share(fans);
+    const started = Date.now();
+    const opening = fleet.all<OpenedReply>(
+      (index) => ({
+        type: "open-sockets",
+        url: cloud.endpoints.websocketUrl,
+        count: shares[index]!,
+        ratePerSecond: SETUP_RATE / processes,
+        httpApiUrl: cloud.endpoints.httpApiUrl!,
+        subscribe: [topic],
+        localAddresses: [sourceAddresses[index]!],
+        // $connect verifies a token per socket; minting one per socket would measure POST /session, not the game.
+        socketsPerToken: 20,
+        concurrency: SETUP_CONCURRENCY,
+      }),
+      3_600_000,
+    );
+    const replies = await withOpenProgress(fleet, fans, started, opening);
+    const setupSeconds = (Date.now() - started) / 1000;
+    const opened = replies.reduce((sum, reply) => sum + reply.opened, 0);
+    const setup = {
+      opened,
+      failed: replies.reduce((sum, reply) => sum + reply.failed, 0),
+      refused429: replies.reduce((sum, reply) => sum + reply.refused429, 0),
+      seconds: round(setupSeconds),
+      perSecond: round(opened / setupSeconds),
+    };
+    await sleep(1000);
+    const after = serverMemory();
+    progress(
+      `big game: ${opened.toLocaleString("en-US")} subscribed (${setup.failed} failed, ${setup.refused429} refused 429) in ${setup.seconds} s; server RSS ${before.rssMB.toFixed(0)} -> ${after.rssMB.toFixed(0)} MB, heap ${before.heapUsedMB.toFixed(0)} -> ${after.heapUsedMB.toFixed(0)} MB`,
+    );
+
+    // --- pushgate: 5 publications, one at a time (the stream would conflate them otherwise)
+    const sent: SentMessage[] = [];
+    for (let index = 1; index <= publishes; index++) {
+      const publication = await producer.publish(index, index - 1, `touchdown ${index}`);
+      sent.push({ key: `${topic}#${publication.seq}`, startedAt: publication.startedAt });
+      await cloud.drained(600_000);
+      await sleep(300);
+      const counts = await fleet.all<{ counts: Record<string, number> }>(() => ({ type: "receipt-counts" }), 30_000);
+      const got = counts.reduce((sum, reply) => sum + (reply.counts[`${topic}#${publication.seq}`] ?? 0), 0);
+      progress(
+        `big game: publication ${index}/${publishes} (seq ${publication.seq}): ${got.toLocaleString("en-US")}/${opened.toLocaleString("en-US")} delivered, ${((epochMs() - publication.startedAt) / 1000).toFixed(1)} s since the request`,
+      );
+    }
+    const audits = await fleet.all<AuditReply>(() => ({ type: "audit", keys: sent.map((message) => message.key) }), 60_000);
+    const audit = {
+      sockets: audits.reduce((sum, reply) => sum + reply.sockets, 0),
+      missing: audits.reduce((sum, reply) => sum + reply.missing, 0),
+      duplicates: audits.reduce((sum, reply) => sum + reply.duplicates, 0),
+    };
+    const receipts = mergeReceipts((await fleet.all<CollectedReply>(() => ({ type: "collect" }), 120_000)).map((reply) => reply.receipts));
+    const measured = latencies(sent, receipts, opened);
+    const publications = sent.map((message) =>
+      publicationRow(Number(message.key.split("#")[1]), message.startedAt, receipts.get(message.key) ?? []),
+    );
+    progress(
+      `big game: pushgate p50 ${measured.latencyMs.p50.toFixed(0)} ms, p99 ${measured.latencyMs.p99.toFixed(0)} ms, ${measured.fanoutRate.toFixed(0)} msg/s; ${audit.missing} sockets missed a publication, ${audit.duplicates} duplicates`,
+    );
+
+    // --- the raw POST baseline: the same sockets (read with the fan-out's own Query), the same parallelism
+    const ids = await subscriberIds(
+      cloud.endpoints.dynamodbEndpoint,
+      localCloudCredentials(cloud),
+      cloud.endpoints.tables.subscriptions!,
+      topic,
+    );
+    const rounds = 3;
+    progress(
+      `big game: raw signed POST loop to ${ids.length.toLocaleString("en-US")} connections, ${rounds} rounds, ${FANOUT_CONCURRENCY} in flight`,
+    );
+    const raw = rawManagementPoster(cloud.endpoints.managementEndpoint, FANOUT_CONCURRENCY, cloud.adminCredentials);
+    const rawSent: SentMessage[] = [];
+    try {
+      for (let seq = 1; seq <= rounds; seq++) {
+        const body = JSON.stringify({
+          type: "message",
+          topic: "bench/raw",
+          seq,
+          kind: "score-update",
+          data: { home: 21, away: 17, period: "Q4", clock: "02:00", lastPlay: `touchdown ${seq}` },
+          ts: new Date().toISOString(),
+        });
+        const startedAt = epochMs();
+        const outcome = await raw.postAll(ids, body);
+        if (outcome.failed > 0) progress(`  raw POST round ${seq}: ${outcome.failed} of ${ids.length} posts failed`);
+        rawSent.push({ key: `bench/raw#${seq}`, startedAt });
+        await sleep(500);
+        progress(`big game: raw POST round ${seq}/${rounds} done in ${((epochMs() - startedAt) / 1000).toFixed(1)} s`);
+      }
+    } finally {
+      raw.close();
+    }
+    const rawReceipts = mergeReceipts(
+      (await fleet.all<CollectedReply>(() => ({ type: "collect" }), 120_000)).map((reply) => reply.receipts),
+    );
+    const rawPost: LatencyResult = latencies(rawSent, rawReceipts, ids.length);
+
+    progress(`big game: closing ${opened.toLocaleString("en-US")} sockets`);
+    await fleet.all(() => ({ type: "close-sockets" }), 600_000);
+    return {
+      fans,
+      publishes,
+      fanProcesses: processes,
+      sourceAddresses,
+      openFilesLimit: limit,
+      setup,
+      pushgate: {
+        latencyMs: measured.latencyMs,
+        delivered: measured.delivered,
+        expected: measured.expected,
+        deliveryRate: round(measured.fanoutRate),
+        endToEndRate: round(measured.endToEndRate),
+      },
+      publications,
+      audit,
+      rawPost: {
+        latencyMs: rawPost.latencyMs,
+        delivered: rawPost.delivered,
+        expected: rawPost.expected,
+        deliveryRate: round(rawPost.fanoutRate),
+        concurrency: FANOUT_CONCURRENCY,
+        rounds,
+      },
+      ratioToRawPost: round(measured.fanoutRate / rawPost.fanoutRate, 3),
+      memory: {
+        rssBeforeMB: round(before.rssMB),
+        rssAfterMB: round(after.rssMB),
+        heapBeforeMB: round(before.heapUsedMB),
+        heapAfterMB: round(after.heapUsedMB),
+        rssPerConnectionKB: round(((after.rssMB - before.rssMB) * 1024) / opened, 2),
+        heapPerConnectionKB: round(((after.heapUsedMB - before.heapUsedMB) * 1024) / opened, 2),
+      },
+    };
+  } finally {
+    await fleet.stop();
+  }
+}
