@@ -141,6 +141,8 @@ async function main() {
   const needsCloud = [...only].some((name) => name !== "footprint");
   const cloud = needsCloud
     ? await startLocalCloud({
+        // The cores are shared: at load 15-20 the JVM alone takes over 30 s to answer.
+        dynamodbReadyTimeoutMs: 180_000,
         log: (level, message) => {
           if (message.includes("with 429")) counters.refused429++;
           else if (level === "error") process.stderr.write(`[local cloud] ${message}\n`);

@@ -89,6 +89,8 @@ export interface LocalCloudOptions {
   environment?: Record<string, string>;
   /** Stream polling interval. Default 50 ms. */
   pollIntervalMs?: number;
+  /** How long DynamoDB Local may take to answer at start. Default 30 s; a bench on a loaded shared machine needs more. */
+  dynamodbReadyTimeoutMs?: number;
   /**
    * Pause between sweeps of the TTL sweeper, which deletes items past their
    * `ttlAttribute` as DynamoDB does (AWS: within about 48 h). Default 5,000 ms,
@@ -222,6 +224,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       // The jar on a loopback port of its own; callers reach it through the IAM front below.
       startDynamoDbLocal({
         ...(persist && { dataDir: join(stateDir, "data", "dynamodb"), pidFile: join(stateDir, "dynamodb.pid") }),
+        ...(options.dynamodbReadyTimeoutMs !== undefined && { readyTimeoutMs: options.dynamodbReadyTimeoutMs }),
         log,
       }),
       startS3({
@@ -504,7 +507,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
           pidFile: join(stateDir, "dynamodb.pid"),
           port: dynamodb.port,
           host: dynamodb.host,
-          ...(restart.readyTimeoutMs !== undefined && { readyTimeoutMs: restart.readyTimeoutMs }),
+          readyTimeoutMs: restart.readyTimeoutMs ?? options.dynamodbReadyTimeoutMs,
           log,
         });
       },
