@@ -1,7 +1,21 @@
-import { describe, expect, it } from "vitest";
+/**
+ * The fan's HTTP API client. The token comes from a real push client's session
+ * on the testing kit's fake push server (as start.ts wires it), so the Bearer
+ * is a token the push server issued and renewed; the app's own routes (join,
+ * jobs) are answered by a stub fetch, which the kit leaves to the app.
+ */
+import { afterEach, describe, expect, it } from "vitest";
 import { ApiError, createFanApi } from "../src/api.js";
 import { resolveEndpoints, EndpointsError } from "../src/endpoints.js";
 import { explainError } from "../src/errors.js";
+import { closeKitClients, kitClient } from "./push-kit.js";
+
+afterEach(closeKitClients);
+
+/** The token as start.ts hands it to the API: the push client's current session. */
+function sessionOf(client: ReturnType<typeof kitClient>["client"]) {
+  return async () => (await client.getSession()).token;
+}
 
 type Call = { url: string; init: RequestInit | undefined };
 
@@ -15,7 +29,7 @@ function fetchAnswering(status: number, body: string) {
 }
 
 describe("createFanApi", () => {
-  it("joins a queue with the client's token as Bearer", async () => {
+  it("joins a queue with the push client's session token as Bearer", async () => {
     const place = {
       eventId: "e1",
       name: "Final",
@@ -27,11 +41,24 @@ describe("createFanApi", () => {
       peopleAhead: 11,
     };
     const { fetch, calls } = fetchAnswering(200, JSON.stringify(place));
-    const api = createFanApi({ httpApiUrl: "http://api.test/", token: async () => "tok-1", fetch });
+    const { server, client } = kitClient();
+    const api = createFanApi({ httpApiUrl: "http://api.test/", token: sessionOf(client), fetch });
     await expect(api.joinQueue("e1")).resolves.toEqual(place);
     expect(calls[0]!.url).toBe("http://api.test/queues/e1/join");
     expect(calls[0]!.init?.method).toBe("POST");
-    expect((calls[0]!.init!.headers as Record<string, string>).authorization).toBe("Bearer tok-1");
+    expect((calls[0]!.init!.headers as Record<string, string>).authorization).toBe(`Bearer ${server.sessions[0]!.token}`);
+  });
+
+  it("carries the renewed token once the push client renewed the session (the same fan)", async () => {
+    const { fetch, calls } = fetchAnswering(200, JSON.stringify({ jobId: "j1", resultUrl: "http://s3/r", topic: "job/j1" }));
+    const { server, client } = kitClient({ server: { tokenTtlMs: 5 * 60_000 } });
+    client.connect();
+    await server.settle();
+    await server.advance(5 * 60_000);
+    const api = createFanApi({ httpApiUrl: "http://api.test", token: sessionOf(client), fetch });
+    await api.requestReport();
+    expect(server.sessions.map((session) => session.fanId)).toEqual(["fan-1", "fan-1"]);
+    expect((calls[0]!.init!.headers as Record<string, string>).authorization).toBe(`Bearer ${server.sessions[1]!.token}`);
   });
 
   it("GET .../me: the place, or undefined for a fan who has not joined (other 404s are errors)", async () => {
@@ -84,11 +111,9 @@ describe("createFanApi", () => {
 
   it("reports a session that cannot be had without calling the API", async () => {
     const { fetch, calls } = fetchAnswering(200, "{}");
-    const api = createFanApi({
-      httpApiUrl: "http://api.test",
-      token: async () => Promise.reject(new Error("POST /session answered 500")),
-      fetch,
-    });
+    const { server, client } = kitClient();
+    server.setOnline(false);
+    const api = createFanApi({ httpApiUrl: "http://api.test", token: sessionOf(client), fetch });
     await expect(api.joinQueue("e1")).rejects.toMatchObject({ code: "SESSION_FAILED" });
     expect(calls).toHaveLength(0);
   });

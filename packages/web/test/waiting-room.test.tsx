@@ -1,10 +1,13 @@
+import type { QueuePositionData } from "@pushgate/client";
+import { createFakePushServer, type FakePushServer } from "@pushgate/client/testing";
 import { act, cleanup, fireEvent, screen } from "@testing-library/react";
 import { afterEach, describe, expect, it } from "vitest";
 import type { QueuePlace } from "../src/api.js";
 import { ApiError } from "../src/api.js";
 import { countdownText, estimatedWaitText, peopleAheadText, queueStanding } from "../src/queue-standing.js";
 import { WaitingRoom } from "../src/views/WaitingRoom.js";
-import { deferred, fakeApi, FakePushClient, renderWithPush } from "./fake-push.js";
+import { deferred, fakeApi } from "./fake-push.js";
+import { closeKitClients, onServer, renderOnKit } from "./push-kit.js";
 
 const PLACE: QueuePlace = {
   eventId: "e1",
@@ -23,7 +26,7 @@ const PREQUEUE: QueuePlace = {
   ticket: null,
   peopleAhead: null,
 };
-const pushed = (data: Record<string, unknown>) => ({
+const pushed = (data: Partial<QueuePositionData>): QueuePositionData => ({
   servingNumber: 100,
   ticketsIssued: 500,
   admittedPerMinute: 10,
@@ -34,6 +37,7 @@ const pushed = (data: Record<string, unknown>) => ({
 });
 
 afterEach(() => {
+  closeKitClients();
   cleanup();
   document.title = "";
 });
@@ -63,20 +67,24 @@ describe("queueStanding", () => {
 });
 
 describe("WaitingRoom", () => {
-  async function render(options: { place?: QueuePlace; api?: Parameters<typeof fakeApi>[0]; client?: FakePushClient } = {}) {
-    const client = options.client ?? new FakePushClient();
+  /** The waiting room on the real push client, connected to a fake push server the test drives. */
+  async function render(options: { place?: QueuePlace; api?: Parameters<typeof fakeApi>[0]; server?: FakePushServer } = {}) {
     const api = fakeApi({ myPlace: async () => options.place, joinQueue: async () => PLACE, ...options.api });
-    await act(async () => void renderWithPush(<WaitingRoom eventId="e1" />, client, api));
-    return client;
+    const { server } = await renderOnKit(<WaitingRoom eventId="e1" />, { api, ...(options.server && { server: options.server }) });
+    return server;
   }
+  const publish = (server: FakePushServer, data: Partial<QueuePositionData>) =>
+    onServer(server, () => void server.publish("queue/e1", pushed(data)));
 
   it("offers to join when the fan has no place; joining shows the place, the people ahead and the pushed wait", async () => {
-    const client = await render();
+    const server = await render();
     await act(async () => fireEvent.click(screen.getByRole("button", { name: "Join the queue" })));
+    await onServer(server, () => {});
     expect(screen.getByTestId("queue-ticket").textContent).toBe("151");
     expect(screen.getByTestId("people-ahead").textContent).toBe("50 people ahead of you");
     expect(screen.getByRole("progressbar", { name: "Your progress through the queue" }).getAttribute("aria-valuenow")).toBe("0");
-    client.publish("queue/e1", pushed({ servingNumber: 120, admittedPerMinute: 5 }), { ts: "2026-11-22T12:00:00.000Z" });
+    expect(server.subscribers("queue/e1")).toBe(1);
+    await publish(server, { servingNumber: 120, admittedPerMinute: 5 });
     expect(screen.getByTestId("people-ahead").textContent).toBe("30 people ahead of you");
     expect(screen.getByTestId("queue-wait").textContent).toBe("Estimated wait: about 6 min");
     expect(screen.getByTestId("queue-updated").textContent).toMatch(/^Last update \d\d:\d\d:\d\d$/);
@@ -90,22 +98,22 @@ describe("WaitingRoom", () => {
 
   it("counts down in the pre-queue, then fetches the drawn place when the topic says the queue opened", async () => {
     let opened = false;
-    const client = await render({
+    const server = await render({
       place: PREQUEUE,
       api: { myPlace: async () => (opened ? { ...PLACE, ticket: 7, servingNumber: 0, peopleAhead: 6 } : PREQUEUE) },
     });
     expect(screen.getByTestId("queue-countdown").textContent).toMatch(/^3:0[01]$/);
     expect(screen.getByTestId("queue-prequeue").textContent).toMatch(/everyone here gets a random place/);
     opened = true;
-    await act(async () => client.publish("queue/e1", pushed({ servingNumber: 0, phase: "open", opensAt: PREQUEUE.opensAt })));
+    await publish(server, { servingNumber: 0, phase: "open", opensAt: PREQUEUE.opensAt });
     expect(screen.getByTestId("queue-ticket").textContent).toBe("7");
     expect(screen.getByTestId("people-ahead").textContent).toBe("6 people ahead of you");
   });
 
   it("at the fan's turn asks the server for the admission, changes the title, and focuses Continue carrying the token", async () => {
     const admission = deferred<{ token: string; expiresAt: string; saleUrl: string }>();
-    const client = await render({ place: PLACE, api: { admission: () => admission.promise } });
-    await act(async () => client.publish("queue/e1", pushed({ servingNumber: 151 })));
+    const server = await render({ place: PLACE, api: { admission: () => admission.promise } });
+    await publish(server, { servingNumber: 151 });
     expect(screen.queryByTestId("people-ahead")).toBeNull();
     expect(screen.getByText("Getting your admission…")).toBeTruthy();
     await act(async () =>
@@ -126,7 +134,7 @@ describe("WaitingRoom", () => {
 
   it("when the server says not yet, tells the fan and lets them try again", async () => {
     let attempt = 0;
-    const client = await render({
+    const server = await render({
       place: PLACE,
       api: {
         admission: async () => {
@@ -136,16 +144,27 @@ describe("WaitingRoom", () => {
         },
       },
     });
-    await act(async () => client.publish("queue/e1", pushed({ servingNumber: 151 })));
+    await publish(server, { servingNumber: 151 });
     expect(screen.getByRole("alert")).toBeTruthy();
     await act(async () => fireEvent.click(screen.getByRole("button", { name: "Try again" })));
     expect(screen.getByRole("link", { name: "Continue to tickets" })).toBeTruthy();
   });
 
   it("ignores a snapshot older than the place answer (serving numbers only grow)", async () => {
-    const client = await render({ place: PLACE });
-    client.publish("queue/e1", pushed({ servingNumber: 90 }));
+    const server = await render({ place: PLACE });
+    await publish(server, { servingNumber: 90 });
     expect(screen.getByTestId("people-ahead").textContent).toBe("50 people ahead of you");
+  });
+
+  it("keeps the place on screen while the socket is down, and takes the serving number from the polled snapshot", async () => {
+    const server = await render({ place: PLACE });
+    await onServer(server, () => {
+      server.refuseConnections();
+      server.drop();
+      server.publish("queue/e1", pushed({ servingNumber: 140 }));
+      return server.advance(30_000);
+    });
+    expect(screen.getByTestId("people-ahead").textContent).toBe("10 people ahead of you");
   });
 
   it("tells the fan in plain words when joining fails, and lets them try again", async () => {
@@ -166,8 +185,9 @@ describe("WaitingRoom", () => {
   });
 
   it("says so when the server refuses the queue topic", async () => {
-    const client = await render({ place: PLACE });
-    client.refuse("queue/e1", "FORBIDDEN", "not allowed");
+    const server = createFakePushServer();
+    server.refuseTopic("queue/e1", "FORBIDDEN", "not allowed");
+    await render({ place: PLACE, server });
     expect(screen.getByTestId("topic-problem").textContent).toMatch(/can't get live updates for your place in the queue/);
   });
 });

@@ -1,117 +1,55 @@
 /**
- * The views on the real @pushgate/client (only its socket is a stand-in), to
- * prove the hooks fit the client's actual API: mounting a game subscribes on
- * the wire, a pushed frame reaches the DOM, a drop shows the real backoff
- * countdown, and the reconnect resubscribes and returns to Live.
+ * The views on the real @pushgate/client and the testing kit's fake push
+ * server, to prove the hooks fit the client's actual API end to end: mounting
+ * a game subscribes on the wire, a pushed frame reaches the DOM, a duplicate
+ * changes nothing, a drop shows the real backoff countdown (the badge's own
+ * timer moves with the client's: `onAdvance`), and the reconnect resubscribes
+ * and returns to Live.
  */
-import { createPushClient, type PushClient as RealPushClient } from "@pushgate/client";
-import { act, cleanup, render, screen } from "@testing-library/react";
+import { act, screen } from "@testing-library/react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ConnectionBadge } from "../src/components/ConnectionBadge.js";
 import { Scoreboard } from "../src/views/Scoreboard.js";
-import { PushProvider } from "../src/push-context.js";
-import { fakeApi } from "./fake-push.js";
+import { closeKitClients, onServer, renderOnKit } from "./push-kit.js";
 
-class StandInSocket {
-  static all: StandInSocket[] = [];
-  readyState = 0;
-  protocol = "";
-  readonly sent: Record<string, unknown>[] = [];
-  onopen: ((event: unknown) => void) | null = null;
-  onmessage: ((event: unknown) => void) | null = null;
-  onclose: ((event: unknown) => void) | null = null;
-  onerror: ((event: unknown) => void) | null = null;
-  constructor(
-    readonly url: string,
-    readonly protocols: string[],
-  ) {
-    StandInSocket.all.push(this);
-  }
-  send(data: string) {
-    this.sent.push(JSON.parse(data) as Record<string, unknown>);
-  }
-  close() {
-    this.readyState = 3;
-  }
-  accept() {
-    this.readyState = 1;
-    this.protocol = "pushgate.v1";
-    this.onopen?.({});
-  }
-  receive(frame: unknown) {
-    this.onmessage?.({ data: JSON.stringify(frame) });
-  }
-  drop() {
-    this.readyState = 3;
-    this.onclose?.({ code: 1006, reason: "" });
-  }
-  subscribedTopics(): string[] {
-    return this.sent.filter((f) => f.action === "subscribe").flatMap((f) => f.topics as string[]);
-  }
-}
-
-const settle = () => act(async () => {});
+const START = Date.parse("2026-11-22T12:00:00.000Z");
 
 describe("views on the real push client", () => {
-  let client: RealPushClient;
-
   beforeEach(() => {
-    vi.useFakeTimers({ now: Date.parse("2026-11-22T12:00:00.000Z") });
-    StandInSocket.all = [];
-    client = createPushClient({
-      httpApiUrl: "http://api.test",
-      websocketUrl: "ws://ws.test/local",
-      WebSocket: StandInSocket,
-      fetch: async () => Promise.reject(new Error("no HTTP in this test")),
-      tokenProvider: async () => ({ token: "tok", expiresAt: Number.POSITIVE_INFINITY }),
-      online: null,
-      polling: false,
-      random: () => 0.5,
-      reconnect: { baseMs: 8_000, capMs: 20_000 },
-    });
+    vi.useFakeTimers({ now: START });
   });
   afterEach(() => {
-    client.close();
-    cleanup();
+    closeKitClients();
     vi.useRealTimers();
   });
 
   it("subscribes, shows pushed scores, counts down a reconnect, and comes back live", async () => {
-    // The real client where the other tests put the fake: it must fit the same interface.
-    render(
-      <PushProvider client={client} api={fakeApi()}>
+    const { server, client } = await renderOnKit(
+      <>
         <ConnectionBadge />
         <Scoreboard games={[{ id: "g1", home: "Hawks", away: "Bears" }]} />
-      </PushProvider>,
+      </>,
+      {
+        server: { now: START, onAdvance: (ms) => vi.advanceTimersByTime(ms) },
+        client: { random: () => 0.5, reconnect: { baseMs: 8_000, capMs: 20_000 } },
+        connect: false,
+      },
     );
     act(() => client.connect());
-    await settle();
     expect(screen.getByTestId("connection-badge").textContent).toBe("Connecting…");
-
-    const first = StandInSocket.all[0]!;
-    expect(first.protocols).toEqual(["pushgate.v1", "token.tok"]);
-    act(() => first.accept());
+    await onServer(server, () => {});
     expect(screen.getByTestId("connection-badge").textContent).toBe("Live");
-    expect(first.subscribedTopics()).toEqual(["game/g1"]);
+    const first = server.connection();
+    expect(first.socket.protocols).toEqual(["pushgate.v1", `token.${server.sessions[0]!.token}`]);
+    expect(first.framesOf("subscribe").flatMap((frame) => frame.topics)).toEqual(["game/g1"]);
 
-    act(() => {
-      const id = first.sent.find((f) => f.action === "subscribe")!.id;
-      first.receive({ type: "subscribed", id, topics: [{ topic: "game/g1", seq: 0, snapshotUrl: "http://s3.test/snap" }] });
-      first.receive({
-        type: "message",
-        topic: "game/g1",
-        seq: 1,
-        kind: "score-update",
-        data: { home: 7, away: 0, lastPlay: "Touchdown!" },
-        ts: "2026-11-22T12:00:00.000Z",
-      });
-    });
+    await onServer(server, () => void server.publish("game/g1", { home: 7, away: 0, lastPlay: "Touchdown!" }));
     expect(screen.getByTestId("score-g1").textContent).toBe("7–0");
     expect(screen.getByTestId("last-play-g1").textContent).toContain("Touchdown!");
 
-    // A duplicate (at-least-once delivery) changes nothing.
-    act(() =>
-      first.receive({
+    // A duplicate (at-least-once delivery), sent as the gateway would resend it, changes nothing.
+    await onServer(server, () =>
+      first.send({
         type: "message",
         topic: "game/g1",
         seq: 1,
@@ -123,19 +61,17 @@ describe("views on the real push client", () => {
     expect(screen.getByTestId("score-g1").textContent).toBe("7–0");
 
     // Stable for a while, then dropped: first retry at 0.5 * 8 s = 4 s.
-    act(() => vi.advanceTimersByTime(15_000));
-    act(() => first.drop());
+    await onServer(server, () => server.advance(15_000));
+    await onServer(server, () => server.drop());
     expect(screen.getByTestId("connection-badge").textContent).toBe("Reconnecting in 4 s");
     expect(screen.getByTestId("score-g1").textContent).toBe("7–0");
-    act(() => vi.advanceTimersByTime(1_000));
+    await onServer(server, () => server.advance(1_000));
     expect(screen.getByTestId("connection-badge").textContent).toBe("Reconnecting in 3 s");
 
-    act(() => vi.advanceTimersByTime(3_000));
-    await settle();
-    const second = StandInSocket.all[1]!;
-    expect(second).toBeDefined();
-    act(() => second.accept());
+    await onServer(server, () => server.advance(3_000));
     expect(screen.getByTestId("connection-badge").textContent).toBe("Live");
-    expect(second.subscribedTopics()).toEqual(["game/g1"]);
+    const second = server.connection();
+    expect(second).not.toBe(first);
+    expect(second.framesOf("subscribe").flatMap((frame) => frame.topics)).toEqual(["game/g1"]);
   });
 });
