@@ -4,10 +4,11 @@ export type { ConnectionState, ConnectionSnapshot, ClosedReason, StateChange } f
 export type { TopicSnapshot, KindOfTopic, UpdateSource } from "./topicStore";
 export { pendingTopicSnapshot } from "./topicStore";
 // The protocol's types an app reads, so an app depends on the client alone.
-export { browserEndpoints } from "@pushgate/core/wire";
+export { browserEndpoints, leadingZeroBits, proofOfWorkInput } from "@pushgate/core/wire";
 export type {
   AdmissionResponse,
   BrowserEndpoints,
+  ChallengeResponse,
   CreateJobResponse,
   DataByKind,
   HttpErrorBody,
