@@ -6,11 +6,12 @@
  */
 import { createTables, startDynamoDbLocal, type DynamoDbLocal } from "@pushgate/local/dynamodb";
 import { createLocalJWKSet, decodeProtectedHeader, errors, jwtVerify } from "jose";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dynamoDocumentClient } from "@pushgate/core/adapters/aws-clients";
 import { DynamoQueueStore } from "@pushgate/core/adapters/dynamo-queues";
 import { PushgateError } from "@pushgate/core/errors";
+import { leadingZeroBits, proofOfWorkInput } from "@pushgate/core/wire";
 import { topology } from "@pushgate/core/topology";
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { marshall } from "@aws-sdk/util-dynamodb";
@@ -19,6 +20,7 @@ import {
   admit,
   advanceQueue,
   drawPrequeue,
+  joinChallenge,
   joinQueue,
   myPlace,
   openQueue,
@@ -26,10 +28,11 @@ import {
   type TickDeps,
 } from "@pushgate/core/usecases/waiting-room";
 import { createAdmissionSigner } from "@pushgate/core/waiting-room/admission-tokens";
+import { createProofOfWork, solveChallenge, type ProofOfWork } from "@pushgate/core/waiting-room/proof-of-work";
 
 let dynamo: DynamoDbLocal;
 let queueItem: (eventId: string) => Promise<Record<string, unknown>>;
-let deps: TickDeps;
+let deps: TickDeps & { proofOfWork: () => Promise<ProofOfWork> };
 // A whole hour a day from now: places expire (TTL) a month after opening, and DynamoDB Local sweeps expired items.
 const startMs = Math.ceil(Date.now() / 3_600_000) * 3_600_000 + 24 * 3_600_000;
 let nowMs = startMs;
@@ -63,6 +66,7 @@ beforeAll(async () => {
     clock,
     // The tick waits for an opening due within its minute: here the wait moves the clock.
     sleep: async (ms) => void (nowMs += ms),
+    proofOfWork: async () => createProofOfWork({ secret: "waiting-room-test-secret", clock }),
   };
 });
 
@@ -206,6 +210,68 @@ describe("a fair start", () => {
       admitPerMinute: 10,
       phase: "open",
     });
+  });
+});
+
+describe("proof of work at join (optional, per queue)", () => {
+  it("is off by default: a join needs no proof, and the challenge asks 0 bits", async () => {
+    await openedQueue("pow-off");
+    expect((await joinQueue(deps, "fan-a", "pow-off")).ticket).toBe(1);
+    const { challenge, bits } = await joinChallenge(deps, "fan-a", "pow-off");
+    expect({ bits, challenge: typeof challenge }).toEqual({ bits: 0, challenge: "string" });
+  });
+
+  it("when a queue asks it, a new place needs a solved challenge of this fan and event; a rejoin does not", async () => {
+    await openedQueue("pow-on", { proofOfWorkBits: 8 });
+    expect((await queueItem("pow-on")).proofOfWorkBits).toBe(8);
+    const missing = await refusal(joinQueue(deps, "fan-a", "pow-on"));
+    expect(missing).toMatchObject({ code: "CHALLENGE_REQUIRED", details: { bits: 8 } });
+    expect(missing.message).toMatch(/GET \/queues\/pow-on\/challenge/);
+
+    const { challenge, bits, expiresAt } = await joinChallenge(deps, "fan-a", "pow-on");
+    expect(bits).toBe(8);
+    expect(Date.parse(expiresAt)).toBe(nowMs + 10 * 60_000);
+    const nonce = solveChallenge(challenge, bits);
+    // Another fan cannot use fan-a's work, nor can it be spent on another event.
+    expect((await refusal(joinQueue(deps, "fan-b", "pow-on", { challenge, nonce }))).message).toMatch(/another fan or another event/);
+    await openedQueue("pow-other", { proofOfWorkBits: 8 });
+    expect((await refusal(joinQueue(deps, "fan-a", "pow-other", { challenge, nonce }))).code).toBe("CHALLENGE_REQUIRED");
+    // A nonce that does not do the work is refused (the first one whose hash lacks the 8 bits).
+    const weakHash = (candidate: string) =>
+      leadingZeroBits(createHash("sha256").update(proofOfWorkInput(challenge, candidate)).digest()) < 8;
+    const lazy = ["0", "1", "2", "3", "4"].find(weakHash)!;
+    expect((await refusal(joinQueue(deps, "fan-a", "pow-on", { challenge, nonce: lazy }))).message).toMatch(/leading zero bits/);
+    // A forged challenge (the payload changed, the signature kept) is refused.
+    const [payload, signature] = challenge.split(".");
+    const claims = JSON.parse(Buffer.from(payload!, "base64url").toString());
+    const forged = `${Buffer.from(JSON.stringify({ ...claims, b: 1 })).toString("base64url")}.${signature}`;
+    expect((await refusal(joinQueue(deps, "fan-a", "pow-on", { challenge: forged, nonce: solveChallenge(forged, 1) }))).message).toMatch(
+      /not one this API issued/,
+    );
+
+    const place = await joinQueue(deps, "fan-a", "pow-on", { challenge, nonce });
+    expect(place.ticket).toBe(1);
+    // Single use: replaying the proof answers the same place, never a second one; a rejoin needs no proof.
+    expect(await joinQueue(deps, "fan-a", "pow-on", { challenge, nonce })).toEqual(place);
+    expect(await joinQueue(deps, "fan-a", "pow-on")).toEqual(place);
+  });
+
+  it("a challenge expires, and one asked before the operator raised the cost no longer suffices", async () => {
+    await openedQueue("pow-time", { proofOfWorkBits: 4 });
+    const old = await joinChallenge(deps, "fan-a", "pow-time");
+    nowMs += 10 * 60_000;
+    expect(
+      (await refusal(joinQueue(deps, "fan-a", "pow-time", { challenge: old.challenge, nonce: solveChallenge(old.challenge, 4) }))).message,
+    ).toMatch(/expired/);
+    const cheap = await joinChallenge(deps, "fan-a", "pow-time");
+    await openQueue(deps, "pow-time", { name: "pow-time", opensAt: (await queueItem("pow-time")).opensAt, proofOfWorkBits: 6 });
+    const weak = { challenge: cheap.challenge, nonce: solveChallenge(cheap.challenge, 4) };
+    expect((await refusal(joinQueue(deps, "fan-a", "pow-time", weak))).message).toMatch(/asked 4 bits and this queue now asks 6/);
+  });
+
+  it("a body that is not a proof is BAD_REQUEST with an example", async () => {
+    await openedQueue("pow-body", { proofOfWorkBits: 4 });
+    expect(await refusal(joinQueue(deps, "fan-a", "pow-body", { nonce: 5 }))).toMatchObject({ code: "BAD_REQUEST" });
   });
 });
 

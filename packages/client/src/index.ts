@@ -5,7 +5,7 @@ export type { TopicSnapshot, KindOfTopic, UpdateSource } from "./topicStore";
 export type { Freshness } from "./freshness";
 export { pendingTopicSnapshot } from "./topicStore";
 // The protocol's types an app reads, so an app depends on the client alone.
-export { browserEndpoints, formatClock, GAME_LIST_TOPIC, secondsLeftAt } from "@pushgate/core/wire";
+export { browserEndpoints, formatClock, GAME_LIST_TOPIC, leadingZeroBits, proofOfWorkInput, secondsLeftAt } from "@pushgate/core/wire";
 export type {
   AdmissionResponse,
   GameClock,
@@ -14,6 +14,7 @@ export type {
   GameSummary,
   TeamInfo,
   BrowserEndpoints,
+  ChallengeResponse,
   CreateJobResponse,
   DataByKind,
   HttpErrorBody,

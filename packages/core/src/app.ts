@@ -59,8 +59,9 @@ import { connect, forgetConnection } from "./usecases/connections";
 import { createJob, runJob } from "./usecases/jobs";
 import { describeGame, recordScore, unlistGame } from "./usecases/producers";
 import { runCanary } from "./usecases/canary";
-import { admit, advanceQueue, joinQueue, myPlace, openQueue, queueTick } from "./usecases/waiting-room";
+import { admit, advanceQueue, joinChallenge, joinQueue, myPlace, openQueue, queueTick } from "./usecases/waiting-room";
 import { createAdmissionSigner } from "./waiting-room/admission-tokens";
+import { createProofOfWork } from "./waiting-room/proof-of-work";
 import { fanOf, startSession } from "./usecases/session";
 import { answerFrame, handleMessage, type MessageOutcome } from "./usecases/messages";
 import { publish } from "./usecases/publish";
@@ -128,6 +129,7 @@ export function createApp(config: Config, ports: Ports) {
   const admissionSigner = onceAsync(async () =>
     createAdmissionSigner({ secret: await ports.secret("ADMISSION_SIGNING_KEYS"), issuer: ownIssuer, clock: ports.clock }),
   );
+  const proofOfWork = onceAsync(async () => createProofOfWork({ secret: await ports.secret("JWT_SECRET"), clock: ports.clock }));
   const asOperator = async (header: string | undefined) => requireOperator(await operatorKey(), header);
   const forget = (connectionId: string) => forgetConnection(ports, connectionId);
   const quotaDeps = { quotaCounter: ports.quotaCounter, quotas: config.quotas, clock: ports.clock };
@@ -191,8 +193,10 @@ export function createApp(config: Config, ports: Ports) {
       await asOperator(operatorHeader);
       return openQueue(ports, eventId, body);
     },
-    joinQueue: async (authorization: string | undefined, eventId: string | undefined) =>
-      joinQueue(ports, await fanWithin("joinsPerFan", authorization), eventId),
+    joinQueue: async (authorization: string | undefined, eventId: string | undefined, body?: unknown) =>
+      joinQueue({ ...ports, proofOfWork }, await fanWithin("joinsPerFan", authorization), eventId, body),
+    joinChallenge: async (authorization: string | undefined, eventId: string | undefined) =>
+      joinChallenge({ ...ports, proofOfWork }, await fanOf(await fans(), authorization), eventId),
     myPlace: async (authorization: string | undefined, eventId: string | undefined) =>
       myPlace(ports, await fanOf(await fans(), authorization), eventId),
     admit: async (authorization: string | undefined, eventId: string | undefined) =>

@@ -269,6 +269,8 @@ export interface QueueSettings {
   admitPerMinute?: number;
   admissionTtlSeconds: number;
   saleUrl?: string;
+  /** A join must carry a proof of work with this many leading zero bits; undefined: none asked (the default). */
+  proofOfWorkBits?: number;
 }
 
 /** prequeue -> shuffling (the draw froze the pre-queue) -> open (tickets 1..prequeueSize drawn). */

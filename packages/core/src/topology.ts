@@ -342,6 +342,10 @@ export const topology = {
           secrets: ["JWT_SECRET"],
         }),
       },
+      // Stateless (an HMAC keyed from JWT_SECRET): no table but the queue's setting.
+      "GET /queues/{eventId}/challenge": {
+        function: fn("http/join-challenge.handler", { tables: { queues: "read" }, secrets: ["JWT_SECRET"] }),
+      },
       "GET /queues/{eventId}/me": {
         function: fn("http/my-place.handler", { tables: { queues: "read", places: "read" }, secrets: ["JWT_SECRET"] }),
       },

@@ -41,6 +41,7 @@ export type ErrorCode = (typeof ERROR_CODES)[number];
  * CONFLICT a change the resource's state no longer allows. SESSION_ENDED and
  * TOKEN_ALREADY_RENEWED (401) refuse a renewal: past the session's absolute
  * lifetime or revoked, and a token traded in a second time (docs/reliability.md).
+ * CHALLENGE_REQUIRED (428) asks a join for a proof of work (docs/waiting-room.md), with `bits`.
  */
 export const HTTP_ONLY_ERROR_CODES = [
   "UNAUTHORIZED",
@@ -49,6 +50,7 @@ export const HTTP_ONLY_ERROR_CODES = [
   "CONFLICT",
   "SESSION_ENDED",
   "TOKEN_ALREADY_RENEWED",
+  "CHALLENGE_REQUIRED",
 ] as const;
 export type ApiErrorCode = ErrorCode | (typeof HTTP_ONLY_ERROR_CODES)[number];
 
@@ -346,9 +348,9 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 export interface HttpErrorBody {
   /**
    * Some codes carry facts to act on: NOT_YET has `peopleAhead` (a number, or null in the pre-queue);
-   * RATE_LIMITED has `retryAfterSeconds` (also sent as the `Retry-After` header).
+   * RATE_LIMITED has `retryAfterSeconds` (also sent as the `Retry-After` header); CHALLENGE_REQUIRED has the `bits` asked.
    */
-  error: { code: ApiErrorCode; message: string; peopleAhead?: number | null; retryAfterSeconds?: number };
+  error: { code: ApiErrorCode; message: string; peopleAhead?: number | null; retryAfterSeconds?: number; bits?: number };
 }
 /**
  * `POST /session`; send the previous token as `Authorization: Bearer` to renew
@@ -394,6 +396,8 @@ export interface QueueResponse {
   admitPerMinute: number | null;
   admissionTtlSeconds: number;
   saleUrl: string | null;
+  /** Leading zero bits a join's proof of work must have; null: joins need none (the default). */
+  proofOfWorkBits: number | null;
   topic: TopicName<"queue">;
   phase: QueuePhase;
   servingNumber: number;
@@ -413,6 +417,40 @@ export interface JoinResponse {
   /** null in the pre-queue; 0 once admitted. */
   peopleAhead: number | null;
 }
+/**
+ * `GET /queues/{eventId}/challenge` with a fan token: a proof-of-work challenge
+ * for this fan and event, HMAC-signed, short-lived. Find a decimal `nonce`
+ * such that SHA-256(`proofOfWorkInput(challenge, nonce)`) starts with `bits`
+ * zero bits, then join with `JoinRequest`. `bits` is 0 when the queue asks no proof.
+ */
+export interface ChallengeResponse {
+  challenge: string;
+  bits: number;
+  /** ISO-8601: join before it. */
+  expiresAt: string;
+}
+/** The body of `POST /queues/{eventId}/join`: empty, or a solved challenge when the queue asks for one. */
+export interface JoinRequest {
+  challenge?: string;
+  nonce?: string;
+}
+
+/** The bytes a proof of work hashes: one definition for the server that checks and the browser that solves. */
+export const proofOfWorkInput = (challenge: string, nonce: string): string => `${challenge}:${nonce}`;
+
+/** How many leading zero bits a hash has (the work a nonce proves: 2^bits tries on average). */
+export function leadingZeroBits(hash: Uint8Array): number {
+  let bits = 0;
+  for (const byte of hash) {
+    if (byte === 0) {
+      bits += 8;
+      continue;
+    }
+    return bits + Math.clz32(byte) - 24;
+  }
+  return bits;
+}
+
 /** `POST /queues/{eventId}/admission` with a fan token, once admitted (409 NOT_YET with `peopleAhead` before). */
 export interface AdmissionResponse {
   /** ES256 JWT: sub, eventId, ticket, iat, exp, jti; `kid` in its header names a key of GET /.well-known/jwks.json. */

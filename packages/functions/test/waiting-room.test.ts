@@ -4,7 +4,8 @@
  * tick as the EventBridge rule, the queues stream pushing to real sockets,
  * and admission tokens verified against GET /.well-known/jwks.json with jose.
  */
-import type { JoinResponse, SessionResponse } from "@pushgate/core/protocol";
+import type { ChallengeResponse, JoinResponse, SessionResponse } from "@pushgate/core/protocol";
+import { solveChallenge } from "@pushgate/core/waiting-room/proof-of-work";
 import { startLocalCloud, type LocalCloud } from "@pushgate/local";
 import { createRemoteJWKSet, errors, jwtVerify } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -54,6 +55,7 @@ describe("operators open queues", () => {
         admitPerMinute: 500,
         admissionTtlSeconds: 600,
         saleUrl: null,
+        proofOfWorkBits: null,
         topic: "queue/op-1",
         phase: "prequeue",
         servingNumber: 0,
@@ -94,6 +96,26 @@ describe("one place per fan", () => {
     const bob = await session();
     expect((await http("GET", "/queues/place-1/me", { token: bob.token })).status).toBe(404);
     expect((await http("POST", "/queues/place-1/join", { token: bob.token })).body).toMatchObject({ ticket: 2, peopleAhead: 1 });
+  });
+});
+
+describe("proof of work at join", () => {
+  it("a queue that asks it answers 428 CHALLENGE_REQUIRED; GET .../challenge, solve, and the join takes the proof", async () => {
+    await openedQueue("pow-1", { proofOfWorkBits: 10 });
+    const fan = await session();
+    expect(await http("POST", "/queues/pow-1/join", { token: fan.token })).toMatchObject({
+      status: 428,
+      body: { error: { code: "CHALLENGE_REQUIRED", bits: 10 } },
+    });
+    const asked = await http("GET", "/queues/pow-1/challenge", { token: fan.token });
+    expect(asked).toMatchObject({ status: 200, body: { bits: 10, challenge: expect.any(String) } });
+    const { challenge } = asked.body as ChallengeResponse;
+    const joined = await http("POST", "/queues/pow-1/join", {
+      token: fan.token,
+      body: { challenge, nonce: solveChallenge(challenge, 10) },
+    });
+    expect(joined).toMatchObject({ status: 200, body: { ticket: 1, status: "waiting" } });
+    expect((await http("GET", "/queues/pow-1/challenge", {})).status).toBe(401);
   });
 });
 

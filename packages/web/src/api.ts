@@ -15,6 +15,7 @@ import {
   type JoinResponse,
   type TopicName,
 } from "@pushgate/client";
+import { solveProofOfWork } from "./proof-of-work.js";
 
 /** The fan's one place in a queue (join and GET .../me answer the same shape). */
 export type QueuePlace = JoinResponse;
@@ -24,7 +25,11 @@ export type Admission = AdmissionResponse;
 export type ReportJob = CreateJobResponse;
 
 export interface FanApi {
-  joinQueue(eventId: string): Promise<QueuePlace>;
+  /**
+   * The fan's place. A queue that asks a proof of work answers 428 CHALLENGE_REQUIRED: the challenge is
+   * fetched and solved (`onProofProgress` hears how far), then the join is sent again with it.
+   */
+  joinQueue(eventId: string, onProofProgress?: (fraction: number) => void): Promise<QueuePlace>;
   /** The place of this fan (any tab of this browser), or undefined when it has not joined. */
   myPlace(eventId: string): Promise<QueuePlace | undefined>;
   /** Rejects with ApiError NOT_YET before the fan's turn. */
@@ -53,10 +58,16 @@ export interface FanApiOptions {
    * a `SessionError` when no session can be had.
    */
   fetchWithSession: (url: string, init?: RequestInit) => Promise<Response>;
+  /** Default Web Crypto (proof-of-work.ts); tests hand in another. */
+  solve?: typeof solveProofOfWork;
 }
+
+/** A challenge that expired while solving, or a cost raised meanwhile: asked again, once. */
+const PROOF_ATTEMPTS = 2;
 
 export function createFanApi(options: FanApiOptions): FanApi {
   const baseUrl = options.httpApiUrl.replace(/\/+$/, "");
+  const solve = options.solve ?? solveProofOfWork;
 
   const post = (path: string, body: unknown) => request("POST", path, body);
 
@@ -94,8 +105,20 @@ export function createFanApi(options: FanApiOptions): FanApi {
   }
 
   return {
-    async joinQueue(eventId) {
-      return parsePlace(await post(`/queues/${encodeURIComponent(eventId)}/join`, {}));
+    async joinQueue(eventId, onProofProgress) {
+      const path = `/queues/${encodeURIComponent(eventId)}`;
+      let proof: { challenge: string; nonce: string } | Record<string, never> = {};
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return parsePlace(await post(`${path}/join`, proof));
+        } catch (error) {
+          if (!(error instanceof ApiError && error.code === "CHALLENGE_REQUIRED") || attempt >= PROOF_ATTEMPTS) throw error;
+        }
+        const asked = await request("GET", `${path}/challenge`);
+        const challenge = field<string>(asked, "challenge", "string", "the challenge");
+        const bits = field<number>(asked, "bits", "number", "the challenge");
+        proof = { challenge, nonce: await solve(challenge, bits, onProofProgress ? { onProgress: onProofProgress } : {}) };
+      }
     },
     async myPlace(eventId) {
       try {

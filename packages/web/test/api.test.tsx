@@ -55,6 +55,50 @@ describe("createFanApi", () => {
     ).rejects.toMatchObject({ code: "NOT_FOUND" });
   });
 
+  it("solves the proof of work a queue asks for (428 CHALLENGE_REQUIRED), then joins with it", async () => {
+    const place = {
+      eventId: "e1",
+      name: "F",
+      topic: "queue/e1",
+      opensAt: "2026-11-22T11:00:00.000Z",
+      status: "waiting",
+      ticket: 3,
+      servingNumber: 0,
+      peopleAhead: 2,
+    };
+    const calls: Call[] = [];
+    const answers = [
+      [428, { error: { code: "CHALLENGE_REQUIRED", message: "this queue asks a proof of work to join", bits: 6 } }],
+      [200, { challenge: "c.sig", bits: 6, expiresAt: "2026-11-22T12:10:00.000Z" }],
+      [200, place],
+    ] as const;
+    const fetch = (async (url: RequestInfo | URL, init?: RequestInit) => {
+      const [status, body] = answers[calls.length]!;
+      calls.push({ url: String(url), init });
+      return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
+    }) as typeof globalThis.fetch;
+    const solved: [string, number][] = [];
+    const progress: number[] = [];
+    const api = createFanApi({
+      httpApiUrl: "http://api.test",
+      fetchWithSession: withToken("t", fetch),
+      solve: async (challenge, bits, options) => {
+        solved.push([challenge, bits]);
+        options?.onProgress?.(0.5);
+        return "4711";
+      },
+    });
+    await expect(api.joinQueue("e1", (fraction) => progress.push(fraction))).resolves.toEqual(place);
+    expect(calls.map((call) => `${call.init?.method} ${call.url}`)).toEqual([
+      "POST http://api.test/queues/e1/join",
+      "GET http://api.test/queues/e1/challenge",
+      "POST http://api.test/queues/e1/join",
+    ]);
+    expect(solved).toEqual([["c.sig", 6]]);
+    expect(progress).toEqual([0.5]);
+    expect(JSON.parse(String(calls[2]!.init?.body))).toEqual({ challenge: "c.sig", nonce: "4711" });
+  });
+
   it("asks for a contest report", async () => {
     const { fetch, calls } = fetchAnswering(200, JSON.stringify({ jobId: "j1", resultUrl: "http://s3/r", topic: "job/j1" }));
     const api = createFanApi({ httpApiUrl: "http://api.test", fetchWithSession: withToken("t", fetch) });

@@ -1,11 +1,19 @@
-import { act, cleanup, render, renderHook, screen } from "@testing-library/react";
+/**
+ * The hooks on the real push client and the testing kit's fake push server:
+ * what they hold is what the client subscribes on the wire.
+ */
+import { act, cleanup, renderHook, screen } from "@testing-library/react";
 import { StrictMode, useState } from "react";
 import { afterEach, describe, expect, it } from "vitest";
 import { useConnectionState, useTopic } from "../src/hooks.js";
 import { PushProvider } from "../src/push-context.js";
-import { fakeApi, FakePushClient } from "./fake-push.js";
+import { fakeApi } from "./fake-push.js";
+import { closeKitClients, kitClient, onServer, renderOnKit } from "./push-kit.js";
 
-afterEach(cleanup);
+afterEach(() => {
+  closeKitClients();
+  cleanup();
+});
 
 // The data's type follows from the topic's name (game/... reads ScoreData), as in the client.
 function Score({ topic }: { topic: `game/${string}` | undefined }) {
@@ -14,35 +22,44 @@ function Score({ topic }: { topic: `game/${string}` | undefined }) {
 }
 
 describe("useTopic", () => {
-  it("reads the topic's store and re-renders on every change", () => {
-    const client = new FakePushClient();
-    render(
-      <PushProvider client={client} api={fakeApi()}>
-        <Score topic="game/g1" />
-      </PushProvider>,
-    );
+  it("reads the topic's store and re-renders on every publication", async () => {
+    const { server } = await renderOnKit(<Score topic="game/g1" />);
     expect(screen.getByTestId("value").textContent).toBe("none");
-    client.publish("game/g1", { home: 3, away: 0 }, { seq: 4 });
-    expect(screen.getByTestId("value").textContent).toBe("3-0@4");
+    await onServer(server, () => void server.publish("game/g1", { home: 3, away: 0 }));
+    expect(screen.getByTestId("value").textContent).toBe("3-0@1");
+    await onServer(server, () => void server.publish("game/g1", { home: 3, away: 1 }));
+    expect(screen.getByTestId("value").textContent).toBe("3-1@2");
   });
 
-  it("holds the topic on the wire while mounted, once per component, and releases it on unmount (StrictMode too)", () => {
-    const client = new FakePushClient();
-    const view = render(
+  it("holds the topic on the wire while mounted, once for two components, and releases it on unmount (StrictMode sends nothing extra)", async () => {
+    const view = await renderOnKit(
       <StrictMode>
-        <PushProvider client={client} api={fakeApi()}>
-          <Score topic="game/g1" />
-          <Score topic="game/g1" />
-        </PushProvider>
+        <Score topic="game/g1" />
+        <Score topic="game/g1" />
       </StrictMode>,
     );
-    expect(client.holders("game/g1")).toBe(2);
-    view.unmount();
-    expect(client.holders("game/g1")).toBe(0);
+    const { server } = view;
+    expect(server.subscribers("game/g1")).toBe(1);
+    expect(
+      server
+        .connection()
+        .framesOf("subscribe")
+        .flatMap((frame) => frame.topics),
+    ).toEqual(["game/g1"]);
+    await act(async () => {
+      view.unmount();
+      await server.settle();
+    });
+    expect(server.subscribers("game/g1")).toBe(0);
+    expect(
+      server
+        .connection()
+        .framesOf("unsubscribe")
+        .flatMap((frame) => frame.topics),
+    ).toEqual(["game/g1"]);
   });
 
-  it("holds nothing while the topic is unknown, then follows it when it changes", () => {
-    const client = new FakePushClient();
+  it("holds nothing while the topic is unknown, then follows it when it changes", async () => {
     let setTopic!: (topic: `game/${string}` | undefined) => void;
     // biome-ignore lint/correctness/noComponentHookFactories: the test component hands its setter to the test through the closure.
     function Switcher() {
@@ -50,25 +67,22 @@ describe("useTopic", () => {
       setTopic = set;
       return <Score topic={topic} />;
     }
-    render(
-      <PushProvider client={client} api={fakeApi()}>
-        <Switcher />
-      </PushProvider>,
-    );
-    expect(client.totalHolders()).toBe(0);
+    const { server } = await renderOnKit(<Switcher />);
+    expect(server.connection().framesOf("subscribe")).toEqual([]);
     expect(screen.getByTestId("value").textContent).toBe("none");
 
-    act(() => setTopic("game/g1"));
-    expect(client.holders("game/g1")).toBe(1);
-    act(() => setTopic("game/g2"));
-    expect(client.holders("game/g1")).toBe(0);
-    expect(client.holders("game/g2")).toBe(1);
+    await onServer(server, () => setTopic("game/g1"));
+    expect(server.subscribers("game/g1")).toBe(1);
+    await onServer(server, () => setTopic("game/g2"));
+    expect(server.subscribers("game/g1")).toBe(0);
+    expect(server.subscribers("game/g2")).toBe(1);
   });
 });
 
 describe("useConnectionState", () => {
-  it("follows the connection store, separately from topic data", () => {
-    const client = new FakePushClient();
+  it("follows the client's connection, separately from topic data", async () => {
+    const { server, client } = kitClient();
+    server.refuseConnections();
     const { result } = renderHook(() => useConnectionState(), {
       wrapper: ({ children }) => (
         <PushProvider client={client} api={fakeApi()}>
@@ -76,9 +90,14 @@ describe("useConnectionState", () => {
         </PushProvider>
       ),
     });
+    expect(result.current).toMatchObject({ state: "closed", reason: undefined });
+    await onServer(server, () => client.connect());
+    expect(result.current).toMatchObject({ state: "polling", attempt: 1, lastError: { code: "HANDSHAKE_FAILED" } });
+    await onServer(server, () => {
+      server.acceptConnections();
+      return server.advance(30_000);
+    });
     expect(result.current.state).toBe("live");
-    client.setConnection({ state: "polling", attempt: 2 });
-    expect(result.current).toMatchObject({ state: "polling", attempt: 2 }); // the fake fills the client snapshot's other fields
   });
 
   it("explains itself when used outside the provider", () => {

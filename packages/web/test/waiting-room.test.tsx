@@ -17,13 +17,14 @@ const PLACE: QueuePlace = {
   servingNumber: 100,
   peopleAhead: 50,
 };
-const PREQUEUE: QueuePlace = {
+/** A pre-queue place opening 3 minutes from now: made when the test starts (a loaded machine can take seconds to get there). */
+const prequeuePlace = (): QueuePlace => ({
   ...PLACE,
   opensAt: new Date(Date.now() + 3 * 60_000 + 500).toISOString(),
   status: "prequeue",
   ticket: null,
   peopleAhead: null,
-};
+});
 const pushed = (data: Record<string, unknown>) => ({
   servingNumber: 100,
   ticketsIssued: 500,
@@ -100,6 +101,24 @@ describe("WaitingRoom", () => {
     expect(screen.getByTestId("queue-updated").textContent).toBe("Updated 12 s ago");
   });
 
+  it("shows how far the browser is with the queue's proof of work while it joins", async () => {
+    const joined = deferred<QueuePlace>();
+    await render({
+      api: {
+        joinQueue: (_eventId, onProofProgress) => {
+          onProofProgress?.(0.42);
+          return joined.promise;
+        },
+      },
+    });
+    await act(async () => fireEvent.click(screen.getByRole("button", { name: "Join the queue" })));
+    expect(screen.getByRole("progressbar", { name: "Checking this browser" }).getAttribute("value")).toBe("42");
+    expect(screen.getByRole("button", { name: "Joining…" })).toBeTruthy();
+    await act(async () => joined.resolve(PLACE));
+    expect(screen.queryByTestId("join-proof")).toBeNull();
+    expect(screen.getByTestId("queue-ticket").textContent).toBe("151");
+  });
+
   it("finds the place again on a reload or in a new tab (GET .../me), without joining", async () => {
     await render({ place: PLACE, api: { joinQueue: () => Promise.reject(new Error("must not join again")) } });
     expect(screen.getByTestId("queue-ticket").textContent).toBe("151");
@@ -107,6 +126,7 @@ describe("WaitingRoom", () => {
   });
 
   it("counts down in the pre-queue, then fetches the drawn place when the topic says the queue opened", async () => {
+    const PREQUEUE = prequeuePlace();
     let opened = false;
     const client = await render({
       place: PREQUEUE,

@@ -50,9 +50,11 @@ export class DynamoQueueStore implements QueueStore {
   private async update(eventId: string, settings: QueueSettings, at: string): Promise<Queue> {
     // Counters are initialised only on creation (if_not_exists), so an update never resets a running queue.
     // An optional setting left out of the PUT is removed: the PUT states the whole configuration.
-    const removed = [settings.admitPerMinute === undefined && "admitPerMinute", settings.saleUrl === undefined && "saleUrl"].filter(
-      Boolean,
-    );
+    const removed = [
+      settings.admitPerMinute === undefined && "admitPerMinute",
+      settings.saleUrl === undefined && "saleUrl",
+      settings.proofOfWorkBits === undefined && "proofOfWorkBits",
+    ].filter(Boolean);
     const { Attributes } = await this.db.send(
       new UpdateCommand({
         TableName: this.queuesTable(),
@@ -64,6 +66,7 @@ export class DynamoQueueStore implements QueueStore {
           "servedSamples = if_not_exists(servedSamples, :none), admittedPerMinute = if_not_exists(admittedPerMinute, :zero)",
           settings.admitPerMinute === undefined ? "" : ", admitPerMinute = :rate",
           settings.saleUrl === undefined ? "" : ", saleUrl = :sale",
+          settings.proofOfWorkBits === undefined ? "" : ", proofOfWorkBits = :work",
           ", #change = :news ADD seq :one",
           removed.length > 0 ? `REMOVE ${removed.join(", ")}` : "",
         ].join(" "),
@@ -81,6 +84,7 @@ export class DynamoQueueStore implements QueueStore {
           ":one": 1,
           ...(settings.admitPerMinute !== undefined && { ":rate": settings.admitPerMinute }),
           ...(settings.saleUrl !== undefined && { ":sale": settings.saleUrl }),
+          ...(settings.proofOfWorkBits !== undefined && { ":work": settings.proofOfWorkBits }),
         },
         ReturnValues: "ALL_NEW",
       }),

@@ -11,10 +11,11 @@
 import { z } from "zod";
 import { PushgateError } from "../errors";
 import type { Clock, Place, Queue, QueueStore } from "../ports";
-import type { AdmissionResponse, AdvanceResponse, JoinResponse, QueuePhase, QueueResponse } from "../protocol";
+import type { AdmissionResponse, AdvanceResponse, ChallengeResponse, JoinResponse, QueuePhase, QueueResponse } from "../protocol";
 import { requireId, topicName } from "../topics";
 import { parseBody } from "../validate";
 import type { AdmissionSigner } from "../waiting-room/admission-tokens";
+import { MAX_PROOF_OF_WORK_BITS, type ProofOfWork } from "../waiting-room/proof-of-work";
 import { shuffled, type RandomIndex } from "../waiting-room/shuffle";
 
 /** How long a place is kept after its queue opened: well past any sale. */
@@ -44,7 +45,9 @@ const QueueBody = z.strictObject({
     .url()
     .regex(/^https?:\/\//, "must be an http(s) URL")
     .optional(),
+  proofOfWorkBits: z.number().int().min(1).max(MAX_PROOF_OF_WORK_BITS).optional(),
 });
+const JoinBody = z.strictObject({ challenge: z.string().max(1_000).optional(), nonce: z.string().max(20).optional() }).optional();
 const AdvanceBody = z.strictObject({ by: z.number().int().min(1).max(100_000) });
 
 const QUEUE_EXAMPLE = `{"name":"Taylor Swift, Wembley, 21 June","opensAt":"2026-06-01T09:00:00Z","admitPerMinute":500,"admissionTtlSeconds":600}`;
@@ -100,6 +103,7 @@ function queueView(queue: Queue): QueueResponse {
     admitPerMinute: queue.admitPerMinute ?? null,
     admissionTtlSeconds: queue.admissionTtlSeconds,
     saleUrl: queue.saleUrl ?? null,
+    proofOfWorkBits: queue.proofOfWorkBits ?? null,
     topic: topicName("queue", queue.eventId),
     phase: publicPhase(queue),
     servingNumber: queue.servingNumber,
@@ -110,7 +114,14 @@ function queueView(queue: Queue): QueueResponse {
 /** PUT /queues/{eventId} (operator): creates or updates; the opening time is fixed once the draw has started. */
 export async function openQueue(deps: WaitingRoomDeps, eventId: string | undefined, body: unknown): Promise<QueueResponse> {
   const id = requireId("eventId", eventId);
-  const { name, opensAt: rawOpensAt, admitPerMinute, admissionTtlSeconds, saleUrl } = parseBody(QueueBody, body, QUEUE_EXAMPLE);
+  const {
+    name,
+    opensAt: rawOpensAt,
+    admitPerMinute,
+    admissionTtlSeconds,
+    saleUrl,
+    proofOfWorkBits,
+  } = parseBody(QueueBody, body, QUEUE_EXAMPLE);
   const opensAt = new Date(rawOpensAt).toISOString();
   const settings = {
     name,
@@ -118,6 +129,7 @@ export async function openQueue(deps: WaitingRoomDeps, eventId: string | undefin
     admissionTtlSeconds: admissionTtlSeconds ?? 600,
     ...(admitPerMinute !== undefined && { admitPerMinute }),
     ...(saleUrl !== undefined && { saleUrl }),
+    ...(proofOfWorkBits !== undefined && { proofOfWorkBits }),
   };
   const existing = await deps.queues.get(id);
   if (existing && existing.phase !== "prequeue" && existing.opensAt !== opensAt) {
@@ -129,12 +141,25 @@ export async function openQueue(deps: WaitingRoomDeps, eventId: string | undefin
   return queueView(await deps.queues.put(id, settings, new Date(deps.clock.now()).toISOString()));
 }
 
-/** POST /queues/{eventId}/join (fan): the fan's one place; joining again answers the same place. */
-export async function joinQueue(deps: WaitingRoomDeps, fanId: string, eventId: string | undefined): Promise<JoinResponse> {
+/**
+ * POST /queues/{eventId}/join (fan): the fan's one place; joining again answers the same place.
+ * A queue with `proofOfWorkBits` asks a solved challenge (body `{ challenge, nonce }`) for a new place;
+ * the place's own conditional write makes the proof single use.
+ */
+export async function joinQueue(
+  deps: WaitingRoomDeps & { proofOfWork: () => Promise<ProofOfWork> },
+  fanId: string,
+  eventId: string | undefined,
+  body?: unknown,
+): Promise<JoinResponse> {
   const id = requireId("eventId", eventId);
+  const proof = parseBody(JoinBody, body ?? undefined, `{"challenge":"<from GET /queues/${id}/challenge>","nonce":"12345"}`) ?? {};
   const queue = await requireQueue(deps, id);
   const existing = await deps.queues.place(id, fanId);
   if (existing) return placeView(queue, existing);
+  if (queue.proofOfWorkBits !== undefined) {
+    (await deps.proofOfWork()).verify(proof, { fanId, eventId: id, bits: queue.proofOfWorkBits });
+  }
 
   const now = new Date(deps.clock.now());
   const place: Place = {
@@ -153,6 +178,17 @@ export async function joinQueue(deps: WaitingRoomDeps, fanId: string, eventId: s
   if (arrived === "exists") return myPlace(deps, fanId, id);
   // Read again: the arrival count is only meaningful with the prequeue size of the same moment (or later).
   return placeView((await deps.queues.get(id)) ?? queue, arrived);
+}
+
+/** GET /queues/{eventId}/challenge (fan): a proof-of-work challenge for this fan and event (`bits` 0: none asked). */
+export async function joinChallenge(
+  deps: WaitingRoomDeps & { proofOfWork: () => Promise<ProofOfWork> },
+  fanId: string,
+  eventId: string | undefined,
+): Promise<ChallengeResponse> {
+  const id = requireId("eventId", eventId);
+  const queue = await requireQueue(deps, id);
+  return (await deps.proofOfWork()).issue(fanId, id, queue.proofOfWorkBits ?? 0);
 }
 
 /** GET /queues/{eventId}/me (fan): the place of a fan who joined, for a reloaded page or a new tab. */

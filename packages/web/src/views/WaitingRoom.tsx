@@ -42,7 +42,15 @@ export function WaitingRoom({ eventId }: { eventId: string }) {
   useEffect(lookUp, [lookUp]);
 
   const requestFocus = useFocusRequest();
-  const joinQueue = useCallback(() => api.joinQueue(eventId), [api, eventId]);
+  // Set while the browser solves the queue's proof-of-work challenge (only queues that ask one).
+  const [proofProgress, setProofProgress] = useState<number | undefined>(undefined);
+  const joinQueue = useCallback(async () => {
+    try {
+      return await api.joinQueue(eventId, setProofProgress);
+    } finally {
+      setProofProgress(undefined);
+    }
+  }, [api, eventId]);
   const joined = useCallback(
     (joinedPlace: QueuePlace) => {
       setPlace(joinedPlace);
@@ -65,6 +73,12 @@ export function WaitingRoom({ eventId }: { eventId: string }) {
           <button type="button" className="button" onClick={() => void join.run()} disabled={join.pending} data-testid="join-queue">
             {join.pending ? "Joining…" : "Join the queue"}
           </button>
+          {proofProgress !== undefined && (
+            <p data-testid="join-proof">
+              Checking this browser before it joins (this keeps scripted joins out)…{" "}
+              <progress max={100} value={Math.round(proofProgress * 100)} aria-label="Checking this browser" />
+            </p>
+          )}
           {join.error && <ErrorNotice message={join.error} onRetry={() => void join.run()} />}
         </div>
       ) : (
