@@ -210,7 +210,10 @@ describe("randomized churn with faults", () => {
           at: at(4),
           name: "a client stops reading for 3 s",
           run: async () => {
-            const fan = churners.find((candidate) => !candidate.closed && openSocket(candidate) !== undefined);
+            // On a busy machine every socket may be reconnecting at this instant: wait for one (bounded).
+            const withOpenSocket = () => churners.find((candidate) => !candidate.closed && openSocket(candidate) !== undefined);
+            await until(() => withOpenSocket() !== undefined, "a client with an open socket to stall", 30_000).catch(() => {});
+            const fan = withOpenSocket();
             const socket = fan && openSocket(fan);
             if (!socket) return;
             socket.pause();
