@@ -58,8 +58,16 @@ const everywhere: NagPackSuppression[] = [
     reason:
       "Access logs are JSON once API Gateway fills in $context.status and the latencies, which SST's format leaves unquoted; cdk-nag parses the unfilled template",
   },
-  { id: "AwsSolutions-SQS3", reason: "These queues are the dead-letter (on-failure) queues of the stream consumers" },
-  { id: "Serverless-SQSRedrivePolicy", reason: "These queues are the dead-letter (on-failure) queues of the stream consumers" },
+  {
+    id: "AwsSolutions-SQS3",
+    reason:
+      "These queues are the dead-letter (on-failure) queues of the stream consumers and of the fan-out task queue (which has its redrive)",
+  },
+  {
+    id: "Serverless-SQSRedrivePolicy",
+    reason:
+      "These queues are the dead-letter (on-failure) queues of the stream consumers and of the fan-out task queue (which has its redrive)",
+  },
   { id: "Serverless-EventBusDLQ", reason: "The queue tick runs every minute and each run catches up on what the last one missed" },
   { id: "AwsSolutions-CFR1", reason: "A public fan site: no geographic restriction" },
   {

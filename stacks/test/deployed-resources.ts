@@ -272,7 +272,7 @@ export function deployedResources(get: () => { synth: Synthesized; view: Views }
     const handlers = view
       .resourcesOf("realtime", "AWS::Lambda::Function")
       .filter(([, fn]) => String(fn.Properties.Handler).startsWith("packages/functions/"));
-    expect(handlers).toHaveLength(23); // 6 WebSocket routes, 11 HTTP routes, 4 consumers, 2 schedules
+    expect(handlers).toHaveLength(26); // 6 WebSocket routes, 13 HTTP routes, 4 stream consumers, 1 queue consumer, 2 schedules
     for (const [id, fn] of handlers) {
       expect([id, fn.Properties.Runtime, fn.Properties.Architectures]).toEqual([id, "nodejs22.x", ["arm64"]]);
       synth.realtime.hasResourceProperties("Custom::LogRetention", {

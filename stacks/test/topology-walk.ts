@@ -23,6 +23,15 @@ const writeActions = ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Delet
 const streamActions = new Set(["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"]);
 
 /** The function serving a declaration: same handler, timeout, memory, configuration and exactly its grants. */
+/** The logical id of a topology queue (not its dead-letter queue), found by its physical name. */
+function queueId(name: string): string {
+  const found = view
+    .resourcesOf("realtime", "AWS::SQS::Queue")
+    .find(([, queue]) => queue.Properties.QueueName === physicalName(topology.app, stage, name));
+  expect(found, `queue ${name}`).toBeDefined();
+  return found![0];
+}
+
 function expectFunctionFor(decl: FunctionDecl, streamSource?: string): string {
   const [id, fn] = view.functionFor(decl.handler);
   expect(fn.Properties).toMatchObject({ Timeout: decl.timeoutSeconds, MemorySize: decl.memoryMB });
@@ -73,11 +82,12 @@ function expectFunctionFor(decl: FunctionDecl, streamSource?: string): string {
     secretParameters: (name) =>
       ssmSecretPaths({ app: topology.app, stage }, name as SecretName).map((path) => `arn:aws:ssm:us-east-1:123456789012:parameter${path}`),
     connections: `arn:aws:execute-api:us-east-1:123456789012:{${apiId}}/${stage}/*/@connections/*`,
-    queue: (name) => `{${name}Queue.Arn}`,
+    queue: (name) => `{${queueId(name)}.Arn}`,
   };
-  const expected = policyFor(decl, arns, streamSource ? { consumes: streamSource } : {}).flatMap((statement) =>
-    statement.actions.flatMap((action) => statement.resources.map((resource) => `${action} ${resource}`)),
-  );
+  // SQS grants are checked by the queue test below: CDK's event sources add their own on the same queues.
+  const expected = policyFor(decl, arns, streamSource ? { consumes: streamSource } : {})
+    .flatMap((statement) => statement.actions.flatMap((action) => statement.resources.map((resource) => `${action} ${resource}`)))
+    .filter((pair) => !pair.startsWith("sqs:"));
   expect([...granted].sort(), `${decl.handler} IAM policy`).toEqual([...new Set(expected)].sort());
 
   // Secrets are fetched from SSM: the environment carries SST's placeholder for the bound ones, never a value.
@@ -114,6 +124,7 @@ export function topologyWalk(get: () => { synth: Synthesized; view: Views }) {
       ...Object.values(declared.websocket.routes),
       ...Object.values(declared.http.routes),
       ...Object.values(declared.consumers),
+      ...Object.values(declared.queues ?? {}),
       ...Object.values(declared.schedules ?? {}),
     ].map((piece) => piece.function.handler);
     const handlers = view
@@ -125,7 +136,10 @@ export function topologyWalk(get: () => { synth: Synthesized; view: Views }) {
       "AWS::ApiGatewayV2::Route",
       Object.keys(declared.websocket.routes).length + Object.keys(declared.http.routes).length,
     );
-    synth.realtime.resourceCountIs("AWS::Lambda::EventSourceMapping", Object.keys(declared.consumers).length);
+    synth.realtime.resourceCountIs(
+      "AWS::Lambda::EventSourceMapping",
+      Object.keys(declared.consumers).length + Object.keys(declared.queues ?? {}).length,
+    );
     synth.storage.resourceCountIs("AWS::DynamoDB::Table", Object.keys(declared.tables).length);
     synth.realtime.resourceCountIs("AWS::Events::Rule", Object.keys(declared.schedules ?? {}).length);
   });
@@ -191,6 +205,41 @@ export function topologyWalk(get: () => { synth: Synthesized; view: Views }) {
     );
     const [deadLettersId] = view.referencedIds(mapping.DestinationConfig.OnFailure.Destination);
     expect(view.stacks.realtime.Resources[deadLettersId!]!.Type).toBe("AWS::SQS::Queue");
+  });
+
+  it.each(Object.entries(declared.queues ?? {}))("queue %s: its settings, DLQ, consumer mapping and who may send", (name, decl) => {
+    const id = queueId(name);
+    const queue = view.stacks.realtime.Resources[id]!.Properties;
+    expect(queue).toMatchObject({
+      VisibilityTimeout: decl.visibilityTimeoutSeconds,
+      MaximumMessageSize: decl.maxMessageSizeBytes,
+      MessageRetentionPeriod: decl.retentionSeconds,
+      RedrivePolicy: { maxReceiveCount: decl.maxReceiveCount },
+    });
+    const functionId = expectFunctionFor(decl.function);
+    const mappings = view
+      .resourcesOf("realtime", "AWS::Lambda::EventSourceMapping")
+      .filter(([, mapping]) => view.referencedIds(mapping.Properties.FunctionName).has(functionId));
+    expect(mappings, name).toHaveLength(1);
+    const mapping = mappings[0]![1].Properties;
+    expect(view.referencedIds(mapping.EventSourceArn)).toEqual(new Set([id]));
+    expect(mapping).toMatchObject({
+      BatchSize: decl.batchSize,
+      FunctionResponseTypes: ["ReportBatchItemFailures"],
+      ScalingConfig: { MaximumConcurrency: decl.maxConcurrency },
+    });
+    const sqsActionsOn = (fnId: string) =>
+      view
+        .statementsOf(fnId)
+        .filter((statement) => view.referencedIds(statement.Resource).has(id))
+        .flatMap(actionsOf);
+    expect(sqsActionsOn(functionId)).toEqual(expect.arrayContaining(["sqs:ReceiveMessage", "sqs:DeleteMessage"]));
+    const senders = [...Object.values(declared.consumers), ...Object.values(declared.queues ?? {})].filter(
+      (consumer) => consumer.function.grants.queues?.[name] === "send",
+    );
+    expect(senders.length).toBeGreaterThan(0);
+    for (const sender of senders)
+      expect(sqsActionsOn(view.functionFor(sender.function.handler)[0]), sender.function.handler).toContain("sqs:SendMessage");
   });
 
   it.each(Object.entries(declared.schedules ?? {}))("schedule %s: an EventBridge rule at its rate targets its function", (_name, decl) => {

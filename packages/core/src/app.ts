@@ -292,6 +292,7 @@ export function appFromEnvironment(observability: { log: Log; meter: Meter }, en
     tasks: new SqsFanoutTaskQueue(
       once(() => sqsClient(config)),
       () => config.queueUrl("fanoutTasks"),
+      topology.queues.fanoutTasks.maxMessageSizeBytes,
     ),
     gateway: new GuardedGateway(
       managementGateway(config),

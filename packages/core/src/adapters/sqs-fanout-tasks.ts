@@ -1,6 +1,7 @@
 /**
- * FanoutTaskQueue over SQS: SendMessageBatch, ten entries a call (SQS's
- * limit), one call per ten in parallel. Entries SQS refused in a batch that
+ * FanoutTaskQueue over SQS: SendMessageBatch, up to ten entries a call and
+ * no more bytes than the queue's MaximumMessageSize per call (SQS's limits on a
+ * batch), the calls in parallel. Entries SQS refused in a batch that
  * otherwise succeeded are sent again (a few times); what is still refused
  * then is thrown, so the caller's record or message is retried: a task is
  * never dropped silently.
@@ -18,13 +19,28 @@ export class SqsFanoutTaskQueue implements FanoutTaskQueue {
     /** Made on first use: only a publication that splits needs it. */
     private readonly client: () => SQSClient,
     private readonly queueUrl: () => string,
+    /** The queue's MaximumMessageSize (topology queues), also the most one batch call may carry. */
+    private readonly maxBytes: number,
   ) {}
 
   async enqueue(tasks: FanoutTask[]): Promise<void> {
     const batches: SendMessageBatchRequestEntry[][] = [];
+    let bytes = 0;
     tasks.forEach((task, index) => {
-      if (index % MAX_BATCH_ENTRIES === 0) batches.push([]);
-      batches[batches.length - 1]!.push({ Id: String(index), MessageBody: encodeTask(task) });
+      const body = encodeTask(task);
+      const size = Buffer.byteLength(body, "utf8");
+      if (size > this.maxBytes)
+        throw new Error(
+          `a fan-out task of ${task.frame.topic} is ${size} bytes, over the queue's ${this.maxBytes}; the frame is too big to split (raise maxMessageSizeBytes in topology.ts)`,
+        );
+      const last = batches[batches.length - 1];
+      if (!last || last.length >= MAX_BATCH_ENTRIES || bytes + size > this.maxBytes) {
+        batches.push([{ Id: String(index), MessageBody: body }]);
+        bytes = size;
+      } else {
+        last.push({ Id: String(index), MessageBody: body });
+        bytes += size;
+      }
     });
     await Promise.all(batches.map((entries) => this.send(entries)));
   }

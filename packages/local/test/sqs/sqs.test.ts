@@ -11,7 +11,9 @@ import {
   SendMessageCommand,
   SQSClient,
 } from "@aws-sdk/client-sqs";
+import { SqsFanoutTaskQueue } from "@pushgate/core/adapters/sqs-fanout-tasks";
 import { policyFor } from "@pushgate/core/iam-policy";
+import { decodeTask } from "@pushgate/core/usecases/fanout-tasks";
 import type { FunctionDecl, QueueDecl } from "@pushgate/core/topology";
 import type { SQSEvent } from "aws-lambda";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -140,6 +142,29 @@ describe("the SQS front", () => {
       name: "QueueDoesNotExist",
     });
     expect(queue.counts()).toEqual({ visible: 0, inFlight: 0 });
+  });
+});
+
+describe("core's SQS adapter against it", () => {
+  it("enqueues fan-out tasks in batches within ten entries and the queue's size, each a message the task consumer can decode", async () => {
+    const credentials = credentialsOf("adapter", sender) as Required<Credentials>;
+    const tasks = new SqsFanoutTaskQueue(
+      () => new SQSClient({ region, endpoint: sqs.endpoint, credentials }),
+      () => url(),
+      queue.settings.maxMessageSizeBytes,
+    );
+    const frame = {
+      type: "message" as const,
+      topic: "game/g",
+      seq: 1,
+      kind: "score-update" as const,
+      data: { home: 1, away: 0 },
+      ts: "2027-01-01T00:00:00.000Z",
+    };
+    await tasks.enqueue(Array.from({ length: 12 }, (_, shard) => ({ frame, shard })));
+    const received = queue.receive(10, "test").concat(queue.receive(10, "test"));
+    expect(received.map((message) => decodeTask(message.body).shard).sort((a, b) => a - b)).toEqual([...Array(12).keys()]);
+    for (const message of received) queue.delete(message.receiptHandle);
   });
 });
 
