@@ -115,6 +115,8 @@ export async function openFan(
   stack: Stack,
   route: "scores" | "queue" | "results",
   viewport: { width: number; height: number } = { width: 390, height: 844 },
+  /** Runs before the page is loaded (e.g. `page.addInitScript` for an observer that must see the load). */
+  beforeLoad?: (page: Page) => Promise<unknown>,
 ): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
   const context = await stack.browser.newContext({
     viewport,
@@ -146,6 +148,7 @@ export async function openFan(
       socket.on("close", () => console.log(`${new Date().toISOString()} ws closed`));
     });
   }
+  await beforeLoad?.(page);
   await page.goto(`${stack.web.url}/#/${route}`);
   return { context, page, problems };
 }
