@@ -137,4 +137,34 @@ describe("the scoring timeline", () => {
       { at: expect.any(String), home: 7, away: 3, period: "Q2", clock: "01:10", play: "Field goal" },
     ]);
   });
+
+  it("the contest report tells a described game's story: teams, status, and each scoring play with its points", async () => {
+    await http("PUT", "/games/rep-g1", { body: hawksBears({ status: "final" }), operator: true });
+    const score = (body: Record<string, unknown>) => http("POST", "/games/rep-g1/score", { body, operator: true });
+    await score({ home: 0, away: 3, period: "Q1", clock: "07:00", lastPlay: "Bears field goal" });
+    await score({ home: 7, away: 3, period: "Q2", clock: "02:10", lastPlay: "Hawks touchdown" });
+    const { token } = (await http("POST", "/session", { body: {} })).body as SessionResponse;
+    const { resultUrl } = (await http("POST", "/jobs", { body: { kind: "contest-report" }, token })).body;
+    let response = await fetch(resultUrl);
+    while (response.status === 404) {
+      await response.arrayBuffer();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      response = await fetch(resultUrl);
+    }
+    const report = (await response.json()) as { games: Record<string, any>[] };
+    expect(report.games.find((game) => game.gameId === "rep-g1")).toEqual({
+      gameId: "rep-g1",
+      home: hawksBears().home,
+      away: hawksBears().away,
+      status: "final",
+      startsAt: "2026-06-21T18:00:00.000Z",
+      score: { home: 7, away: 3 },
+      period: "Q2",
+      leader: "home",
+      scoring: [
+        { at: expect.any(String), period: "Q1", clock: "07:00", team: "away", points: 3, home: 0, away: 3, play: "Bears field goal" },
+        { at: expect.any(String), period: "Q2", clock: "02:10", team: "home", points: 7, home: 7, away: 3, play: "Hawks touchdown" },
+      ],
+    });
+  });
 });

@@ -5,6 +5,7 @@
  */
 import { ConnectionBadge } from "./components/ConnectionBadge.js";
 import { ConnectionBanner } from "./components/ConnectionBanner.js";
+import { ResultsMark } from "./components/ResultsMark.js";
 import type { PageConfig } from "./config.js";
 import { useHashRoute, type Route } from "./use-hash-route.js";
 import { MyResults } from "./views/MyResults.js";
@@ -32,6 +33,7 @@ export function App({ config }: { config: PageConfig }) {
         {TABS.map((tab) => (
           <a key={tab.route} href={`#/${tab.route}`} className="tabs__tab" aria-current={route === tab.route ? "page" : undefined}>
             {tab.label}
+            {tab.route === "results" && route !== "results" && <ResultsMark />}
           </a>
         ))}
       </nav>

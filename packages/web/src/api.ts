@@ -7,7 +7,7 @@
  * tell the fan in plain words what happened and what to do next (./errors.ts).
  * The bodies are the protocol's types (re-exported by @pushgate/client).
  */
-import type { AdmissionResponse, CreateJobResponse, HttpErrorBody, JoinResponse, TopicName } from "@pushgate/client";
+import type { AdmissionResponse, ContestReport, CreateJobResponse, HttpErrorBody, JoinResponse, TopicName } from "@pushgate/client";
 
 /** The fan's one place in a queue (join and GET .../me answer the same shape). */
 export type QueuePlace = JoinResponse;
@@ -23,6 +23,8 @@ export interface FanApi {
   /** Rejects with ApiError NOT_YET before the fan's turn. */
   admission(eventId: string): Promise<Admission>;
   requestReport(): Promise<ReportJob>;
+  /** A ready report's content, from its presigned URL (no token: the URL is the permission). */
+  fetchReport(url: string): Promise<ContestReport>;
 }
 
 export class ApiError extends Error {
@@ -111,6 +113,18 @@ export function createFanApi(options: FanApiOptions): FanApi {
     },
     async requestReport() {
       return parseJob(await post("/jobs", { kind: "contest-report" }));
+    },
+    async fetchReport(url) {
+      let response: Response;
+      try {
+        response = await http(url);
+      } catch (cause) {
+        throw new ApiError("NETWORK", `could not download the report: ${describe(cause)}`, 0);
+      }
+      const body = (await response.json().catch(() => undefined)) as Partial<ContestReport> | undefined;
+      if (!response.ok || body?.kind !== "contest-report" || !Array.isArray(body.games))
+        throw new ApiError(response.ok ? "BAD_RESPONSE" : `HTTP_${response.status}`, "the report could not be read", response.status);
+      return body as ContestReport;
     },
   };
 }

@@ -5,7 +5,7 @@
  */
 import { useCallback } from "react";
 import type { ReportJob } from "../api.js";
-import { parseReports, type RequestedReport } from "../reports.js";
+import { parseReports, REPORTS_KEY, type RequestedReport } from "../reports.js";
 import { ErrorNotice } from "../components/ErrorNotice.js";
 import { ReportRow } from "../components/ReportRow.js";
 import { usePushServices } from "../push-context.js";
@@ -14,7 +14,7 @@ import { useStoredState } from "../use-stored-state.js";
 
 export function MyResults() {
   const { api } = usePushServices();
-  const [reports, setReports] = useStoredState<RequestedReport[]>("pushgate.reports", parseReports, []);
+  const [reports, setReports] = useStoredState<RequestedReport[]>(REPORTS_KEY, parseReports, []);
   const addReport = useCallback(
     (job: ReportJob) => setReports([{ ...job, requestedAt: new Date().toISOString() }, ...reports]),
     [reports, setReports],
