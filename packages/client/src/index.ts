@@ -8,6 +8,9 @@ export { pendingTopicSnapshot } from "./topicStore";
 export { browserEndpoints, formatClock, GAME_LIST_TOPIC, leadingZeroBits, proofOfWorkInput, secondsLeftAt } from "@pushgate/core/wire";
 export type {
   AdmissionResponse,
+  ContestReport,
+  ReportedGame,
+  ScoringPlay,
   GameClock,
   GameListData,
   GameStatus,

@@ -476,6 +476,43 @@ export interface CreateJobResponse {
   topic: TopicName<"job">;
 }
 /**
+ * `results/{jobId}.json` of a contest-report job (`result-ready` carries its
+ * URL): what a fan downloads and the page shows: each of the operator's games with
+ * its teams, where it stands, and how it got there (every scoring play, from
+ * the score updates pushgate already carried). No internal ids but the game's.
+ */
+export interface ContestReport {
+  kind: "contest-report";
+  generatedAt: string;
+  games: ReportedGame[];
+}
+export interface ReportedGame {
+  gameId: string;
+  home: ReportedTeam;
+  away: ReportedTeam;
+  status?: GameStatus;
+  startsAt?: string;
+  score: { home: number; away: number };
+  period?: string;
+  leader: "home" | "away" | "tied";
+  scoring: ScoringPlay[];
+}
+/** A team as reported: a game never described has only "Home" and "Away". */
+export type ReportedTeam = Pick<TeamInfo, "name"> & Partial<Pick<TeamInfo, "shortName" | "colour">>;
+export interface ScoringPlay {
+  at: string;
+  period?: string;
+  clock?: string;
+  /** The side that scored and how many points (a correction that lowered a score has negative points). */
+  team: "home" | "away";
+  points: number;
+  /** The score after it. */
+  home: number;
+  away: number;
+  play?: string;
+}
+
+/**
  * `GET /snapshots?topics=game/g1,queue/e1` with a fan token: a URL for each
  * topic the fan may read, and the others in `refused` (one forbidden topic
  * does not block polling for the rest).

@@ -158,12 +158,12 @@ export async function operator(
   endpoints: Endpoints,
   path: string,
   body: unknown,
-  method: "POST" | "PUT" = "POST",
+  method: "POST" | "PUT" | "DELETE" = "POST",
 ): Promise<Record<string, unknown>> {
   const response = await fetch(`${endpoints.httpApiUrl}${path}`, {
     method,
     headers: { "content-type": "application/json", "x-operator-key": endpoints.operatorKey },
-    body: JSON.stringify(body),
+    ...(body !== undefined && { body: JSON.stringify(body) }),
   });
   const text = await response.text();
   if (!response.ok) throw new Error(`${method} ${path} answered ${response.status}: ${text}`);

@@ -8,6 +8,7 @@ import { ConnectionBadge } from "./components/ConnectionBadge.js";
 import { ConnectionBanner } from "./components/ConnectionBanner.js";
 import { ReportReadyNotice } from "./components/ReportReadyNotice.js";
 import { ScoreAnnouncer } from "./components/ScoreAnnouncer.js";
+import { ResultsMark } from "./components/ResultsMark.js";
 import type { PageConfig } from "./config.js";
 import { useDataIsStale } from "./data-age.js";
 import { useDocumentTitle } from "./page-title.js";
@@ -39,6 +40,7 @@ export function App({ config }: { config: PageConfig }) {
         {TABS.map((tab) => (
           <a key={tab.route} href={`#/${tab.route}`} className="tabs__tab" aria-current={route === tab.route ? "page" : undefined}>
             {tab.label}
+            {tab.route === "results" && route !== "results" && <ResultsMark />}
           </a>
         ))}
       </nav>

@@ -10,6 +10,7 @@
 import {
   SessionError,
   type AdmissionResponse,
+  type ContestReport,
   type CreateJobResponse,
   type HttpErrorBody,
   type JoinResponse,
@@ -35,6 +36,8 @@ export interface FanApi {
   /** Rejects with ApiError NOT_YET before the fan's turn. */
   admission(eventId: string): Promise<Admission>;
   requestReport(): Promise<ReportJob>;
+  /** A ready report's content, from its presigned URL (no token: the URL is the permission). */
+  fetchReport(url: string): Promise<ContestReport>;
 }
 
 export class ApiError extends Error {
@@ -58,6 +61,8 @@ export interface FanApiOptions {
    * a `SessionError` when no session can be had.
    */
   fetchWithSession: (url: string, init?: RequestInit) => Promise<Response>;
+  /** Plain fetch for presigned S3 URLs (the report), which must carry no Bearer token. Default: the global fetch. */
+  fetch?: typeof fetch;
   /** Default Web Crypto (proof-of-work.ts); tests hand in another. */
   solve?: typeof solveProofOfWork;
 }
@@ -68,6 +73,7 @@ const PROOF_ATTEMPTS = 2;
 export function createFanApi(options: FanApiOptions): FanApi {
   const baseUrl = options.httpApiUrl.replace(/\/+$/, "");
   const solve = options.solve ?? solveProofOfWork;
+  const http = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => globalThis.fetch(input, init));
 
   const post = (path: string, body: unknown) => request("POST", path, body);
 
@@ -140,6 +146,18 @@ export function createFanApi(options: FanApiOptions): FanApi {
     },
     async requestReport() {
       return parseJob(await post("/jobs", { kind: "contest-report" }));
+    },
+    async fetchReport(url) {
+      let response: Response;
+      try {
+        response = await http(url);
+      } catch (cause) {
+        throw new ApiError("NETWORK", `could not download the report: ${describe(cause)}`, 0);
+      }
+      const body = (await response.json().catch(() => undefined)) as Partial<ContestReport> | undefined;
+      if (!response.ok || body?.kind !== "contest-report" || !Array.isArray(body.games))
+        throw new ApiError(response.ok ? "BAD_RESPONSE" : `HTTP_${response.status}`, "the report could not be read", response.status);
+      return body as ContestReport;
     },
   };
 }

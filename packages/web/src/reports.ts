@@ -1,3 +1,4 @@
+/** The reports a fan asked for, kept for the tab (sessionStorage), and which ready ones the fan has seen. */
 import type { ReportJob } from "./api.js";
 
 export interface RequestedReport extends ReportJob {
@@ -17,15 +18,36 @@ export function parseReports(raw: unknown): RequestedReport[] | undefined {
   );
 }
 
-/** Where the reports a fan asked for are kept for the tab's life (a reload keeps them). */
+/** The sessionStorage key MyResults keeps the requested reports under. */
 export const REPORTS_STORAGE_KEY = "pushgate.reports";
+const SEEN_KEY = "pushgate.reports.seen";
 
-/** The stored reports, read outside the Results view (which owns the list); none when storage is unreadable. */
-export function readStoredReports(): RequestedReport[] {
+/** The reports this tab asked for, as MyResults stored them (read fresh: the Results tab's mark is drawn outside MyResults). */
+export function storedReports(): RequestedReport[] {
+  return parseReports(readJson(REPORTS_STORAGE_KEY)) ?? [];
+}
+
+/** Job ids of ready reports the fan has seen in the Results view. */
+export function seenReports(): string[] {
+  const raw = readJson(SEEN_KEY);
+  return Array.isArray(raw) ? raw.filter((id): id is string => typeof id === "string") : [];
+}
+
+export function markReportSeen(jobId: string): void {
+  const seen = seenReports();
+  if (seen.includes(jobId)) return;
   try {
-    const raw = globalThis.sessionStorage?.getItem(REPORTS_STORAGE_KEY);
-    return raw ? (parseReports(JSON.parse(raw)) ?? []) : [];
+    globalThis.sessionStorage?.setItem(SEEN_KEY, JSON.stringify([...seen, jobId]));
   } catch {
-    return [];
+    // Storage blocked: the mark may show once more; nothing else depends on it.
+  }
+}
+
+function readJson(key: string): unknown {
+  try {
+    const raw = globalThis.sessionStorage?.getItem(key);
+    return raw ? JSON.parse(raw) : undefined;
+  } catch {
+    return undefined;
   }
 }

@@ -2,7 +2,7 @@ import { act, cleanup, screen } from "@testing-library/react";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { App } from "../src/App.js";
 import { pageConfig } from "../src/config.js";
-import { FakePushClient, renderWithPush } from "./fake-push.js";
+import { fakeApi, FakePushClient, renderWithPush } from "./fake-push.js";
 
 afterEach(() => {
   cleanup();
@@ -81,5 +81,25 @@ describe("pageConfig", () => {
       ],
       queueEventId: "e4",
     });
+  });
+});
+
+describe("the Results tab's mark", () => {
+  it("marks the tab when a report becomes ready while the fan is elsewhere, and clears once seen", async () => {
+    const client = new FakePushClient();
+    sessionStorage.setItem(
+      "pushgate.reports",
+      JSON.stringify([{ jobId: "j1", resultUrl: "http://s3.test/r", topic: "job/j1", requestedAt: "2026-06-21T18:00:00.000Z" }]),
+    );
+    renderWithPush(<App config={pageConfig({})} />, client, fakeApi({ fetchReport: () => new Promise(() => {}) }));
+    expect(screen.queryByTestId("results-mark")).toBeNull();
+    expect(client.holders("job/j1")).toBe(1);
+    client.publish("job/j1", { jobId: "j1", url: "http://s3.test/r?sig", expiresAt: "2999-01-01T00:00:00.000Z" });
+    expect(screen.getByTestId("results-mark")).toBeTruthy();
+    expect(screen.getByTestId("results-mark").closest("a")?.textContent).toBe("My results, a report is ready");
+    navigate("#/results");
+    navigate("#/scores");
+    expect(screen.queryByTestId("results-mark")).toBeNull();
+    sessionStorage.clear();
   });
 });

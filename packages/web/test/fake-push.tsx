@@ -112,6 +112,7 @@ export function fakeApi(overrides: Partial<FanApi> = {}): FanApi {
     myPlace: async () => undefined,
     admission: unexpected("admission"),
     requestReport: unexpected("requestReport"),
+    fetchReport: unexpected("fetchReport"),
     ...overrides,
   };
 }

@@ -105,3 +105,70 @@ describe("MyResults", () => {
     expect(screen.getByTestId("topic-problem").textContent).toMatch(/this report/);
   });
 });
+
+const REPORT = {
+  kind: "contest-report" as const,
+  generatedAt: "2026-06-21T19:00:00.000Z",
+  games: [
+    {
+      gameId: "g1",
+      home: { name: "Hawks", shortName: "HAW", colour: "#1f6feb" },
+      away: { name: "Bears", shortName: "BEA", colour: "#d1242f" },
+      status: "final" as const,
+      score: { home: 10, away: 7 },
+      leader: "home" as const,
+      scoring: [
+        {
+          at: "2026-06-21T18:05:00.000Z",
+          period: "Q1",
+          clock: "07:00",
+          team: "away" as const,
+          points: 7,
+          home: 0,
+          away: 7,
+          play: "Bears touchdown",
+        },
+        {
+          at: "2026-06-21T18:25:00.000Z",
+          period: "Q3",
+          clock: "02:10",
+          team: "home" as const,
+          points: 3,
+          home: 3,
+          away: 7,
+          play: "Field goal",
+        },
+        { at: "2026-06-21T18:40:00.000Z", period: "Q4", clock: "00:20", team: "home" as const, points: 7, home: 10, away: 7 },
+      ],
+    },
+  ],
+};
+
+describe("the report, readable in the app", () => {
+  it("shows each game's score and its scoring plays in order once ready, beside the download", async () => {
+    const client = new FakePushClient();
+    const fetched: string[] = [];
+    renderWithPush(
+      <MyResults />,
+      client,
+      fakeApi({
+        requestReport: async () => JOB,
+        fetchReport: async (url) => {
+          fetched.push(url);
+          return REPORT;
+        },
+      }),
+    );
+    await act(async () => fireEvent.click(screen.getByRole("button", { name: "Get my contest report" })));
+    await act(async () => client.publish("job/j1", READY));
+    expect(fetched).toEqual([READY.url]);
+    const game = screen.getByRole("region", { name: "Hawks vs Bears" });
+    expect(game.querySelector("h3")?.textContent).toBe("Hawks 10 – 7 Bears · Final");
+    expect([...game.querySelectorAll("li")].map((li) => li.textContent)).toEqual([
+      "Q1 07:00Bears +7 · Bears touchdown0–7",
+      "Q3 02:10Hawks +3 · Field goal3–7",
+      "Q4 00:20Hawks +710–7",
+    ]);
+    expect(screen.getByTestId("report-download").getAttribute("href")).toBe(READY.url);
+  });
+});

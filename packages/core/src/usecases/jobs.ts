@@ -7,8 +7,8 @@
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { resultKey } from "../keys";
-import type { CreateJobResponse } from "../protocol";
-import type { Clock, GameStore, JobStore, SnapshotStore } from "../ports";
+import type { ContestReport, CreateJobResponse, ReportedGame, ScoringPlay } from "../protocol";
+import type { Clock, Game, GameStore, JobStore, ScoringEntry, SnapshotStore } from "../ports";
 import type { Change } from "../stream";
 import { CANARY_GAME_ID, topicName } from "../topics";
 import { parseBody } from "../validate";
@@ -42,14 +42,6 @@ export async function createJob(
   return { jobId, resultUrl: url, topic: topicName("job", jobId) };
 }
 
-export interface ContestReport {
-  jobId: string;
-  fanId: string;
-  kind: "contest-report";
-  generatedAt: string;
-  games: { gameId: string; home: number; away: number; period?: string; leader: "home" | "away" | "tied" }[];
-}
-
 /**
  * The worker for one INSERT of a pending job. Idempotent: a re-delivered
  * record rewrites the same result and finds the job already ready.
@@ -65,18 +57,49 @@ export async function runJob(
   // The canary's game is a probe, not a contest (topics.ts CANARY_GAME_ID).
   const games = (await deps.games.list(REPORT_GAMES_LIMIT)).filter((game) => game.gameId !== CANARY_GAME_ID);
   const report: ContestReport = {
-    jobId,
-    fanId: job.fanId,
     kind: "contest-report",
     generatedAt: new Date(deps.clock.now()).toISOString(),
-    games: games.map(({ gameId, home, away, period }) => ({
-      gameId,
-      home,
-      away,
-      ...(period !== undefined && { period }),
-      leader: home > away ? "home" : home < away ? "away" : "tied",
-    })),
+    games: games.map(reportedGame),
   };
   await deps.snapshots.putResult(jobId, report);
   await deps.jobs.markReady(jobId, resultKey(jobId), new Date(deps.clock.now()).toISOString());
+}
+
+function reportedGame(game: Game): ReportedGame {
+  const { gameId, home, away, period, teams, status, startsAt } = game;
+  return {
+    gameId,
+    home: teams?.home ?? { name: "Home" },
+    away: teams?.away ?? { name: "Away" },
+    ...(status !== undefined && { status }),
+    ...(startsAt !== undefined && { startsAt }),
+    score: { home, away },
+    ...(period !== undefined && { period }),
+    leader: home > away ? "home" : home < away ? "away" : "tied",
+    scoring: scoringPlays(game.timeline ?? []),
+  };
+}
+
+/** Each timeline entry as the play it was: who scored and how many points, from the score before it. */
+export function scoringPlays(timeline: readonly ScoringEntry[]): ScoringPlay[] {
+  const plays: ScoringPlay[] = [];
+  let before = { home: 0, away: 0 };
+  for (const entry of timeline) {
+    const homeGain = entry.home - before.home;
+    const awayGain = entry.away - before.away;
+    // One side scores per play; if a producer changed both at once, the bigger change is the play.
+    const team = Math.abs(homeGain) >= Math.abs(awayGain) ? "home" : "away";
+    plays.push({
+      at: entry.at,
+      ...(entry.period !== undefined && { period: entry.period }),
+      ...(entry.clock !== undefined && { clock: entry.clock }),
+      team,
+      points: team === "home" ? homeGain : awayGain,
+      home: entry.home,
+      away: entry.away,
+      ...(entry.play !== undefined && { play: entry.play }),
+    });
+    before = entry;
+  }
+  return plays;
 }

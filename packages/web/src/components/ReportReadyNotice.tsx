@@ -7,14 +7,14 @@
 import { useMemo, useState } from "react";
 import { useTopic } from "../hooks.js";
 import { useTitleNotice } from "../page-title.js";
-import { readStoredReports } from "../reports.js";
+import { storedReports } from "../reports.js";
 import type { Route } from "../use-hash-route.js";
 
 export const REPORT_READY_NOTICE = "Your report is ready";
 
 export function ReportReadyNotice({ route }: { route: Route }) {
   // Read again on every view change: reports are asked for on My results, and watched once the fan leaves it.
-  const reports = useMemo(() => (route === "results" ? [] : readStoredReports()), [route]);
+  const reports = useMemo(() => (route === "results" ? [] : storedReports()), [route]);
   return (
     <>
       {reports.map((report) => (

@@ -1,6 +1,9 @@
+import { useEffect } from "react";
 import { useTopic } from "../hooks.js";
 import type { RequestedReport } from "../reports.js";
+import { markReportSeen } from "../reports.js";
 import { LiveAnnouncer } from "./LiveAnnouncer.js";
+import { ReportView } from "./ReportView.js";
 import { TopicProblem } from "./TopicProblem.js";
 
 /** One requested report: pending until its job topic says result-ready, then a download link. */
@@ -10,6 +13,10 @@ export function ReportRow({ report }: { report: RequestedReport }) {
   const requested = new Date(report.requestedAt).toLocaleTimeString();
   // The link is presigned: past expiresAt S3 answers 403, so say so instead of offering a dead link.
   const expired = ready !== undefined && Date.parse(ready.expiresAt) <= Date.now();
+  // Seen here, so the Results tab does not mark it as new.
+  useEffect(() => {
+    if (ready) markReportSeen(report.jobId);
+  }, [ready, report.jobId]);
 
   return (
     <li className="card report" data-testid="report" data-job-id={report.jobId} data-status={ready ? "ready" : "pending"}>
@@ -19,6 +26,7 @@ export function ReportRow({ report }: { report: RequestedReport }) {
           <span className="spinner" aria-hidden="true" /> Preparing your report… you can keep browsing, it will appear here.
         </p>
       )}
+      {ready && !expired && <ReportView url={ready.url} />}
       {ready && !expired && (
         <a
           className="button"
