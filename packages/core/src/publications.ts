@@ -65,7 +65,7 @@ export const gamePublication: PublicationOf = async (change) => {
     updatedAt,
     timeline: _timeline,
     ...fields
-  } = readImage(GameImage.extend({ timeline: z.unknown() }), "games", change);
+  } = readImage(GameImage.extend({ timeline: z.unknown().optional() }), "games", change);
   // Only the fields the item has: an absent optional stays absent on the wire.
   const data = Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)) as typeof fields;
   return frame("score-update", topicName("game", gameId), seq, data, updatedAt);

@@ -6,7 +6,6 @@
  */
 import { ConnectionBadge } from "./components/ConnectionBadge.js";
 import { ConnectionBanner } from "./components/ConnectionBanner.js";
-import { ReportReadyNotice } from "./components/ReportReadyNotice.js";
 import { ScoreAnnouncer } from "./components/ScoreAnnouncer.js";
 import { ResultsMark } from "./components/ResultsMark.js";
 import type { PageConfig } from "./config.js";
@@ -45,9 +44,8 @@ export function App({ config }: { config: PageConfig }) {
         ))}
       </nav>
       <main id="main" className={stale ? "main main--stale" : "main"} data-stale={stale}>
-        {/* Page-wide, whatever the view: followed scores and a report that became ready. */}
+        {/* Page-wide, whatever the view: followed scores (a ready report is the Results tab's ResultsMark). */}
         <ScoreAnnouncer />
-        <ReportReadyNotice route={route} />
         {route === "scores" && <Scoreboard pinned={config.pinnedGames} />}
         {route === "queue" && <WaitingRoom eventId={config.queueEventId} />}
         {route === "results" && <MyResults />}

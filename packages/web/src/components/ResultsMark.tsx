@@ -1,11 +1,15 @@
 /**
- * The Results tab's mark: a dot when a report the fan asked for became ready
- * while the fan was on another view. Each requested report's job topic is
- * held while the mark is shown, so the push reaches it; the mark goes once the
- * fan has seen the report in the Results view.
+ * What the fan learns of a report that became ready while they were on
+ * another view: a dot on the Results tab and "Your report is ready" leading the
+ * tab title. Each requested report's job topic is held while the fan is away
+ * from My results, so the push reaches it; both go once the fan has seen the
+ * report there (ReportRow marks it seen).
  */
 import { useTopic } from "../hooks.js";
+import { useTitleNotice } from "../page-title.js";
 import { seenReports, storedReports, type RequestedReport } from "../reports.js";
+
+export const REPORT_READY_NOTICE = "Your report is ready";
 
 export function ResultsMark() {
   const reports = storedReports();
@@ -20,7 +24,9 @@ export function ResultsMark() {
 
 function ReadyProbe({ report }: { report: RequestedReport }) {
   const ready = useTopic(report.topic).data !== undefined;
-  if (!ready || seenReports().includes(report.jobId)) return null;
+  const unseen = ready && !seenReports().includes(report.jobId);
+  useTitleNotice(unseen ? REPORT_READY_NOTICE : undefined);
+  if (!unseen) return null;
   // Only the first of several shows (styles.css), so the tab says it once.
   return (
     <span className="tabs__mark" data-testid="results-mark">
