@@ -2,16 +2,28 @@
  * The AWS SDK clients, built from config. Against the local cloud the
  * endpoints point at DynamoDB Local and the S3 emulator; the S3 client then
  * uses path-style URLs and checksums only when required (docs/aws-facts.md, "S3 locally").
+ *
+ * Every client but DynamoDB's (which nearly every function uses) is loaded on
+ * first use: a handler's cold start loads only the SDK packages it calls
+ * (a ws/ping that loaded S3, SSM and SQS too took 270 modules; BENCHMARKS.md).
+ * The adapters load their commands through the same loaders.
  */
-import { ApiGatewayManagementApiClient } from "@aws-sdk/client-apigatewaymanagementapi";
+import type { ApiGatewayManagementApiClient } from "@aws-sdk/client-apigatewaymanagementapi";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { S3Client } from "@aws-sdk/client-s3";
-import { SQSClient } from "@aws-sdk/client-sqs";
-import { SSMClient } from "@aws-sdk/client-ssm";
+import type { S3Client } from "@aws-sdk/client-s3";
+import type { SQSClient } from "@aws-sdk/client-sqs";
+import type { SSMClient } from "@aws-sdk/client-ssm";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { Config } from "../config";
 import { isClientBufferFull } from "./management-api-outcomes";
 import { DEFAULT_PUSH_RETRY, retryDelayMs, type PushRetryOptions } from "./push-retry-policy";
+
+/** Each SDK package on first use (Node caches the import; esbuild keeps it lazy in a deployed bundle too). */
+export const loadS3Sdk = () => import("@aws-sdk/client-s3");
+export const loadS3Presigner = () => import("@aws-sdk/s3-request-presigner");
+export const loadSsmSdk = () => import("@aws-sdk/client-ssm");
+export const loadSqsSdk = () => import("@aws-sdk/client-sqs");
+export const loadManagementApiSdk = () => import("@aws-sdk/client-apigatewaymanagementapi");
 
 /** Explicit credentials are for tools and tests (the local cloud's admin pair); functions use their role's, from the environment. */
 type ExplicitCredentials = { credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string } };
@@ -25,7 +37,8 @@ export function dynamoDocumentClient(config: Pick<Config, "region" | "dynamodbEn
   return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 }
 
-export function s3Client(config: Pick<Config, "region" | "s3Endpoint"> & ExplicitCredentials): S3Client {
+export async function s3Client(config: Pick<Config, "region" | "s3Endpoint"> & ExplicitCredentials): Promise<S3Client> {
+  const { S3Client } = await loadS3Sdk();
   return new S3Client({
     region: config.region,
     ...(config.credentials && { credentials: config.credentials }),
@@ -62,15 +75,26 @@ export function pushRetryStrategy(options: PushRetryOptions) {
   };
 }
 
-export const managementApiClient = (config: Pick<Config, "region"> & { pushRetry?: PushRetryOptions }, endpoint: string) =>
-  new ApiGatewayManagementApiClient({
+export async function managementApiClient(
+  config: Pick<Config, "region"> & { pushRetry?: PushRetryOptions },
+  endpoint: string,
+): Promise<ApiGatewayManagementApiClient> {
+  const { ApiGatewayManagementApiClient } = await loadManagementApiSdk();
+  return new ApiGatewayManagementApiClient({
     region: config.region,
     endpoint,
     maxAttempts: (config.pushRetry ?? DEFAULT_PUSH_RETRY).maxAttempts,
     retryStrategy: pushRetryStrategy(config.pushRetry ?? DEFAULT_PUSH_RETRY),
   });
+}
 
-export const ssmClient = (config: Pick<Config, "region">) => new SSMClient({ region: config.region });
+export async function ssmClient(config: Pick<Config, "region">): Promise<SSMClient> {
+  const { SSMClient } = await loadSsmSdk();
+  return new SSMClient({ region: config.region });
+}
 
 /** Locally AWS_ENDPOINT_URL_SQS (set by the local cloud) points it at the SQS emulator. */
-export const sqsClient = (config: Pick<Config, "region">) => new SQSClient({ region: config.region });
+export async function sqsClient(config: Pick<Config, "region">): Promise<SQSClient> {
+  const { SQSClient } = await loadSqsSdk();
+  return new SQSClient({ region: config.region });
+}
