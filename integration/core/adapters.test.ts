@@ -208,7 +208,12 @@ describe("S3SnapshotStore", () => {
     ts: "2026-11-22T12:00:00.000Z",
   };
   const store = () =>
-    new S3SnapshotStore(s3Client({ region, s3Endpoint: s3.endpoint }), () => "adapter-test-data", { now: () => Date.now() }, 600);
+    new S3SnapshotStore(
+      () => s3Client({ region, s3Endpoint: s3.endpoint }),
+      () => "adapter-test-data",
+      { now: () => Date.now() },
+      600,
+    );
 
   it("a snapshot is the exact envelope pushed, at snapshots/{topic}.json, behind a presigned GET", async () => {
     await store().putSnapshot(frame);

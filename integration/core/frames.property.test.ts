@@ -65,7 +65,12 @@ beforeAll(async () => {
       },
     },
     // Presigning is local computation: no S3 server is needed for the snapshot URLs of an ack.
-    snapshots: new S3SnapshotStore(s3Client({ region, s3Endpoint: "http://127.0.0.1:9" }), () => "props-data", clock, 3600),
+    snapshots: new S3SnapshotStore(
+      () => s3Client({ region, s3Endpoint: "http://127.0.0.1:9" }),
+      () => "props-data",
+      clock,
+      3600,
+    ),
     gateway: { post: async (id) => (gatewayCalls.push(`post ${id}`), "ok"), delete: async (id) => void gatewayCalls.push(`delete ${id}`) },
     clock,
     log: { warn: () => {}, error: () => {} },

@@ -49,7 +49,12 @@ function appWithBucket(bucket: string) {
       },
     },
     gateway: { post: async (connectionId: string) => (posted.push(connectionId), "ok" as const), delete: unused },
-    snapshots: new S3SnapshotStore(s3Client({ region, s3Endpoint: s3.endpoint }), () => bucket, clock, 600),
+    snapshots: new S3SnapshotStore(
+      () => s3Client({ region, s3Endpoint: s3.endpoint }),
+      () => bucket,
+      clock,
+      600,
+    ),
     clock,
     log: { warn: () => {}, error: () => {} },
     meter: { count: () => {}, milliseconds: () => {} },
@@ -78,7 +83,12 @@ describe("publish(): snapshot alongside the fan-out", () => {
     expect(await app.publishChanges("games", [scoreRecord("g-ok", 2)])).toEqual({ batchItemFailures: [] });
     expect(posted.sort()).toEqual(["c1", "c2"]);
     // Read as a polling fan would, through a presigned URL: the emulator refuses anonymous reads, as S3 does.
-    const reader = new S3SnapshotStore(s3Client({ region, s3Endpoint: s3.endpoint }), () => "publish-data", { now: () => Date.now() }, 600);
+    const reader = new S3SnapshotStore(
+      () => s3Client({ region, s3Endpoint: s3.endpoint }),
+      () => "publish-data",
+      { now: () => Date.now() },
+      600,
+    );
     const stored = await fetch((await reader.presignSnapshot("game/g-ok")).url);
     expect(stored.status).toBe(200);
     expect(await stored.json()).toMatchObject({ topic: "game/g-ok", seq: 2 });

@@ -248,7 +248,7 @@ export function createApp(config: Config, ports: Ports) {
 export function appFromEnvironment(observability: { log: Log; meter: Meter }, env = process.env): App {
   const config = loadConfig(env);
   const db = dynamoDocumentClient(config);
-  const ssm = once(() => ssmClient(config));
+  const ssm = onceAsync(() => ssmClient(config));
   const clock: Clock = systemClock;
   const secrets = {
     JWT_SECRET: onceAsync(() => secret("JWT_SECRET")),
@@ -264,7 +264,7 @@ export function appFromEnvironment(observability: { log: Log; meter: Meter }, en
         `secret ${name} is not set: set SST_Secret_value_${name}, or run under SST (SST_APP and SST_STAGE) to read it from SSM`,
       );
     }
-    return readSsmSecret(ssm(), ssmSecretPaths(config.sst, name));
+    return readSsmSecret(await ssm(), ssmSecretPaths(config.sst, name));
   }
 
   return createApp(config, {
@@ -290,7 +290,7 @@ export function appFromEnvironment(observability: { log: Log; meter: Meter }, en
     sessionLedger: new DynamoSessionLedger(db, () => config.table("sessions")),
     quotaCounter: new DynamoQuotaCounter(db, () => config.table("quotas")),
     tasks: new SqsFanoutTaskQueue(
-      once(() => sqsClient(config)),
+      onceAsync(() => sqsClient(config)),
       () => config.queueUrl("fanoutTasks"),
       topology.queues.fanoutTasks.maxMessageSizeBytes,
     ),
@@ -300,7 +300,12 @@ export function appFromEnvironment(observability: { log: Log; meter: Meter }, en
       observability.log,
       observability.meter,
     ),
-    snapshots: new S3SnapshotStore(s3Client(config), () => config.bucket("data"), clock, config.presignSeconds),
+    snapshots: new S3SnapshotStore(
+      () => s3Client(config),
+      () => config.bucket("data"),
+      clock,
+      config.presignSeconds,
+    ),
     secret: (name) => secrets[name](),
   });
 }
@@ -311,7 +316,7 @@ export function appFromEnvironment(observability: { log: Log; meter: Meter }, en
  */
 function managementGateway(config: Config): Gateway {
   if (config.managementClient === "sdk")
-    return new ManagementApiGateway(once(() => managementApiClient(config, config.managementEndpoint())));
+    return new ManagementApiGateway(onceAsync(() => managementApiClient(config, config.managementEndpoint())));
   const lean = once(
     () =>
       new LeanManagementApiGateway({

@@ -11,6 +11,9 @@ import type { OidcSettings } from "./identity";
 import type { QuotaSettings } from "./usecases/quotas";
 import { envVar, type BucketName, type QueueName, type SecretName, type TableName } from "./topology";
 
+/** One SDK call's attempt, unless PUSHGATE_SDK_REQUEST_TIMEOUT_MS says otherwise (adapters/aws-clients.ts). */
+export const DEFAULT_SDK_REQUEST_TIMEOUT_MS = 5_000;
+
 export type Env = Record<string, string | undefined>;
 
 /** SST v2 sets a bound secret's variable to this and expects the value to be fetched from SSM. */
@@ -47,6 +50,8 @@ export interface Config {
   pushRetry: { maxAttempts: number; baseMs: number; capMs: number };
   /** Longest one Management API attempt may take (lean client), before it counts as a network failure. */
   pushTimeoutMs: number;
+  /** Longest one attempt of any AWS SDK call may take before the SDK gives up on it and retries (aws-clients.ts). */
+  sdkRequestTimeoutMs: number;
   /** "lean" (default): SigV4 over keep-alive HTTP, ~0.8 ms less CPU per push; "sdk": the AWS SDK client, the fallback. */
   managementClient: "lean" | "sdk";
   /** The circuit breaker and bulkhead around the Management API (per function instance). */
@@ -138,6 +143,7 @@ export function loadConfig(env: Env = process.env): Config {
       capMs: integer("PUSHGATE_PUSH_RETRY_CAP_MS", 2_000, 1, 60_000),
     },
     pushTimeoutMs: integer("PUSHGATE_PUSH_TIMEOUT_MS", 5_000, 100, 60_000),
+    sdkRequestTimeoutMs: integer("PUSHGATE_SDK_REQUEST_TIMEOUT_MS", DEFAULT_SDK_REQUEST_TIMEOUT_MS, 100, 60_000),
     managementClient: env.PUSHGATE_MANAGEMENT_CLIENT?.trim().toLowerCase() === "sdk" ? "sdk" : "lean",
     breaker: {
       failureRateThreshold: integer("PUSHGATE_BREAKER_FAILURE_PERCENT", 50, 1, 100) / 100,

@@ -22,7 +22,7 @@ export const managementGateways: [name: string, make: MakeGateway][] = [
     "SDK client",
     (endpoint, retry = DEFAULT_PUSH_RETRY) => {
       const client = managementApiClient({ region, pushRetry: retry }, endpoint);
-      return Object.assign(new ManagementApiGateway(() => client), { close: () => client.destroy() });
+      return Object.assign(new ManagementApiGateway(() => client), { close: () => void client.then((made) => made.destroy()) });
     },
   ],
   [

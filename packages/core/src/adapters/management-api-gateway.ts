@@ -5,20 +5,18 @@
  * what each answer means is shared with the lean client
  * (management-api-outcomes.ts).
  */
-import {
-  DeleteConnectionCommand,
-  PostToConnectionCommand,
-  type ApiGatewayManagementApiClient,
-} from "@aws-sdk/client-apigatewaymanagementapi";
+import type { ApiGatewayManagementApiClient } from "@aws-sdk/client-apigatewaymanagementapi";
 import type { Gateway, PostOutcome } from "../ports";
+import { loadManagementApiSdk } from "./aws-clients";
 import { deleteFailure, postFailure } from "./management-api-outcomes";
 
 export class ManagementApiGateway implements Gateway {
-  constructor(private readonly client: () => ApiGatewayManagementApiClient) {}
+  constructor(private readonly client: () => Promise<ApiGatewayManagementApiClient>) {}
 
   async post(connectionId: string, data: string): Promise<PostOutcome> {
     try {
-      await this.client().send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: Buffer.from(data, "utf8") }));
+      const [{ PostToConnectionCommand }, client] = await Promise.all([loadManagementApiSdk(), this.client()]);
+      await client.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: Buffer.from(data, "utf8") }));
       return "ok";
     } catch (error) {
       return postFailure(error);
@@ -27,7 +25,8 @@ export class ManagementApiGateway implements Gateway {
 
   async delete(connectionId: string): Promise<void> {
     try {
-      await this.client().send(new DeleteConnectionCommand({ ConnectionId: connectionId }));
+      const [{ DeleteConnectionCommand }, client] = await Promise.all([loadManagementApiSdk(), this.client()]);
+      await client.send(new DeleteConnectionCommand({ ConnectionId: connectionId }));
     } catch (error) {
       deleteFailure(error);
     }

@@ -9,22 +9,34 @@
  * instant) and the loop reads again. Metadata rather than the body: a HEAD
  * costs no transfer, and the envelope stays exactly the pushed frame.
  */
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3ServiceException, type S3Client } from "@aws-sdk/client-s3";
-import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
+import type { S3Client } from "@aws-sdk/client-s3";
 import { resultKey, snapshotKey } from "../keys";
+import { onceAsync } from "../once";
 import type { Clock, PresignedUrl, SnapshotStore } from "../ports";
 import type { MessageFrame } from "../protocol";
+import { loadS3Presigner, loadS3Sdk } from "./aws-clients";
 
 /** Lost races a snapshot write retries before it fails (and the stream record is retried). */
 const SNAPSHOT_WRITE_ATTEMPTS = 5;
 
+/** An S3 error's HTTP status; undefined for anything else (the SDK's error class is loaded with the client). */
+async function s3Status(error: unknown): Promise<number | undefined> {
+  const { S3ServiceException } = await loadS3Sdk();
+  return error instanceof S3ServiceException ? error.$metadata.httpStatusCode : undefined;
+}
+
 export class S3SnapshotStore implements SnapshotStore {
+  private readonly s3: () => Promise<S3Client>;
+
+  /** `s3` is called on first use (the SDK loads then, not at the function's cold start), once. */
   constructor(
-    private readonly s3: S3Client,
+    s3: () => Promise<S3Client>,
     private readonly bucket: () => string,
     private readonly clock: Clock,
     private readonly presignSeconds: number,
-  ) {}
+  ) {
+    this.s3 = onceAsync(s3);
+  }
 
   async putSnapshot(frame: MessageFrame): Promise<"written" | "kept"> {
     const key = snapshotKey(frame.topic);
@@ -36,8 +48,8 @@ export class S3SnapshotStore implements SnapshotStore {
         return "written";
       } catch (error) {
         // 412: another write landed since the HEAD; 409: one is landing right now. Read again.
-        if (!(error instanceof S3ServiceException && (error.$metadata.httpStatusCode === 412 || error.$metadata.httpStatusCode === 409)))
-          throw error;
+        const status = await s3Status(error);
+        if (status !== 412 && status !== 409) throw error;
       }
     }
     throw new Error(`snapshot ${key} changed under ${SNAPSHOT_WRITE_ATTEMPTS} writes in a row; the record is retried`);
@@ -46,13 +58,14 @@ export class S3SnapshotStore implements SnapshotStore {
   /** The snapshot's seq and ETag; undefined when there is none (without s3:ListBucket, S3 answers a missing key 403). */
   private async currentSnapshot(key: string): Promise<{ seq: number; etag: string } | undefined> {
     try {
-      const head = await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket(), Key: key }));
+      const [{ HeadObjectCommand }, s3] = await Promise.all([loadS3Sdk(), this.s3()]);
+      const head = await s3.send(new HeadObjectCommand({ Bucket: this.bucket(), Key: key }));
       if (!head.ETag) return undefined;
       // A snapshot written before the seq was kept counts as older than any publication.
       const seq = Number(head.Metadata?.seq ?? -1);
       return { seq: Number.isSafeInteger(seq) ? seq : -1, etag: head.ETag };
     } catch (error) {
-      const status = error instanceof S3ServiceException ? error.$metadata.httpStatusCode : undefined;
+      const status = await s3Status(error);
       // A 403 for an object that does exist is caught by If-None-Match: * (412, read again, and in the end an error).
       if (status === 404 || status === 403) return undefined;
       throw error;
@@ -74,6 +87,7 @@ export class S3SnapshotStore implements SnapshotStore {
   }
 
   private async putJson(key: string, body: unknown, condition?: { seq: number; ifMatch?: string; ifNoneMatch?: "*" }): Promise<void> {
+    const [{ PutObjectCommand }, s3] = await Promise.all([loadS3Sdk(), this.s3()]);
     const command = new PutObjectCommand({
       Bucket: this.bucket(),
       Key: key,
@@ -95,17 +109,18 @@ export class S3SnapshotStore implements SnapshotStore {
         { step: "build", name: "snapshotIfMatch" },
       );
     }
-    await this.s3.send(command);
+    await s3.send(command);
   }
 
   private async presignGet(key: string, contentDisposition?: string): Promise<PresignedUrl> {
+    const [{ GetObjectCommand }, { getSignedUrl }, s3] = await Promise.all([loadS3Sdk(), loadS3Presigner(), this.s3()]);
     const signingDate = new Date(this.clock.now());
     const command = new GetObjectCommand({
       Bucket: this.bucket(),
       Key: key,
       ...(contentDisposition && { ResponseContentDisposition: contentDisposition }),
     });
-    const url = await getSignedUrl(this.s3, command, {
+    const url = await getSignedUrl(s3, command, {
       expiresIn: this.presignSeconds,
       signingDate,
     });

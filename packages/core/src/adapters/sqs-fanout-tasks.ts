@@ -6,7 +6,8 @@
  * then is thrown, so the caller's record or message is retried: a task is
  * never dropped silently.
  */
-import { SendMessageBatchCommand, type SendMessageBatchRequestEntry, type SQSClient } from "@aws-sdk/client-sqs";
+import type { SendMessageBatchRequestEntry, SQSClient } from "@aws-sdk/client-sqs";
+import { loadSqsSdk } from "./aws-clients";
 import { encodeTask } from "../usecases/fanout-tasks";
 import type { FanoutTask, FanoutTaskQueue } from "../ports";
 
@@ -17,7 +18,7 @@ const MAX_ATTEMPTS = 3;
 export class SqsFanoutTaskQueue implements FanoutTaskQueue {
   constructor(
     /** Made on first use: only a publication that splits needs it. */
-    private readonly client: () => SQSClient,
+    private readonly client: () => Promise<SQSClient>,
     private readonly queueUrl: () => string,
     /** The queue's MaximumMessageSize (topology queues), also the most one batch call may carry. */
     private readonly maxBytes: number,
@@ -48,7 +49,8 @@ export class SqsFanoutTaskQueue implements FanoutTaskQueue {
   private async send(entries: SendMessageBatchRequestEntry[]): Promise<void> {
     let pending = entries;
     for (let attempt = 1; pending.length > 0; attempt++) {
-      const output = await this.client().send(new SendMessageBatchCommand({ QueueUrl: this.queueUrl(), Entries: pending }));
+      const [{ SendMessageBatchCommand }, client] = await Promise.all([loadSqsSdk(), this.client()]);
+      const output = await client.send(new SendMessageBatchCommand({ QueueUrl: this.queueUrl(), Entries: pending }));
       const failed = output.Failed ?? [];
       if (failed.length === 0) return;
       const refused = failed.filter((entry) => entry.SenderFault);

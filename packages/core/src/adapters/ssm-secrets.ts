@@ -4,9 +4,11 @@
  * action SST's binding grants (and iam-policy.ts grants); `GetParameter`
  * (singular) is a different IAM action and would be refused on AWS.
  */
-import { GetParametersCommand, type SSMClient } from "@aws-sdk/client-ssm";
+import type { SSMClient } from "@aws-sdk/client-ssm";
+import { loadSsmSdk } from "./aws-clients";
 
 export async function readSsmSecret(ssm: SSMClient, paths: readonly string[]): Promise<string> {
+  const { GetParametersCommand } = await loadSsmSdk();
   const { Parameters = [] } = await ssm.send(new GetParametersCommand({ Names: [...paths], WithDecryption: true }));
   for (const path of paths) {
     const value = Parameters.find((parameter) => parameter.Name === path)?.Value;

@@ -11,6 +11,8 @@ export interface LambdaContextOptions {
   accountId: string;
   /** Given by the invoker, which logs it; a new one otherwise. */
   awsRequestId?: string;
+  /** When the timeout runs out (init-phase.ts); default: timeoutMs from now. */
+  deadline?: number;
 }
 
 /**
@@ -20,7 +22,7 @@ export interface LambdaContextOptions {
  */
 export function createLambdaContext(options: LambdaContextOptions): Context {
   const { functionName, memoryMB, timeoutMs, clock, region, accountId } = options;
-  const deadline = clock.now() + timeoutMs;
+  const deadline = options.deadline ?? clock.now() + timeoutMs;
   const awsRequestId = options.awsRequestId ?? randomUUID();
   const day = new Date(clock.now()).toISOString().slice(0, 10).replace(/-/g, "/");
   const deprecated = (what: string) => () => {

@@ -22,6 +22,12 @@ export interface InvokeMessage {
   request: InvocationRequest;
 }
 
+/** Drop an invocation whose handler has not started (Sandbox.cancel). */
+export interface CancelMessage {
+  type: "cancel";
+  requestId: string;
+}
+
 export interface SerializedError {
   name: string;
   message: string;
@@ -29,6 +35,8 @@ export interface SerializedError {
 }
 
 export type RuntimeMessage =
+  /** The handler's module has loaded, or failed to (the end of the init phase). */
+  | { type: "initialized" }
   | { type: "result"; requestId: string; ok: true; result: unknown }
   | { type: "result"; requestId: string; ok: false; error: SerializedError; fault?: SandboxFault }
   /** Escaped every handler; requestId is the invocation whose async work it came from, when known. */

@@ -12,11 +12,12 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { systemClock } from "./clock";
 import { pickHandlerExport } from "./handler-module";
+import { invocationDeadline, TIMED_OUT_DURING_INIT } from "./init-phase";
 import { parseHandlerRef } from "./handler-ref";
 import { invocationScope } from "./invocation-scope";
 import { createLambdaContext } from "./lambda-context";
 import { runHandler } from "./run-handler";
-import { serializeError, type InvokeMessage, type RuntimeMessage, type SandboxWorkerData } from "./sandbox-protocol";
+import { serializeError, type CancelMessage, type InvokeMessage, type RuntimeMessage, type SandboxWorkerData } from "./sandbox-protocol";
 
 const port = parentPort!;
 const data = workerData as SandboxWorkerData;
@@ -26,9 +27,18 @@ process.setSourceMapsEnabled(true);
 const post = (message: RuntimeMessage) => port.postMessage(message);
 
 const ref = parseHandlerRef(data.handler);
+const initStartedAt = systemClock.now();
+let initEndedAt: number | undefined;
 const handlerReady = import(data.bundleUrl).then((module: Record<string, unknown>) => pickHandlerExport(module, ref, data.sourceFile));
-// Reported per invocation below; without this the failed import would also count as unhandled.
-handlerReady.catch(() => {});
+// A failed import is reported per invocation below; without the catch it would also count as unhandled.
+handlerReady
+  .catch(() => {})
+  .finally(() => {
+    initEndedAt = systemClock.now();
+    post({ type: "initialized" });
+  });
+/** Invocations the invoker gave up on during init: their handlers never run. */
+const cancelled = new Set<string>();
 
 process.on("unhandledRejection", (reason) => {
   const requestId = invocationScope.getStore()?.requestId;
@@ -39,8 +49,14 @@ process.on("uncaughtException", (error) => {
   post({ type: "fault", fault: "uncaught-exception", ...(requestId && { requestId }), error: serializeError(error) });
 });
 
-port.on("message", async ({ event, request }: InvokeMessage) => {
+port.on("message", async (message: InvokeMessage | CancelMessage) => {
+  if (message.type === "cancel") {
+    cancelled.add(message.requestId);
+    return;
+  }
+  const { event, request } = message;
   const requestId = request.awsRequestId;
+  const invokedAt = systemClock.now();
   let handler;
   try {
     handler = await handlerReady;
@@ -48,7 +64,18 @@ port.on("message", async ({ event, request }: InvokeMessage) => {
     post({ type: "result", requestId, ok: false, error: serializeError(error), fault: "init" });
     return;
   }
-  const context = createLambdaContext({ ...request, clock: systemClock });
+  if (cancelled.delete(requestId)) {
+    post({ type: "result", requestId, ok: false, error: { name: "Error", message: TIMED_OUT_DURING_INIT } });
+    return;
+  }
+  const deadline = invocationDeadline({
+    invokedAt,
+    initStartedAt,
+    initEndedAt: initEndedAt ?? invokedAt,
+    initLimitMs: request.initLimitMs,
+    timeoutMs: request.timeoutMs,
+  });
+  const context = createLambdaContext({ ...request, clock: systemClock, deadline });
   try {
     const result = await invocationScope.run({ name: request.label, requestId }, () => runHandler(handler, event, context));
     try {

@@ -7,6 +7,7 @@
  */
 import type { FunctionDecl } from "@pushgate/core";
 import { systemClock, type Clock } from "./clock";
+import { invocationDeadline, TIMED_OUT_DURING_INIT } from "./init-phase";
 import { createLambdaContext } from "./lambda-context";
 import { invocationScope } from "./invocation-scope";
 import { runHandler, type LambdaHandler } from "./run-handler";
@@ -18,6 +19,8 @@ export interface InvocationRequest {
   memoryMB: number;
   /** The function's timeout: getRemainingTimeInMillis counts down from it. */
   timeoutMs: number;
+  /** How much of the sandbox's module load is not counted in timeoutMs (init-phase.ts). */
+  initLimitMs: number;
   region: string;
   accountId: string;
   /** For log lines inside the sandbox: the function, and the route or consumer. */
@@ -35,6 +38,17 @@ export type InvocationOutcome = { ok: true; result: unknown } | { ok: false; err
 export interface Sandbox {
   /** Resolves when the invocation has really ended (never rejects), however long after its timeout that is. */
   run(event: unknown, request: InvocationRequest): Promise<InvocationOutcome>;
+  /**
+   * Settles when the handler's module has loaded or failed to: the end of the
+   * init phase, which the invoker does not count against timeouts (init-phase.ts).
+   */
+  readonly initialized: Promise<void>;
+  /**
+   * Drops an invocation whose handler has not started (it timed out during
+   * init): Lambda never runs an event after answering its timeout. Its run()
+   * resolves with a failure once the init ends.
+   */
+  cancel(requestId: string): void;
   /** Ends the sandbox; invocations still running resolve with a failure. */
   terminate(): Promise<void>;
 }
@@ -70,16 +84,38 @@ export function inProcessSandboxes(loadHandler: LoadHandler, clock: Clock = syst
     codeVersion: async () => "in-process",
     create(fn) {
       const forgotten = new Set<(outcome: InvocationOutcome) => void>();
+      const cancelled = new Set<string>();
+      // Loaded once per sandbox, as Lambda loads the module once per execution environment.
+      const initStartedAt = clock.now();
+      let initEndedAt: number | undefined;
+      const handlerReady = loadHandler(fn).finally(() => {
+        initEndedAt = clock.now();
+      });
+      const initialized = handlerReady.then(
+        () => {},
+        () => {},
+      );
       return {
+        initialized,
+        cancel: (requestId) => void cancelled.add(requestId),
         run(event, request) {
+          const invokedAt = clock.now();
           return new Promise<InvocationOutcome>((resolve) => {
             forgotten.add(resolve);
             const settle = (outcome: InvocationOutcome) => {
               if (forgotten.delete(resolve)) resolve(outcome);
             };
-            loadHandler(fn).then(
+            handlerReady.then(
               (handler) => {
-                const context = createLambdaContext({ ...request, clock });
+                if (cancelled.delete(request.awsRequestId)) return settle({ ok: false, error: new Error(TIMED_OUT_DURING_INIT) });
+                const deadline = invocationDeadline({
+                  invokedAt,
+                  initStartedAt,
+                  initEndedAt: initEndedAt ?? invokedAt,
+                  initLimitMs: request.initLimitMs,
+                  timeoutMs: request.timeoutMs,
+                });
+                const context = createLambdaContext({ ...request, clock, deadline });
                 const scope = { name: request.label, requestId: request.awsRequestId };
                 invocationScope
                   .run(scope, () => runHandler(handler, event, context))

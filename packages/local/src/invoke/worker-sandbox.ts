@@ -12,7 +12,7 @@ import type { FunctionDecl } from "@pushgate/core";
 import type { HandlerBundler } from "./handler-loader";
 import { functionNameFor, parseHandlerRef } from "./handler-ref";
 import type { FaultListener, InvocationOutcome, Sandbox, SandboxFactory } from "./sandbox";
-import { deserializeError, type InvokeMessage, type RuntimeMessage, type SandboxWorkerData } from "./sandbox-protocol";
+import { deserializeError, type CancelMessage, type InvokeMessage, type RuntimeMessage, type SandboxWorkerData } from "./sandbox-protocol";
 import type { Log } from "../log";
 
 /** A function's environment; `name` is the route or consumer whose invocation started the sandbox. */
@@ -84,6 +84,10 @@ function startWorkerSandbox(options: WorkerSandboxOptions): Sandbox {
   const pending = new Map<string, (outcome: InvocationOutcome) => void>();
   let gone: Error | undefined;
   let terminating = false;
+  let markInitialized!: () => void;
+  const initialized = new Promise<void>((resolve) => {
+    markInitialized = resolve;
+  });
 
   const settle = (requestId: string, outcome: InvocationOutcome) => {
     const resolve = pending.get(requestId);
@@ -99,6 +103,10 @@ function startWorkerSandbox(options: WorkerSandboxOptions): Sandbox {
   };
 
   worker.on("message", (message: RuntimeMessage) => {
+    if (message.type === "initialized") {
+      markInitialized();
+      return;
+    }
     if (message.type === "result") {
       settle(
         message.requestId,
@@ -123,6 +131,8 @@ function startWorkerSandbox(options: WorkerSandboxOptions): Sandbox {
     else options.onFault("exit", reported, undefined);
   });
   worker.on("exit", (code) => {
+    // A thread that died while loading has no init left to wait for.
+    markInitialized();
     if (terminating) {
       gone ??= new Error("the sandbox was discarded");
       failAll(
@@ -138,6 +148,12 @@ function startWorkerSandbox(options: WorkerSandboxOptions): Sandbox {
   });
 
   return {
+    initialized,
+    cancel(requestId) {
+      if (gone || !pending.has(requestId)) return;
+      const message: CancelMessage = { type: "cancel", requestId };
+      worker.postMessage(message);
+    },
     run(event, request) {
       return new Promise<InvocationOutcome>((resolve) => {
         if (gone) {

@@ -189,7 +189,7 @@ describe.each([
     "SDK client",
     (endpoint: string): Gateway & { close(): void } => {
       const client = managementApiClient({ region: "us-east-1" }, endpoint);
-      return Object.assign(new ManagementApiGateway(() => client), { close: () => client.destroy() });
+      return Object.assign(new ManagementApiGateway(() => client), { close: () => void client.then((made) => made.destroy()) });
     },
   ],
 ])("the fan-out, through the %s, with one stopped reader among five fans", (_name, makeGateway) => {

@@ -275,3 +275,83 @@ describe("createInvoker", () => {
     );
   });
 });
+
+describe("Lambda's init phase (a sandbox's module load)", () => {
+  const settle = () => new Promise((resolveTick) => setImmediate(resolveTick));
+
+  /** An in-process invoker whose handler module finishes loading when the test says. */
+  function slowInit(time: FakeTime) {
+    const { log, text } = collectingLog();
+    let loads = 0;
+    const handled: number[] = [];
+    let finishLoad!: () => void;
+    const loaded = new Promise<void>((resolveLoad) => {
+      finishLoad = resolveLoad;
+    });
+    const invoke = createInvoker({
+      loadHandler: async () => {
+        loads += 1;
+        await loaded;
+        return async (event: { n: number }, context: Context) => {
+          handled.push(event.n);
+          return context.getRemainingTimeInMillis();
+        };
+      },
+      log,
+      clock: time,
+      timers: time,
+    });
+    return { invoke, text, finishLoad, handled, loads: () => loads };
+  }
+  const outcome = (promise: Promise<unknown>) =>
+    promise.then(
+      (value) => value,
+      (error: Error) => error.message,
+    );
+
+  it("does not count a load under the 10 s init limit against the timeout; the handler gets its whole timeout", async () => {
+    const time = new FakeTime();
+    const { invoke, finishLoad } = slowInit(time);
+    const result = outcome(invoke(decl(undefined, 3), { n: 1 }));
+    await settle();
+    time.advance(7_000);
+    finishLoad();
+    await settle();
+    expect(await result).toBe(3_000);
+  });
+
+  it("counts what a load takes past the init limit: the handler gets the rest of its timeout", async () => {
+    const time = new FakeTime();
+    const { invoke, finishLoad } = slowInit(time);
+    const result = outcome(invoke(decl(undefined, 3), { n: 1 }));
+    await settle();
+    time.advance(12_000);
+    await settle();
+    finishLoad();
+    await settle();
+    expect(await result).toBe(1_000);
+  });
+
+  it("keeps a sandbox whose invocation timed out while it loaded: the event is dropped, the load goes on and serves the next one", async () => {
+    const time = new FakeTime();
+    const { invoke, text, finishLoad, handled, loads } = slowInit(time);
+    const first = outcome(invoke(decl(undefined, 3), { n: 1 }));
+    await settle();
+    // Init limit 10 s + timeout 3 s: the first invocation times out at 13 s, its handler never having run.
+    time.advance(13_000);
+    await settle();
+    expect(await first).toMatch(/^Task timed out after 3\.00 seconds/);
+    expect(text()).toMatch(/spent it loading the handler .*sandbox is kept/);
+    // The next one arrives past the init limit: its timeout counts from its arrival.
+    time.advance(500);
+    const second = outcome(invoke(decl(undefined, 3), { n: 2 }));
+    await settle();
+    time.advance(500);
+    finishLoad();
+    await settle();
+    expect(await second).toBe(2_500);
+    // One load, not one per invocation; and the timed-out event never reached the handler, as on Lambda.
+    expect(loads()).toBe(1);
+    expect(handled).toEqual([2]);
+  });
+});

@@ -1,4 +1,6 @@
-import { resolve } from "node:path";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { FunctionDecl } from "@pushgate/core";
 import { createHandlerLoader, createInvoker, FunctionTimeoutError, type InvokerOptions } from "../../src/invoke";
@@ -165,6 +167,30 @@ describe("a worker sandbox per function", () => {
     expect(next.threadId()).not.toBe(hung.threadId());
     next.open();
     await expect(nextResult).resolves.toBe(next.threadId());
+  });
+
+  it("keeps a sandbox whose invocation timed out during its module load, drops that event, and serves the next one from the same load", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "pushgate-slow-init-"));
+    closers.push(async () => rmSync(dir, { recursive: true, force: true }));
+    const gate = join(dir, "gate");
+    const loads = join(dir, "loads");
+    // No init allowance at all: the 2 s timeout counts from the invocation, while the load waits on the gate.
+    const { invoke, text } = workerInvoker({
+      environmentFor: () => ({ INIT_GATE: gate, INIT_LOG: loads }),
+      initLimitMs: 0,
+      timeoutMs: 2_000,
+    });
+    const slowInit: FunctionDecl = {
+      handler: "packages/local/test/invoke/fixtures/slow-init.handler",
+      timeoutSeconds: 1,
+      memoryMB: 128,
+      grants: {},
+    };
+    await expect(invoke(slowInit, { n: 1 })).rejects.toBeInstanceOf(FunctionTimeoutError);
+    expect(text()).toMatch(/spent it loading the handler .*sandbox is kept/);
+    writeFileSync(gate, "open");
+    await expect(invoke(slowInit, { n: 2 })).resolves.toEqual({ n: 2, handled: 1 });
+    expect(readFileSync(loads, "utf8")).toBe("loaded\n");
   });
 
   it("fails the running invocation on an unhandled rejection, logs it with the request id, and recycles the sandbox", async () => {
