@@ -149,7 +149,7 @@ describe("core's SQS adapter against it", () => {
   it("enqueues fan-out tasks in batches within ten entries and the queue's size, each a message the task consumer can decode", async () => {
     const credentials = credentialsOf("adapter", sender) as Required<Credentials>;
     const tasks = new SqsFanoutTaskQueue(
-      () => new SQSClient({ region, endpoint: sqs.endpoint, credentials }),
+      async () => new SQSClient({ region, endpoint: sqs.endpoint, credentials }),
       () => url(),
       queue.settings.maxMessageSizeBytes,
     );
