@@ -69,3 +69,12 @@ export function closeKitClients(): void {
   for (const client of started) client.close();
   started.clear();
 }
+
+/** A publication on the wire (as the fan-out makes it), awaited until the client and React caught up. */
+export function publishOn<T extends string>(
+  server: FakePushServer,
+  topic: T,
+  data: Parameters<typeof server.publish<T>>[1],
+): Promise<void> {
+  return onServer(server, () => void server.publish(topic, data));
+}
