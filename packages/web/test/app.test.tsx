@@ -9,7 +9,7 @@ import { act, cleanup, screen } from "@testing-library/react";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { App } from "../src/App.js";
 import { pageConfig } from "../src/config.js";
-import { fakeApi } from "./fake-push.js";
+import { fakeApi } from "./fake-api.js";
 import { closeKitClients, type KitOptions, onServer, renderOnKit } from "./push-kit.js";
 
 /** The app as start.ts mounts it: the client connects first, the page renders on "connecting". */

@@ -14,7 +14,7 @@ import { ConnectionBadge } from "../src/components/ConnectionBadge.js";
 import { ConnectionBanner } from "../src/components/ConnectionBanner.js";
 import { pageConfig } from "../src/config.js";
 import { PushProvider } from "../src/push-context.js";
-import { fakeApi } from "./fake-push.js";
+import { fakeApi } from "./fake-api.js";
 import { closeKitClients, type KitOptions, kitClient, onServer, renderOnKit } from "./push-kit.js";
 
 /** Backoff the test can read: the first retry comes 5.5 s after the first failure (0.6875 of an 8 s ceiling). */

@@ -14,7 +14,7 @@ import { pageConfig } from "../src/config.js";
 import { forgetFollowedGames, setFollowed } from "../src/followed-games.js";
 import { milestoneText, queueMilestone } from "../src/queue-standing.js";
 import { REPORTS_STORAGE_KEY } from "../src/reports.js";
-import { fakeApi } from "./fake-push.js";
+import { fakeApi } from "./fake-api.js";
 import { closeKitClients, onServer, publishOn, renderOnKit } from "./push-kit.js";
 
 const PLACE: QueuePlace = {

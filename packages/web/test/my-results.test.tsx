@@ -8,7 +8,7 @@ import { cleanup, fireEvent, screen } from "@testing-library/react";
 import { afterEach, describe, expect, it } from "vitest";
 import { ApiError, type FanApi, type ReportJob } from "../src/api.js";
 import { MyResults } from "../src/views/MyResults.js";
-import { deferred, fakeApi } from "./fake-push.js";
+import { deferred, fakeApi } from "./fake-api.js";
 import { closeKitClients, onServer, renderOnKit } from "./push-kit.js";
 
 const JOB: ReportJob = { jobId: "j1", resultUrl: "http://s3.local/results/j1.json?sig", topic: "job/j1" };

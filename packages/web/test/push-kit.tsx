@@ -9,7 +9,7 @@ import { act, render, type RenderResult } from "@testing-library/react";
 import type { ReactNode } from "react";
 import type { FanApi } from "../src/api.js";
 import { PushProvider } from "../src/push-context.js";
-import { fakeApi } from "./fake-push.js";
+import { fakeApi } from "./fake-api.js";
 
 const started = new Set<PushClient>();
 

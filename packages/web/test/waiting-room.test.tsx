@@ -12,7 +12,7 @@ import { ApiError } from "../src/api.js";
 import { countdownText, estimatedWaitText, peopleAheadText, queueStanding } from "../src/queue-standing.js";
 import { useDocumentTitle } from "../src/page-title.js";
 import { WaitingRoom } from "../src/views/WaitingRoom.js";
-import { deferred, fakeApi } from "./fake-push.js";
+import { deferred, fakeApi } from "./fake-api.js";
 import { closeKitClients, onServer, publishOn, renderOnKit } from "./push-kit.js";
 
 const PLACE: QueuePlace = {

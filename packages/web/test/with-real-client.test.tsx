@@ -10,7 +10,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ConnectionBadge } from "../src/components/ConnectionBadge.js";
 import { GameCard } from "../src/components/GameCard.js";
 import { PushProvider } from "../src/push-context.js";
-import { fakeApi } from "./fake-push.js";
+import { fakeApi } from "./fake-api.js";
 
 class StandInSocket {
   static all: StandInSocket[] = [];
