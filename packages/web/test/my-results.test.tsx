@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { ApiError, type FanApi, type ReportJob } from "../src/api.js";
 import { MyResults } from "../src/views/MyResults.js";
 import { deferred, fakeApi } from "./fake-api.js";
-import { closeKitClients, onServer, renderOnKit } from "./push-kit.js";
+import { closeKitClients, onServer, publishOn, renderOnKit } from "./push-kit.js";
 
 const JOB: ReportJob = { jobId: "j1", resultUrl: "http://s3.local/results/j1.json?sig", topic: "job/j1" };
 const READY = { jobId: "j1", url: "http://s3.local/results/j1.json?X-Amz-Signature=abc", expiresAt: "2999-01-01T00:00:00.000Z" };
@@ -35,7 +35,7 @@ async function requested(api: Partial<FanApi> = {}, before: (server: FakePushSer
 
 /** The job's result published, and the view caught up. */
 const publishReady = (server: FakePushServer, ready: typeof READY = READY, topic: `job/${string}` = "job/j1") =>
-  onServer(server, () => void server.publish(topic, ready));
+  publishOn(server, topic, ready);
 
 describe("MyResults", () => {
   it("shows a requested report as pending, listening on its job topic", async () => {

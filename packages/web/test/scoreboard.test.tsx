@@ -5,12 +5,11 @@
  */
 import { act, cleanup, fireEvent, screen, within } from "@testing-library/react";
 import type { GameSummary } from "@pushgate/client";
-import type { FakePushServer } from "@pushgate/client/testing";
 import type { ReactNode } from "react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { FLASH_MS } from "../src/use-change-flash.js";
 import { LIST_WAIT_MS, Scoreboard } from "../src/views/Scoreboard.js";
-import { closeKitClients, onServer, renderOnKit } from "./push-kit.js";
+import { closeKitClients, onServer, publishOn, renderOnKit } from "./push-kit.js";
 
 const team = (name: string, shortName: string, colour: string) => ({ name, shortName, colour });
 const LISTED: GameSummary[] = [
@@ -33,8 +32,8 @@ const LISTED: GameSummary[] = [
 /** Render on the kit, with `publish`: a publication on the wire, awaited until the client and React caught up. */
 async function renderScoreboard(ui: ReactNode = <Scoreboard />) {
   const rendered = await renderOnKit(ui);
-  const publish = (...args: Parameters<FakePushServer["publish"]>) =>
-    onServer(rendered.server, () => void rendered.server.publish(...args));
+  const publish = <T extends string>(topic: T, data: Parameters<typeof rendered.server.publish<T>>[1]) =>
+    publishOn(rendered.server, topic, data);
   return Object.assign(rendered, { publish });
 }
 
