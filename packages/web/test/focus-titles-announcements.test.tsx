@@ -1,11 +1,12 @@
 /**
  * Where focus goes after an action, what the tab is titled, and what screen
  * readers hear: followed scores (throttled), queue milestones, a report that
- * became ready. Not every update.
+ * became ready. Not every update. On the real push client and the testing
+ * kit's fake push server: every update arrives as a publication on the wire.
  */
 import { act, cleanup, fireEvent, screen } from "@testing-library/react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import type { TeamInfo } from "@pushgate/client";
+import type { ScoreData, TeamInfo } from "@pushgate/client";
 import type { QueuePlace, ReportJob } from "../src/api.js";
 import { App } from "../src/App.js";
 import { ScoreAnnouncer, SCORE_ANNOUNCEMENT_GAP_MS } from "../src/components/ScoreAnnouncer.js";
@@ -13,7 +14,8 @@ import { pageConfig } from "../src/config.js";
 import { forgetFollowedGames, setFollowed } from "../src/followed-games.js";
 import { milestoneText, queueMilestone } from "../src/queue-standing.js";
 import { REPORTS_STORAGE_KEY } from "../src/reports.js";
-import { fakeApi, FakePushClient, renderWithPush } from "./fake-push.js";
+import { fakeApi } from "./fake-api.js";
+import { closeKitClients, onServer, publishOn, renderOnKit } from "./push-kit.js";
 
 const PLACE: QueuePlace = {
   eventId: "e1",
@@ -41,6 +43,7 @@ function navigate(hash: string) {
 }
 
 afterEach(() => {
+  closeKitClients();
   cleanup();
   vi.useRealTimers();
   sessionStorage.clear();
@@ -50,8 +53,8 @@ afterEach(() => {
 });
 
 describe("titles", () => {
-  it("gives each view its own title", () => {
-    renderWithPush(<App config={pageConfig({})} />);
+  it("gives each view its own title", async () => {
+    await renderOnKit(<App config={pageConfig({})} />);
     expect(document.title).toBe("Live scores · pushgate");
     navigate("#/queue");
     expect(document.title).toBe("Waiting room · pushgate");
@@ -59,11 +62,11 @@ describe("titles", () => {
     expect(document.title).toBe("My results · pushgate");
   });
 
-  it("says in the tab title that a report is ready while the fan is elsewhere, until they open My results", () => {
+  it("says in the tab title that a report is ready while the fan is elsewhere, until they open My results", async () => {
     sessionStorage.setItem(REPORTS_STORAGE_KEY, JSON.stringify([{ ...JOB, requestedAt: "2026-11-22T12:00:00.000Z" }]));
-    const { client } = renderWithPush(<App config={pageConfig({})} />);
-    expect(client.holders("job/j1")).toBe(1); // watched from the scoreboard
-    client.publish("job/j1", READY);
+    const { server } = await renderOnKit(<App config={pageConfig({})} />);
+    expect(server.subscribers("job/j1")).toBe(1); // watched from the scoreboard
+    await publishOn(server, "job/j1", READY);
     expect(document.title).toBe("Your report is ready · Live scores · pushgate");
     navigate("#/queue");
     expect(document.title).toBe("Your report is ready · Waiting room · pushgate");
@@ -78,8 +81,8 @@ describe("focus after an action", () => {
   it("lands on the fan's place after Join the queue, not at the top of the page", async () => {
     const api = fakeApi({ myPlace: async () => undefined, joinQueue: async () => PLACE });
     navigate("#/queue");
-    await act(async () => void renderWithPush(<App config={pageConfig({})} />, new FakePushClient(), api));
-    await act(async () => fireEvent.click(screen.getByRole("button", { name: "Join the queue" })));
+    const { server } = await renderOnKit(<App config={pageConfig({})} />, { api });
+    await onServer(server, () => void fireEvent.click(screen.getByRole("button", { name: "Join the queue" })));
     const heading = screen.getByRole("heading", { level: 2, name: "The Finals" });
     expect(document.activeElement).toBe(heading);
     expect(heading.getAttribute("tabindex")).toBe("-1"); // focusable by script, not an extra tab stop
@@ -88,8 +91,8 @@ describe("focus after an action", () => {
   it("lands on the list of reports after Get my contest report", async () => {
     const api = fakeApi({ requestReport: async () => JOB });
     navigate("#/results");
-    renderWithPush(<App config={pageConfig({})} />, new FakePushClient(), api);
-    await act(async () => fireEvent.click(screen.getByRole("button", { name: "Get my contest report" })));
+    const { server } = await renderOnKit(<App config={pageConfig({})} />, { api });
+    await onServer(server, () => void fireEvent.click(screen.getByRole("button", { name: "Get my contest report" })));
     expect(document.activeElement).toBe(screen.getByRole("list", { name: "Your reports" }));
   });
 });
@@ -112,16 +115,15 @@ describe("queue milestones", () => {
       5,
       0,
     ]);
-    const client = new FakePushClient();
     // At the turn the page asks for the admission; it stays pending here.
     const api = fakeApi({ myPlace: async () => PLACE, admission: () => new Promise(() => {}) });
     navigate("#/queue");
-    await act(async () => void renderWithPush(<App config={pageConfig({})} />, client, api));
+    const { server } = await renderOnKit(<App config={pageConfig({})} />, { api });
     const announcer = screen.getByTestId("queue-announcer");
     expect(announcer.textContent).toBe(milestoneText(50));
     const heard = new Set<string>();
     for (let serving = 101; serving <= 151; serving++) {
-      client.publish("queue/e1", {
+      await publishOn(server, "queue/e1", {
         servingNumber: serving,
         ticketsIssued: 500,
         admittedPerMinute: 10,
@@ -148,44 +150,45 @@ describe("score announcements", () => {
   });
 
   const said = () => screen.getByTestId("score-announcer").textContent;
-  const score = (gameId: string, home: number, away: number, extra: Record<string, unknown> = {}) => ({
+  const score = (gameId: string, home: number, away: number, extra: Partial<ScoreData> = {}): ScoreData => ({
     home,
     away,
     teams: TEAMS[gameId],
     ...extra,
   });
 
-  it("say nothing of a game the fan does not follow", () => {
-    const { client } = renderWithPush(<ScoreAnnouncer />);
-    client.publish("game/g1", score("g1", 0, 0));
-    client.publish("game/g1", score("g1", 7, 0, { lastPlay: "Touchdown" }));
+  it("say nothing of a game the fan does not follow", async () => {
+    const { server } = await renderOnKit(<ScoreAnnouncer />);
+    await publishOn(server, "game/g1", score("g1", 0, 0));
+    await publishOn(server, "game/g1", score("g1", 7, 0, { lastPlay: "Touchdown" }));
     act(() => vi.advanceTimersByTime(SCORE_ANNOUNCEMENT_GAP_MS));
     expect(said()).toBe("");
-    expect(client.holders("game/g1")).toBe(0);
+    expect(server.subscribers("game/g1")).toBe(0);
   });
 
-  it("say a followed game's score changes, at most one announcement every 15 s, never a clock tick", () => {
+  it("say a followed game's score changes, at most one announcement every 15 s, never a clock tick", async () => {
     act(() => setFollowed("g1", true));
     act(() => setFollowed("g2", true));
-    const { client } = renderWithPush(<ScoreAnnouncer />);
-    client.publish("game/g1", score("g1", 0, 0, { clock: "15:00" }));
-    client.publish("game/g2", score("g2", 3, 3));
+    const { server } = await renderOnKit(<ScoreAnnouncer />);
+    expect(server.subscribers("game/g1")).toBe(1);
+    await publishOn(server, "game/g1", score("g1", 0, 0, { clock: "15:00" }));
+    await publishOn(server, "game/g2", score("g2", 3, 3));
     act(() => vi.advanceTimersByTime(0));
     expect(said()).toBe(""); // the first score seen is not news
 
-    client.publish("game/g1", score("g1", 0, 0, { clock: "14:10" }));
+    await publishOn(server, "game/g1", score("g1", 0, 0, { clock: "14:10" }));
     act(() => vi.advanceTimersByTime(0));
     expect(said()).toBe(""); // the clock moved, the score did not
 
-    client.publish("game/g1", score("g1", 7, 0, { lastPlay: "Touchdown" }));
+    await publishOn(server, "game/g1", score("g1", 7, 0, { lastPlay: "Touchdown" }));
     act(() => vi.advanceTimersByTime(0));
     expect(said()).toBe("Hawks 7, Bears 0. Touchdown");
 
     // Within the gap: gathered, the newest per game, said together when the gap is over.
     act(() => vi.advanceTimersByTime(2_000));
-    client.publish("game/g1", score("g1", 8, 0, { lastPlay: "Extra point" }));
-    client.publish("game/g2", score("g2", 6, 3, { lastPlay: "Field goal" }));
-    client.publish("game/g1", score("g1", 8, 3, { lastPlay: "Safety" }));
+    await publishOn(server, "game/g1", score("g1", 8, 0, { lastPlay: "Extra point" }));
+    await publishOn(server, "game/g2", score("g2", 6, 3, { lastPlay: "Field goal" }));
+    await publishOn(server, "game/g1", score("g1", 8, 3, { lastPlay: "Safety" }));
     act(() => vi.advanceTimersByTime(SCORE_ANNOUNCEMENT_GAP_MS - 2_001));
     expect(said()).toBe("Hawks 7, Bears 0. Touchdown");
     act(() => vi.advanceTimersByTime(1));

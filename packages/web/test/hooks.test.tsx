@@ -7,7 +7,7 @@ import { StrictMode, useState } from "react";
 import { afterEach, describe, expect, it } from "vitest";
 import { useConnectionState, useTopic } from "../src/hooks.js";
 import { PushProvider } from "../src/push-context.js";
-import { fakeApi } from "./fake-push.js";
+import { fakeApi } from "./fake-api.js";
 import { closeKitClients, kitClient, onServer, renderOnKit } from "./push-kit.js";
 
 afterEach(() => {

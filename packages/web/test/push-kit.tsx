@@ -9,7 +9,7 @@ import { act, render, type RenderResult } from "@testing-library/react";
 import type { ReactNode } from "react";
 import type { FanApi } from "../src/api.js";
 import { PushProvider } from "../src/push-context.js";
-import { fakeApi } from "./fake-push.js";
+import { fakeApi } from "./fake-api.js";
 
 const started = new Set<PushClient>();
 
@@ -17,8 +17,12 @@ export interface KitOptions {
   api?: FanApi;
   server?: FakePushServer | FakePushServerOptions;
   client?: Partial<PushClientOptions>;
-  /** Call `client.connect()` before rendering settles. Default true. */
-  connect?: boolean;
+  /**
+   * When to call `client.connect()`: `true` (default) right after rendering,
+   * `"before-render"` first, as start.ts does (the page mounts on "connecting"),
+   * `false` never (the test connects).
+   */
+  connect?: boolean | "before-render";
 }
 
 /** A real client on a fake server, for a test that renders nothing (or renders it itself). */
@@ -36,13 +40,17 @@ export async function renderOnKit(
 ): Promise<RenderResult & { server: FakePushServer; client: PushClient }> {
   const { server, client } = kitClient(options);
   let result!: RenderResult;
-  await act(async () => {
+  if (options.connect === "before-render") client.connect();
+  // Mounted in its own act, so the first render sees the client as it is now (not after the settle below).
+  act(() => {
     result = render(
       <PushProvider client={client} api={options.api ?? fakeApi()}>
         {ui}
       </PushProvider>,
     );
-    if (options.connect !== false) client.connect();
+  });
+  await act(async () => {
+    if (options.connect === undefined || options.connect === true) client.connect();
     await server.settle();
   });
   return Object.assign(result, { server, client });
@@ -60,4 +68,13 @@ export async function onServer(server: FakePushServer, change: () => void | Prom
 export function closeKitClients(): void {
   for (const client of started) client.close();
   started.clear();
+}
+
+/** A publication on the wire (as the fan-out makes it), awaited until the client and React caught up. */
+export function publishOn<T extends string>(
+  server: FakePushServer,
+  topic: T,
+  data: Parameters<typeof server.publish<T>>[1],
+): Promise<void> {
+  return onServer(server, () => void server.publish(topic, data));
 }

@@ -1,3 +1,10 @@
+/**
+ * The waiting room: the queue's wording, and the view on the real push client
+ * and the testing kit's fake push server (the line moves by publications on
+ * queue/e1; a refused topic is refused on the wire).
+ */
+import type { QueuePositionData } from "@pushgate/client";
+import { createFakePushServer, type FakePushServer } from "@pushgate/client/testing";
 import { act, cleanup, fireEvent, screen } from "@testing-library/react";
 import { afterEach, describe, expect, it } from "vitest";
 import type { QueuePlace } from "../src/api.js";
@@ -5,7 +12,8 @@ import { ApiError } from "../src/api.js";
 import { countdownText, estimatedWaitText, peopleAheadText, queueStanding } from "../src/queue-standing.js";
 import { useDocumentTitle } from "../src/page-title.js";
 import { WaitingRoom } from "../src/views/WaitingRoom.js";
-import { deferred, fakeApi, FakePushClient, renderWithPush } from "./fake-push.js";
+import { deferred, fakeApi } from "./fake-api.js";
+import { closeKitClients, onServer, publishOn, renderOnKit } from "./push-kit.js";
 
 const PLACE: QueuePlace = {
   eventId: "e1",
@@ -25,7 +33,7 @@ const prequeuePlace = (): QueuePlace => ({
   ticket: null,
   peopleAhead: null,
 });
-const pushed = (data: Record<string, unknown>) => ({
+const pushed = (data: Partial<QueuePositionData>): QueuePositionData => ({
   servingNumber: 100,
   ticketsIssued: 500,
   admittedPerMinute: 10,
@@ -36,6 +44,7 @@ const pushed = (data: Record<string, unknown>) => ({
 });
 
 afterEach(() => {
+  closeKitClients();
   cleanup();
   document.title = "";
 });
@@ -71,30 +80,27 @@ function QueueTitle() {
 }
 
 describe("WaitingRoom", () => {
-  async function render(options: { place?: QueuePlace; api?: Parameters<typeof fakeApi>[0]; client?: FakePushClient } = {}) {
-    const client = options.client ?? new FakePushClient();
+  async function render(options: { place?: QueuePlace; api?: Parameters<typeof fakeApi>[0]; server?: FakePushServer } = {}) {
     const api = fakeApi({ myPlace: async () => options.place, joinQueue: async () => PLACE, ...options.api });
-    await act(
-      async () =>
-        void renderWithPush(
-          <>
-            <QueueTitle />
-            <WaitingRoom eventId="e1" />
-          </>,
-          client,
-          api,
-        ),
+    const { server } = await renderOnKit(
+      <>
+        <QueueTitle />
+        <WaitingRoom eventId="e1" />
+      </>,
+      { api, ...(options.server && { server: options.server }) },
     );
-    return client;
+    return server;
   }
 
   it("offers to join when the fan has no place; joining shows the place, the people ahead and the pushed wait", async () => {
-    const client = await render();
-    await act(async () => fireEvent.click(screen.getByRole("button", { name: "Join the queue" })));
+    // The server's clock 12 s behind the page's, so its publication is 12 s old when it arrives.
+    const server = await render({ server: createFakePushServer({ now: Date.now() - 12_000 }) });
+    await onServer(server, () => void fireEvent.click(screen.getByRole("button", { name: "Join the queue" })));
     expect(screen.getByTestId("queue-ticket").textContent).toBe("151");
     expect(screen.getByTestId("people-ahead").textContent).toBe("50 people ahead of you");
     expect(screen.getByRole("progressbar", { name: "Your progress through the queue" }).getAttribute("aria-valuenow")).toBe("0");
-    client.publish("queue/e1", pushed({ servingNumber: 120, admittedPerMinute: 5 }), { ts: new Date(Date.now() - 12_000).toISOString() });
+    expect(server.subscribers("queue/e1")).toBe(1);
+    await publishOn(server, "queue/e1", pushed({ servingNumber: 120, admittedPerMinute: 5 }));
     expect(screen.getByTestId("people-ahead").textContent).toBe("30 people ahead of you");
     expect(screen.getByTestId("queue-wait").textContent).toBe("Estimated wait: about 6 min");
     // How old, not a clock time the fan must compare with their own.
@@ -128,22 +134,22 @@ describe("WaitingRoom", () => {
   it("counts down in the pre-queue, then fetches the drawn place when the topic says the queue opened", async () => {
     const PREQUEUE = prequeuePlace();
     let opened = false;
-    const client = await render({
+    const server = await render({
       place: PREQUEUE,
       api: { myPlace: async () => (opened ? { ...PLACE, ticket: 7, servingNumber: 0, peopleAhead: 6 } : PREQUEUE) },
     });
     expect(screen.getByTestId("queue-countdown").textContent).toMatch(/^3:0[01]$/);
     expect(screen.getByTestId("queue-prequeue").textContent).toMatch(/everyone here gets a random place/);
     opened = true;
-    await act(async () => client.publish("queue/e1", pushed({ servingNumber: 0, phase: "open", opensAt: PREQUEUE.opensAt })));
+    await publishOn(server, "queue/e1", pushed({ servingNumber: 0, phase: "open", opensAt: PREQUEUE.opensAt }));
     expect(screen.getByTestId("queue-ticket").textContent).toBe("7");
     expect(screen.getByTestId("people-ahead").textContent).toBe("6 people ahead of you");
   });
 
   it("at the fan's turn asks the server for the admission, changes the title, and focuses Continue carrying the token", async () => {
     const admission = deferred<{ token: string; expiresAt: string; saleUrl: string }>();
-    const client = await render({ place: PLACE, api: { admission: () => admission.promise } });
-    await act(async () => client.publish("queue/e1", pushed({ servingNumber: 151 })));
+    const server = await render({ place: PLACE, api: { admission: () => admission.promise } });
+    await publishOn(server, "queue/e1", pushed({ servingNumber: 151 }));
     expect(screen.queryByTestId("people-ahead")).toBeNull();
     expect(screen.getByText("Getting your admission…")).toBeTruthy();
     await act(async () =>
@@ -164,7 +170,7 @@ describe("WaitingRoom", () => {
 
   it("when the server says not yet, tells the fan and lets them try again", async () => {
     let attempt = 0;
-    const client = await render({
+    const server = await render({
       place: PLACE,
       api: {
         admission: async () => {
@@ -174,15 +180,15 @@ describe("WaitingRoom", () => {
         },
       },
     });
-    await act(async () => client.publish("queue/e1", pushed({ servingNumber: 151 })));
+    await publishOn(server, "queue/e1", pushed({ servingNumber: 151 }));
     expect(screen.getByRole("alert")).toBeTruthy();
     await act(async () => fireEvent.click(screen.getByRole("button", { name: "Try again" })));
     expect(screen.getByRole("link", { name: "Continue to tickets" })).toBeTruthy();
   });
 
   it("ignores a snapshot older than the place answer (serving numbers only grow)", async () => {
-    const client = await render({ place: PLACE });
-    client.publish("queue/e1", pushed({ servingNumber: 90 }));
+    const server = await render({ place: PLACE });
+    await publishOn(server, "queue/e1", pushed({ servingNumber: 90 }));
     expect(screen.getByTestId("people-ahead").textContent).toBe("50 people ahead of you");
   });
 
@@ -204,8 +210,10 @@ describe("WaitingRoom", () => {
   });
 
   it("says so when the server refuses the queue topic", async () => {
-    const client = await render({ place: PLACE });
-    client.refuse("queue/e1", "FORBIDDEN", "not allowed");
+    const server = createFakePushServer();
+    server.refuseTopic("queue/e1", "FORBIDDEN", "not allowed");
+    await render({ place: PLACE, server });
+    expect(server.subscribers("queue/e1")).toBe(0);
     expect(screen.getByTestId("topic-problem").textContent).toMatch(/can't get live updates for your place in the queue/);
   });
 });
