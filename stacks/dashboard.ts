@@ -38,7 +38,7 @@ export function operationsDashboard(stack: Stack, inputs: DashboardInputs): Dash
   const dashboard = new Dashboard(stack, "OperationsDashboard", { dashboardName: inputs.name, defaultInterval: Duration.hours(3) });
   dashboard.addWidgets(
     new TextWidget({
-      markdown: `# pushgate ${inputs.identity.service}\nThe canary proves push end to end every minute (docs/deploy.md, "Operating it"). Series are per topic kind (game, queue, job).`,
+      markdown: `# pushgate ${inputs.identity.service}\nThe canary proves push end to end every minute (docs/deploy.md, "Operating it"). Series are per topic kind (game, games: the list, queue, job).`,
       width: 24,
       height: 2,
     }),

@@ -68,6 +68,11 @@ const everywhere: NagPackSuppression[] = [
     reason:
       "These queues are the dead-letter (on-failure) queues of the stream consumers and of the fan-out task queue (which has its redrive)",
   },
+  {
+    id: "Serverless-LambdaEventSourceMappingDestination",
+    reason:
+      "The fan-out task queue's consumer: an SQS source's failures go to the queue's own dead-letter queue by its redrive policy (maxReceiveCount); a mapping's on-failure destination is for stream sources, which have one",
+  },
   { id: "Serverless-EventBusDLQ", reason: "The queue tick runs every minute and each run catches up on what the last one missed" },
   { id: "AwsSolutions-CFR1", reason: "A public fan site: no geographic restriction" },
   {

@@ -160,14 +160,25 @@ describe("DynamoSubscriptionStore", () => {
 });
 
 describe("source tables", () => {
-  it("games: each score bumps seq; the item is the score as last sent", async () => {
+  it("games: each score bumps seq; the item is the score as last sent, with a timeline of the score changes", async () => {
     const games = new DynamoGameStore(db(), () => tables.games!);
     expect(await games.currentSeq("g-a")).toBe(0);
     expect(await games.recordScore("g-a", { home: 7, away: 3, period: "Q2", lastPlay: "TD" }, "2026-11-22T12:00:00.000Z")).toBe(1);
     expect(await games.recordScore("g-a", { home: 7, away: 6, period: "Q2" }, "2026-11-22T12:01:00.000Z")).toBe(2);
     expect(await games.currentSeq("g-a")).toBe(2);
     const listed = (await games.list(100)).find((game) => game.gameId === "g-a");
-    expect(listed).toEqual({ gameId: "g-a", home: 7, away: 6, period: "Q2", seq: 2, updatedAt: "2026-11-22T12:01:00.000Z" });
+    expect(listed).toEqual({
+      gameId: "g-a",
+      home: 7,
+      away: 6,
+      period: "Q2",
+      seq: 2,
+      updatedAt: "2026-11-22T12:01:00.000Z",
+      timeline: [
+        { at: "2026-11-22T12:00:00.000Z", home: 7, away: 3, period: "Q2", play: "TD" },
+        { at: "2026-11-22T12:01:00.000Z", home: 7, away: 6, period: "Q2" },
+      ],
+    });
   });
 
   // The queues and places tables are exercised by waiting-room.test.ts, through the use cases.

@@ -106,6 +106,7 @@ export function deployedResources(get: () => { synth: Synthesized; view: Views }
     ).toEqual([
       "DELETE /games/{gameId}",
       "GET /.well-known/jwks.json",
+      "GET /queues/{eventId}/challenge",
       "GET /queues/{eventId}/me",
       "GET /snapshots",
       "POST /games/{gameId}/score",
@@ -156,8 +157,8 @@ export function deployedResources(get: () => { synth: Synthesized; view: Views }
   });
 
   it("gives every stream consumer the topology's batching, filters, bisect, partial failures, retries, record age, parallelization and an SQS dead-letter queue", () => {
-    synth.realtime.resourceCountIs("AWS::Lambda::EventSourceMapping", 4);
-    synth.realtime.resourceCountIs("AWS::SQS::Queue", 4);
+    synth.realtime.resourceCountIs("AWS::Lambda::EventSourceMapping", 4 + 1); // 4 stream consumers, the fan-out task queue's consumer
+    synth.realtime.resourceCountIs("AWS::SQS::Queue", 4 + 2); // the stream consumers' on-failure queues, the fan-out task queue and its dead letters
     const fanout = {
       BatchSize: 100,
       MaximumBatchingWindowInSeconds: 0,
@@ -329,7 +330,7 @@ export function deployedResources(get: () => { synth: Synthesized; view: Views }
   });
 
   it("alarms on stream iterator age, dead-letter queue depth, every function's errors and throttles, and the canary", () => {
-    synth.realtime.resourceCountIs("AWS::CloudWatch::Alarm", 4 + 4 + 22 * 2 + 2);
+    synth.realtime.resourceCountIs("AWS::CloudWatch::Alarm", 4 + 4 + 26 * 2 + 2 + 2);
     const alarm = (props: Record<string, unknown>) =>
       synth.realtime.hasResourceProperties("AWS::CloudWatch::Alarm", {
         ...props,

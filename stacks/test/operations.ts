@@ -100,10 +100,10 @@ export function operations(get: () => { synth: Synthesized; view: Views }) {
       );
       expect(dimensions.service).toBe(service);
       expect(Object.keys(dimensions).every((key) => key === "service" || key === "topicKind")).toBe(true);
-      if ("topicKind" in dimensions) expect(["game", "queue", "job"]).toContain(dimensions.topicKind);
+      if ("topicKind" in dimensions) expect(["game", "games", "queue", "job"]).toContain(dimensions.topicKind);
     }
     const fanout = ours.filter((row) => row[1] === "FanoutDurationMs").map((row) => row[row.indexOf("topicKind") + 1]);
-    expect(new Set(fanout)).toEqual(new Set(["game", "queue", "job"]));
+    expect(new Set(fanout)).toEqual(new Set(["game", "games", "queue", "job"]));
     const services = new Set(series.map((row) => `${row[0]} ${row[1]}`));
     for (const metric of [
       "AWS/Lambda IteratorAge",

@@ -63,6 +63,9 @@ export class Resync {
         this.deps.onError(result.error);
         break;
       case "unchanged":
+        // Still behind the ack after a 304: the ETag is of a body never applied here; the retry fetches it whole.
+        if (this.deps.lastAppliedSeq(topic) < targetSeq) this.deps.fetcher.forget(topic);
+        break;
       case "missing":
         break;
     }

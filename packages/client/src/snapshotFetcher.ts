@@ -66,6 +66,15 @@ export class SnapshotFetcher {
     return { status: "fetched", frame: body };
   }
 
+  /**
+   * Drop the ETag held for `topic`, so the next GET fetches the body. For a
+   * caller whose 304 left it behind: the ETag came from a body that was fetched
+   * but never applied (a polling round that ended when the socket went live).
+   */
+  forget(topic: string): void {
+    this.etags.delete(topic);
+  }
+
   private failed(topic: string, message: string, extra: Omit<PushClientError, "origin" | "code" | "message" | "topic">): SnapshotResult {
     return { status: "failed", error: clientError("SNAPSHOT_FAILED", message, { topic, ...extra }) };
   }

@@ -56,6 +56,18 @@ describe.skipIf(!hasChromium)("liveness and accessibility in Chromium, through a
     proxy = await startStallProxy(stack.endpoints.websocketUrl);
     // The page reads its endpoints from the running stack: its WebSocket now goes through the proxy.
     stack.endpoints.websocketUrl = proxy.url;
+    // The scoreboard lists the operator's games (games/all): g1 is described before its first score.
+    await operator(
+      stack.endpoints,
+      "/games/g1",
+      {
+        home: { name: "Hawks", shortName: "HAW", colour: "#1f6feb" },
+        away: { name: "Bears", shortName: "BEA", colour: "#d1242f" },
+        startsAt: new Date().toISOString(),
+        status: "live",
+      },
+      "PUT",
+    );
     await publishScore();
     // Warm Vite's dependency pre-bundling, so the cold start below measures the app, not the dev server's first build.
     const { page } = await fan("scores");
