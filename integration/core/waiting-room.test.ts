@@ -32,6 +32,8 @@ import { createProofOfWork, solveChallenge, type ProofOfWork } from "@pushgate/c
 
 let dynamo: DynamoDbLocal;
 let queueItem: (eventId: string) => Promise<Record<string, unknown>>;
+/** DynamoDB Local on a shared 2-core CI machine can take seconds per call (a draw writes 1,000 places): not AWS's 5 s default. */
+const LOCAL_SDK_TIMEOUT_MS = 30_000;
 let deps: TickDeps & { proofOfWork: () => Promise<ProofOfWork> };
 // A whole hour a day from now: places expire (TTL) a month after opening, and DynamoDB Local sweeps expired items.
 const startMs = Math.ceil(Date.now() / 3_600_000) * 3_600_000 + 24 * 3_600_000;
@@ -52,11 +54,13 @@ beforeAll(async () => {
   const { tableNames } = await createTables({ endpoint: dynamo.endpoint, topology, stage: "waiting" });
   queueItem = async (eventId) =>
     (
-      await dynamoDocumentClient({ region: "us-east-1", dynamodbEndpoint: dynamo.endpoint }).send(
-        new GetCommand({ TableName: tableNames.queues!, Key: { eventId }, ConsistentRead: true }),
-      )
+      await dynamoDocumentClient({
+        region: "us-east-1",
+        dynamodbEndpoint: dynamo.endpoint,
+        sdkRequestTimeoutMs: LOCAL_SDK_TIMEOUT_MS,
+      }).send(new GetCommand({ TableName: tableNames.queues!, Key: { eventId }, ConsistentRead: true }))
     ).Item!;
-  const db = dynamoDocumentClient({ region: "us-east-1", dynamodbEndpoint: dynamo.endpoint });
+  const db = dynamoDocumentClient({ region: "us-east-1", dynamodbEndpoint: dynamo.endpoint, sdkRequestTimeoutMs: LOCAL_SDK_TIMEOUT_MS });
   deps = {
     queues: new DynamoQueueStore(
       db,
