@@ -38,7 +38,10 @@ const SDK_CONNECTION_TIMEOUT_MS = 3_000;
 type RequestTimeout = { sdkRequestTimeoutMs?: number };
 function requestHandler(config: RequestTimeout) {
   const requestTimeout = config.sdkRequestTimeoutMs ?? DEFAULT_SDK_REQUEST_TIMEOUT_MS;
-  return { connectionTimeout: Math.min(SDK_CONNECTION_TIMEOUT_MS, requestTimeout), requestTimeout, throwOnRequestTimeout: true };
+  // A connection gets at least SDK_CONNECTION_TIMEOUT_MS and, with a longer call timeout (DynamoDB Local on a loaded
+  // machine), half of it: a fixed 3 s refused connections to DynamoDB Local in CI.
+  const connectionTimeout = Math.min(requestTimeout, Math.max(SDK_CONNECTION_TIMEOUT_MS, requestTimeout / 2));
+  return { connectionTimeout, requestTimeout, throwOnRequestTimeout: true };
 }
 
 /** Explicit credentials are for tools and tests (the local cloud's admin pair); functions use their role's, from the environment. */
