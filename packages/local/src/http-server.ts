@@ -1,7 +1,7 @@
 /**
- * The HTTP plumbing both API Gateway emulators (WebSocket + @connections, and
- * the HTTP API) share: listening, bounded body reads, and API Gateway's
- * request-time format.
+ * The HTTP plumbing the local cloud's servers share (the API Gateway emulators,
+ * the IAM fronts, SSM, SQS, the OIDC issuer): listening, closing, bounded body
+ * reads, and API Gateway's request-time format.
  */
 import type { IncomingMessage, Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -16,6 +16,14 @@ export async function listen(server: Server, port: number, host: string): Promis
     });
   });
   return (server.address() as AddressInfo).port;
+}
+
+/** Stops listening and ends every open connection (keep-alive ones included), resolving once the server is closed. */
+export function closeServer(server: Server): Promise<void> {
+  return new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
 }
 
 /** The raw body, or "too large" as soon as it passes the limit (the rest is drained, keeping keep-alive). */

@@ -8,7 +8,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { randomUUID } from "node:crypto";
-import { listen, readBody } from "../http-server";
+import { closeServer, listen, readBody } from "../http-server";
 import { describeError, type Log } from "../log";
 import { authenticationErrorType, type AccessControl } from "../iam/access-control";
 import { localStreamArn, tableArn } from "../iam/arns";
@@ -129,11 +129,7 @@ export async function startDynamoDbFront(options: DynamoDbFrontOptions): Promise
   return {
     endpoint: `http://127.0.0.1:${port}`,
     port,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    stop: () => closeServer(server),
   };
 }
 

@@ -12,7 +12,7 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from "jose";
-import { listen, readBody } from "../http-server";
+import { closeServer, listen, readBody } from "../http-server";
 
 export type IssuerAlgorithm = "RS256" | "ES256";
 
@@ -130,10 +130,6 @@ export async function startLocalIssuer(options: { port?: number; audience?: stri
     rotate: addKey,
     retire: (kid) => void published.delete(kid),
     jwksFetches: () => fetches,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    stop: () => closeServer(server),
   };
 }

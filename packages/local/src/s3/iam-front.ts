@@ -10,7 +10,7 @@
 import { randomUUID } from "node:crypto";
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { browserReadCors } from "@pushgate/core/topology";
-import { listen, readBody } from "../http-server";
+import { closeServer, listen, readBody } from "../http-server";
 import { describeError, type Log } from "../log";
 import type { AccessControl, Principal } from "../iam/access-control";
 import { objectArn } from "../iam/arns";
@@ -212,11 +212,7 @@ export async function startS3Front(options: S3FrontOptions): Promise<{ port: num
   const port = await listen(server, options.port ?? 0, options.host ?? "127.0.0.1");
   return {
     port,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    stop: () => closeServer(server),
   };
 }
 

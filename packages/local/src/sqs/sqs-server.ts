@@ -10,7 +10,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import { listen, readBody } from "../http-server";
+import { closeServer, listen, readBody } from "../http-server";
 import { describeError, type Log } from "../log";
 import type { AccessControl, Principal } from "../iam/access-control";
 import { receivedRequest } from "../iam/guarded-request";
@@ -231,11 +231,7 @@ export async function startLocalSqs(options: LocalSqsOptions): Promise<LocalSqs>
   return {
     endpoint: `http://127.0.0.1:${port}`,
     port,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    stop: () => closeServer(server),
   };
 }
 

@@ -8,7 +8,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import { listen, readBody } from "../http-server";
+import { closeServer, listen, readBody } from "../http-server";
 import { describeError, type Log } from "../log";
 import { authenticationErrorType, type AccessControl } from "../iam/access-control";
 import { parameterArn } from "../iam/arns";
@@ -99,11 +99,7 @@ export async function startLocalSsm(options: LocalSsmOptions): Promise<LocalSsm>
   const port = await listen(server, options.port ?? 0, options.host ?? "127.0.0.1");
   return {
     endpoint: `http://127.0.0.1:${port}`,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    stop: () => closeServer(server),
   };
 }
 
