@@ -147,7 +147,11 @@ export class SnapshotPoller {
     await Promise.all(
       [...urls].map(async ([topic, url]) => {
         const result = await this.deps.fetcher.get(topic, url);
-        if (pollingRunId !== this.pollingRunId) return;
+        if (pollingRunId !== this.pollingRunId) {
+          // A body dropped unapplied must not leave its ETag behind: the next GET would be a 304 for data never shown.
+          if (result.status === "fetched") this.deps.fetcher.forget(topic);
+          return;
+        }
         switch (result.status) {
           case "fetched":
             this.deps.onSnapshot(result.frame);
