@@ -1,6 +1,6 @@
 import type { CfnStage } from "aws-cdk-lib/aws-apigatewayv2";
 import { Api, WebSocketApi, type StackContext } from "sst/constructs";
-import { physicalName, type ThrottleDecl } from "@pushgate/core/topology";
+import { browserApiCors, physicalName, type ThrottleDecl } from "@pushgate/core/topology";
 import { declared } from "./declared";
 
 /** API Gateway access logs are kept as long as function logs, not forever. */
@@ -44,15 +44,14 @@ export function Gateway({ stack, app }: StackContext) {
 
   const http = new Api(stack, "http", {
     accessLog,
-    // Callers authenticate with a bearer token (never a cookie), so no origin
-    // can ride on a visitor's credentials and `*` is safe. It cannot name the
-    // site's origin anyway: the site is built after this API (see above).
+    // `*` (see browserApiCors): it cannot name the site's origin anyway, the site is built after this API (see above).
     cors: {
-      allowOrigins: ["*"],
-      allowMethods: ["GET", "POST"],
-      allowHeaders: ["authorization", "content-type"],
-      allowCredentials: false,
-      maxAge: "1 day",
+      allowOrigins: [...browserApiCors.allowOrigins],
+      allowMethods: [...browserApiCors.allowMethods],
+      allowHeaders: [...browserApiCors.allowHeaders],
+      exposeHeaders: [...browserApiCors.exposeHeaders],
+      allowCredentials: browserApiCors.allowCredentials,
+      maxAge: `${browserApiCors.maxAgeSeconds} seconds`,
     },
     cdk: { httpApi: { apiName: physicalName(declared.app, app.stage, "http") } },
   });

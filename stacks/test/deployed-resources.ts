@@ -97,7 +97,19 @@ export function deployedResources(get: () => { synth: Synthesized; view: Views }
     synth.realtime.resourceCountIs("AWS::ApiGatewayV2::RouteResponse", 4);
     synth.realtime.allResourcesProperties("AWS::ApiGatewayV2::RouteResponse", { RouteResponseKey: "$default" });
 
-    synth.gateway.hasResourceProperties("AWS::ApiGatewayV2::Api", { ProtocolType: "HTTP", Name: "test-pushgate-http" });
+    synth.gateway.hasResourceProperties("AWS::ApiGatewayV2::Api", {
+      ProtocolType: "HTTP",
+      Name: "test-pushgate-http",
+      // browserApiCors, which the local cloud's HTTP API applies too: Date readable for the client's clock-skew renewal.
+      CorsConfiguration: {
+        AllowOrigins: ["*"],
+        AllowMethods: ["GET", "POST"],
+        AllowHeaders: ["authorization", "content-type"],
+        ExposeHeaders: ["date"],
+        AllowCredentials: false,
+        MaxAge: 86400,
+      },
+    });
     expect(
       routes
         .map((route) => route.RouteKey)

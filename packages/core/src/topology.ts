@@ -55,6 +55,23 @@ export const browserReadCors = {
   maxAgeSeconds: 3600,
 } as const;
 
+/**
+ * The HTTP API's CORS, the same on AWS (stacks/Gateway.ts) and locally (the
+ * local cloud's HTTP API): the page calls GET and POST routes with a bearer
+ * token (never a cookie), so no origin can ride on a visitor's credentials and
+ * `*` is safe; operators' PUT/DELETE calls come from scripts, not pages. The
+ * page reads `Date` to plan token renewal on the server's clock (session.ts),
+ * and browsers hide it from scripts cross-origin unless exposed.
+ */
+export const browserApiCors = {
+  allowOrigins: ["*"],
+  allowMethods: ["GET", "POST"],
+  allowHeaders: ["authorization", "content-type"],
+  exposeHeaders: ["date"],
+  allowCredentials: false,
+  maxAgeSeconds: 86_400,
+} as const;
+
 /** Key prefixes of a bucket a function may read (GetObject, presign a GET) or write (PutObject); nothing deletes. */
 export interface BucketAccess {
   read?: readonly string[];

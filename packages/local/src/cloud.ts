@@ -18,7 +18,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { envVar, physicalName, topology as pushgateTopology, type FunctionDecl, type TopologyShape } from "@pushgate/core/topology";
+import { browserApiCors, envVar, physicalName, topology as pushgateTopology, type FunctionDecl, type TopologyShape } from "@pushgate/core/topology";
 import { ssmSecretPaths } from "@pushgate/core/config";
 import { browserEndpoints } from "@pushgate/core/wire";
 import {
@@ -376,6 +376,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       routes: topology.http.routes,
       invoke,
       log,
+      // AWS's CORS, not the emulator's permissive default: a browser call AWS would refuse must fail here too.
+      cors: browserApiCors,
       ...(options.ports?.http !== undefined && { port: options.ports.http }),
       ...(options.host !== undefined && { host: options.host }),
     });

@@ -100,6 +100,25 @@ describe("startLocalCloud", () => {
     expect(await response.json()).toEqual({ hello: "world" });
   });
 
+  it("applies the HTTP API's CORS as AWS does (browserApiCors): a page may GET and POST and read Date; a page's PUT is refused", async () => {
+    const origin = "https://fans.example";
+    const get = await fetch(`${cloud.endpoints.httpApiUrl}/hello`, { headers: { origin } });
+    expect(get.headers.get("access-control-allow-origin")).toBe("*");
+    expect(get.headers.get("access-control-expose-headers")).toBe("date");
+    const preflight = (method: string, headers: string) =>
+      fetch(`${cloud.endpoints.httpApiUrl}/hello`, {
+        method: "OPTIONS",
+        headers: { origin, "access-control-request-method": method, "access-control-request-headers": headers },
+      });
+    const post = await preflight("POST", "authorization,content-type");
+    expect(post.headers.get("access-control-allow-methods")?.split(",")).toContain("POST");
+    // The emulator's permissive default allowed these; the deployed API does not (stacks/Gateway.ts).
+    const put = await preflight("PUT", "content-type");
+    expect(put.headers.get("access-control-allow-methods")?.split(",") ?? []).not.toContain("PUT");
+    const operatorHeader = await preflight("POST", "x-operator-key");
+    expect(operatorHeader.headers.get("access-control-allow-headers")?.split(",") ?? []).not.toContain("x-operator-key");
+  });
+
   it("logs a 5xx answer once, with the function, the route and the request id", async () => {
     const response = await fetch(`${cloud.endpoints.httpApiUrl}/broken`);
     expect(response.status).toBe(503);

@@ -3,12 +3,12 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 /** An HTTP API's CORS configuration (the `cors` block of the API on AWS). */
 export interface CorsConfig {
   /** Default `["*"]`. */
-  allowOrigins?: string[];
+  allowOrigins?: readonly string[];
   /** Default: the headers pushgate's clients send. */
-  allowHeaders?: string[];
+  allowHeaders?: readonly string[];
   /** Default: every method. */
-  allowMethods?: string[];
-  exposeHeaders?: string[];
+  allowMethods?: readonly string[];
+  exposeHeaders?: readonly string[];
   maxAgeSeconds?: number;
   allowCredentials?: boolean;
 }
