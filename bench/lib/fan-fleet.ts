@@ -34,7 +34,12 @@ export class FanFleet {
 
   static start(processes: number): FanFleet {
     const children = Array.from({ length: processes }, () =>
-      fork(FAN_PROCESS, [], { execArgv: ["--import", "tsx", "--max-old-space-size=2048"], stdio: ["ignore", "inherit", "inherit", "ipc"] }),
+      fork(FAN_PROCESS, [], {
+        execArgv: ["--import", "tsx", "--max-old-space-size=2048"],
+        // The bench process prints the AWS SDK's Node-version warning once; each fan process would repeat it.
+        env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
+        stdio: ["ignore", "inherit", "inherit", "ipc"],
+      }),
     );
     return new FanFleet(children);
   }

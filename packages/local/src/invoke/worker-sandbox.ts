@@ -72,7 +72,9 @@ interface WorkerSandboxOptions {
 function startWorkerSandbox(options: WorkerSandboxOptions): Sandbox {
   const worker = new Worker(options.runtimeFile, {
     workerData: options.workerData,
-    env: options.env,
+    // The functions are declared for nodejs22.x, where the AWS SDK has no Node-version warning to give;
+    // on an older local Node every sandbox would print it once, burying the handlers' own logs.
+    env: { ...options.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
     // Not the emulator's flags (tsx's loader, vitest's): the bundle is plain JavaScript.
     execArgv: [],
     // The young generation's default is sized for a whole process; 8 MB took the
