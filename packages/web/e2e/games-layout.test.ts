@@ -3,8 +3,12 @@
  * the list of games follows `PUT /games/{id}` with no rebuild or reload, the
  * page holds still while it loads (cumulative layout shift measured by a
  * PerformanceObserver installed before the page's own scripts), and at 320 px
- * nothing scrolls sideways, three-digit scores included.
+ * nothing scrolls sideways, three-digit scores included. At 320 px and at 200%
+ * text (the root font size doubled, as a browser's text size setting does),
+ * no view (a game's detail open, a place in line, a report shown) scrolls
+ * sideways, reaches past the viewport or has content wider than its box.
  */
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hasChromium, openFan, operator, startStack, type Stack } from "./harness";
 
@@ -31,7 +35,22 @@ describe.skipIf(!hasChromium)("the scoreboard on a phone", () => {
   beforeAll(async () => {
     stack = await startStack();
     await describeGame(stack, "lay-g1", "Harbour Hawks", "Northfield Bears");
-    await operator(stack.endpoints, "/games/lay-g1/score", { home: 104, away: 99, period: "Q2", clock: "09:01" });
+    await operator(stack.endpoints, "/games/lay-g1/score", {
+      home: 104,
+      away: 99,
+      period: "Q2",
+      clock: "09:01",
+      lastPlay: "Three-pointer from the corner after a long possession",
+    });
+    // A queue already open, so a fan who joins is shown a place in line at once.
+    await operator(
+      stack.endpoints,
+      "/queues/e1",
+      { name: "The Finals, Wembley", opensAt: new Date(Date.now() - 60_000).toISOString() },
+      "PUT",
+    );
+    // The scheduler draws the (empty) pre-queue and opens it; a join after that is a place in line.
+    await stack.cloud.runSchedule("queueTick");
   });
 
   afterAll(async () => {
@@ -105,4 +124,79 @@ describe.skipIf(!hasChromium)("the scoreboard on a phone", () => {
     },
     FIRST_LOAD_MS,
   );
+
+  // WCAG 1.4.10 (reflow at 320 CSS px) and 1.4.4 (text resized to 200%): every view, in the states a fan sees.
+  for (const [profile, viewport, rootFontSize] of [
+    ["320 px wide", { width: 320, height: 640 }, "100%"],
+    ["200% text on a 390 px phone", { width: 390, height: 844 }, "200%"],
+  ] as const) {
+    it(
+      `nothing scrolls sideways, sticks out or is cut off at ${profile}: header, tabs, game rows, queue, results`,
+      async () => {
+        const { page, context } = await openFan(stack, "scores", viewport);
+        try {
+          await page.evaluate((size) => {
+            document.documentElement.style.fontSize = size;
+          }, rootFontSize);
+          const found: Record<string, string[]> = {};
+          await page.waitForSelector("[data-testid=score-lay-g1]", { timeout: 60_000 });
+          await page.click("[data-testid=row-lay-g1]");
+          await page.waitForSelector("[data-testid=last-play-lay-g1]", { state: "visible", timeout: 15_000 });
+          found.scores = await overflowProblems(page);
+          await page.evaluate(() => (location.hash = "#/queue"));
+          await page.click("[data-testid=join-queue]");
+          await waitShowing(page, "[data-testid=queue-ticket]");
+          found.queue = await overflowProblems(page);
+          await page.evaluate(() => (location.hash = "#/results"));
+          await page.click("[data-testid=request-report]");
+          await waitShowing(page, "[data-testid=report-view]");
+          found.results = await overflowProblems(page);
+          expect(found).toEqual({ scores: [], queue: [], results: [] });
+        } finally {
+          await context.close();
+        }
+      },
+      FIRST_LOAD_MS,
+    );
+  }
 });
+
+/** Waits for `selector`; a timeout says what the page showed instead. */
+async function waitShowing(page: Page, selector: string): Promise<void> {
+  try {
+    await page.waitForSelector(selector, { timeout: 30_000 });
+  } catch (error) {
+    throw new Error(`${selector} never showed; the page said: ${await page.textContent("main").catch(() => "(no main)")}`, {
+      cause: error,
+    });
+  }
+}
+
+/**
+ * What does not fit, in words that say where: the page scrolling sideways, a
+ * visible element reaching past the viewport's edges, and a block whose
+ * content is wider than its box (cut off, or spilling over its neighbour).
+ */
+function overflowProblems(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const problems: string[] = [];
+    const name = (element: Element) =>
+      element.getAttribute("data-testid") ??
+      `${element.tagName.toLowerCase()}${element.classList.length > 0 ? `.${[...element.classList].join(".")}` : ""}`;
+    const page = document.scrollingElement!;
+    if (page.scrollWidth > innerWidth) problems.push(`the page scrolls sideways: ${page.scrollWidth} px wide in ${innerWidth} px`);
+    for (const element of document.querySelectorAll("header *, nav *, main *, aside *")) {
+      if (element.closest(".visually-hidden, [hidden]")) continue;
+      const box = element.getBoundingClientRect();
+      if (box.width === 0 && box.height === 0) continue;
+      if (box.left < -0.5 || box.right > innerWidth + 0.5) {
+        problems.push(`${name(element)} reaches past the viewport (${Math.round(box.left)}..${Math.round(box.right)} of ${innerWidth})`);
+      }
+      const style = getComputedStyle(element);
+      if (style.display !== "inline" && element.scrollWidth > element.clientWidth + 1) {
+        problems.push(`${name(element)}'s content is wider than its box (${element.scrollWidth} > ${element.clientWidth})`);
+      }
+    }
+    return problems;
+  });
+}

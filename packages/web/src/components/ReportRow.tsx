@@ -20,7 +20,7 @@ export function ReportRow({ report }: { report: RequestedReport }) {
 
   return (
     <li className="card report" data-testid="report" data-job-id={report.jobId} data-status={ready ? "ready" : "pending"}>
-      <p className="report__title">Contest report · asked at {requested}</p>
+      <h2 className="report__title">Contest report · asked at {requested}</h2>
       {!ready && (
         <p className="report__pending" data-testid="report-pending">
           <span className="spinner" aria-hidden="true" /> Preparing your report… you can keep browsing, it will appear here.
