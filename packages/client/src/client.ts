@@ -48,6 +48,8 @@ class PushClientImpl implements PushClient {
   private readonly ledger: SubscriptionLedger;
   private readonly resync: Resync;
   private readonly link: Connection;
+  /** The snapshot fallback while no socket is live; undefined when polling is off. */
+  private readonly poller: SnapshotPoller | undefined;
   /** The number of the last request id handed out (subscribe, unsubscribe, ping share one sequence). */
   private lastRequestNumber = 0;
   private readonly fetchImpl: FetchLike;
@@ -83,7 +85,7 @@ class PushClientImpl implements PushClient {
     });
     const fetcher = new SnapshotFetcher(fetchImpl);
     const onError = (error: PushClientError) => this.emitter.emit("error", error);
-    const poller =
+    const poller = (this.poller =
       options.polling === false
         ? undefined
         : new SnapshotPoller({
@@ -96,7 +98,7 @@ class PushClientImpl implements PushClient {
             onSnapshot: (frame) => this.apply(frame, "snapshot"),
             onRoundSucceeded: () => this.freshnessTracker.confirm(),
             onError,
-          });
+          }));
     this.ledger = new SubscriptionLedger({
       timers,
       random,
@@ -218,6 +220,7 @@ class PushClientImpl implements PushClient {
     for (const topic of added) this.topicStores.clearError(topic);
     if (added.length > 0) {
       for (const transport of this.link.openTransports()) this.ledger.subscribeOn(transport, added);
+      this.poller?.pollNow(added);
     }
     let released = false;
     return () => {

@@ -191,10 +191,15 @@ export class Connection {
 
   // ---- sockets --------------------------------------------------------------------
 
-  /** The first attempt after connect() or an offline spell; a socket slow to open has the snapshots polled meanwhile (after the poller's grace). */
+  /**
+   * The first attempt after connect() or an offline spell. The snapshots are
+   * polled at once, in parallel with the socket: the page has nothing to show
+   * yet (or data from before the spell), and a socket can hang for its whole
+   * connect timeout (a captive portal, black-holed WebSockets).
+   */
   private startAttempting(): void {
     this.setState("connecting");
-    this.deps.poller?.startSoon();
+    this.deps.poller?.start();
     void this.openSocket();
   }
 

@@ -17,10 +17,11 @@ export interface PollingOptions {
   /** The longest wait between rounds while they fail. */
   maxIntervalMs: number;
   /**
-   * How long a socket that is opening (first connect, or a retry after a drop)
-   * may take before polling starts. Most sockets open within it, so a page load
-   * or a reconnect storm does not also cost every fan a snapshot round; a socket
-   * that hangs (captive portal, black-holed WebSockets) does not leave the page without data.
+   * How long a retry after a drop may take to open before polling starts. The
+   * page has data then, only seconds old, and most retries open within it, so a
+   * reconnect storm does not also cost every fan a snapshot round; a retry that
+   * hangs (a captive portal, black-holed WebSockets) does not leave the page stale.
+   * A first connect does not wait: it polls at once, in parallel with the socket.
    */
   graceMs: number;
 }
@@ -46,11 +47,15 @@ export interface SnapshotPollerDeps {
  * GET of each topic's snapshot through its presigned S3 URL (no server of ours
  * is hit; an unchanged snapshot is a 304). A round with failures backs off with
  * full jitter from `intervalMs` up to `maxIntervalMs`, so a fleet of clients
- * facing a failing endpoint spreads out instead of hammering it in step.
+ * facing a failing endpoint spreads out instead of hammering it in step. A
+ * topic held while polling runs is fetched at once, not at the next round: the
+ * game list names the games, and each game must not wait a whole interval.
  *
  * `pollingRunId` names the current run (bumped by start and stop): a round
  * still awaiting its fetches when polling stopped (the socket came back)
- * neither applies nor reschedules.
+ * neither reports nor reschedules, but still applies what it fetched: applying
+ * is seq-guarded, so a snapshot never undoes a newer push, and dropping it
+ * would leave the page empty until the subscribe's resync fetched it again.
  */
 export class SnapshotPoller {
   private pollingRunId = 0;
@@ -82,6 +87,12 @@ export class SnapshotPoller {
     this.graceTimer = this.deps.timers.setTimeout(() => this.start(), this.deps.options.graceMs);
   }
 
+  /** Topics just held: fetch them now if polling runs (the next round would leave them empty for up to `intervalMs`). */
+  pollNow(topics: readonly string[]): void {
+    if (!this.running || topics.length === 0) return;
+    void this.pollOnce(this.pollingRunId, topics);
+  }
+
   stop(): void {
     this.deps.timers.clearTimeout(this.graceTimer);
     this.graceTimer = undefined;
@@ -92,7 +103,7 @@ export class SnapshotPoller {
   }
 
   private async round(pollingRunId: number): Promise<void> {
-    const failed = await this.pollOnce(pollingRunId);
+    const failed = await this.pollOnce(pollingRunId, this.deps.topics());
     if (pollingRunId !== this.pollingRunId) return;
     this.failedRounds = failed ? this.failedRounds + 1 : 0;
     if (!failed) this.deps.onRoundSucceeded();
@@ -106,9 +117,8 @@ export class SnapshotPoller {
     return intervalMs + fullJitterDelay(backoff, this.failedRounds - 1, this.deps.random);
   }
 
-  /** One round over every topic; true when anything failed. Never throws. */
-  private async pollOnce(pollingRunId: number): Promise<boolean> {
-    const topics = this.deps.topics();
+  /** One fetch of each of `topics`; true when anything failed. Never throws. */
+  private async pollOnce(pollingRunId: number, topics: readonly string[]): Promise<boolean> {
     if (topics.length === 0) return false;
     let failed = false;
     const report = (error: PushClientError) => {
@@ -148,8 +158,8 @@ export class SnapshotPoller {
       [...urls].map(async ([topic, url]) => {
         const result = await this.deps.fetcher.get(topic, url);
         if (pollingRunId !== this.pollingRunId) {
-          // A body dropped unapplied must not leave its ETag behind: the next GET would be a 304 for data never shown.
-          if (result.status === "fetched") this.deps.fetcher.forget(topic);
+          // Polling stopped meanwhile (the socket opened): the body is still the newest the page has seen, unless a push beat it.
+          if (result.status === "fetched") this.deps.onSnapshot(result.frame);
           return;
         }
         switch (result.status) {

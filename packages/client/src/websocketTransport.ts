@@ -134,17 +134,21 @@ export class WebSocketTransport {
   private handleMessage(data: unknown): void {
     if (this.finished) return;
     this.heardAt = this.options.clock.now();
-    // Any frame proves the socket alive: the ping can wait (a busy game costs no pings).
-    if (this.awaitedPongId === undefined) this.schedulePing();
     const frame = parseServerFrame(data);
+    const isAwaitedPong = frame.ok && frame.frame.type === "pong" && frame.frame.id === this.awaitedPongId;
+    // Any frame proves the socket alive: the next ping can wait (a busy game costs no pings), and a
+    // ping still awaiting its pong has its answer. The gateway answers a ping it throttled (its
+    // stage limit: every visible page pings 30 s after the same push reached it, at the push's
+    // own pace) with `{"message":"Too Many Requests"}`, not a pong: closing a live socket over it
+    // would turn a throttled ping into a reconnect, and a throttle into a reconnect storm.
+    this.awaitedPongId = undefined;
+    this.options.timers.clearTimeout(this.pongTimer);
+    this.schedulePing();
     if (!frame.ok) {
       this.events.onBadFrame(this, frame.error);
       return;
     }
-    if (frame.frame.type === "pong" && frame.frame.id === this.awaitedPongId) {
-      this.awaitedPongId = undefined;
-      this.options.timers.clearTimeout(this.pongTimer);
-      this.schedulePing();
+    if (isAwaitedPong) {
       this.events.onPong(this, this.options.clock.now() - this.pingSentAt);
       return;
     }

@@ -133,30 +133,35 @@ describe("a silent socket", () => {
 });
 
 describe("topics stay fresh while no socket is live", () => {
-  it("polls the snapshots 1 s into a first connect that hangs, not only after the 15 s connect timeout", async () => {
+  it("polls the snapshots at once on a first connect that hangs, not only after the 15 s connect timeout", async () => {
     h = await startHarness({ topics: ["game/g1"] });
     h.client.freshness.subscribe(() => h.cloud.changed());
     h.cloud.publish("game/g1", { home: 7, away: 3 });
     h.cloud.hangHandshakes = true; // WebSockets black-holed
     h.client.connect();
+    const connectedAt = h.clock.now();
     await h.until(() => h.cloud.hungHandshakes === 1, "the hanging handshake");
-    h.clock.advance(999);
-    await settle();
-    expect(h.cloud.snapshotGets).toEqual([]);
-    h.clock.advance(1);
     await h.until(() => h.client.topic("game/g1").getSnapshot().seq === 1, "the polled score");
+    expect(h.clock.now()).toBe(connectedAt); // no timer had to fire: fetched in parallel with the connect
     expect(h.client.topic("game/g1").getSnapshot()).toMatchObject({ data: { home: 7, away: 3 }, source: "snapshot" });
     expect(h.client.getState()).toBe("connecting");
     await h.until(() => h.client.freshness.getSnapshot().confirmedAt === h.clock.now(), "the round confirming the data");
   });
 
-  it("does not poll when the socket opens within the grace period", async () => {
+  it("does not poll when a retry after a drop opens within the grace period (a reconnect storm costs no snapshot round)", async () => {
     h = await startHarness({ topics: ["game/g1"] });
-    h.cloud.publish("game/g1", { home: 1, away: 0 });
     await h.goLive();
+    // The first connect's fetch in parallel (nothing published yet: a 404), then no other.
+    await h.until(() => h.cloud.snapshotGets.length === 1, "the first connect's poll");
+    const urlRequests = h.cloud.snapshotUrlRequests.length;
+    h.cloud.open[0]!.socket.terminate();
+    await h.until(() => h.client.getState() === "reconnecting", "reconnecting");
+    h.clock.advance(500); // the first retry comes within 0.5 s, and opens
+    await h.until(() => h.client.getState() === "live" && h.acks === 2, "live again, resubscribed");
     h.clock.advance(60_000);
-    await h.until(() => h.client.topic("game/g1").getSnapshot().seq === 1, "the resync");
-    expect(h.cloud.snapshotUrlRequests).toEqual([]); // the ack's URL served the resync: no GET /snapshots
+    await settle();
+    expect(h.cloud.snapshotUrlRequests.length).toBe(urlRequests);
+    expect(h.cloud.snapshotGets.length).toBe(1);
   });
 
   it("polls while reconnecting after a drop when the retry hangs", async () => {

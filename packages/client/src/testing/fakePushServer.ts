@@ -109,6 +109,8 @@ export class FakePushServer {
   private readonly refusals = new Map<string, { code: ErrorCode; message: string }>();
   private readonly onlineListeners = new Set<(online: boolean) => void>();
   private refusing: RefusalMode | undefined;
+  private throttling = false;
+  private lastRequest = 0;
   private online = true;
   private activity = 0;
   private lastSignature = 0;
@@ -236,6 +238,22 @@ export class FakePushServer {
 
   acceptConnections(): void {
     this.refusing = undefined;
+    this.touch();
+  }
+
+  /**
+   * The stage throttle: until `unthrottle()`, every frame a client sends is
+   * dropped and answered as API Gateway answers a throttled message,
+   * `{"message":"Too Many Requests","connectionId","requestId"}` (not protocol
+   * v1); the connection stays open.
+   */
+  throttle(): void {
+    this.throttling = true;
+    this.touch();
+  }
+
+  unthrottle(): void {
+    this.throttling = false;
     this.touch();
   }
 
@@ -406,6 +424,12 @@ export class FakePushServer {
     this.touch();
     if (connection.stalled || !connection.isOpen) return;
     connection.receivedText.push(text);
+    if (this.throttling) {
+      connection.sendText(
+        JSON.stringify({ message: "Too Many Requests", connectionId: connection.id, requestId: `q${++this.lastRequest}` }),
+      );
+      return;
+    }
     const parsed = parseClientFrame(text);
     if (!parsed.ok) {
       connection.send(parsed.error);
