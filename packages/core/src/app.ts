@@ -273,13 +273,7 @@ export function appFromEnvironment(observability: { log: Log; meter: Meter }, en
     decode: decodeStreamRecord,
     openSocket: openWsFanSocket,
     connections: new DynamoConnectionStore(db, () => config.table("connections")),
-    subscriptions: new DynamoSubscriptionStore(
-      db,
-      () => config.table("subscriptions"),
-      config.subscriptionShards,
-      undefined,
-      config.subscriptionShardsBefore,
-    ),
+    subscriptions: new DynamoSubscriptionStore(db, () => config.table("subscriptions"), config.subscriptionShards),
     games: new DynamoGameStore(db, () => config.table("games")),
     queues: new DynamoQueueStore(
       db,

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { DeliveryMemo, fanOut } from "../src/fanout";
 import type { Deadline, FanoutTask, Gateway, Log, Subscription, SubscriptionStore } from "../src/ports";
 import type { MessageFrame } from "../src/protocol";
+import { uniformShardCounts } from "../src/shards";
 import { processStreamBatch } from "../src/stream";
 import { audienceOf, decodeTask, encodeTask, runFanoutTasks } from "../src/usecases/fanout-tasks";
 
@@ -20,8 +21,7 @@ const log: Log = { warn: () => {}, error: () => {} };
 function store(byShard: string[][]): SubscriptionStore & { queries: number } {
   const sorted = byShard.map((ids) => [...ids].sort());
   const subscriptions: SubscriptionStore & { queries: number } = {
-    shardCount: sorted.length,
-    listedShardCount: sorted.length,
+    shardCounts: uniformShardCounts(sorted.length),
     queries: 0,
     putAll: async () => {},
     deleteAll: async () => {},

@@ -19,6 +19,7 @@
 import { isMessageFrame, type MessageFrame } from "../protocol";
 import type { Deadline, FanoutTask, FanoutTaskQueue, Log, Subscription, SubscriptionStore } from "../ports";
 import { fanOut, type FanoutDeps, type FanoutResult } from "../fanout";
+import { listedShards } from "../shards";
 
 export type Audience =
   /** Every subscriber's pages, already read: push them here. */
@@ -35,7 +36,7 @@ export type Audience =
 export async function audienceOf(subscriptions: SubscriptionStore, topic: string, splitAbove: number): Promise<Audience> {
   const pageSize = splitAbove + 1;
   const peeked = await Promise.all(
-    Array.from({ length: subscriptions.listedShardCount }, async (_, shard) => {
+    Array.from({ length: listedShards(topic, subscriptions.shardCounts) }, async (_, shard) => {
       const iterator = subscriptions.listShard(topic, shard, { pageSize })[Symbol.asyncIterator]();
       const first = await iterator.next();
       return { shard, iterator, page: first.done ? [] : first.value };
