@@ -22,7 +22,7 @@ import type { MessageFrame } from "@pushgate/core/protocol";
 import { shardOf, uniformShardCounts, type ShardCounts } from "@pushgate/core/shards";
 import { topology } from "@pushgate/core/topology";
 import { connect, connectionExpiry, forgetConnection } from "@pushgate/core/usecases/connections";
-import { audienceOf, encodeTask, runFanoutTasks } from "@pushgate/core/usecases/fanout-tasks";
+import { audienceOf, encodeTask, runFanoutTasks, tasksOf } from "@pushgate/core/usecases/fanout-tasks";
 import { subscribe, unsubscribe } from "@pushgate/core/usecases/subscriptions";
 
 const region = "us-east-1";
@@ -116,9 +116,9 @@ async function expectEachReachedOnce(run: ReturnType<typeof deploy>, topic: stri
   expect(Math.max(...here.posts.values())).toBe(1);
 
   const split = recorder();
-  const audienceNow = await audienceOf(run.subscriptions, topic, 1);
+  const audienceNow = await audienceOf(run.subscriptions, topic, { splitAbove: 1, workers: 8 });
   expect(audienceNow.size).toBe("big");
-  const tasks: FanoutTask[] = audienceNow.size === "big" ? audienceNow.shards.map((shard) => ({ frame: frame(topic), shard })) : [];
+  const tasks: FanoutTask[] = audienceNow.size === "big" ? tasksOf(frame(topic), audienceNow.tasks) : [];
   const queue = { enqueue: async (more: FanoutTask[]) => void tasks.push(...more) };
   const deadline = { remainingMs: () => 60_000 };
   for (let i = 0; i < tasks.length; i++)

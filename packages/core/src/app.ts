@@ -148,7 +148,10 @@ export function createApp(config: Config, ports: Ports) {
 
   const memo = new DeliveryMemo();
   const fanoutDeps = { ...ports, forgetConnection: forget, concurrency: config.fanoutConcurrency, memo };
-  const publishDeps = { ...fanoutDeps, split: { tasks: ports.tasks, splitAbove: config.fanoutSplitAbove } };
+  const publishDeps = {
+    ...fanoutDeps,
+    split: { tasks: ports.tasks, splitAbove: config.fanoutSplitAbove, workers: topology.queues.fanoutTasks.maxConcurrency },
+  };
   const reserveMs = config.fanoutReserveMs;
   // This instance's share of the stage's push budget: Lambda runs at most maxConcurrency task workers at once.
   const pacedGateway = once(

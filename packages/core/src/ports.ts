@@ -135,15 +135,17 @@ export interface ListOptions {
 // ---- fan-out across invocations ---------------------------------------------
 
 /**
- * One shard of one publication's audience, pushed by one invocation of the
- * fan-out task consumer. `after` is its progress: the subscribers up to that
- * connectionId (in the shard's sort order) have been handled, so a retry on
- * any instance resumes there.
+ * One or more shards of one publication's audience, pushed in turn by one
+ * invocation of the fan-out task consumer. `after` is its progress in
+ * `shard`: the subscribers up to that connectionId (in the shard's sort
+ * order) have been handled, so a retry on any instance resumes there; `more`
+ * are the shards to push after it (small shards grouped into one task).
  */
 export interface FanoutTask {
   frame: MessageFrame;
   shard: number;
   after?: string;
+  more?: number[];
 }
 
 /** Where tasks go (SQS on AWS, the local cloud's SQS emulator locally). */

@@ -466,10 +466,11 @@ export const topology = {
   queues: {
     /**
      * A publication whose audience is above PUSHGATE_FANOUT_SPLIT_ABOVE is cut
-     * into one task per subscription shard (usecases/fanout-tasks.ts); each is
-     * pushed by its own invocation of this consumer, in parallel. A task that
-     * runs short of time re-enqueues its remainder with a cursor, so progress
-     * survives another instance. One task is already 1,500-15,000 posts, so a
+     * into tasks by subscription shard (usecases/fanout-tasks.ts: a big shard
+     * alone, small ones grouped to about one task per worker); each is pushed
+     * by its own invocation of this consumer, in parallel. A task that runs
+     * short of time re-enqueues its remainder with a cursor, so progress
+     * survives another instance. One task is already 250-15,600 posts, so a
      * batch of one: more per batch would serialize work that can run in
      * parallel. maxConcurrency splits the stage's push budget
      * (PUSHGATE_FANOUT_RATE_PER_SECOND) between workers without coordination.
