@@ -10,6 +10,7 @@ export const NEEDS_JAVA_OR_BROWSER = [
   "integration/core/adapters.test.ts",
   "integration/core/frames.property.test.ts",
   "integration/core/sessions.test.ts",
+  "integration/core/shard-counts.test.ts",
   "integration/core/waiting-room.test.ts",
   "packages/functions/test/**",
   "packages/local/test/cloud.test.ts",

@@ -5,7 +5,8 @@
  */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, QueryCommand } from "@aws-sdk/lib-dynamodb";
-import { topicShardKey } from "@pushgate/core/shards";
+import { shardCountsFromEnv } from "@pushgate/core/config";
+import { listedShards, topicShardKey } from "@pushgate/core/shards";
 
 /** `credentials` must be the local cloud's own: DynamoDB Local keeps one database per key pair unless shared. */
 export async function subscriberIds(
@@ -14,7 +15,8 @@ export async function subscriberIds(
   tableName: string,
   topic: string,
 ): Promise<string[]> {
-  const shardCount = Number(process.env.PUSHGATE_SUBSCRIPTION_SHARDS ?? 8);
+  // The shards the fan-out reads for this topic, with the same environment the functions were given.
+  const shardCount = listedShards(topic, shardCountsFromEnv(process.env));
   const db = DynamoDBDocumentClient.from(new DynamoDBClient({ region: "us-east-1", endpoint: dynamodbEndpoint, credentials }));
   const ids: string[] = [];
   try {

@@ -22,6 +22,7 @@ import { S3SnapshotStore } from "@pushgate/core/adapters/s3-snapshots";
 import { createApp, type App } from "@pushgate/core/app";
 import { loadConfig } from "@pushgate/core/config";
 import { ERROR_CODES, MAX_FRAME_BYTES, parseClientFrame, type ServerFrame } from "@pushgate/core/protocol";
+import { uniformShardCounts } from "@pushgate/core/shards";
 import { topology } from "@pushgate/core/topology";
 
 const region = "us-east-1";
@@ -48,7 +49,7 @@ beforeAll(async () => {
   });
   app = createApp(config, {
     connections,
-    subscriptions: new DynamoSubscriptionStore(db, () => tables.subscriptions!, 4),
+    subscriptions: new DynamoSubscriptionStore(db, () => tables.subscriptions!, uniformShardCounts(4)),
     games: new DynamoGameStore(db, () => tables.games!),
     queues: new DynamoQueueStore(
       db,

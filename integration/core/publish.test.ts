@@ -13,6 +13,7 @@ import { S3SnapshotStore } from "@pushgate/core/adapters/s3-snapshots";
 import { createApp, type Ports } from "@pushgate/core/app";
 import { loadConfig } from "@pushgate/core/config";
 import type { Subscription } from "@pushgate/core/ports";
+import { uniformShardCounts } from "@pushgate/core/shards";
 import { FullBatchFailureError, type StreamRecordIn } from "@pushgate/core/stream";
 
 const region = "us-east-1";
@@ -40,12 +41,11 @@ function appWithBucket(bucket: string) {
   const clock = { now: () => Date.now() };
   const ports = {
     subscriptions: {
-      shardCount: 1,
-      listedShardCount: 1,
+      shardCounts: uniformShardCounts(1),
       putAll: unused,
       deleteAll: unused,
       async *listShard(topic: string) {
-        yield ["c1", "c2"].map((connectionId): Subscription => ({ topic, connectionId, fanId: "f", expiresAt: 4_000_000_000 }));
+        yield ["c1", "c2"].map((connectionId): Subscription => ({ topic, connectionId, fanId: "f", expiresAt: 4_000_000_000, shard: 0 }));
       },
     },
     gateway: { post: async (connectionId: string) => (posted.push(connectionId), "ok" as const), delete: unused },

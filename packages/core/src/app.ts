@@ -148,7 +148,10 @@ export function createApp(config: Config, ports: Ports) {
 
   const memo = new DeliveryMemo();
   const fanoutDeps = { ...ports, forgetConnection: forget, concurrency: config.fanoutConcurrency, memo };
-  const publishDeps = { ...fanoutDeps, split: { tasks: ports.tasks, splitAbove: config.fanoutSplitAbove } };
+  const publishDeps = {
+    ...fanoutDeps,
+    split: { tasks: ports.tasks, splitAbove: config.fanoutSplitAbove, workers: topology.queues.fanoutTasks.maxConcurrency },
+  };
   const reserveMs = config.fanoutReserveMs;
   // This instance's share of the stage's push budget: Lambda runs at most maxConcurrency task workers at once.
   const pacedGateway = once(
@@ -273,13 +276,7 @@ export function appFromEnvironment(observability: { log: Log; meter: Meter }, en
     decode: decodeStreamRecord,
     openSocket: openWsFanSocket,
     connections: new DynamoConnectionStore(db, () => config.table("connections")),
-    subscriptions: new DynamoSubscriptionStore(
-      db,
-      () => config.table("subscriptions"),
-      config.subscriptionShards,
-      undefined,
-      config.subscriptionShardsBefore,
-    ),
+    subscriptions: new DynamoSubscriptionStore(db, () => config.table("subscriptions"), config.subscriptionShards),
     games: new DynamoGameStore(db, () => config.table("games")),
     queues: new DynamoQueueStore(
       db,

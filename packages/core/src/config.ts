@@ -9,7 +9,17 @@
 import type { BreakerSettings } from "./circuit-breaker";
 import type { OidcSettings } from "./identity";
 import type { QuotaSettings } from "./usecases/quotas";
-import { envVar, type BucketName, type QueueName, type SecretName, type TableName } from "./topology";
+import type { ShardCounts } from "./shards";
+import type { TopicType } from "./topics";
+import {
+  envVar,
+  subscriptionShards,
+  type BucketName,
+  type QueueName,
+  type SecretName,
+  type ShardCountDecl,
+  type TableName,
+} from "./topology";
 
 /** One SDK call's attempt, unless PUSHGATE_SDK_REQUEST_TIMEOUT_MS says otherwise (adapters/aws-clients.ts). */
 export const DEFAULT_SDK_REQUEST_TIMEOUT_MS = 5_000;
@@ -28,9 +38,8 @@ export interface Config {
   dynamodbEndpoint?: string;
   /** Only set by the local cloud (AWS_ENDPOINT_URL_S3): the S3 emulator (path-style, checksums only when required). */
   s3Endpoint?: string;
-  subscriptionShards: number;
-  /** The shard count before it was lowered: the fan-out still queries that many for 2 h 15 min (connections from then). */
-  subscriptionShardsBefore: number;
+  /** Per topic kind: topology `subscriptionShards`, with PUSHGATE_SUBSCRIPTION_SHARDS(_BEFORE) over it (`shardCountsFromEnv`). */
+  subscriptionShards: ShardCounts;
   fanoutConcurrency: number;
   /** Audience above which a publication is split into tasks (one per subscription shard) on the fan-out task queue. */
   fanoutSplitAbove: number;
@@ -81,6 +90,50 @@ export interface Config {
   secretFromEnv(name: SecretName): string | undefined;
 }
 
+const MAX_SUBSCRIPTION_SHARDS = 256;
+
+/**
+ * Each kind's shard counts: topology `subscriptionShards`, overridden by
+ * PUSHGATE_SUBSCRIPTION_SHARDS (new connections) and
+ * PUSHGATE_SUBSCRIPTION_SHARDS_BEFORE (what connections still alive were
+ * given), each either one count for every kind (`16`) or counts by kind
+ * (`game=2,queue=4`; the kinds not named keep the topology's).
+ */
+export function shardCountsFromEnv(env: Env): ShardCounts {
+  const overrides = (name: string): Partial<Record<TopicType, number>> => {
+    const raw = env[name]?.trim();
+    if (!raw) return {};
+    const kinds = Object.keys(subscriptionShards) as TopicType[];
+    const countOf = (text: string): number => {
+      const value = Number(text);
+      if (!Number.isInteger(value) || value < 1 || value > MAX_SUBSCRIPTION_SHARDS)
+        throw new ConfigError(
+          `environment variable ${name}=${JSON.stringify(raw)}: ${JSON.stringify(text)} is not a shard count from 1 to ${MAX_SUBSCRIPTION_SHARDS}; write e.g. 16 or game=64,queue=16, or unset it for topology.ts's`,
+        );
+      return value;
+    };
+    if (!raw.includes("=")) return Object.fromEntries(kinds.map((kind) => [kind, countOf(raw)]));
+    return Object.fromEntries(
+      raw.split(",").map((pair) => {
+        const [kind = "", count = ""] = pair.split("=").map((part) => part.trim());
+        if (!kinds.includes(kind as TopicType))
+          throw new ConfigError(
+            `environment variable ${name}=${JSON.stringify(raw)}: ${JSON.stringify(kind)} is not a topic kind; name one of ${kinds.join(", ")} (e.g. game=64)`,
+          );
+        return [kind, countOf(count)];
+      }),
+    );
+  };
+  const counts = overrides("PUSHGATE_SUBSCRIPTION_SHARDS");
+  const before = overrides("PUSHGATE_SUBSCRIPTION_SHARDS_BEFORE");
+  return Object.fromEntries(
+    (Object.entries(subscriptionShards) as [TopicType, ShardCountDecl][]).map(([kind, declared]) => [
+      kind,
+      { count: counts[kind] ?? declared.count, before: before[kind] ?? declared.before },
+    ]),
+  ) as Record<TopicType, ShardCountDecl>;
+}
+
 export class ConfigError extends Error {
   override readonly name = "ConfigError";
 }
@@ -124,8 +177,7 @@ export function loadConfig(env: Env = process.env): Config {
     // too because an S3 endpoint other than AWS's needs path-style URLs, which no variable sets.
     dynamodbEndpoint: url("AWS_ENDPOINT_URL_DYNAMODB"),
     s3Endpoint: url("AWS_ENDPOINT_URL_S3"),
-    subscriptionShards: integer("PUSHGATE_SUBSCRIPTION_SHARDS", 8, 1, 256),
-    subscriptionShardsBefore: integer("PUSHGATE_SUBSCRIPTION_SHARDS_BEFORE", 1, 1, 256),
+    subscriptionShards: shardCountsFromEnv(env),
     fanoutConcurrency: integer("PUSHGATE_FANOUT_CONCURRENCY", 50, 1, 1000),
     fanoutSplitAbove: integer("PUSHGATE_FANOUT_SPLIT_ABOVE", 2_000, 1, 1_000_000),
     fanoutRatePerSecond: integer("PUSHGATE_FANOUT_RATE_PER_SECOND", 8_000, 1, 1_000_000),

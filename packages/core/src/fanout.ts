@@ -14,6 +14,7 @@
 import { isGatewayUnavailable, PublicationIncompleteError } from "./errors";
 import type { MessageFrame } from "./protocol";
 import type { Clock, Deadline, Gateway, Log, Subscription, SubscriptionStore } from "./ports";
+import { listedShards } from "./shards";
 
 export interface FanoutDeps {
   subscriptions: SubscriptionStore;
@@ -70,7 +71,9 @@ export async function fanOut(frame: MessageFrame, deps: FanoutDeps, scope: Fanou
   const reached = deps.memo?.reached(frame);
   const sources =
     scope.sources ??
-    Array.from({ length: deps.subscriptions.listedShardCount }, (_, shard) => deps.subscriptions.listShard(frame.topic, shard));
+    Array.from({ length: listedShards(frame.topic, deps.subscriptions.shardCounts) }, (_, shard) =>
+      deps.subscriptions.listShard(frame.topic, shard),
+    );
   const subscribers = subscriptionsOf(mergePages(sources));
   const nowSeconds = deps.clock.now() / 1000;
   const { deadline, reserveMs = 0 } = scope;

@@ -6,6 +6,8 @@
  */
 import type { GameClock, GameStatus, GameSummary, GameTeams, MessageFrame, ScoreData, TopicType } from "./protocol";
 
+import type { ConnectionShards, ShardCounts } from "./shards";
+
 export type { Clock } from "./wire";
 
 /** The structured logger core reports isolated failures to (Powertools' Logger fits). */
@@ -54,10 +56,13 @@ export interface Connection {
   /** TTL, epoch seconds: past API Gateway's 2-hour limit, for connections that never saw `$disconnect`. */
   expiresAt: number;
   /**
-   * The subscription shard chosen at `$connect` (see `shardOfConnection`), so a
-   * change of the shard count neither orphans nor misses its subscriptions.
-   * Absent on connections stored before it was kept.
+   * Its subscription shard of each topic kind, chosen at `$connect` (see
+   * `shardForTopic`), so a change of a kind's shard count neither orphans nor
+   * misses its subscriptions. Absent on connections stored before kinds had
+   * their own counts.
    */
+  shards?: ConnectionShards;
+  /** The one shard (of every kind) a connection stored before `shards` was given; absent on newer ones. */
   shard?: number;
 }
 
@@ -98,22 +103,20 @@ export interface Subscription {
   fanId: string;
   /** TTL, epoch seconds: the connection's. */
   expiresAt: number;
-  /** The shard the item lives in: the connection's (absent: computed from the connection id, as before it was kept). */
-  shard?: number;
+  /** The shard the item lives in: the connection's of the topic's kind (`shardForTopic`), or the one it was read from. */
+  shard: number;
 }
 
-/** Which subscription item: the shard when known, else the one computed from the connection id. */
+/** Which subscription item: its topic, connection and the shard it was written to. */
 export type SubscriptionKey = Pick<Subscription, "topic" | "connectionId" | "shard">;
 
 export interface SubscriptionStore {
-  /** New connections are spread over this many shards (see `shardOf`). */
-  readonly shardCount: number;
   /**
-   * The shards the fan-out queries: at least `shardCount`, more while
-   * connections from before a lowered shard count may live (2 h 15 min), so
-   * none of their subscriptions is missed.
+   * Each topic kind's shard counts: what new connections are given, and
+   * (`listedShards`) how many shards of a topic the fan-out queries, every
+   * one a live connection may have written to.
    */
-  readonly listedShardCount: number;
+  readonly shardCounts: ShardCounts;
   putAll(subscriptions: Subscription[]): Promise<void>;
   deleteAll(keys: SubscriptionKey[]): Promise<void>;
   /**
@@ -132,15 +135,17 @@ export interface ListOptions {
 // ---- fan-out across invocations ---------------------------------------------
 
 /**
- * One shard of one publication's audience, pushed by one invocation of the
- * fan-out task consumer. `after` is its progress: the subscribers up to that
- * connectionId (in the shard's sort order) have been handled, so a retry on
- * any instance resumes there.
+ * One or more shards of one publication's audience, pushed in turn by one
+ * invocation of the fan-out task consumer. `after` is its progress in
+ * `shard`: the subscribers up to that connectionId (in the shard's sort
+ * order) have been handled, so a retry on any instance resumes there; `more`
+ * are the shards to push after it (small shards grouped into one task).
  */
 export interface FanoutTask {
   frame: MessageFrame;
   shard: number;
   after?: string;
+  more?: number[];
 }
 
 /** Where tasks go (SQS on AWS, the local cloud's SQS emulator locally). */

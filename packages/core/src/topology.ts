@@ -11,6 +11,8 @@
  * This file is plain data (no AWS SDK, no CDK), so both sides can import it.
  */
 
+import type { TopicType } from "./wire";
+
 export type KeyType = "string" | "number";
 
 export interface KeyDecl {
@@ -206,6 +208,42 @@ const fanoutConsumer = {
   maxRecordAgeSeconds: 3600,
   parallelizationFactor: 2,
 } as const;
+
+/**
+ * A topic kind's subscription shards: the partition keys `topic#0 ..
+ * topic#{count-1}` its subscriptions spread over, and so the unit of a big
+ * fan-out's parallel tasks (usecases/fanout-tasks.ts).
+ */
+export interface ShardCountDecl {
+  /** Shards a connection opened now is spread over (it keeps them for its life: usecases/connections.ts). */
+  count: number;
+  /**
+   * The count of the previous deploy, while connections opened under it may
+   * live (2 h 15 min, CONNECTION_TTL_SECONDS): the fan-out reads
+   * max(count, before) shards, so a lowered count misses nobody. Set it to
+   * `count` once that long has passed since the deploy that changed `count`.
+   */
+  before: number;
+}
+
+/**
+ * Subscription shards per topic kind (docs/deploy.md, "Hot topics", argues
+ * the numbers). A game (and the list of games, which every fan on the landing
+ * page holds) may have 1,000,000 fans: 64 shards keep each partition key at
+ * ~15,600 items and make 64 fan-out tasks, each within one invocation at a
+ * worker's share of the push budget, four or more per worker. A queue's
+ * audience is a presale's waiting room (100,000s, arriving at 500
+ * connects/s): 16. A job has one subscriber, its owner: 1 shard, one Query
+ * per publication. Every kind was 8 (PUSHGATE_SUBSCRIPTION_SHARDS' old
+ * default) before these were declared, hence `before: 8`; the environment
+ * may override both (config.ts, `PUSHGATE_SUBSCRIPTION_SHARDS=game=2`).
+ */
+export const subscriptionShards = {
+  game: { count: 64, before: 8 },
+  games: { count: 64, before: 8 },
+  queue: { count: 16, before: 8 },
+  job: { count: 1, before: 8 },
+} as const satisfies Record<TopicType, ShardCountDecl>;
 
 /** The queue item's attribute that says whether its last write was news (a new seq) or housekeeping. */
 export const QUEUE_CHANGE = "change";
@@ -428,10 +466,11 @@ export const topology = {
   queues: {
     /**
      * A publication whose audience is above PUSHGATE_FANOUT_SPLIT_ABOVE is cut
-     * into one task per subscription shard (usecases/fanout-tasks.ts); each is
-     * pushed by its own invocation of this consumer, in parallel. A task that
-     * runs short of time re-enqueues its remainder with a cursor, so progress
-     * survives another instance. One task is already 1,500-15,000 posts, so a
+     * into tasks by subscription shard (usecases/fanout-tasks.ts: a big shard
+     * alone, small ones grouped to about one task per worker); each is pushed
+     * by its own invocation of this consumer, in parallel. A task that runs
+     * short of time re-enqueues its remainder with a cursor, so progress
+     * survives another instance. One task is already 250-15,600 posts, so a
      * batch of one: more per batch would serialize work that can run in
      * parallel. maxConcurrency splits the stage's push budget
      * (PUSHGATE_FANOUT_RATE_PER_SECOND) between workers without coordination.

@@ -10,7 +10,6 @@ describe("config from the environment", () => {
     expect(config).toMatchObject({
       region: "eu-west-1",
       stage: "local",
-      subscriptionShards: 8,
       fanoutConcurrency: 50,
       tokenTtlSeconds: 1800,
     });
@@ -28,7 +27,7 @@ describe("config from the environment", () => {
   it("refuses bad values with the range and the default", () => {
     expect(() => loadConfig({})).toThrow(/AWS_REGION is not set/);
     expect(() => loadConfig({ ...base, PUSHGATE_SUBSCRIPTION_SHARDS: "0" })).toThrow(
-      /must be an integer from 1 to 256; unset it for the default 8/,
+      /"0" is not a shard count from 1 to 256; write e.g. 16 or game=64,queue=16, or unset it for topology.ts's/,
     );
     expect(() => loadConfig({ ...base, AWS_ENDPOINT_URL_DYNAMODB: "localhost:8000" })).toThrow(/is not a URL/);
   });

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { DeliveryMemo, fanOut } from "../src/fanout";
 import type { Deadline, FanoutTask, Gateway, Log, Subscription, SubscriptionStore } from "../src/ports";
 import type { MessageFrame } from "../src/protocol";
+import { shardOf, uniformShardCounts } from "../src/shards";
 import { processStreamBatch } from "../src/stream";
 import { audienceOf, decodeTask, encodeTask, runFanoutTasks } from "../src/usecases/fanout-tasks";
 
@@ -17,12 +18,13 @@ const clock = { now: () => 0 };
 const log: Log = { warn: () => {}, error: () => {} };
 
 /** Subscriptions in memory, per shard in connectionId order, honouring `after` and `pageSize` as the DynamoDB Query does. */
-function store(byShard: string[][]): SubscriptionStore & { queries: number } {
+function store(byShard: string[][]): SubscriptionStore & { queries: number; read: number; sizes: number[] } {
   const sorted = byShard.map((ids) => [...ids].sort());
-  const subscriptions: SubscriptionStore & { queries: number } = {
-    shardCount: sorted.length,
-    listedShardCount: sorted.length,
+  const subscriptions: SubscriptionStore & { queries: number; read: number; sizes: number[] } = {
+    shardCounts: uniformShardCounts(sorted.length),
     queries: 0,
+    read: 0,
+    sizes: sorted.map((ids) => ids.length),
     putAll: async () => {},
     deleteAll: async () => {},
     async *listShard(topic, shard, options = {}) {
@@ -34,6 +36,7 @@ function store(byShard: string[][]): SubscriptionStore & { queries: number } {
         subscriptions.queries++;
         const page = ids.slice(start, start + pageSize);
         start += page.length;
+        subscriptions.read += page.length;
         if (page.length > 0) yield page.map((connectionId): Subscription => ({ topic, connectionId, fanId: "f", expiresAt: 10, shard }));
         if (page.length < pageSize) return;
       } while (start < ids.length);
@@ -63,6 +66,35 @@ const ids = (n: number, prefix: string) => Array.from({ length: n }, (_, i) => `
 function deadlineAt(time: { ms: number }, timeoutMs: number): Deadline {
   const end = time.ms + timeoutMs;
   return { remainingMs: () => end - time.ms };
+}
+
+/**
+ * Runs a task and its continuations until the queue is empty, each in a fresh
+ * instance (empty memo) with 150 ms, of which 50 are kept in reserve; answers
+ * every task run, in order.
+ */
+async function drainTasks(
+  first: FanoutTask,
+  subscriptions: SubscriptionStore,
+  gateway: Gateway,
+  time: { ms: number },
+  concurrency: number,
+) {
+  const queue: FanoutTask[] = [first];
+  const seen: FanoutTask[] = [];
+  const tasks = { enqueue: async (more: FanoutTask[]) => void queue.push(...more) };
+  while (queue.length > 0) {
+    const task = queue.shift()!;
+    seen.push(task);
+    const deps = { subscriptions, clock, gateway, forgetConnection: async () => {}, log, concurrency, memo: new DeliveryMemo(), tasks };
+    const run = await runFanoutTasks(deps, [{ id: `m${seen.length}`, body: encodeTask(task) }], {
+      deadline: deadlineAt(time, 150),
+      reserveMs: 50,
+    });
+    expect(run.failed).toEqual([]);
+    expect(seen.length).toBeLessThan(20);
+  }
+  return seen;
 }
 
 describe("the fan-out's deadline", () => {
@@ -101,11 +133,11 @@ describe("fan-out tasks", () => {
     expect(() => decodeTask(JSON.stringify({ frame: { topic: "x" }, shard: 1 }))).toThrow(/lacks frame, shard/);
   });
 
-  it("an audience above the threshold becomes one task per non-empty shard; a small one is pushed from the pages read", async () => {
-    const big = await audienceOf(store([ids(3, "a"), [], ids(3, "b")]), frame.topic, 5);
-    expect(big).toEqual({ size: "big", shards: [0, 2] });
+  it("an audience above the threshold becomes tasks of its non-empty shards; a small one is pushed from the pages read", async () => {
+    const big = await audienceOf(store([ids(3, "a"), [], ids(3, "b")]), frame.topic, { splitAbove: 5, workers: 8 });
+    expect(big).toEqual({ size: "big", tasks: [[0], [2]] });
     const subscriptions = store([ids(2, "a"), [], ids(3, "b")]);
-    const small = await audienceOf(subscriptions, frame.topic, 5);
+    const small = await audienceOf(subscriptions, frame.topic, { splitAbove: 5, workers: 8 });
     expect(small.size).toBe("small");
     const time = { ms: 0 };
     const { gateway, pushes } = countingGateway(time, 1);
@@ -121,30 +153,7 @@ describe("fan-out tasks", () => {
     const time = { ms: 0 };
     const { gateway, pushes } = countingGateway(time, 10);
     const subscriptions = store([ids(40, "c")]);
-    const queue: FanoutTask[] = [{ frame, shard: 0 }];
-    const tasks = { enqueue: async (more: FanoutTask[]) => void queue.push(...more) };
-    let invocations = 0;
-    while (queue.length > 0) {
-      const task = queue.shift()!;
-      invocations++;
-      // Each invocation is a fresh instance (empty memo) with 150 ms, of which 50 are kept in reserve.
-      const deps = {
-        subscriptions,
-        clock,
-        gateway,
-        forgetConnection: async () => {},
-        log,
-        concurrency: 3,
-        memo: new DeliveryMemo(),
-        tasks,
-      };
-      const run = await runFanoutTasks(deps, [{ id: `m${invocations}`, body: encodeTask(task) }], {
-        deadline: deadlineAt(time, 150),
-        reserveMs: 50,
-      });
-      expect(run.failed).toEqual([]);
-      expect(invocations).toBeLessThan(20);
-    }
+    const invocations = (await drainTasks({ frame, shard: 0 }, subscriptions, gateway, time, 3)).length;
     expect(invocations).toBeGreaterThan(2);
     expect(pushes.size).toBe(40);
     expect(Math.max(...pushes.values())).toBe(1);
@@ -175,6 +184,70 @@ describe("fan-out tasks", () => {
     expect(run.failed).toEqual(["poison"]);
     expect(queue).toEqual([task]);
     expect(pushes.size).toBe(0);
+  });
+});
+
+describe("a big game's tasks over 64 shards", () => {
+  const plan = { splitAbove: 2_000, workers: 8 };
+  /** `n` fans spread over 64 shards as the subscription store spreads them. */
+  const game = (n: number) => {
+    const byShard: string[][] = Array.from({ length: 64 }, () => []);
+    for (const id of ids(n, "fan-")) byShard[shardOf(id, 64)]!.push(id);
+    return store(byShard);
+  };
+  const sizes = (subscriptions: ReturnType<typeof game>, tasks: number[][]) =>
+    tasks.map((shards) => shards.reduce((sum, shard) => sum + (subscriptions.sizes[shard] ?? 0), 0));
+
+  it("100,000 fans: a task per shard (~1,560 each, eight per worker), found by peeking at 250 per shard", async () => {
+    const subscriptions = game(100_000);
+    const audience = await audienceOf(subscriptions, frame.topic, plan);
+    expect(audience.size).toBe("big");
+    const tasks = audience.size === "big" ? audience.tasks : [];
+    expect(tasks).toHaveLength(64);
+    expect(tasks.every((shards) => shards.length === 1)).toBe(true);
+    expect(Math.min(...sizes(subscriptions, tasks))).toBeGreaterThan(1_000);
+    expect(subscriptions.queries).toBe(64);
+    expect(subscriptions.read).toBe(64 * 250);
+  });
+
+  it("3,000 fans: shards grouped into about one task per worker, each worth its queue hop, every shard in exactly one", async () => {
+    const subscriptions = game(3_000);
+    const audience = await audienceOf(subscriptions, frame.topic, plan);
+    const tasks = audience.size === "big" ? audience.tasks : [];
+    expect(tasks.length).toBeGreaterThanOrEqual(6);
+    expect(tasks.length).toBeLessThanOrEqual(plan.workers);
+    expect(Math.min(...sizes(subscriptions, tasks))).toBeGreaterThanOrEqual(250);
+    expect(sizes(subscriptions, tasks).reduce((a, b) => a + b, 0)).toBe(3_000);
+    expect(
+      tasks
+        .flat()
+        .sort((a, b) => a - b)
+        .join(),
+    ).toBe([...Array(64).keys()].filter((shard) => (subscriptions.sizes[shard] ?? 0) > 0).join());
+  });
+
+  it("1,500 fans: the single-invocation path, from the pages the peek read (one query per shard)", async () => {
+    const subscriptions = game(1_500);
+    const audience = await audienceOf(subscriptions, frame.topic, plan);
+    expect(audience.size).toBe("small");
+    expect(subscriptions.queries).toBe(64);
+  });
+
+  it("a grouped task that runs out of time continues at its cursor with the shards it had not started; nobody twice", async () => {
+    const time = { ms: 0 };
+    const { gateway, pushes } = countingGateway(time, 10);
+    const subscriptions = store([ids(12, "a"), ids(12, "b"), [], ids(12, "d")]);
+    const seen = await drainTasks({ frame, shard: 0, more: [1, 2, 3] }, subscriptions, gateway, time, 2);
+    expect(seen.length).toBeGreaterThan(2);
+    expect(seen.some((task) => task.shard === 1 && task.more?.join() === "2,3")).toBe(true);
+    expect(pushes.size).toBe(36);
+    expect(Math.max(...pushes.values())).toBe(1);
+  });
+
+  it("a task's list of shards round-trips, and a bad one is refused", () => {
+    const task: FanoutTask = { frame, shard: 5, after: "c0001", more: [6, 9] };
+    expect(decodeTask(encodeTask(task))).toEqual(task);
+    expect(() => decodeTask(JSON.stringify({ frame, shard: 1, more: [2, -1] }))).toThrow(/list of shards/);
   });
 });
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { fanOut, mergePages } from "../src/fanout";
 import type { Gateway, Log, PostOutcome, Subscription, SubscriptionKey, SubscriptionStore } from "../src/ports";
 import type { MessageFrame } from "../src/protocol";
-import { shardOf } from "../src/shards";
+import { shardOf, uniformShardCounts } from "../src/shards";
 
 /** The fakes' subscriptions expire at 0 (epoch seconds): a clock there keeps them live. */
 const epoch = { now: () => 0 };
@@ -26,8 +26,7 @@ function memorySubscriptions(
   const removed: string[] = [];
   const removedKeys: SubscriptionKey[] = [];
   return {
-    shardCount,
-    listedShardCount: shardCount,
+    shardCounts: uniformShardCounts(shardCount),
     removed,
     removedKeys,
     putAll: async () => {},

@@ -12,6 +12,7 @@ import { GatewayUnavailableError, PublicationIncompleteError } from "../src/erro
 import { DeliveryMemo, fanOut } from "../src/fanout";
 import type { Gateway, Subscription, SubscriptionStore } from "../src/ports";
 import type { MessageFrame } from "../src/protocol";
+import { uniformShardCounts } from "../src/shards";
 import { managementGateways, type ClosableGateway } from "./management-gateways";
 
 /** The fakes' subscriptions expire at 0 (epoch seconds): a clock there keeps them live. */
@@ -138,12 +139,11 @@ const frame: MessageFrame = {
 
 function audience(ids: string[]): SubscriptionStore {
   return {
-    shardCount: 1,
-    listedShardCount: 1,
+    shardCounts: uniformShardCounts(1),
     putAll: async () => {},
     deleteAll: async () => {},
     async *listShard(topic) {
-      yield ids.map((connectionId): Subscription => ({ topic, connectionId, fanId: "f", expiresAt: 0 }));
+      yield ids.map((connectionId): Subscription => ({ topic, connectionId, fanId: "f", expiresAt: 0, shard: 0 }));
     },
   };
 }

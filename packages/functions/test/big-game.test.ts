@@ -47,7 +47,7 @@ beforeAll(async () => {
       POWERTOOLS_LOG_LEVEL: process.env.BIG_GAME_LOG ? "INFO" : "SILENT",
       PUSHGATE_QUOTA_SESSIONS_PER_ADDRESS: "0",
       // Two shards of ~60 fans; the two tasks share 20 posts/s here, so each needs ~6 s of pushing.
-      PUSHGATE_SUBSCRIPTION_SHARDS: "2",
+      PUSHGATE_SUBSCRIPTION_SHARDS: "game=2",
       PUSHGATE_FANOUT_SPLIT_ABOVE: "50",
       PUSHGATE_FANOUT_RATE_PER_SECOND: String(BUDGET),
       // A cold start eats into the first invocation; a task with no time left goes back unchanged.

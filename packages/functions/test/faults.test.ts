@@ -10,6 +10,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PostToConnectionCommand } from "@aws-sdk/client-apigatewaymanagementapi";
 import { DynamoSubscriptionStore } from "@pushgate/core/adapters/dynamo-subscriptions";
+import { listedShards } from "@pushgate/core/shards";
+import { subscriptionShards } from "@pushgate/core/topology";
 import { startLocalCloud, type LocalCloud } from "@pushgate/local";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { captureOutput, until } from "./capture";
@@ -166,7 +168,7 @@ describe("duplicate delivery", () => {
     const appliedBefore = watched.map((w) => [...(w.applied.get("game/dup-g") ?? [])]);
     // Re-deliver both publications to every subscriber, as a retried stream batch would.
     const db = adminDocumentClient(cloud);
-    const subscriptions = new DynamoSubscriptionStore(db, () => cloud.endpoints.tables.subscriptions!, 8);
+    const subscriptions = new DynamoSubscriptionStore(db, () => cloud.endpoints.tables.subscriptions!, subscriptionShards);
     const management = adminManagementClient(cloud);
     const frames = [1, 2].map((seq) => ({
       type: "message",
@@ -177,7 +179,7 @@ describe("duplicate delivery", () => {
       ts: new Date().toISOString(),
     }));
     const ids: string[] = [];
-    for (let shard = 0; shard < 8; shard++)
+    for (let shard = 0; shard < listedShards("game/dup-g", subscriptionShards); shard++)
       for await (const page of subscriptions.listShard("game/dup-g", shard)) ids.push(...page.map((s) => s.connectionId));
     expect(ids).toHaveLength(2);
     for (const id of ids)

@@ -8,6 +8,8 @@ import { DynamoSubscriptionStore } from "@pushgate/core/adapters/dynamo-subscrip
 import { adminDocumentClient, callHttpApi, type HttpCallOptions } from "./clients";
 import type { ServerFrame, SessionResponse } from "@pushgate/core/protocol";
 import { ScanCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { listedShards, shardForTopic } from "@pushgate/core/shards";
+import { subscriptionShards } from "@pushgate/core/topology";
 import { startLocalCloud, type LocalCloud } from "@pushgate/local";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectFan, isMessage, refusedStatus, type Fan } from "./fan";
@@ -269,7 +271,7 @@ describe("failures are contained", () => {
   it("a client that vanished without $disconnect is removed on the next fan-out", async () => {
     const db = adminDocumentClient(cloud);
     const connections = new DynamoConnectionStore(db, () => cloud.endpoints.tables.connections!);
-    const subscriptions = new DynamoSubscriptionStore(db, () => cloud.endpoints.tables.subscriptions!, 8);
+    const subscriptions = new DynamoSubscriptionStore(db, () => cloud.endpoints.tables.subscriptions!, subscriptionShards);
     const ghost = "R2hvc3RDb25uZWN0aW9uPQ=";
     await connections.put({
       connectionId: ghost,
@@ -278,7 +280,8 @@ describe("failures are contained", () => {
       connectedAt: new Date().toISOString(),
       expiresAt: 1_900_000_000,
     });
-    await subscriptions.putAll([{ topic: "game/ghost-g", connectionId: ghost, fanId: "ghost-fan", expiresAt: 1_900_000_000 }]);
+    const shard = shardForTopic({ connectionId: ghost }, "game/ghost-g", subscriptionShards);
+    await subscriptions.putAll([{ topic: "game/ghost-g", connectionId: ghost, fanId: "ghost-fan", expiresAt: 1_900_000_000, shard }]);
 
     const alice = await fan();
     await subscribe(alice, "game/ghost-g");
@@ -288,7 +291,7 @@ describe("failures are contained", () => {
 
     expect(await connections.get(ghost)).toBeUndefined();
     const left: string[] = [];
-    for (let shard = 0; shard < 8; shard++)
+    for (let shard = 0; shard < listedShards("game/ghost-g", subscriptionShards); shard++)
       for await (const page of subscriptions.listShard("game/ghost-g", shard)) left.push(...page.map((s) => s.connectionId));
     expect(left).not.toContain(ghost);
     expect(left).toHaveLength(1);

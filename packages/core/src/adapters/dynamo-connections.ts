@@ -2,6 +2,7 @@
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { Admission, Connection, ConnectionStore, FrameRate } from "../ports";
+import type { ConnectionShards } from "../shards";
 
 interface ConnectionItem {
   connectionId: string;
@@ -9,15 +10,18 @@ interface ConnectionItem {
   topics?: Set<string>;
   connectedAt: string;
   expiresAt: number;
+  /** A map, kind -> shard: a few bytes on an item read by every frame anyway. */
+  shards?: ConnectionShards;
   shard?: number;
 }
 
-const fromItem = ({ topics, connectionId, fanId, connectedAt, expiresAt, shard }: ConnectionItem): Connection => ({
+const fromItem = ({ topics, connectionId, fanId, connectedAt, expiresAt, shards, shard }: ConnectionItem): Connection => ({
   connectionId,
   fanId,
   topics: [...(topics ?? [])],
   connectedAt,
   expiresAt,
+  ...(shards !== undefined && { shards }),
   ...(shard !== undefined && { shard }),
 });
 

@@ -4,7 +4,7 @@
  */
 import { QueryCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { ListOptions, Subscription, SubscriptionKey, SubscriptionStore } from "../ports";
-import { shardOfConnection, topicShardKey } from "../shards";
+import { topicShardKey, type ShardCounts } from "../shards";
 import { batchWriteAll, type WriteRequest } from "./dynamo-batch-write";
 
 interface SubscriptionItem {
@@ -13,36 +13,32 @@ interface SubscriptionItem {
   topic: string;
   fanId: string;
   expiresAt: number;
+  /** The shard it was written to (items written before it was kept do not say: the key does). */
   shard?: number;
 }
+
+const keyOf = (key: SubscriptionKey): string => topicShardKey(key.topic, key.shard);
 
 export class DynamoSubscriptionStore implements SubscriptionStore {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly tableName: () => string,
-    readonly shardCount: number,
+    /** Per topic kind: config.subscriptionShards (topology `subscriptionShards`, or the environment's override). */
+    readonly shardCounts: ShardCounts,
     /** Query Limit; DynamoDB's own 1 MB page when unset. Tests set it low to exercise pagination. */
     private readonly pageSize?: number,
-    /** The shard count before it was lowered, while connections from then may live (PUSHGATE_SUBSCRIPTION_SHARDS_BEFORE). */
-    previousShardCount = shardCount,
-  ) {
-    this.listedShardCount = Math.max(shardCount, previousShardCount);
-  }
-
-  readonly listedShardCount: number;
+  ) {}
 
   async putAll(subscriptions: Subscription[]): Promise<void> {
     await this.write(
       subscriptions.map((subscription) => ({
-        PutRequest: {
-          Item: { ...subscription, shard: this.shardOf(subscription), topicShard: this.keyOf(subscription) } satisfies SubscriptionItem,
-        },
+        PutRequest: { Item: { ...subscription, topicShard: keyOf(subscription) } satisfies SubscriptionItem },
       })),
     );
   }
 
   async deleteAll(keys: SubscriptionKey[]): Promise<void> {
-    await this.write(keys.map((key) => ({ DeleteRequest: { Key: { topicShard: this.keyOf(key), connectionId: key.connectionId } } })));
+    await this.write(keys.map((key) => ({ DeleteRequest: { Key: { topicShard: keyOf(key), connectionId: key.connectionId } } })));
   }
 
   async *listShard(topic: string, shard: number, options: ListOptions = {}): AsyncIterable<Subscription[]> {
@@ -69,14 +65,6 @@ export class DynamoSubscriptionStore implements SubscriptionStore {
         yield items.map(({ topic, connectionId, fanId, expiresAt }) => ({ topic, connectionId, fanId, expiresAt, shard }));
       startKey = page.LastEvaluatedKey;
     } while (startKey);
-  }
-
-  private shardOf(key: SubscriptionKey): number {
-    return shardOfConnection(key, this.shardCount);
-  }
-
-  private keyOf(key: SubscriptionKey): string {
-    return topicShardKey(key.topic, this.shardOf(key));
   }
 
   private write(requests: WriteRequest[]): Promise<void> {

@@ -6,7 +6,7 @@ import { subprotocolToken } from "../auth";
 import type { FanVerifier } from "../identity";
 import { SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX } from "../protocol";
 import type { Clock, ConnectionStore, Meter, SubscriptionStore } from "../ports";
-import { shardOf } from "../shards";
+import { shardForTopic, shardsAtConnect } from "../shards";
 
 /** API Gateway closes every socket after 2 hours; the TTL sweeps those that never saw `$disconnect`. */
 export const CONNECTION_TTL_SECONDS = 2 * 3600 + 15 * 60;
@@ -18,7 +18,7 @@ export interface ConnectDeps {
   tokens: FanVerifier;
   clock: Clock;
   meter: Meter;
-  subscriptions: Pick<SubscriptionStore, "shardCount">;
+  subscriptions: Pick<SubscriptionStore, "shardCounts">;
 }
 
 /** Verifies the token offered in `Sec-WebSocket-Protocol` and stores the connection; UNAUTHORIZED otherwise. */
@@ -34,8 +34,8 @@ export async function connect(
     topics: [],
     connectedAt: now.toISOString(),
     expiresAt: connectionExpiry(now),
-    // Chosen once and kept: its subscriptions stay findable if the shard count changes while it lives.
-    shard: shardOf(input.connectionId, deps.subscriptions.shardCount),
+    // Chosen once and kept: its subscriptions stay findable if a kind's shard count changes while it lives.
+    shards: shardsAtConnect(input.connectionId, deps.subscriptions.shardCounts),
   });
   deps.meter.count("ConnectionsOpened", 1);
   return { fanId, subprotocol: SUBPROTOCOL };
@@ -54,5 +54,8 @@ export async function forgetConnection(deps: ForgetDeps, connectionId: string): 
   // Counted once, by whichever of $disconnect or a fan-out's 410 got there first: opened minus closed is the open connections.
   deps.meter.count("ConnectionsClosed", 1);
   if (connection.topics.length === 0) return;
-  await deps.subscriptions.deleteAll(connection.topics.map((topic) => ({ topic, connectionId, shard: connection.shard })));
+  const { shardCounts } = deps.subscriptions;
+  await deps.subscriptions.deleteAll(
+    connection.topics.map((topic) => ({ topic, connectionId, shard: shardForTopic(connection, topic, shardCounts) })),
+  );
 }

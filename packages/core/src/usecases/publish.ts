@@ -12,14 +12,14 @@ import { fanOut, type FanoutDeps, type FanoutResult, type FanoutScope } from "..
 import type { Clock, FanoutTaskQueue, Meter, SnapshotStore } from "../ports";
 import type { MessageFrame } from "../protocol";
 import { parseTopic } from "../topics";
-import { audienceOf } from "./fanout-tasks";
+import { audienceOf, tasksOf, type SplitPlan } from "./fanout-tasks";
 
 export interface PublishDeps extends FanoutDeps {
   snapshots: SnapshotStore;
   clock: Clock;
   meter: Meter;
-  /** With the queue, an audience above `splitAbove` is handed to it as tasks; without, every fan-out stays here. */
-  split?: { tasks: FanoutTaskQueue; splitAbove: number };
+  /** With the queue, an audience above `splitAbove` is handed to it as tasks for `workers`; without, every fan-out stays here. */
+  split?: SplitPlan & { tasks: FanoutTaskQueue };
 }
 
 /** How long the invocation has, and how much of it to keep: the fan-out stops taking subscribers past that. */
@@ -65,10 +65,10 @@ export async function publish(deps: PublishDeps, frame: MessageFrame, scope: Pub
 
 async function pushOrSplit(deps: PublishDeps, frame: MessageFrame, scope: PublishScope): Promise<PublishResult> {
   if (!deps.split) return pushHere(deps, frame, scope);
-  const audience = await audienceOf(deps.subscriptions, frame.topic, deps.split.splitAbove);
+  const audience = await audienceOf(deps.subscriptions, frame.topic, deps.split);
   if (audience.size === "small") return pushHere(deps, frame, { ...scope, sources: audience.sources });
-  await deps.split.tasks.enqueue(audience.shards.map((shard) => ({ frame, shard })));
-  return { delivered: 0, gone: 0, full: 0, failed: 0, unavailable: 0, skipped: 0, tasks: audience.shards.length };
+  await deps.split.tasks.enqueue(tasksOf(frame, audience.tasks));
+  return { delivered: 0, gone: 0, full: 0, failed: 0, unavailable: 0, skipped: 0, tasks: audience.tasks.length };
 }
 
 async function pushHere(deps: PublishDeps, frame: MessageFrame, scope: FanoutScope): Promise<PublishResult> {

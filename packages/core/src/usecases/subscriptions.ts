@@ -8,6 +8,7 @@ import { isPushgateError, PushgateError, toErrorFrame } from "../errors";
 import type { RefusedTopic, SnapshotsResponse, SubscribedFrame, SubscribeFrame, UnsubscribedFrame, UnsubscribeFrame } from "../protocol";
 import { MAX_TOPICS_PER_REQUEST } from "../protocol";
 import type { ConnectionStore, GameStore, JobStore, QueueStore, SnapshotStore, SubscriptionStore } from "../ports";
+import { shardForTopic } from "../shards";
 import { authorizeTopic, GAME_LIST_ITEM_ID, parseTopic, type Topic } from "../topics";
 
 export interface SubscribeDeps {
@@ -52,7 +53,7 @@ export async function subscribe(deps: SubscribeDeps, connectionId: string, frame
       connectionId,
       fanId: connection.fanId,
       expiresAt: connection.expiresAt,
-      shard: connection.shard,
+      shard: shardForTopic(connection, topic.name, deps.subscriptions.shardCounts),
     })),
   );
   // At most MAX_TOPICS_PER_REQUEST reads, and the ack needs every one of them.
@@ -72,9 +73,11 @@ export async function unsubscribe(
   frame: UnsubscribeFrame,
 ): Promise<UnsubscribedFrame> {
   const names = unique(frame.topics.map((name) => parseTopic(name).name));
-  // The shard the connection was given; a connection already gone falls back to the computed one.
-  const shard = (await deps.connections.get(connectionId))?.shard;
-  await deps.subscriptions.deleteAll(names.map((topic) => ({ topic, connectionId, shard })));
+  // Where subscribe wrote: the connection's shard of each kind; a connection already gone (its disconnect
+  // deleted its subscriptions) falls back to the shard its id hashes to now.
+  const connection = (await deps.connections.get(connectionId)) ?? { connectionId };
+  const { shardCounts } = deps.subscriptions;
+  await deps.subscriptions.deleteAll(names.map((topic) => ({ topic, connectionId, shard: shardForTopic(connection, topic, shardCounts) })));
   await deps.connections.removeTopics(connectionId, names);
   return { type: "unsubscribed", id: frame.id, topics: names };
 }

@@ -16,7 +16,7 @@ import { fanOut } from "@pushgate/core/fanout";
 import { LeanManagementApiGateway } from "@pushgate/core/adapters/lean-management-api-gateway";
 import { ManagementApiGateway } from "@pushgate/core/adapters/management-api-gateway";
 import { managementApiClient } from "@pushgate/core/adapters/aws-clients";
-import { shardOf } from "@pushgate/core/shards";
+import { shardOf, uniformShardCounts } from "@pushgate/core/shards";
 import type { Gateway, Subscription, SubscriptionStore } from "@pushgate/core/ports";
 import type { MessageFrame } from "@pushgate/core/protocol";
 import { DEFAULT_GATEWAY_LIMITS, SLOW_READER_CLOSE } from "../../src/gateway";
@@ -160,14 +160,13 @@ describe("a client that stops reading", () => {
 
 function memorySubscriptions(connectionIds: string[], shardCount = 2): SubscriptionStore {
   return {
-    shardCount,
-    listedShardCount: shardCount,
+    shardCounts: uniformShardCounts(shardCount),
     putAll: async () => {},
     deleteAll: async () => {},
     async *listShard(topic, shard) {
       const mine: Subscription[] = connectionIds
         .filter((id) => shardOf(id, shardCount) === shard)
-        .map((connectionId) => ({ topic, connectionId, fanId: "f", expiresAt: 0 }));
+        .map((connectionId) => ({ topic, connectionId, fanId: "f", expiresAt: 0, shard }));
       if (mine.length > 0) yield mine;
     },
   };
