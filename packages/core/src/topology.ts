@@ -171,7 +171,7 @@ export interface ThrottleDecl {
 }
 
 export type SecretName = "JWT_SECRET" | "OPERATOR_KEY" | "ADMISSION_SIGNING_KEYS";
-export type TableName = "connections" | "subscriptions" | "games" | "queues" | "places" | "jobs" | "sessions" | "quotas";
+export type TableName = "connections" | "subscriptions" | "games" | "queues" | "places" | "jobs" | "sessions" | "quotas" | "watchers";
 export type BucketName = "data";
 export type QueueName = "fanoutTasks";
 
@@ -230,11 +230,23 @@ export const topology = {
     },
     /**
      * Who listens to a topic. Partition key `topic#shard` spreads a big topic
-     * over shards that fan out in parallel; Query per shard, never Scan.
+     * over shards that fan out in parallel; Query per shard, never Scan. Its
+     * stream feeds the occupancy counters (watchersTally): an INSERT is a fan
+     * who started watching, a REMOVE one who stopped, however it was deleted.
      */
     subscriptions: {
       partitionKey: { name: "topicShard", type: "string" },
       sortKey: { name: "connectionId", type: "string" },
+      ttlAttribute: "expiresAt",
+      stream: true,
+    },
+    /**
+     * How many fans watch each game, one counter per subscription shard of its
+     * topic (`counterId` = `game/g1#3`), so arrivals at kickoff spread like the
+     * subscriptions do; see occupancy.ts.
+     */
+    watchers: {
+      partitionKey: { name: "counterId", type: "string" },
       ttlAttribute: "expiresAt",
     },
     /** Source of truth for `game/{gameId}`; each write bumps `seq`. */
@@ -408,6 +420,29 @@ export const topology = {
       ...fanoutConsumer,
       // Only a finished job is news to its owner.
       filters: [{ dynamodb: { NewImage: { status: { S: ["ready"] } } } }],
+    },
+    /**
+     * Occupancy (usecases/occupancy.ts): counts a batch of subscription
+     * changes into the game counters and publishes each touched game's count
+     * by writing it on the game's item (gamesFanout pushes it). One invocation
+     * per stream shard at a time (parallelization 1) and a 2-second window, so
+     * a kickoff's arrivals are counted in batches, not one invocation each; an
+     * invocation may wait up to WATCHING_MAX_INTERVAL_MS (60 s) for a game's
+     * push to be due, hence 120 s. Only game subscriptions are news here.
+     */
+    watchersTally: {
+      table: "subscriptions",
+      function: fn("stream/watchers.handler", { tables: { watchers: "readWrite", games: "readWrite" } }, 120, 256),
+      ...fanoutConsumer,
+      batchSize: 1000,
+      maxBatchingWindowSeconds: 2,
+      parallelizationFactor: 1,
+      // Counting is idempotent per record (lastSequence), so a retried batch is harmless; a record older than a day is stale news.
+      maxRecordAgeSeconds: 86_400,
+      filters: [
+        { eventName: ["INSERT"], dynamodb: { NewImage: { topic: { S: [{ prefix: "game/" }] } } } },
+        { eventName: ["REMOVE"], dynamodb: { OldImage: { topic: { S: [{ prefix: "game/" }] } } } },
+      ],
     },
     jobWorker: {
       table: "jobs",

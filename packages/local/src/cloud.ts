@@ -18,7 +18,14 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { browserApiCors, envVar, physicalName, topology as pushgateTopology, type FunctionDecl, type TopologyShape } from "@pushgate/core/topology";
+import {
+  browserApiCors,
+  envVar,
+  physicalName,
+  topology as pushgateTopology,
+  type FunctionDecl,
+  type TopologyShape,
+} from "@pushgate/core/topology";
 import { ssmSecretPaths } from "@pushgate/core/config";
 import { browserEndpoints } from "@pushgate/core/wire";
 import {

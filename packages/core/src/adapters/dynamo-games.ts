@@ -6,7 +6,7 @@
  */
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { GetCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import type { Game, GameDescription, GameStore, ScoringEntry } from "../ports";
+import type { Game, GameDescription, GameStore, ScoringEntry, WatchingState } from "../ports";
 import type { GameSummary, ScoreData } from "../protocol";
 import { GAME_LIST_ITEM_ID, LISTED_GAME_PREFIX, listedGamesOf } from "../topics";
 import { readSeq } from "./dynamo-seq";
@@ -170,6 +170,47 @@ export class DynamoGameStore implements GameStore {
       startKey = page.LastEvaluatedKey;
     } while (startKey && games.length < limit);
     return games.sort((a, b) => a.gameId.localeCompare(b.gameId));
+  }
+
+  async watchingOf(gameId: string): Promise<WatchingState | undefined> {
+    const { Item } = await this.db.send(
+      new GetCommand({
+        TableName: this.tableName(),
+        Key: { gameId },
+        ProjectionExpression: "gameId, watching, watchingAt",
+        ConsistentRead: true,
+      }),
+    );
+    if (!Item) return undefined;
+    return {
+      ...(typeof Item.watching === "number" && { watching: Item.watching }),
+      ...(typeof Item.watchingAt === "number" && { watchingAt: Item.watchingAt }),
+    };
+  }
+
+  async publishWatching(gameId: string, watching: number, atMs: number, previousAt: number | undefined): Promise<boolean> {
+    // Only a game that exists: any fan may subscribe to any game id, and a count must not create items for made-up ones.
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName(),
+          Key: { gameId },
+          UpdateExpression: "SET watching = :watching, watchingAt = :at, updatedAt = :iso ADD seq :one",
+          ConditionExpression: `attribute_exists(gameId) AND ${previousAt === undefined ? "attribute_not_exists(watchingAt)" : "watchingAt = :previous"}`,
+          ExpressionAttributeValues: {
+            ":watching": watching,
+            ":at": atMs,
+            ":iso": new Date(atMs).toISOString(),
+            ":one": 1,
+            ...(previousAt !== undefined && { ":previous": previousAt }),
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
   }
 
   currentSeq(gameId: string): Promise<number> {
