@@ -14,6 +14,8 @@
  */
 import type { Change } from "./stream";
 import { CANARY_TOPIC, GAME_LIST_ITEM_ID, parseTopic } from "./topics";
+// From 1,000 up a count is rounded: its last digits are noise, and pushing them is not free.
+import { WATCHING_EXACT_BELOW } from "./wire";
 
 /** Count pushes of one game may cost at most this many messages per second: the interval grows with the audience. */
 export const WATCHING_PUSH_MESSAGES_PER_SECOND = 1_000;
@@ -21,8 +23,6 @@ export const WATCHING_PUSH_MESSAGES_PER_SECOND = 1_000;
 export const WATCHING_MAX_INTERVAL_MS = 60_000;
 /** The shortest, for a small audience (PUSHGATE_WATCHING_INTERVAL_MS overrides it, for tests). */
 export const WATCHING_MIN_INTERVAL_MS = 5_000;
-/** Counts from here up are rounded to two significant digits ("about 12,000"): their last digits are noise, and pushing them is not free. */
-export const WATCHING_EXACT_BELOW = 1_000;
 
 /**
  * The count a page shows: exact below 1,000, two significant digits from
