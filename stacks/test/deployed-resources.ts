@@ -307,7 +307,7 @@ export function deployedResources(get: () => { synth: Synthesized; view: Views }
     const handlers = view
       .resourcesOf("realtime", "AWS::Lambda::Function")
       .filter(([, fn]) => String(fn.Properties.Handler).startsWith("packages/functions/"));
-    expect(handlers).toHaveLength(27); // 6 WebSocket routes, 13 HTTP routes, 5 stream consumers, 1 queue consumer, 2 schedules
+    expect(handlers).toHaveLength(28); // 6 WebSocket routes, 13 HTTP routes, 5 stream consumers, 1 queue consumer, 3 schedules
     for (const [id, fn] of handlers) {
       expect([id, fn.Properties.Runtime, fn.Properties.Architectures]).toEqual([id, "nodejs22.x", ["arm64"]]);
       synth.realtime.hasResourceProperties("Custom::LogRetention", {
@@ -364,7 +364,7 @@ export function deployedResources(get: () => { synth: Synthesized; view: Views }
   });
 
   it("alarms on stream iterator age, dead-letter queue depth, every function's errors and throttles, and the canary", () => {
-    synth.realtime.resourceCountIs("AWS::CloudWatch::Alarm", 5 + 5 + 27 * 2 + 2 + 2);
+    synth.realtime.resourceCountIs("AWS::CloudWatch::Alarm", 5 + 5 + 28 * 2 + 2 + 2);
     const alarm = (props: Record<string, unknown>) =>
       synth.realtime.hasResourceProperties("AWS::CloudWatch::Alarm", {
         ...props,

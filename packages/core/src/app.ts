@@ -70,7 +70,7 @@ import { publish } from "./usecases/publish";
 import { runFanoutTasks, type TaskMessage } from "./usecases/fanout-tasks";
 import { enforceQuota } from "./usecases/quotas";
 import { snapshotsFor } from "./usecases/subscriptions";
-import { tallyWatchers } from "./usecases/occupancy";
+import { HEARTBEAT_MAX_WAIT_MS, TALLY_MAX_WAIT_MS, tallyWatchers, watchingHeartbeat, type OccupancyDeps } from "./usecases/occupancy";
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -167,6 +167,15 @@ export function createApp(config: Config, ports: Ports) {
       }),
   );
   const frameDeps = { ...ports, maxTopicsPerConnection: config.maxTopicsPerConnection };
+  const occupancyDeps: OccupancyDeps = {
+    counters: ports.watchers,
+    games: ports.games,
+    // The counters are the game topic's subscription shards: as many as the fan-out lists.
+    shardCount: ports.subscriptions.listedShardCount,
+    clock: ports.clock,
+    sleep,
+    minIntervalMs: config.watchingMinIntervalMs,
+  };
   const handleFrame = (connectionId: string, frame: ClientFrame) => answerFrame(frameDeps, connectionId, frame);
 
   return {
@@ -248,25 +257,20 @@ export function createApp(config: Config, ports: Ports) {
       (await runFanoutTasks({ ...fanoutDeps, gateway: pacedGateway(), tasks: ports.tasks }, messages, { deadline, reserveMs })).failed,
     /**
      * One batch of the subscriptions stream: counts it into the game counters
-     * and publishes the touched games' counts (usecases/occupancy.ts). A
-     * failure fails the whole batch: counting is idempotent, so its retry
+     * and brings the touched games' counts up to date (usecases/occupancy.ts).
+     * A failure fails the whole batch: counting is idempotent, so its retry
      * counts nothing twice.
      */
     tallyWatchers: async (records: StreamRecordIn[], deadline?: Deadline): Promise<BatchResponse> => {
-      await tallyWatchers(
-        {
-          counters: ports.watchers,
-          games: ports.games,
-          // The counters are the game topic's subscription shards: as many as the fan-out lists.
-          shardCount: ports.subscriptions.listedShardCount,
-          clock: ports.clock,
-          sleep,
-          minIntervalMs: config.watchingMinIntervalMs,
-        },
-        records.map(ports.decode),
-        deadline ? { deadline, reserveMs } : {},
-      );
+      await tallyWatchers(occupancyDeps, records.map(ports.decode), {
+        maxWaitMs: TALLY_MAX_WAIT_MS,
+        ...(deadline && { deadline, reserveMs }),
+      });
       return { batchItemFailures: [] };
+    },
+    /** The scheduled heartbeat: carried counts pushed when due (usecases/occupancy.ts). */
+    watchingHeartbeat: async (deadline?: Deadline) => {
+      await watchingHeartbeat(occupancyDeps, { maxWaitMs: HEARTBEAT_MAX_WAIT_MS, ...(deadline && { deadline, reserveMs }) });
     },
     runJobs: (records: StreamRecordIn[]): Promise<BatchResponse> =>
       processEachRecord(records, { decode: ports.decode, handle: (change) => runJob(ports, change), log: ports.log }),

@@ -19,8 +19,12 @@ import { WATCHING_EXACT_BELOW } from "./wire";
 
 /** Count pushes of one game may cost at most this many messages per second: the interval grows with the audience. */
 export const WATCHING_PUSH_MESSAGES_PER_SECOND = 1_000;
-/** The longest a changed count waits for its push (a 60,000-fan audience and above); the consumer sleeps until then. */
-export const WATCHING_MAX_INTERVAL_MS = 60_000;
+/**
+ * The longest a changed count waits for its push: a 300,000-fan audience and
+ * above, whose count pushes then cost more than the budget above (one 5-minute
+ * heartbeat). Between pushes, score updates carry the latest count.
+ */
+export const WATCHING_MAX_INTERVAL_MS = 300_000;
 /** The shortest, for a small audience (PUSHGATE_WATCHING_INTERVAL_MS overrides it, for tests). */
 export const WATCHING_MIN_INTERVAL_MS = 5_000;
 
@@ -39,8 +43,9 @@ export function approximateWatching(count: number): number {
 /**
  * How long a game waits after a count push before the next: a push reaches
  * every fan of the game, so `audience / WATCHING_PUSH_MESSAGES_PER_SECOND`
- * seconds keeps count pushes under that many messages per second whatever the
- * audience (100 fans: 5 s; 20,000: 20 s; 100,000: 60 s, the cap).
+ * seconds keeps count pushes under that many messages per second up to a
+ * 300,000-fan audience (100 fans: 5 s; 20,000: 20 s; 100,000: 100 s; from
+ * 300,000 on, the 5-minute cap).
  */
 export function watchingIntervalMs(audience: number, minIntervalMs = WATCHING_MIN_INTERVAL_MS): number {
   const byCost = (Math.max(0, audience) / WATCHING_PUSH_MESSAGES_PER_SECOND) * 1000;

@@ -258,18 +258,25 @@ export interface GameStore extends SeqSource {
   listedGames(): Promise<GameSummary[]>;
   /** Up to `limit` games, for reports (the games table is small: one item per live game). */
   list(limit: number): Promise<Game[]>;
-  /** The count last published on the game's item and when (epoch ms); undefined when the game has no item. */
+  /** The game's occupancy fields (see WatchingState); undefined when the game has no item. */
   watchingOf(gameId: string): Promise<WatchingState | undefined>;
   /**
-   * Publishes a count: sets `watching` and bumps seq, if the game's item
-   * exists and its `watchingAt` is still `previousAt` (no other invocation
-   * published meanwhile); false otherwise.
+   * Pushes a count: sets `watching` and `watchingPushed`, stamps `watchingAt`
+   * and bumps seq, if the game's item exists and its `watchingAt` is still
+   * `previousAt` (no other invocation pushed meanwhile); false otherwise.
    */
   publishWatching(gameId: string, watching: number, atMs: number, previousAt: number | undefined): Promise<boolean>;
+  /** Carries a count: sets `watching` without a new seq (the next update carries it); false when the game has no item. */
+  carryWatching(gameId: string, watching: number): Promise<boolean>;
+  /** The games whose `watching` differs from `watchingPushed` (a carried count not pushed yet). */
+  carriedWatching(): Promise<string[]>;
 }
 
 export interface WatchingState {
+  /** The latest count, carried by every score-update of the game. */
   watching?: number;
+  /** The count of the last count push. */
+  watchingPushed?: number;
   /** Epoch ms of the last count push. */
   watchingAt?: number;
 }

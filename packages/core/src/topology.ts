@@ -423,16 +423,16 @@ export const topology = {
     },
     /**
      * Occupancy (usecases/occupancy.ts): counts a batch of subscription
-     * changes into the game counters and publishes each touched game's count
-     * by writing it on the game's item (gamesFanout pushes it). One invocation
-     * per stream shard at a time (parallelization 1) and a 2-second window, so
-     * a kickoff's arrivals are counted in batches, not one invocation each; an
-     * invocation may wait up to WATCHING_MAX_INTERVAL_MS (60 s) for a game's
-     * push to be due, hence 120 s. Only game subscriptions are news here.
+     * changes into the game counters and brings each touched game's count up
+     * to date on the game's item (gamesFanout pushes it). One invocation per
+     * stream shard at a time (parallelization 1) and a 2-second window, so a
+     * kickoff's arrivals are counted in batches, not one invocation each. It
+     * waits at most 10 s for a push to be due (TALLY_MAX_WAIT_MS); a later one
+     * is carried, for the heartbeat below. Only game subscriptions are news here.
      */
     watchersTally: {
       table: "subscriptions",
-      function: fn("stream/watchers.handler", { tables: { watchers: "readWrite", games: "readWrite" } }, 120, 256),
+      function: fn("stream/watchers.handler", { tables: { watchers: "readWrite", games: "readWrite" } }, 60, 256),
       ...fanoutConsumer,
       batchSize: 1000,
       maxBatchingWindowSeconds: 2,
@@ -504,6 +504,16 @@ export const topology = {
      * and JWT_SECRET (its own session); everything else goes through the
      * public APIs, with the grants of the functions fans reach.
      */
+    /**
+     * Pushes the occupancy counts that were carried (changed before their
+     * push was due, usecases/occupancy.ts), waiting for those due within its
+     * minute: the last change before a quiet period is pushed on time. It
+     * reads the games (a Scan of one small item per game) and the counters.
+     */
+    watchingHeartbeat: {
+      function: fn("schedule/watching-heartbeat.handler", { tables: { watchers: "read", games: "readWrite" } }, 120, 256),
+      rateMinutes: 1,
+    },
     canary: {
       function: fn("schedule/canary.handler", { tables: { games: "readWrite" }, secrets: ["JWT_SECRET"] }, 60, 256),
       rateMinutes: 1,

@@ -18,7 +18,15 @@ import {
 import type { AddOutcome, WatcherCounters, WatchingState } from "../src/ports";
 import { shardOf, topicShardKey } from "../src/shards";
 import type { Change } from "../src/stream";
-import { countOnce, publishWatching, tallyWatchers, type OccupancyDeps } from "../src/usecases/occupancy";
+import {
+  countOnce,
+  HEARTBEAT_MAX_WAIT_MS,
+  publishWatching,
+  TALLY_MAX_WAIT_MS,
+  tallyWatchers,
+  watchingHeartbeat,
+  type OccupancyDeps,
+} from "../src/usecases/occupancy";
 
 let sequence = 100;
 const subscription = (topic: string, connectionId: string, shard = shardOf(connectionId, 4)) => ({
@@ -75,10 +83,18 @@ function world(options: { minIntervalMs?: number } = {}) {
       publishWatching: async (gameId, watching, atMs, previousAt) => {
         const item = gameItems.get(gameId);
         if (!item || item.watchingAt !== previousAt) return false;
-        gameItems.set(gameId, { watching, watchingAt: atMs });
+        gameItems.set(gameId, { watching, watchingPushed: watching, watchingAt: atMs });
         published.push({ gameId, watching, at: atMs });
         return true;
       },
+      carryWatching: async (gameId, watching) => {
+        const item = gameItems.get(gameId);
+        if (!item) return false;
+        gameItems.set(gameId, { ...item, watching });
+        return true;
+      },
+      carriedWatching: async () =>
+        [...gameItems].filter(([, item]) => item.watching !== undefined && item.watching !== item.watchingPushed).map(([id]) => id),
     },
     shardCount: 4,
     clock: { now: () => now },
@@ -174,16 +190,26 @@ describe("approximateWatching and watchingIntervalMs", () => {
     expect(approximateWatching(-3)).toBe(0);
   });
 
-  it("waits longer as the audience grows, so count pushes stay under 1,000 messages/s per game", () => {
+  it("waits longer as the audience grows, so count pushes stay under 1,000 messages/s per game up to 300,000 fans", () => {
     expect(watchingIntervalMs(10)).toBe(WATCHING_MIN_INTERVAL_MS);
     expect(watchingIntervalMs(20_000)).toBe(20_000);
+    expect(watchingIntervalMs(100_000)).toBe(100_000);
     expect(watchingIntervalMs(1_000_000)).toBe(WATCHING_MAX_INTERVAL_MS);
-    for (const audience of [5_000, 20_000, 60_000]) expect(audience / (watchingIntervalMs(audience) / 1000)).toBeLessThanOrEqual(1_000);
+    for (const audience of [100, 5_000, 20_000, 100_000, 300_000])
+      expect(audience / (watchingIntervalMs(audience) / 1000)).toBeLessThanOrEqual(1_000);
   });
 });
 
+const tally = { maxWaitMs: TALLY_MAX_WAIT_MS };
+const heartbeat = { maxWaitMs: HEARTBEAT_MAX_WAIT_MS };
+/** A game last pushed `pushed` at `agoMs` before now, whose counters now sum to `count`. */
+function gameAt(w: ReturnType<typeof world>, pushed: number, agoMs: number, count: number) {
+  w.gameItems.set("g1", { watching: pushed, watchingPushed: pushed, watchingAt: w.now() - agoMs });
+  w.counters.items.set("game/g1#0", { count, lastSequence: paddedSequence("1") });
+}
+
 describe("publishWatching: at most one push per interval, and the last change is never dropped", () => {
-  it("publishes a game's first count at once, then waits out the interval for the next and publishes the latest", async () => {
+  it("publishes a game's first count at once, then waits out a small game's 5 s for the next and publishes the latest", async () => {
     const { deps, published, slept, counters, advance } = world();
     await tallyWatchers(deps, [inserted("game/g1", "a", 0), inserted("game/g1", "b", 1)]);
     expect(published).toEqual([{ gameId: "g1", watching: 2, at: 1_000_000 }]);
@@ -196,12 +222,11 @@ describe("publishWatching: at most one push per interval, and the last change is
     expect(counters.items.get("game/g1#0")!.count).toBe(0);
   });
 
-  it("does not push a count that rounds to the one already shown", async () => {
-    const { deps, published, gameItems, counters } = world();
-    gameItems.set("g1", { watching: 12_000, watchingAt: 0 });
-    counters.items.set("game/g1#0", { count: 12_040, lastSequence: paddedSequence("1") });
-    expect(await publishWatching(deps, "g1")).toBe("unchanged");
-    expect(published).toEqual([]);
+  it("does not push a count that rounds to the one already pushed", async () => {
+    const w = world();
+    gameAt(w, 12_000, 0, 12_040);
+    expect(await publishWatching(w.deps, "g1", tally)).toBe("unchanged");
+    expect(w.published).toEqual([]);
   });
 
   it("does not count or publish a game that has no item (any fan may subscribe to any id)", async () => {
@@ -222,7 +247,7 @@ describe("publishWatching: at most one push per interval, and the last change is
           if (!raced) {
             // Another stream shard's invocation publishes the same count first.
             raced = true;
-            gameItems.set(gameId, { watching, watchingAt: atMs });
+            gameItems.set(gameId, { watching, watchingPushed: watching, watchingAt: atMs });
             published.push({ gameId, watching, at: atMs });
             return false;
           }
@@ -234,20 +259,47 @@ describe("publishWatching: at most one push per interval, and the last change is
     expect(published).toHaveLength(1);
   });
 
-  it("a big audience waits longer between pushes (60,000 fans: 60 s)", async () => {
-    const { deps, slept, gameItems, counters, now } = world();
-    gameItems.set("g1", { watching: 60_000, watchingAt: now() - 1_000 });
-    counters.items.set("game/g1#0", { count: 61_000, lastSequence: paddedSequence("1") });
-    expect(await publishWatching(deps, "g1")).toBe("published");
-    expect(slept).toEqual([59_000]);
+  it("a big game's change is carried, not waited for: the next score update carries it and the heartbeat pushes it when due", async () => {
+    const w = world();
+    // 110,000 fans: one count push per 110 s. 100,000 were pushed 10 s ago; now the counters say 110,000.
+    const pushedAt = w.now() - 10_000;
+    gameAt(w, 100_000, 10_000, 110_000);
+    expect(await publishWatching(w.deps, "g1", tally)).toBe("carried");
+    expect(w.slept).toEqual([]);
+    expect(w.gameItems.get("g1")).toMatchObject({ watching: 110_000, watchingPushed: 100_000 });
+
+    // A heartbeat 30 s later finds it due in 70 s: not within its minute, so it leaves it for the next one.
+    w.advance(30_000);
+    expect(await watchingHeartbeat(w.deps, heartbeat)).toEqual(new Map([["g1", "carried"]]));
+    // The next, 30 s later (runs need not be a minute apart), waits the 40 s left and pushes the count then.
+    w.advance(30_000);
+    expect(await watchingHeartbeat(w.deps, heartbeat)).toEqual(new Map([["g1", "published"]]));
+    expect(w.slept).toEqual([40_000]);
+    expect(w.published).toEqual([{ gameId: "g1", watching: 110_000, at: w.now() }]);
+    expect(w.now() - pushedAt).toBe(watchingIntervalMs(110_000));
+    // Nothing is carried any more: the next heartbeat has nothing to do.
+    expect(await watchingHeartbeat(w.deps, heartbeat)).toEqual(new Map());
   });
 
-  it("fails the batch for a retry rather than waiting past the invocation's time", async () => {
-    const { deps, gameItems, counters, now } = world();
-    gameItems.set("g1", { watching: 60_000, watchingAt: now() });
-    counters.items.set("game/g1#0", { count: 70_000, lastSequence: paddedSequence("1") });
-    await expect(publishWatching(deps, "g1", { deadline: { remainingMs: () => 30_000 }, reserveMs: 10_000 })).rejects.toThrow(
-      /due in 60000 ms, past this invocation's time; the batch is retried/,
-    );
+  it("a carried count that falls back to the pushed one is carried back and not pushed", async () => {
+    const w = world();
+    gameAt(w, 100_000, 10_000, 110_000);
+    await publishWatching(w.deps, "g1", tally);
+    w.counters.items.set("game/g1#0", { count: 100_200, lastSequence: paddedSequence("2") });
+    expect(await publishWatching(w.deps, "g1", tally)).toBe("unchanged");
+    expect(w.gameItems.get("g1")).toMatchObject({ watching: 100_000, watchingPushed: 100_000 });
+    expect(await watchingHeartbeat(w.deps, heartbeat)).toEqual(new Map());
+  });
+
+  it("never waits into the invocation's reserve: a push due after it is carried", async () => {
+    const w = world();
+    gameAt(w, 10, 1_000, 20);
+    const outcome = await publishWatching(w.deps, "g1", {
+      maxWaitMs: TALLY_MAX_WAIT_MS,
+      deadline: { remainingMs: () => 12_000 },
+      reserveMs: 10_000,
+    });
+    expect(outcome).toBe("carried");
+    expect(w.slept).toEqual([]);
   });
 });

@@ -4,14 +4,15 @@
  * -> the counters and the game's item -> gamesFanout); fans leaving make it
  * fall; two deletes of one subscription (a `$disconnect` and a fan-out's 410
  * cleanup racing) and a repeated subscribe count once; the snapshot carries the
- * count for polling fans. The counters are read back from DynamoDB Local and
- * never go negative.
+ * count for polling fans; a change before its push is due is carried by the
+ * next score update and pushed by the heartbeat schedule. The counters are read
+ * back from DynamoDB Local and never go negative.
  */
-import { BatchWriteCommand, ScanCommand } from "@aws-sdk/lib-dynamodb";
+import { BatchWriteCommand, ScanCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { MessageFrame, ScoreData, ServerFrame, SessionResponse, SubscribedFrame } from "@pushgate/core/protocol";
 import { startLocalCloud, type LocalCloud } from "@pushgate/local";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { adminDocumentClient, callHttpApi } from "./clients";
+import { adminDocumentClient, callHttpApi, sourceGame } from "./clients";
 import { connectFan, type Fan } from "./fan";
 
 /** Each function cold-starts in its own sandbox; on a busy shared machine that takes a while. */
@@ -122,6 +123,36 @@ describe("how many fans watch a game", () => {
         (frame): frame is MessageFrame => frame.type === "message" && frame.topic === topic && (frame.data as ScoreData).home === 3,
       );
       expect((scored.data as ScoreData).watching).toBe(2);
+
+      // A change before the push is due (here: the last push stamped 30 s ahead, a game whose interval is long) is
+      // carried on the item, not pushed; the next score update carries it, and the heartbeat pushes it once due.
+      const games = adminDocumentClient(cloud);
+      const stamp = (at: number) =>
+        games.send(
+          new UpdateCommand({
+            TableName: cloud.endpoints.tables.games!,
+            Key: { gameId },
+            UpdateExpression: "SET watchingAt = :at",
+            ExpressionAttributeValues: { ":at": at },
+          }),
+        );
+      await stamp(Date.now() + 30_000);
+      const seen = viewer.frames.length;
+      const late = await fan();
+      await subscribe(late, topic);
+      await cloud.drained();
+      expect(await sourceGame(cloud, gameId)).toMatchObject({ watching: 3, watchingPushed: 2 });
+      expect(viewer.frames.slice(seen).some(watching(topic, 3))).toBe(false);
+      await callHttpApi(cloud, "POST", `/games/${gameId}/score`, { operator: true, body: { home: 6, away: 0 } });
+      const carried = await viewer.next(
+        (frame): frame is MessageFrame => frame.type === "message" && frame.topic === topic && (frame.data as ScoreData).home === 6,
+      );
+      expect((carried.data as ScoreData).watching).toBe(3);
+      await stamp(Date.now() - 1_000);
+      await cloud.runSchedule("watchingHeartbeat");
+      await cloud.drained();
+      expect(await sourceGame(cloud, gameId)).toMatchObject({ watching: 3, watchingPushed: 3 });
+      games.destroy();
     },
     SLOW,
   );

@@ -1,20 +1,24 @@
 /**
- * The `watchersTally` consumer of the subscriptions table's stream: counts
- * each batch's arrivals and departures into the game counters, then publishes
- * each touched game's count through the normal publish path (a write to the
- * game's item, which its own stream pushes as a `score-update`), at most once
- * per `watchingIntervalMs` per game. Rules in ../occupancy.ts; the argument in
- * docs/architecture.md, "Occupancy".
+ * How a game's `watching` count is kept and published (rules in
+ * ../occupancy.ts; the argument in docs/architecture.md, "Occupancy"):
  *
- * The throttle waits rather than drops: a count that changed too soon after
- * the last push is published when the interval is over, by this invocation
- * (it sleeps until then, holding its stream shard, which coalesces the
- * records that arrive meanwhile into the next batch). So the last change
- * before a quiet period is always published, at most one interval late.
- * Several stream shards may carry one game's subscriptions: the push is a
- * conditional write on the game's `watchingAt`, so whichever invocation comes
- * first publishes, and the others read the count again and stop when it is
- * the one published.
+ * - `tallyWatchers`, the `watchersTally` consumer of the subscriptions
+ *   table's stream: counts each batch's arrivals and departures into the game
+ *   counters, then brings each touched game's count up to date.
+ * - `watchingHeartbeat`, a schedule once a minute: publishes the counts that
+ *   were carried (below) once their push is due.
+ *
+ * A count is published through the normal publish path: a write to the game's
+ * item that bumps its seq, which the games stream pushes as a `score-update`
+ * (and writes to the snapshot). At most one such push per game per
+ * `watchingIntervalMs`, which grows with the audience. A count that changed
+ * before its push is due is *carried*: written on the item without a new seq,
+ * so the next score update carries it to every fan at no extra message; and
+ * it is still pushed when due, by this invocation if that is soon, else by the
+ * heartbeat, so the last change before a quiet period is never left unsaid.
+ * Several stream shards may carry one game's subscriptions: a push is a
+ * conditional write on the game's `watchingAt`, so one invocation wins, and
+ * the others read again and stop when the count is already out.
  */
 import { approximateWatching, counterChanges, recordsAfter, watchingIntervalMs, type CounterChange } from "../occupancy";
 import type { Clock, Deadline, GameStore, WatcherCounters } from "../ports";
@@ -22,7 +26,7 @@ import type { Change } from "../stream";
 
 export interface OccupancyDeps {
   counters: WatcherCounters;
-  games: Pick<GameStore, "watchingOf" | "publishWatching">;
+  games: Pick<GameStore, "watchingOf" | "publishWatching" | "carryWatching" | "carriedWatching">;
   /** Counters summed per game: the subscription shards the fan-out lists. */
   shardCount: number;
   clock: Clock;
@@ -32,25 +36,40 @@ export interface OccupancyDeps {
 }
 
 export interface OccupancyScope {
+  /** The longest this invocation waits for a push to be due; a later one is carried. */
+  maxWaitMs: number;
   deadline?: Deadline;
-  /** Time to keep before the invocation's timeout: a wait that would end later fails the batch for a retry. */
+  /** Time to keep before the invocation's timeout: waits never run into it. */
   reserveMs?: number;
 }
 
-export type WatchingOutcome = "published" | "unchanged" | "no-game";
+/** The consumer waits this long at most (a small game's interval), so one big game never holds its stream shard long. */
+export const TALLY_MAX_WAIT_MS = 10_000;
+/** The heartbeat waits for pushes due within its minute, so they go out on time rather than up to a minute late. */
+export const HEARTBEAT_MAX_WAIT_MS = 60_000;
 
-/** One batch: counts first (idempotent), then one publication per touched game. Throws to have the batch retried. */
+/** "carried": written on the item, pushed later (with a score update, or by the heartbeat when due). */
+export type WatchingOutcome = "published" | "carried" | "unchanged" | "no-game";
+
+/** One batch: counts first (idempotent), then each touched game's count. Throws to have the batch retried. */
 export async function tallyWatchers(
   deps: OccupancyDeps,
   changes: Change[],
-  scope: OccupancyScope = {},
+  scope: OccupancyScope = { maxWaitMs: TALLY_MAX_WAIT_MS },
 ): Promise<Map<string, WatchingOutcome>> {
   const counters = counterChanges(changes);
   // One UpdateItem per counter of the batch, never one per fan.
   await Promise.all(counters.map((counter) => countOnce(deps.counters, counter)));
   const games = [...new Set(counters.map((counter) => counter.gameId))];
-  const outcomes = await Promise.all(games.map(async (gameId) => [gameId, await publishWatching(deps, gameId, scope)] as const));
-  return new Map(outcomes);
+  return outcomesOf(games, (gameId) => publishWatching(deps, gameId, scope));
+}
+
+/** The schedule: every game whose count was carried, published when due (waiting for those due within the minute). */
+export async function watchingHeartbeat(
+  deps: OccupancyDeps,
+  scope: OccupancyScope = { maxWaitMs: HEARTBEAT_MAX_WAIT_MS },
+): Promise<Map<string, WatchingOutcome>> {
+  return outcomesOf(await deps.games.carriedWatching(), (gameId) => publishWatching(deps, gameId, scope));
 }
 
 /** Adds a counter's records past the last one it counted; a retried batch adds nothing twice. */
@@ -65,27 +84,37 @@ export async function countOnce(counters: WatcherCounters, change: CounterChange
 }
 
 /**
- * Publishes the game's current (rounded) count unless it is the one already
- * published; waits for the game's interval when the last push was too recent.
+ * Brings one game's count up to date: pushes the counters' current (rounded)
+ * sum if it differs from the last pushed and the game's interval is over,
+ * waits for that if it is within `maxWaitMs`, and carries it otherwise.
  */
-export async function publishWatching(deps: OccupancyDeps, gameId: string, scope: OccupancyScope = {}): Promise<WatchingOutcome> {
+export async function publishWatching(deps: OccupancyDeps, gameId: string, scope: OccupancyScope): Promise<WatchingOutcome> {
   for (;;) {
     const state = await deps.games.watchingOf(gameId);
     if (!state) return "no-game";
     const watching = approximateWatching(await deps.counters.sum(gameId, deps.shardCount));
-    if (state.watching === watching) return "unchanged";
+    if (state.watchingPushed === watching) {
+      // Back to what fans were last pushed: nothing to push, and nothing different to carry.
+      if (state.watching !== watching && !(await deps.games.carryWatching(gameId, watching))) return "no-game";
+      return "unchanged";
+    }
     const now = deps.clock.now();
-    const audience = Math.max(watching, state.watching ?? 0);
+    const audience = Math.max(watching, state.watchingPushed ?? 0);
     const due = state.watchingAt === undefined ? now : state.watchingAt + watchingIntervalMs(audience, deps.minIntervalMs);
     if (due > now) {
-      const wait = due - now;
-      if (scope.deadline && wait > scope.deadline.remainingMs() - (scope.reserveMs ?? 0)) {
-        throw new Error(`the count of game ${gameId} is due in ${wait} ms, past this invocation's time; the batch is retried`);
+      const room = scope.deadline ? scope.deadline.remainingMs() - (scope.reserveMs ?? 0) : Number.POSITIVE_INFINITY;
+      if (due - now > Math.min(scope.maxWaitMs, room)) {
+        if (state.watching === watching) return "carried";
+        return (await deps.games.carryWatching(gameId, watching)) ? "carried" : "no-game";
       }
-      await deps.sleep(wait);
+      await deps.sleep(due - now);
       continue;
     }
-    // Lost to another invocation (it published meanwhile): read again, and publish only if the count still differs.
+    // Lost to another invocation (it pushed meanwhile): read again, and push only if the count still differs.
     if (await deps.games.publishWatching(gameId, watching, now, state.watchingAt)) return "published";
   }
+}
+
+async function outcomesOf(gameIds: string[], run: (gameId: string) => Promise<WatchingOutcome>): Promise<Map<string, WatchingOutcome>> {
+  return new Map(await Promise.all(gameIds.map(async (gameId) => [gameId, await run(gameId)] as const)));
 }
