@@ -8,7 +8,10 @@ import {
   DEFAULT_ASSUMPTIONS,
   DEFAULT_PRICES,
   DEFAULT_QUOTAS,
+  DEFAULT_OCCUPANCY,
   DEFAULT_WORKLOAD,
+  occupancyBill,
+  occupancyPushes,
   pingsPerFan,
   pollingBill,
   pushBill,
@@ -129,5 +132,34 @@ describe("a big game's broadcast", () => {
     expect(slow.rate).toBe(4_000);
     expect(slow.bindingLimit).toMatch(/^workers/);
     expect(() => broadcast({ ...plan, budgetPerSecond: 20_000 }, DEFAULT_PRICES, DEFAULT_QUOTAS)).toThrow(/raise the quota first/);
+  });
+});
+
+describe("occupancy: the watching count's pushes", () => {
+  it("costs a 100,000-fan game 2.4 M messages, 8% of its score pushes, bounded by 1,000 messages/s whatever the churn", () => {
+    const pushes = occupancyPushes(DEFAULT_WORKLOAD);
+    // The two 20-minute ramps, pushed at each interval; the steady part is carried by the score updates (one per 36 s, interval 100 s).
+    expect(pushes.messages).toBe(2_446_302);
+    expect(pushes.shareOfScorePushes).toBeCloseTo(0.0815, 3);
+    expect(pushes.worstCaseMessages).toBe(1_000 * 3 * 3600);
+    const bill = occupancyBill(DEFAULT_WORKLOAD, DEFAULT_PRICES, DEFAULT_ASSUMPTIONS);
+    expect(line(bill, "WebSocket messages (count pushes)").cost).toBeCloseTo((2_446_302 * 30) / 1e6, 6);
+    expect(bill.total).toBeLessThan(pushBill(DEFAULT_WORKLOAD, DEFAULT_PRICES, DEFAULT_ASSUMPTIONS).total * 0.05);
+  });
+
+  it("pushes a steady count's changes itself only when no score update carries them", () => {
+    const carried = occupancyPushes(DEFAULT_WORKLOAD);
+    const alone = occupancyPushes(DEFAULT_WORKLOAD, { ...DEFAULT_OCCUPANCY, carriedByUpdates: false });
+    // 140 steady minutes, a change every 5 minutes (the 100 s interval is shorter): 28 heartbeats to 100,000 fans.
+    expect(alone.messages - carried.messages).toBe(28 * 100_000);
+    const quiet = occupancyPushes({ ...DEFAULT_WORKLOAD, updates: 10 });
+    expect(quiet.messages - carried.messages).toBe(28 * 100_000);
+  });
+
+  it("is a large share of a small game's pushes (its interval is 5 s) but a small bill, and a shrinking share of a huge one", () => {
+    const small = occupancyPushes({ ...DEFAULT_WORKLOAD, fans: 1_000 });
+    expect(small.shareOfScorePushes).toBeGreaterThan(0.8);
+    expect(occupancyBill({ ...DEFAULT_WORKLOAD, fans: 1_000 }, DEFAULT_PRICES, DEFAULT_ASSUMPTIONS).total).toBeLessThan(10);
+    expect(occupancyPushes({ ...DEFAULT_WORKLOAD, fans: 1_000_000 }).shareOfScorePushes).toBeLessThan(0.02);
   });
 });

@@ -9,6 +9,7 @@
  * prices. Prices are us-east-1, on-demand, without free tiers.
  */
 import { DEFAULTS as CLIENT_DEFAULTS } from "@pushgate/client";
+import { approximateWatching, watchingIntervalMs } from "@pushgate/core/occupancy";
 import { topology } from "@pushgate/core/topology";
 
 export interface Workload {
@@ -525,3 +526,129 @@ export const DEFAULT_BROADCAST: Omit<BroadcastPlan, "fans"> = {
   reserveSeconds: 10,
   memoryMb: 512,
 };
+
+// ---- occupancy: how many fans watch a game (usecases/occupancy.ts) ----------------------
+
+/** How an audience comes and goes, for the `watching` count's pushes. */
+export interface OccupancyProfile {
+  /** Minutes over which the audience arrives (linearly) before kickoff, and leaves after the final whistle. */
+  rampMinutes: number;
+  /** In between, the rounded count (two significant digits) changes about once every this many minutes (churn). */
+  steadyChangeMinutes: number;
+  /** Score updates in the steady part carry the latest count for free; only a change with none in its interval is pushed. */
+  carriedByUpdates: boolean;
+}
+
+export const DEFAULT_OCCUPANCY: OccupancyProfile = { rampMinutes: 20, steadyChangeMinutes: 5, carriedByUpdates: true };
+
+export interface OccupancyPushes {
+  /** Count pushes per event (each a broadcast to the game's audience at that moment). */
+  pushes: number;
+  /** Messages those pushes cost per event. */
+  messages: number;
+  /** The bound whatever the churn: a push every interval at the full audience, for the whole event. */
+  worstCaseMessages: number;
+  /** The same as a share of the event's score pushes (fans x updates). */
+  shareOfScorePushes: number;
+}
+
+/**
+ * Count pushes of one event: while the audience ramps up (and down) the
+ * rounded count changes at every interval, so a push goes out each
+ * `watchingIntervalMs(audience)`, to that audience; in the steady part it
+ * changes every `steadyChangeMinutes` at most, and a score update within the
+ * interval carries it (the update is pushed anyway), so only the heartbeat of
+ * a change no update carried costs messages.
+ */
+export function occupancyPushes(workload: Workload, profile: OccupancyProfile = DEFAULT_OCCUPANCY): OccupancyPushes {
+  const { fans, hours, updates } = workload;
+  const rampSeconds = Math.min(profile.rampMinutes * 60, (hours * 3600) / 2);
+  let pushes = 0;
+  let messages = 0;
+  // One ramp, pushed at every interval; the other ramp is its mirror.
+  for (let t = 0; t < rampSeconds; ) {
+    const audience = Math.max(1, Math.round((fans * t) / rampSeconds));
+    pushes += 2;
+    messages += 2 * approximateWatching(audience);
+    t += watchingIntervalMs(audience) / 1000;
+  }
+  const steadySeconds = hours * 3600 - 2 * rampSeconds;
+  const interval = watchingIntervalMs(fans) / 1000;
+  const changeEvery = Math.max(profile.steadyChangeMinutes * 60, interval);
+  const changes = Math.floor(steadySeconds / changeEvery);
+  // A change is pushed on its own only if no score update falls in the interval after it (updates spread evenly).
+  const updateGap = updates > 0 ? (hours * 3600) / updates : Number.POSITIVE_INFINITY;
+  const heartbeats = profile.carriedByUpdates && updateGap <= interval ? 0 : changes;
+  pushes += heartbeats;
+  messages += heartbeats * fans;
+  const worstCaseMessages = Math.floor((hours * 3600) / interval) * fans;
+  return { pushes, messages, worstCaseMessages, shareOfScorePushes: messages / (fans * Math.max(1, updates)) };
+}
+
+/**
+ * The monthly bill of occupancy on top of pushBill: the count pushes (messages,
+ * their fan-out compute, the game item write and the fan-out invocation of
+ * each), the tally consumer (one invocation per batching window while fans
+ * arrive or leave, a counter write per subscription shard touched and the
+ * counters' read), and the heartbeat (a run a minute, a Scan of the games
+ * table; at worst waiting its whole minute during a game).
+ */
+export function occupancyBill(
+  workload: Workload,
+  prices: Prices,
+  assumptions: Assumptions,
+  profile: OccupancyProfile = DEFAULT_OCCUPANCY,
+  shards = 8,
+): Bill {
+  const { fans, hours, eventsPerMonth: events } = workload;
+  const { messages, pushes } = occupancyPushes(workload, profile);
+  const memoryGb = assumptions.lambdaMemoryMb / 1024;
+  const tally = topology.consumers.watchersTally;
+  const heartbeat = topology.schedules.watchingHeartbeat.function;
+  // Every fan subscribes and leaves once: 2 records each, in batches of batchSize or one per window while the ramps last.
+  const rampSeconds = Math.min(profile.rampMinutes * 60, (hours * 3600) / 2);
+  const tallyInvocations = Math.max((2 * fans) / tally.batchSize, (2 * rampSeconds) / Math.max(1, tally.maxBatchingWindowSeconds)) * events;
+  const heartbeatRuns = 60 * 24 * 30;
+  const heartbeatBusySeconds = hours * 3600 * events; // waiting for a due push during a game: the worst case
+  const gbSeconds =
+    ((messages * events) / assumptions.fanoutPostsPerSecond) * memoryGb +
+    ((tallyInvocations * assumptions.shortInvocationMs) / 1000) * (tally.function.memoryMB / 1024) +
+    heartbeatBusySeconds * (heartbeat.memoryMB / 1024);
+  const invocations = tallyInvocations + heartbeatRuns + pushes * events;
+  // Per tally invocation: a counter write per shard and the game item (a push or a carry). Per push: none more.
+  const writeUnits = tallyInvocations * (shards + 1);
+  // Per tally invocation: the game item (consistent, 1) and the counters (BatchGet, eventually consistent, 0.5 each).
+  const readUnits = tallyInvocations * (1 + shards * 0.5) + heartbeatRuns * 1;
+  return bill([
+    {
+      item: "WebSocket messages (count pushes)",
+      quantity: messages * events,
+      unit: "messages",
+      cost: websocketMessageCost(messages * events, prices),
+    },
+    {
+      item: "Lambda requests (tally, heartbeat, count fan-outs)",
+      quantity: invocations,
+      unit: "invocations",
+      cost: million(invocations, prices.lambdaRequestsPerMillion),
+    },
+    {
+      item: "Lambda compute (count fan-outs, tally, heartbeat)",
+      quantity: gbSeconds,
+      unit: "GB-s",
+      cost: gbSeconds * prices.lambdaGbSecond,
+    },
+    {
+      item: "DynamoDB writes (counters, game item)",
+      quantity: writeUnits,
+      unit: "WRU",
+      cost: million(writeUnits, prices.dynamodbWriteUnitsPerMillion),
+    },
+    {
+      item: "DynamoDB reads (counters, game item)",
+      quantity: readUnits,
+      unit: "RRU",
+      cost: million(readUnits, prices.dynamodbReadUnitsPerMillion),
+    },
+  ]);
+}

@@ -14,6 +14,8 @@ import {
   DEFAULT_WORKLOAD,
   pollingBill,
   canaryBill,
+  occupancyBill,
+  occupancyPushes,
   pushBill,
   quotaArithmetic,
   type Bill,
@@ -70,8 +72,9 @@ function main() {
   const polling = pollingBill(workload, prices, assumptions);
   const quota = quotaArithmetic(workload, assumptions, quotas);
   const canary = canaryBill(prices, assumptions);
+  const occupancy = { pushes: occupancyPushes(workload), bill: occupancyBill(workload, prices, assumptions) };
   if (json) {
-    console.log(JSON.stringify({ workload, prices, assumptions, quotas, push, polling, quota, canary }, null, 2));
+    console.log(JSON.stringify({ workload, prices, assumptions, quotas, push, polling, quota, canary, occupancy }, null, 2));
     return;
   }
   console.log(
@@ -84,6 +87,10 @@ function main() {
     `\nPolling costs ${ratio.toFixed(2)}x push (${usd(polling.total - push.total)} per month ${ratio >= 1 ? "more" : "less"}), for a mean staleness of ~${quota.pollMeanStalenessSeconds} s instead of well under a second.`,
   );
   printBill("The canary (every minute, whatever the workload)", canary);
+  printBill(
+    `Occupancy ("watching" counts): ${count(occupancy.pushes.pushes)} count pushes per event, ${Math.round(occupancy.pushes.shareOfScorePushes * 100)}% of the score pushes' messages (at worst ${count(occupancy.pushes.worstCaseMessages)} messages per event)`,
+    occupancy.bill,
+  );
   console.log("\nQuotas");
   console.log(
     `  one broadcast at the account's ${count(quotas.accountRequestsPerSecond)} req/s (shared by every API call): ${quota.broadcastSecondsAtAccountRate.toFixed(1)} s`,

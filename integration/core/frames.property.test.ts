@@ -20,6 +20,7 @@ import { DynamoQueueStore } from "@pushgate/core/adapters/dynamo-queues";
 import { DynamoSubscriptionStore } from "@pushgate/core/adapters/dynamo-subscriptions";
 import { S3SnapshotStore } from "@pushgate/core/adapters/s3-snapshots";
 import { createApp, type App } from "@pushgate/core/app";
+import { DynamoWatcherCounters } from "@pushgate/core/adapters/dynamo-watchers";
 import { loadConfig } from "@pushgate/core/config";
 import { ERROR_CODES, MAX_FRAME_BYTES, parseClientFrame, type ServerFrame } from "@pushgate/core/protocol";
 import { uniformShardCounts } from "@pushgate/core/shards";
@@ -59,6 +60,7 @@ beforeAll(async () => {
     jobs: new DynamoJobStore(db, () => tables.jobs!),
     sessionLedger: new DynamoSessionLedger(db, () => tables.sessions!),
     quotaCounter: new DynamoQuotaCounter(db, () => tables.quotas!),
+    watchers: new DynamoWatcherCounters(db, () => tables.watchers!, clock),
     // No frame publishes; a publication that splits would fail loudly here.
     tasks: {
       enqueue: async () => {

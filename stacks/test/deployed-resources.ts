@@ -133,7 +133,7 @@ export function deployedResources(get: () => { synth: Synthesized; view: Views }
   });
 
   it("declares the tables with their keys, indexes, TTL attribute and NEW_AND_OLD_IMAGES streams", () => {
-    synth.storage.resourceCountIs("AWS::DynamoDB::Table", 8);
+    synth.storage.resourceCountIs("AWS::DynamoDB::Table", 9);
     synth.storage.hasResourceProperties("AWS::DynamoDB::Table", {
       TableName: "test-pushgate-subscriptions",
       KeySchema: [
@@ -141,8 +141,15 @@ export function deployedResources(get: () => { synth: Synthesized; view: Views }
         { AttributeName: "connectionId", KeyType: "RANGE" },
       ],
       TimeToLiveSpecification: { AttributeName: "expiresAt", Enabled: true },
-      StreamSpecification: Match.absent(),
+      // The occupancy counters read it (watchersTally).
+      StreamSpecification: { StreamViewType: "NEW_AND_OLD_IMAGES" },
       BillingMode: "PAY_PER_REQUEST",
+    });
+    synth.storage.hasResourceProperties("AWS::DynamoDB::Table", {
+      TableName: "test-pushgate-watchers",
+      KeySchema: [{ AttributeName: "counterId", KeyType: "HASH" }],
+      TimeToLiveSpecification: { AttributeName: "expiresAt", Enabled: true },
+      StreamSpecification: Match.absent(),
     });
     synth.storage.hasResourceProperties("AWS::DynamoDB::Table", {
       TableName: "test-pushgate-jobs",
@@ -169,8 +176,8 @@ export function deployedResources(get: () => { synth: Synthesized; view: Views }
   });
 
   it("gives every stream consumer the topology's batching, filters, bisect, partial failures, retries, record age, parallelization and an SQS dead-letter queue", () => {
-    synth.realtime.resourceCountIs("AWS::Lambda::EventSourceMapping", 4 + 1); // 4 stream consumers, the fan-out task queue's consumer
-    synth.realtime.resourceCountIs("AWS::SQS::Queue", 4 + 2); // the stream consumers' on-failure queues, the fan-out task queue and its dead letters
+    synth.realtime.resourceCountIs("AWS::Lambda::EventSourceMapping", 5 + 1); // 5 stream consumers, the fan-out task queue's consumer
+    synth.realtime.resourceCountIs("AWS::SQS::Queue", 5 + 2); // the stream consumers' on-failure queues, the fan-out task queue and its dead letters
     const fanout = {
       BatchSize: 100,
       MaximumBatchingWindowInSeconds: 0,
@@ -206,6 +213,21 @@ export function deployedResources(get: () => { synth: Synthesized; view: Views }
         Filters: [{ Pattern: JSON.stringify({ eventName: ["INSERT"], dynamodb: { NewImage: { status: { S: ["pending"] } } } }) }],
       },
       DestinationConfig: deadLetters("jobWorker"),
+    });
+    synth.realtime.hasResourceProperties("AWS::Lambda::EventSourceMapping", {
+      ...fanout,
+      BatchSize: 1000,
+      MaximumBatchingWindowInSeconds: 2,
+      ParallelizationFactor: 1,
+      MaximumRecordAgeInSeconds: 86_400,
+      FunctionName: { Ref: Match.stringLikeRegexp("^watchersTally") },
+      FilterCriteria: {
+        Filters: [
+          { Pattern: JSON.stringify({ eventName: ["INSERT"], dynamodb: { NewImage: { topic: { S: [{ prefix: "game/" }] } } } }) },
+          { Pattern: JSON.stringify({ eventName: ["REMOVE"], dynamodb: { OldImage: { topic: { S: [{ prefix: "game/" }] } } } }) },
+        ],
+      },
+      DestinationConfig: deadLetters("watchersTally"),
     });
     synth.realtime.hasResourceProperties("AWS::SQS::Queue", {
       QueueName: "test-pushgate-jobWorker-dead-letters",
@@ -285,7 +307,7 @@ export function deployedResources(get: () => { synth: Synthesized; view: Views }
     const handlers = view
       .resourcesOf("realtime", "AWS::Lambda::Function")
       .filter(([, fn]) => String(fn.Properties.Handler).startsWith("packages/functions/"));
-    expect(handlers).toHaveLength(26); // 6 WebSocket routes, 13 HTTP routes, 4 stream consumers, 1 queue consumer, 2 schedules
+    expect(handlers).toHaveLength(28); // 6 WebSocket routes, 13 HTTP routes, 5 stream consumers, 1 queue consumer, 3 schedules
     for (const [id, fn] of handlers) {
       expect([id, fn.Properties.Runtime, fn.Properties.Architectures]).toEqual([id, "nodejs22.x", ["arm64"]]);
       synth.realtime.hasResourceProperties("Custom::LogRetention", {
@@ -342,7 +364,7 @@ export function deployedResources(get: () => { synth: Synthesized; view: Views }
   });
 
   it("alarms on stream iterator age, dead-letter queue depth, every function's errors and throttles, and the canary", () => {
-    synth.realtime.resourceCountIs("AWS::CloudWatch::Alarm", 4 + 4 + 26 * 2 + 2 + 2);
+    synth.realtime.resourceCountIs("AWS::CloudWatch::Alarm", 5 + 5 + 28 * 2 + 2 + 2);
     const alarm = (props: Record<string, unknown>) =>
       synth.realtime.hasResourceProperties("AWS::CloudWatch::Alarm", {
         ...props,

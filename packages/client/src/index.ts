@@ -5,7 +5,15 @@ export type { TopicSnapshot, KindOfTopic, UpdateSource } from "./topicStore";
 export type { Freshness } from "./freshness";
 export { pendingTopicSnapshot } from "./topicStore";
 // The protocol's types an app reads, so an app depends on the client alone.
-export { browserEndpoints, formatClock, GAME_LIST_TOPIC, leadingZeroBits, proofOfWorkInput, secondsLeftAt } from "@pushgate/core/wire";
+export {
+  browserEndpoints,
+  formatClock,
+  formatWatching,
+  GAME_LIST_TOPIC,
+  leadingZeroBits,
+  proofOfWorkInput,
+  secondsLeftAt,
+} from "@pushgate/core/wire";
 export type {
   AdmissionResponse,
   ContestReport,

@@ -11,6 +11,7 @@ import { DynamoQueueStore } from "./adapters/dynamo-queues";
 import { DynamoQuotaCounter } from "./adapters/dynamo-quotas";
 import { DynamoSessionLedger } from "./adapters/dynamo-sessions";
 import { DynamoSubscriptionStore } from "./adapters/dynamo-subscriptions";
+import { DynamoWatcherCounters } from "./adapters/dynamo-watchers";
 import { dynamoDocumentClient, managementApiClient, s3Client, sqsClient, ssmClient } from "./adapters/aws-clients";
 import { SqsFanoutTaskQueue } from "./adapters/sqs-fanout-tasks";
 import { LeanManagementApiGateway } from "./adapters/lean-management-api-gateway";
@@ -43,6 +44,7 @@ import type {
   SessionLedger,
   SnapshotStore,
   SubscriptionStore,
+  WatcherCounters,
 } from "./ports";
 import { gamePublication, jobPublication, queuePublication } from "./publications";
 import {
@@ -68,6 +70,9 @@ import { publish } from "./usecases/publish";
 import { runFanoutTasks, type TaskMessage } from "./usecases/fanout-tasks";
 import { enforceQuota } from "./usecases/quotas";
 import { snapshotsFor } from "./usecases/subscriptions";
+import { HEARTBEAT_MAX_WAIT_MS, TALLY_MAX_WAIT_MS, tallyWatchers, watchingHeartbeat, type OccupancyDeps } from "./usecases/occupancy";
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export interface Ports {
   connections: ConnectionStore;
@@ -79,6 +84,8 @@ export interface Ports {
   jobs: JobStore;
   sessionLedger: SessionLedger;
   quotaCounter: QuotaCounter;
+  /** How many fans watch each game (occupancy.ts). */
+  watchers: WatcherCounters;
   /** The fan-out task queue big publications are split onto. */
   tasks: FanoutTaskQueue;
   clock: Clock;
@@ -159,10 +166,19 @@ export function createApp(config: Config, ports: Ports) {
       new PacedGateway(ports.gateway, {
         ratePerSecond: config.fanoutRatePerSecond / topology.queues.fanoutTasks.maxConcurrency,
         clock: ports.clock,
-        sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+        sleep,
       }),
   );
   const frameDeps = { ...ports, maxTopicsPerConnection: config.maxTopicsPerConnection };
+  const occupancyDeps: OccupancyDeps = {
+    counters: ports.watchers,
+    games: ports.games,
+    // The counters are the game topic's subscription shards: as many as the fan-out lists.
+    shardCount: ports.subscriptions.listedShardCount,
+    clock: ports.clock,
+    sleep,
+    minIntervalMs: config.watchingMinIntervalMs,
+  };
   const handleFrame = (connectionId: string, frame: ClientFrame) => answerFrame(frameDeps, connectionId, frame);
 
   return {
@@ -210,7 +226,7 @@ export function createApp(config: Config, ports: Ports) {
     },
     admissionKeys: async () => (await admissionSigner()).jwks(),
     /** The scheduled tick: opening draws and automatic advances. */
-    queueTick: () => queueTick({ ...ports, sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) }),
+    queueTick: () => queueTick({ ...ports, sleep }),
     /** The scheduled canary: push proven end to end through the public APIs (usecases/canary.ts). */
     runCanary: async () =>
       runCanary({
@@ -242,6 +258,23 @@ export function createApp(config: Config, ports: Ports) {
     /** One batch of the fan-out task queue (usecases/fanout-tasks.ts): the ids of the messages to report failed. */
     runFanoutTasks: async (messages: TaskMessage[], deadline: Deadline): Promise<string[]> =>
       (await runFanoutTasks({ ...fanoutDeps, gateway: pacedGateway(), tasks: ports.tasks }, messages, { deadline, reserveMs })).failed,
+    /**
+     * One batch of the subscriptions stream: counts it into the game counters
+     * and brings the touched games' counts up to date (usecases/occupancy.ts).
+     * A failure fails the whole batch: counting is idempotent, so its retry
+     * counts nothing twice.
+     */
+    tallyWatchers: async (records: StreamRecordIn[], deadline?: Deadline): Promise<BatchResponse> => {
+      await tallyWatchers(occupancyDeps, records.map(ports.decode), {
+        maxWaitMs: TALLY_MAX_WAIT_MS,
+        ...(deadline && { deadline, reserveMs }),
+      });
+      return { batchItemFailures: [] };
+    },
+    /** The scheduled heartbeat: carried counts pushed when due (usecases/occupancy.ts). */
+    watchingHeartbeat: async (deadline?: Deadline) => {
+      await watchingHeartbeat(occupancyDeps, { maxWaitMs: HEARTBEAT_MAX_WAIT_MS, ...(deadline && { deadline, reserveMs }) });
+    },
     runJobs: (records: StreamRecordIn[]): Promise<BatchResponse> =>
       processEachRecord(records, { decode: ports.decode, handle: (change) => runJob(ports, change), log: ports.log }),
   };
@@ -286,17 +319,13 @@ export function appFromEnvironment(observability: { log: Log; meter: Meter }, en
     jobs: new DynamoJobStore(db, () => config.table("jobs")),
     sessionLedger: new DynamoSessionLedger(db, () => config.table("sessions")),
     quotaCounter: new DynamoQuotaCounter(db, () => config.table("quotas")),
+    watchers: new DynamoWatcherCounters(db, () => config.table("watchers"), clock),
     tasks: new SqsFanoutTaskQueue(
       onceAsync(() => sqsClient(config)),
       () => config.queueUrl("fanoutTasks"),
       topology.queues.fanoutTasks.maxMessageSizeBytes,
     ),
-    gateway: new GuardedGateway(
-      managementGateway(config),
-      { ...config.breaker, clock, sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) },
-      observability.log,
-      observability.meter,
-    ),
+    gateway: new GuardedGateway(managementGateway(config), { ...config.breaker, clock, sleep }, observability.log, observability.meter),
     snapshots: new S3SnapshotStore(
       () => s3Client(config),
       () => config.bucket("data"),

@@ -8,6 +8,7 @@
  */
 import type { BreakerSettings } from "./circuit-breaker";
 import type { OidcSettings } from "./identity";
+import { WATCHING_MAX_INTERVAL_MS, WATCHING_MIN_INTERVAL_MS } from "./occupancy";
 import type { QuotaSettings } from "./usecases/quotas";
 import type { ShardCounts } from "./shards";
 import type { TopicType } from "./topics";
@@ -53,6 +54,8 @@ export interface Config {
   /** A fan-out invocation stops taking subscribers when less than this is left before its timeout. */
   fanoutReserveMs: number;
   maxTopicsPerConnection: number;
+  /** The shortest wait between two count pushes of one game (occupancy.ts: it grows with the audience from there). */
+  watchingMinIntervalMs: number;
   /** Per-connection token bucket for client frames; see usecases/admission.ts. */
   frameRate: { perSecond: number; burst: number; maxStrikes: number; strikeWindowSeconds: number };
   /** Management API client retries (429/5xx/network), full-jitter backoff. */
@@ -183,6 +186,7 @@ export function loadConfig(env: Env = process.env): Config {
     fanoutRatePerSecond: integer("PUSHGATE_FANOUT_RATE_PER_SECOND", 8_000, 1, 1_000_000),
     fanoutReserveMs: integer("PUSHGATE_FANOUT_RESERVE_MS", 10_000, 0, 900_000),
     maxTopicsPerConnection: integer("PUSHGATE_MAX_TOPICS_PER_CONNECTION", 50, 1, 1000),
+    watchingMinIntervalMs: integer("PUSHGATE_WATCHING_INTERVAL_MS", WATCHING_MIN_INTERVAL_MS, 100, WATCHING_MAX_INTERVAL_MS),
     frameRate: {
       perSecond: integer("PUSHGATE_FRAME_RATE_PER_SECOND", 10, 1, 1000),
       burst: integer("PUSHGATE_FRAME_BURST", 20, 1, 10_000),

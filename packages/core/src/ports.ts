@@ -263,7 +263,45 @@ export interface GameStore extends SeqSource {
   listedGames(): Promise<GameSummary[]>;
   /** Up to `limit` games, for reports (the games table is small: one item per live game). */
   list(limit: number): Promise<Game[]>;
+  /** The game's occupancy fields (see WatchingState); undefined when the game has no item. */
+  watchingOf(gameId: string): Promise<WatchingState | undefined>;
+  /**
+   * Pushes a count: sets `watching` and `watchingPushed`, stamps `watchingAt`
+   * and bumps seq, if the game's item exists and its `watchingAt` is still
+   * `previousAt` (no other invocation pushed meanwhile); false otherwise.
+   */
+  publishWatching(gameId: string, watching: number, atMs: number, previousAt: number | undefined): Promise<boolean>;
+  /** Carries a count: sets `watching` without a new seq (the next update carries it); false when the game has no item. */
+  carryWatching(gameId: string, watching: number): Promise<boolean>;
+  /** The games whose `watching` differs from `watchingPushed` (a carried count not pushed yet). */
+  carriedWatching(): Promise<string[]>;
 }
+
+export interface WatchingState {
+  /** The latest count, carried by every score-update of the game. */
+  watching?: number;
+  /** The count of the last count push. */
+  watchingPushed?: number;
+  /** Epoch ms of the last count push. */
+  watchingAt?: number;
+}
+
+/**
+ * The occupancy counters (usecases/occupancy.ts): one per game subscription
+ * shard, each remembering the last stream record it counted.
+ */
+export interface WatcherCounters {
+  /**
+   * Adds `delta` if the counter has counted nothing at or after
+   * `firstSequence`, and remembers `lastSequence`; otherwise answers the last
+   * sequence it did count, so the caller can count only what is newer.
+   */
+  add(counterId: string, gameId: string, delta: number, firstSequence: string, lastSequence: string): Promise<AddOutcome>;
+  /** The sum of a game's counters over shards `0 .. shardCount - 1` (may dip below 0 briefly: see occupancy.ts). */
+  sum(gameId: string, shardCount: number): Promise<number>;
+}
+
+export type AddOutcome = { added: true } | { added: false; lastCounted: string };
 
 /** What an operator sets with PUT /queues/{eventId}. */
 export interface QueueSettings {

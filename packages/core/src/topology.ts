@@ -173,7 +173,7 @@ export interface ThrottleDecl {
 }
 
 export type SecretName = "JWT_SECRET" | "OPERATOR_KEY" | "ADMISSION_SIGNING_KEYS";
-export type TableName = "connections" | "subscriptions" | "games" | "queues" | "places" | "jobs" | "sessions" | "quotas";
+export type TableName = "connections" | "subscriptions" | "games" | "queues" | "places" | "jobs" | "sessions" | "quotas" | "watchers";
 export type BucketName = "data";
 export type QueueName = "fanoutTasks";
 
@@ -268,11 +268,23 @@ export const topology = {
     },
     /**
      * Who listens to a topic. Partition key `topic#shard` spreads a big topic
-     * over shards that fan out in parallel; Query per shard, never Scan.
+     * over shards that fan out in parallel; Query per shard, never Scan. Its
+     * stream feeds the occupancy counters (watchersTally): an INSERT is a fan
+     * who started watching, a REMOVE one who stopped, however it was deleted.
      */
     subscriptions: {
       partitionKey: { name: "topicShard", type: "string" },
       sortKey: { name: "connectionId", type: "string" },
+      ttlAttribute: "expiresAt",
+      stream: true,
+    },
+    /**
+     * How many fans watch each game, one counter per subscription shard of its
+     * topic (`counterId` = `game/g1#3`), so arrivals at kickoff spread like the
+     * subscriptions do; see occupancy.ts.
+     */
+    watchers: {
+      partitionKey: { name: "counterId", type: "string" },
       ttlAttribute: "expiresAt",
     },
     /** Source of truth for `game/{gameId}`; each write bumps `seq`. */
@@ -447,6 +459,29 @@ export const topology = {
       // Only a finished job is news to its owner.
       filters: [{ dynamodb: { NewImage: { status: { S: ["ready"] } } } }],
     },
+    /**
+     * Occupancy (usecases/occupancy.ts): counts a batch of subscription
+     * changes into the game counters and brings each touched game's count up
+     * to date on the game's item (gamesFanout pushes it). One invocation per
+     * stream shard at a time (parallelization 1) and a 2-second window, so a
+     * kickoff's arrivals are counted in batches, not one invocation each. It
+     * waits at most 10 s for a push to be due (TALLY_MAX_WAIT_MS); a later one
+     * is carried, for the heartbeat below. Only game subscriptions are news here.
+     */
+    watchersTally: {
+      table: "subscriptions",
+      function: fn("stream/watchers.handler", { tables: { watchers: "readWrite", games: "readWrite" } }, 60, 256),
+      ...fanoutConsumer,
+      batchSize: 1000,
+      maxBatchingWindowSeconds: 2,
+      parallelizationFactor: 1,
+      // Counting is idempotent per record (lastSequence), so a retried batch is harmless; a record older than a day is stale news.
+      maxRecordAgeSeconds: 86_400,
+      filters: [
+        { eventName: ["INSERT"], dynamodb: { NewImage: { topic: { S: [{ prefix: "game/" }] } } } },
+        { eventName: ["REMOVE"], dynamodb: { OldImage: { topic: { S: [{ prefix: "game/" }] } } } },
+      ],
+    },
     jobWorker: {
       table: "jobs",
       function: fn(
@@ -508,6 +543,16 @@ export const topology = {
      * and JWT_SECRET (its own session); everything else goes through the
      * public APIs, with the grants of the functions fans reach.
      */
+    /**
+     * Pushes the occupancy counts that were carried (changed before their
+     * push was due, usecases/occupancy.ts), waiting for those due within its
+     * minute: the last change before a quiet period is pushed on time. It
+     * reads the games (a Scan of one small item per game) and the counters.
+     */
+    watchingHeartbeat: {
+      function: fn("schedule/watching-heartbeat.handler", { tables: { watchers: "read", games: "readWrite" } }, 120, 256),
+      rateMinutes: 1,
+    },
     canary: {
       function: fn("schedule/canary.handler", { tables: { games: "readWrite" }, secrets: ["JWT_SECRET"] }, 60, 256),
       rateMinutes: 1,

@@ -164,9 +164,20 @@ export interface ScoreData {
   startsAt?: string;
   status?: GameStatus;
   gameClock?: GameClock;
-  /** About how many fans are watching this game (sharded counters, refreshed every few seconds; never a list of fans). */
+  /**
+   * How many fans are watching this game: exact below WATCHING_EXACT_BELOW,
+   * two significant digits from there (occupancy.ts). Refreshed at most every
+   * 5-60 s, the longer the bigger the audience; never a list of fans.
+   */
   watching?: number;
 }
+
+/** `watching` is exact below this and rounded to two significant digits from it ("about 12,000"). */
+export const WATCHING_EXACT_BELOW = 1_000;
+
+/** What a page says of a `watching` count: "12 watching", "About 12,000 watching" (a rounded one). */
+export const formatWatching = (watching: number): string =>
+  watching < WATCHING_EXACT_BELOW ? `${watching} watching` : `About ${watching.toLocaleString("en-US")} watching`;
 
 export const GAME_STATUSES = ["scheduled", "live", "halftime", "final"] as const;
 export type GameStatus = (typeof GAME_STATUSES)[number];

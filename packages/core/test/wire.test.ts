@@ -7,7 +7,9 @@ import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { parseClientFrame } from "../src/protocol";
+import { approximateWatching } from "../src/occupancy";
 import {
+  formatWatching,
   GAME_LIST_TOPIC,
   isMessageFrame,
   KIND_OF_TOPIC_TYPE,
@@ -15,6 +17,7 @@ import {
   readServerFrame,
   secondsLeftAt,
   SUBPROTOCOL,
+  WATCHING_EXACT_BELOW,
 } from "../src/wire";
 
 const root = fileURLToPath(new URL("../../..", import.meta.url));
@@ -118,5 +121,24 @@ describe("games on the wire (PUT /games/{gameId})", () => {
     // A page clock a little behind the server's never shows more than was set.
     expect(secondsLeftAt(clock, at("2026-06-21T17:59:58.000Z"))).toBe(90);
     expect(secondsLeftAt({ ...clock, running: false }, at("2026-06-21T18:05:00.000Z"))).toBe(90);
+  });
+});
+
+describe("watching on the wire (occupancy, added compatibly to v1)", () => {
+  it("a score-update with or without watching is a readable frame", () => {
+    const update = (data: Record<string, unknown>) =>
+      JSON.stringify({ type: "message", topic: "game/g1", seq: 4, kind: "score-update", data, ts: "2026-06-21T18:00:00.000Z" });
+    expect(readServerFrame(update({ home: 7, away: 3, watching: 12_000 }))).toMatchObject({ ok: true });
+    expect(readServerFrame(update({ home: 7, away: 3 }))).toMatchObject({ ok: true });
+  });
+
+  it("says 'About' exactly for the counts the server rounds", () => {
+    expect(formatWatching(1)).toBe("1 watching");
+    expect(formatWatching(999)).toBe("999 watching");
+    expect(formatWatching(12_000)).toBe("About 12,000 watching");
+    for (const count of [WATCHING_EXACT_BELOW - 1, WATCHING_EXACT_BELOW, 1_234, 98_765]) {
+      const rounded = approximateWatching(count) !== count || count >= WATCHING_EXACT_BELOW;
+      expect(formatWatching(approximateWatching(count)).startsWith("About")).toBe(rounded);
+    }
   });
 });

@@ -206,6 +206,22 @@ describe("the list of games (games/all)", () => {
     expect(screen.getByTestId("watching-g1").textContent).toBe("About 1,234 watching");
   });
 
+  it("keeps a line for the watching count before it is counted, then fills it in place: exact when small, 'About' when rounded", async () => {
+    const { publish } = await renderListed();
+    act(() => screen.getByTestId("row-g1").click());
+    await publish("game/g1", { home: 0, away: 0 });
+    const line = screen.getByTestId("watching-g1");
+    // Reserved: the same element, blank and hidden from screen readers until a count arrives.
+    expect(line.textContent).toBe("\u00a0");
+    expect(line.getAttribute("aria-hidden")).toBe("true");
+    await publish("game/g1", { home: 0, away: 0, watching: 12 });
+    expect(screen.getByTestId("watching-g1")).toBe(line);
+    expect(line.textContent).toBe("12 watching");
+    expect(line.getAttribute("aria-hidden")).toBe("false");
+    await publish("game/g1", { home: 0, away: 0, watching: 12_000 });
+    expect(line.textContent).toBe("About 12,000 watching");
+  });
+
   it("shows pinned games (VITE_GAMES) alongside the listed ones, once each", async () => {
     await renderListed(
       <Scoreboard

@@ -6,7 +6,7 @@
  */
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { GetCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import type { Game, GameDescription, GameStore, ScoringEntry } from "../ports";
+import type { Game, GameDescription, GameStore, ScoringEntry, WatchingState } from "../ports";
 import type { GameSummary, ScoreData } from "../protocol";
 import { GAME_LIST_ITEM_ID, LISTED_GAME_PREFIX, listedGamesOf } from "../topics";
 import { readSeq } from "./dynamo-seq";
@@ -170,6 +170,78 @@ export class DynamoGameStore implements GameStore {
       startKey = page.LastEvaluatedKey;
     } while (startKey && games.length < limit);
     return games.sort((a, b) => a.gameId.localeCompare(b.gameId));
+  }
+
+  async watchingOf(gameId: string): Promise<WatchingState | undefined> {
+    const { Item } = await this.db.send(
+      new GetCommand({
+        TableName: this.tableName(),
+        Key: { gameId },
+        ProjectionExpression: "gameId, watching, watchingPushed, watchingAt",
+        ConsistentRead: true,
+      }),
+    );
+    if (!Item) return undefined;
+    const number = (name: keyof WatchingState) => (typeof Item[name] === "number" ? { [name]: Item[name] as number } : {});
+    return { ...number("watching"), ...number("watchingPushed"), ...number("watchingAt") };
+  }
+
+  async publishWatching(gameId: string, watching: number, atMs: number, previousAt: number | undefined): Promise<boolean> {
+    return this.updateExisting({
+      Key: { gameId },
+      UpdateExpression: "SET watching = :watching, watchingPushed = :watching, watchingAt = :at, updatedAt = :iso ADD seq :one",
+      ConditionExpression: `attribute_exists(gameId) AND ${previousAt === undefined ? "attribute_not_exists(watchingAt)" : "watchingAt = :previous"}`,
+      ExpressionAttributeValues: {
+        ":watching": watching,
+        ":at": atMs,
+        ":iso": new Date(atMs).toISOString(),
+        ":one": 1,
+        ...(previousAt !== undefined && { ":previous": previousAt }),
+      },
+    });
+  }
+
+  async carryWatching(gameId: string, watching: number): Promise<boolean> {
+    // No seq: no push now. Whatever bumps seq next (a score, a description, the count's own push) carries it.
+    return this.updateExisting({
+      Key: { gameId },
+      UpdateExpression: "SET watching = :watching",
+      ConditionExpression: "attribute_exists(gameId)",
+      ExpressionAttributeValues: { ":watching": watching },
+    });
+  }
+
+  /** A Scan, like list(): one small item per game, read once a minute by the heartbeat, off the push path. */
+  async carriedWatching(): Promise<string[]> {
+    const gameIds: string[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.db.send(
+        new ScanCommand({
+          TableName: this.tableName(),
+          ProjectionExpression: "gameId",
+          FilterExpression: "attribute_exists(watching) AND (attribute_not_exists(watchingPushed) OR watching <> watchingPushed)",
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      gameIds.push(...(page.Items ?? []).map((item) => item.gameId as string));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return gameIds;
+  }
+
+  /**
+   * Only a game that exists: any fan may subscribe to any game id, and a count
+   * must not create items for made-up ones. False when the condition fails.
+   */
+  private async updateExisting(update: Omit<ConstructorParameters<typeof UpdateCommand>[0], "TableName">): Promise<boolean> {
+    try {
+      await this.db.send(new UpdateCommand({ TableName: this.tableName(), ...update }));
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
   }
 
   currentSeq(gameId: string): Promise<number> {

@@ -36,9 +36,20 @@ describe("createTables", () => {
       jobs: "dev-pushgate-jobs",
       sessions: "dev-pushgate-sessions",
       quotas: "dev-pushgate-quotas",
+      watchers: "dev-pushgate-watchers",
     });
-    expect(Object.keys(result.streamArns).sort()).toEqual(["games", "jobs", "queues"]);
-    expect(result.created.sort()).toEqual(["connections", "games", "jobs", "places", "queues", "quotas", "sessions", "subscriptions"]);
+    expect(Object.keys(result.streamArns).sort()).toEqual(["games", "jobs", "queues", "subscriptions"]);
+    expect(result.created.sort()).toEqual([
+      "connections",
+      "games",
+      "jobs",
+      "places",
+      "queues",
+      "quotas",
+      "sessions",
+      "subscriptions",
+      "watchers",
+    ]);
 
     const subscriptions = await describeTable("dev-pushgate-subscriptions");
     expect(subscriptions.KeySchema).toEqual([
@@ -46,7 +57,8 @@ describe("createTables", () => {
       { AttributeName: "connectionId", KeyType: "RANGE" },
     ]);
     expect(subscriptions.BillingModeSummary?.BillingMode).toBe("PAY_PER_REQUEST");
-    expect(subscriptions.StreamSpecification?.StreamEnabled ?? false).toBe(false);
+    // Its stream feeds the occupancy counters (watchersTally).
+    expect(subscriptions.StreamSpecification).toEqual({ StreamEnabled: true, StreamViewType: "NEW_AND_OLD_IMAGES" });
 
     const jobs = await describeTable("dev-pushgate-jobs");
     expect(jobs.StreamSpecification).toEqual({ StreamEnabled: true, StreamViewType: "NEW_AND_OLD_IMAGES" });
@@ -73,6 +85,7 @@ describe("createTables", () => {
       "dev-pushgate-subscriptions",
       "dev-pushgate-sessions",
       "dev-pushgate-quotas",
+      "dev-pushgate-watchers",
     ]) {
       const ttl = (await client.send(new DescribeTimeToLiveCommand({ TableName: name }))).TimeToLiveDescription;
       expect(ttl).toEqual({ TimeToLiveStatus: "ENABLED", AttributeName: "expiresAt" });

@@ -12,7 +12,7 @@
  * Score changes are not announced per card: a fan who follows the game hears
  * them (ScoreAnnouncer, page-wide and throttled).
  */
-import type { GameStatus, ScoreData, TeamInfo } from "@pushgate/client";
+import { formatWatching, type GameStatus, type ScoreData, type TeamInfo } from "@pushgate/client";
 import { useId, useState } from "react";
 import { statusLine } from "../game-status.js";
 import { useTopic } from "../hooks.js";
@@ -83,11 +83,10 @@ export function GameCard({ game }: { game: GameInfo }) {
             {score.lastPlay}
           </p>
         )}
-        {score?.watching !== undefined && (
-          <p className="game__watching" data-testid={`watching-${game.id}`}>
-            About {score.watching.toLocaleString()} watching
-          </p>
-        )}
+        {/* Always there, blank until counted, so the count arriving moves nothing. */}
+        <p className="game__watching" data-testid={`watching-${game.id}`} aria-hidden={score?.watching === undefined}>
+          {score?.watching === undefined ? "\u00a0" : formatWatching(score.watching)}
+        </p>
         {topic.ts && <UpdatedAgo ts={topic.ts} className="game__updated" testId={`updated-${game.id}`} />}
         {!score && <p className="game__waiting">Waiting for the first score…</p>}
         <FollowButton gameId={game.id} label={`${home.name} vs ${away.name}`} />
