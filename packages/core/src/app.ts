@@ -27,6 +27,7 @@ import { loadConfig, ssmSecretPaths, type Config } from "./config";
 import { DeliveryMemo } from "./fanout";
 import { GuardedGateway } from "./guarded-gateway";
 import { PacedGateway } from "./push-budget";
+import { listedShardsOfKind } from "./shards";
 import { systemClock, type ClientFrame } from "./protocol";
 import type {
   Clock,
@@ -174,7 +175,7 @@ export function createApp(config: Config, ports: Ports) {
     counters: ports.watchers,
     games: ports.games,
     // The counters are the game topic's subscription shards: as many as the fan-out lists.
-    shardCount: ports.subscriptions.listedShardCount,
+    shardCount: listedShardsOfKind("game", config.subscriptionShards),
     clock: ports.clock,
     sleep,
     minIntervalMs: config.watchingMinIntervalMs,

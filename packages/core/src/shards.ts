@@ -56,8 +56,11 @@ export function shardForTopic(
 }
 
 /** How many shards of `topic` the fan-out reads: every shard a live connection may have written to. */
-export function listedShards(topic: string, counts: ShardCounts): number {
-  const { count, before } = counts[parseTopic(topic).type];
+export const listedShards = (topic: string, counts: ShardCounts): number => listedShardsOfKind(parseTopic(topic).type, counts);
+
+/** The same for every topic of a kind (the watcher counters of game topics sit on these shards). */
+export function listedShardsOfKind(type: TopicType, counts: ShardCounts): number {
+  const { count, before } = counts[type];
   return Math.max(count, before);
 }
 
