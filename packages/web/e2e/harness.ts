@@ -170,6 +170,21 @@ export async function operator(
   return JSON.parse(text) as Record<string, unknown>;
 }
 
+/**
+ * `operator`, retried (3 tries) when the API answers a 5xx, as a producer does: a cold handler on a
+ * loaded machine can time out. Only for calls whose repeat is harmless (a PUT, a score of absolute
+ * values), never for `advance`, whose repeat would move the queue twice.
+ */
+export async function repeatableOperator(...call: Parameters<typeof operator>): Promise<Record<string, unknown>> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await operator(...call);
+    } catch (error) {
+      if (attempt === 3 || !/answered 5\d\d/.test(String(error))) throw error;
+    }
+  }
+}
+
 /** Other fans queueing before ours: each a session of its own, joining over the HTTP API. */
 export async function otherFansJoin(endpoints: Endpoints, eventId: string, count: number): Promise<void> {
   for (let i = 0; i < count; i++) {
