@@ -12,6 +12,7 @@ import {
   DEFAULT_WORKLOAD,
   occupancyBill,
   occupancyPushes,
+  pingCost,
   pingsPerFan,
   pollingBill,
   pushBill,
@@ -45,7 +46,9 @@ describe("cost model", () => {
     expect(line(bill, "DynamoDB writes").quantity).toBe(1000 * (5 + 61) + 10);
     // Fan-out: 1000 fans x 10 updates at 1,100 posts/s, 0.5 GB.
     const fanoutGbSeconds = ((1000 * 10) / 1100) * 0.5;
-    const shortInvocations = 1000 * (3 + 61) + 1000 * 3 + 10;
+    // $connect, subscribe, $disconnect and the pings; 3 sessions; the first connect's GET /snapshots; the score route.
+    const shortInvocations = 1000 * (3 + 61) + 1000 * 3 + 1000 + 10;
+    expect(line(bill, "HTTP API requests").quantity).toBe(1000 * 3 + 1000 + 10);
     expect(line(bill, "Lambda compute").quantity).toBeCloseTo(fanoutGbSeconds + shortInvocations * 0.02 * 0.5, 6);
     expect(bill.total).toBeCloseTo(
       bill.lines.reduce((total, entry) => total + entry.cost, 0),
@@ -66,6 +69,40 @@ describe("cost model", () => {
     expect(quotaArithmetic(DEFAULT_WORKLOAD, { ...DEFAULT_ASSUMPTIONS, visibleShare: 1 }, DEFAULT_QUOTAS).pingsFitWebsocketThrottle).toBe(
       false,
     );
+  });
+
+  it("prices the pings on their own: a message each way, a Lambda invocation and the frame-rate write per ping", () => {
+    const cost = pingCost(small, DEFAULT_PRICES, DEFAULT_ASSUMPTIONS);
+    expect(cost.pingsPerFanPerEvent).toBe(61);
+    expect(cost.pingsPerMonth).toBe(61_000);
+    expect(cost.lines.map((entry) => [entry.item, entry.quantity])).toEqual([
+      ["WebSocket messages (pings in, pongs out)", 122_000],
+      ["Lambda requests (the ping route)", 61_000],
+      ["Lambda compute (the ping route)", 61_000 * 0.02 * 0.5],
+      ["DynamoDB writes (the frame-rate token)", 61_000],
+    ]);
+    const perPing = 2 * 1.0 + 0.2 + 0.02 * 0.5 * 0.0000133334 * 1e6 + 0.625; // $ per million pings
+    expect(cost.total).toBeCloseTo((61_000 / 1e6) * perPing, 9);
+    expect(cost.shareOfPushBill).toBeCloseTo(cost.total / pushBill(small, DEFAULT_PRICES, DEFAULT_ASSUMPTIONS).total, 12);
+    // The example: pings are about half the push bill; the write is a quarter of what a ping costs.
+    const example = pingCost(DEFAULT_WORKLOAD, DEFAULT_PRICES, DEFAULT_ASSUMPTIONS);
+    expect(example.pingsPerMonth).toBe(168.5 * 100_000 * 30);
+    expect(example.total).toBeCloseTo(1312.04, 2);
+    expect(example.shareOfPushBill).toBeGreaterThan(0.5);
+    const writes = example.lines.find((entry) => entry.item.startsWith("DynamoDB writes"))!;
+    expect(writes.cost / example.total).toBeCloseTo(0.24, 2);
+  });
+
+  it("counts the pings that meet the stage throttle when visible pages ping in step, 30 s after the same push", () => {
+    // A push every ~36 s, delivered at the 8,000/s push budget: 50,000 visible pages ping at 4,000/s for 12.5 s.
+    const quota = quotaArithmetic(DEFAULT_WORKLOAD, DEFAULT_ASSUMPTIONS, DEFAULT_QUOTAS);
+    expect(quota.pingsPerSecondAfterPush).toBe(4_000);
+    // The stage passes 2,000/s over those 12.5 s plus its burst of 2,000.
+    expect(quota.pingsThrottledAfterPush).toBe(50_000 - 2_000 * 12.5 - 2_000);
+    // A push every 10 s: no page is silent for 30 s, so nobody pings in step.
+    expect(quotaArithmetic({ ...DEFAULT_WORKLOAD, updates: 1_079 }, DEFAULT_ASSUMPTIONS, DEFAULT_QUOTAS).pingsPerSecondAfterPush).toBe(0);
+    // 1,000 fans: the wave fits the burst.
+    expect(quotaArithmetic(small, DEFAULT_ASSUMPTIONS, DEFAULT_QUOTAS).pingsThrottledAfterPush).toBe(0);
   });
 
   it("counts one S3 GET per poll and a body at most once per update", () => {

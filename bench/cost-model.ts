@@ -87,6 +87,7 @@ export interface Quotas {
   fanoutTimeoutSeconds: number;
   /** The WebSocket API's stage throttle (every route, pings included). */
   websocketStageRequestsPerSecond: number;
+  websocketStageBurst: number;
 }
 
 /** Defaults, each documented with its source in BENCHMARKS.md. */
@@ -130,6 +131,7 @@ export const DEFAULT_QUOTAS: Quotas = {
   s3GetsPerSecondPerPrefix: 5_500,
   fanoutTimeoutSeconds: 60,
   websocketStageRequestsPerSecond: topology.throttle.websocket.rateLimit,
+  websocketStageBurst: topology.throttle.websocket.burstLimit,
 };
 
 export const DEFAULT_WORKLOAD: Workload = {
@@ -196,9 +198,13 @@ export function pingsPerFan(workload: Workload, assumptions: Assumptions): numbe
 }
 
 export function pushBill(workload: Workload, prices: Prices, assumptions: Assumptions): Bill {
+  return pushBillWith(workload, prices, assumptions, pingsPerFan(workload, assumptions));
+}
+
+/** The push bill with `pings` pings per fan per event (0: what the bill would be without any). */
+function pushBillWith(workload: Workload, prices: Prices, assumptions: Assumptions, pings: number): Bill {
   const { fans, hours, updates, eventsPerMonth: events } = workload;
   const memoryGb = assumptions.lambdaMemoryMb / 1024;
-  const pings = pingsPerFan(workload, assumptions);
 
   // Per event, then times the events of a month.
   const connectionMinutes = fans * hours * 60 * events;
@@ -207,9 +213,11 @@ export function pushBill(workload: Workload, prices: Prices, assumptions: Assump
   const routeMessages = fans * (2 + 2 * pings) * events;
   const messages = pushes + routeMessages;
   const sessions = fans * sessionsPerFan(workload, assumptions) * events;
-  const httpRequests = sessions + updates * events;
+  // The page's first connect fetches the snapshots in parallel with the socket: one GET /snapshots per fan.
+  const startUrls = fans * events;
+  const httpRequests = sessions + startUrls + updates * events;
   // $connect, subscribe, every ping and $disconnect per fan; the session route; the score route per update.
-  const shortInvocations = fans * (3 + pings) * events + sessions + updates * events;
+  const shortInvocations = fans * (3 + pings) * events + sessions + startUrls + updates * events;
   // One fan-out invocation per update (batches of one topic collapse to its newest seq).
   const fanoutInvocations = updates * events;
   const fanoutSeconds = ((fans * updates) / assumptions.fanoutPostsPerSecond) * events;
@@ -225,7 +233,7 @@ export function pushBill(workload: Workload, prices: Prices, assumptions: Assump
   const s3Puts = updates * events;
   // Per update: the HEAD that reads the snapshot's seq before its conditional PUT (snapshots never go back), at the GET price.
   const s3Heads = updates * events;
-  // Each subscribe resyncs from the snapshot once.
+  // One snapshot GET per fan: the first connect's (the subscribe's resync then finds nothing newer).
   const s3Gets = fans * events;
   const transferBytes = (fans * updates * workload.messageBytes + fans * (workload.snapshotBytes + workload.responseHeaderBytes)) * events;
   const transferGb = transferBytes / GB;
@@ -244,7 +252,7 @@ export function pushBill(workload: Workload, prices: Prices, assumptions: Assump
       cost: websocketMessageCost(messages, prices),
     },
     {
-      item: "HTTP API requests (sessions, producer)",
+      item: "HTTP API requests (sessions, first snapshots, producer)",
       quantity: httpRequests,
       unit: "requests",
       cost: million(httpRequests, prices.httpApiRequestsPerMillion),
@@ -269,7 +277,7 @@ export function pushBill(workload: Workload, prices: Prices, assumptions: Assump
       cost: million(readUnits, prices.dynamodbReadUnitsPerMillion),
     },
     { item: "S3 PUT (snapshots)", quantity: s3Puts, unit: "requests", cost: (s3Puts / 1000) * prices.s3PutPerThousand },
-    { item: "S3 GET (resync on subscribe)", quantity: s3Gets, unit: "requests", cost: (s3Gets / 1000) * prices.s3GetPerThousand },
+    { item: "S3 GET (first snapshot)", quantity: s3Gets, unit: "requests", cost: (s3Gets / 1000) * prices.s3GetPerThousand },
     {
       item: "S3 HEAD (snapshot seq before its write)",
       quantity: s3Heads,
@@ -278,6 +286,55 @@ export function pushBill(workload: Workload, prices: Prices, assumptions: Assump
     },
     { item: "Data transfer out", quantity: transferGb, unit: "GB", cost: transferGb * prices.dataTransferOutPerGb },
   ]);
+}
+
+/**
+ * What the pings add to the push bill, line by line: the bill minus the same
+ * bill without pings. Each ping is a message in and its pong out (the route
+ * response: no PostToConnection), a Lambda invocation of the `ping` route and
+ * the conditional write that takes a token from the connection's frame-rate
+ * bucket. That write stays: the bucket is what stops one connection from
+ * flooding any route (pings included), and it must be shared by every Lambda
+ * instance, so it lives on the connection's item; no ping can be counted
+ * without writing something.
+ */
+export interface PingCost {
+  pingsPerFanPerEvent: number;
+  pingsPerMonth: number;
+  /** The lines of the push bill that pings add to (messages, Lambda requests and compute, DynamoDB writes), with what pings add. */
+  lines: LineItem[];
+  total: number;
+  /** `total` as a share of the push bill's total. */
+  shareOfPushBill: number;
+}
+
+/** What each line of the push bill is, for the part the pings add to it. */
+const PING_LINE_NAMES: [prefix: string, name: string][] = [
+  ["WebSocket messages", "WebSocket messages (pings in, pongs out)"],
+  ["Lambda requests", "Lambda requests (the ping route)"],
+  ["Lambda compute", "Lambda compute (the ping route)"],
+  ["DynamoDB writes", "DynamoDB writes (the frame-rate token)"],
+];
+
+export function pingCost(workload: Workload, prices: Prices, assumptions: Assumptions): PingCost {
+  const pings = pingsPerFan(workload, assumptions);
+  const withPings = pushBillWith(workload, prices, assumptions, pings);
+  const without = pushBillWith(workload, prices, assumptions, 0);
+  const lines = withPings.lines
+    .map((entry, index) => {
+      const other = without.lines[index]!;
+      const item = PING_LINE_NAMES.find(([prefix]) => entry.item.startsWith(prefix))?.[1] ?? entry.item;
+      return { ...entry, item, quantity: entry.quantity - other.quantity, cost: entry.cost - other.cost };
+    })
+    .filter((entry) => entry.quantity > 0);
+  const total = withPings.total - without.total;
+  return {
+    pingsPerFanPerEvent: pings,
+    pingsPerMonth: pings * workload.fans * workload.eventsPerMonth,
+    lines,
+    total,
+    shareOfPushBill: total / withPings.total,
+  };
 }
 
 export function pollingBill(workload: Workload, prices: Prices, assumptions: Assumptions): Bill {
@@ -423,14 +480,37 @@ export interface QuotaArithmetic {
   /** Ping frames/s in a silence (halftime: no pushes, every visible page pings), against the WebSocket stage throttle. */
   pingsPerSecondInSilence: number;
   pingsFitWebsocketThrottle: boolean;
+  /**
+   * Ping frames/s `visiblePingIntervalSeconds` after a push, when no other push
+   * follows within that time: every visible page pings 30 s after the push
+   * reached it, so the pings come at the pace the push went out (the push
+   * budget), in step. 0 when pushes come more often than the visible cadence.
+   */
+  pingsPerSecondAfterPush: number;
+  /** Of those, how many one such wave has throttled (answered "Too Many Requests"; the client keeps its socket). */
+  pingsThrottledAfterPush: number;
 }
 
-export function quotaArithmetic(workload: Workload, assumptions: Assumptions, quotas: Quotas): QuotaArithmetic {
+export function quotaArithmetic(
+  workload: Workload,
+  assumptions: Assumptions,
+  quotas: Quotas,
+  /** Posts/s a broadcast goes out at: the push budget (PUSHGATE_FANOUT_RATE_PER_SECOND). */
+  pushPostsPerSecond: number = DEFAULT_BROADCAST.budgetPerSecond,
+): QuotaArithmetic {
   const perInvocation = workload.fans / assumptions.fanoutPostsPerSecond;
   const pollGetsPerSecond = workload.fans / workload.pollIntervalSeconds;
   const pingsPerSecondInSilence =
     (workload.fans * assumptions.visibleShare) / assumptions.visiblePingIntervalSeconds +
     (workload.fans * (1 - assumptions.visibleShare)) / (assumptions.hiddenPingIntervalMinutes * 60);
+  const secondsBetweenPushes = (workload.hours * 3600) / (workload.updates + 1);
+  const pingWave = secondsBetweenPushes > assumptions.visiblePingIntervalSeconds;
+  const visibleFans = workload.fans * assumptions.visibleShare;
+  const pushSeconds = workload.fans / pushPostsPerSecond;
+  const pingsPerSecondAfterPush = pingWave ? visibleFans / pushSeconds : 0;
+  // A token bucket: its burst absorbs the wave's start, then it passes its rate.
+  const passed = quotas.websocketStageRequestsPerSecond * pushSeconds + quotas.websocketStageBurst;
+  const pingsThrottledAfterPush = pingWave ? Math.max(0, visibleFans - passed) : 0;
   return {
     broadcastSecondsAtAccountRate: workload.fans / quotas.accountRequestsPerSecond,
     broadcastSecondsPerInvocation: perInvocation,
@@ -442,6 +522,8 @@ export function quotaArithmetic(workload: Workload, assumptions: Assumptions, qu
     pollMeanStalenessSeconds: workload.pollIntervalSeconds / 2,
     pingsPerSecondInSilence,
     pingsFitWebsocketThrottle: pingsPerSecondInSilence <= quotas.websocketStageRequestsPerSecond,
+    pingsPerSecondAfterPush,
+    pingsThrottledAfterPush,
   };
 }
 

@@ -12,6 +12,7 @@ import {
   DEFAULT_PRICES,
   DEFAULT_QUOTAS,
   DEFAULT_WORKLOAD,
+  pingCost,
   pollingBill,
   canaryBill,
   occupancyBill,
@@ -73,14 +74,27 @@ function main() {
   const quota = quotaArithmetic(workload, assumptions, quotas);
   const canary = canaryBill(prices, assumptions);
   const occupancy = { pushes: occupancyPushes(workload), bill: occupancyBill(workload, prices, assumptions) };
+  const pings = pingCost(workload, prices, assumptions);
+  // The cadence before honest liveness (issue 13): the keep-alive alone, visible or not.
+  const keepAliveOnly = pingCost(workload, prices, {
+    ...assumptions,
+    visiblePingIntervalSeconds: assumptions.hiddenPingIntervalMinutes * 60,
+  });
   if (json) {
-    console.log(JSON.stringify({ workload, prices, assumptions, quotas, push, polling, quota, canary, occupancy }, null, 2));
+    console.log(JSON.stringify({ workload, prices, assumptions, quotas, push, pings, polling, quota, canary, occupancy }, null, 2));
     return;
   }
   console.log(
     `${count(workload.fans)} fans x ${workload.hours} h x ${workload.eventsPerMonth} events/month, ${workload.updates} updates per event, polling every ${workload.pollIntervalSeconds} s${workload.cloudFront ? " through CloudFront" : " on S3 presigned URLs"}. Prices: us-east-1 on-demand, no free tier (BENCHMARKS.md).`,
   );
   printBill("Push (pushgate)", push);
+  printBill(
+    `  of which the pings (${count(pings.pingsPerFanPerEvent)} per fan per event; a message each way, a Lambda invocation, the frame-rate write)`,
+    { lines: pings.lines, total: pings.total },
+  );
+  console.log(
+    `  pings are ${Math.round(pings.shareOfPushBill * 100)}% of the push bill; pinging a visible page only every ${assumptions.hiddenPingIntervalMinutes} min (no 45 s liveness) would cost ${usd(keepAliveOnly.total)}, ${usd(pings.total - keepAliveOnly.total)} less`,
+  );
   printBill(`Polling every ${workload.pollIntervalSeconds} s`, polling);
   const ratio = polling.total / push.total;
   console.log(
@@ -106,6 +120,11 @@ function main() {
   );
   console.log(
     `  pings in a silence (halftime): ${count(quota.pingsPerSecondInSilence)}/s (${Math.round(assumptions.visibleShare * 100)}% of pages visible, a ping per ${assumptions.visiblePingIntervalSeconds} s of silence) against the WebSocket stage throttle of ${count(quotas.websocketStageRequestsPerSecond)}/s: ${quota.pingsFitWebsocketThrottle ? "fits" : "does NOT fit; raise the stage throttle (topology.ts) with the account quota, or lengthen the visible cadence"}`,
+  );
+  console.log(
+    quota.pingsPerSecondAfterPush === 0
+      ? `  pings after a push: pushes come more often than every ${assumptions.visiblePingIntervalSeconds} s, so visible pages do not ping in step`
+      : `  pings ${assumptions.visiblePingIntervalSeconds} s after a push (no push in between): visible pages ping in step, at the push's pace: ${count(quota.pingsPerSecondAfterPush)}/s against ${count(quotas.websocketStageRequestsPerSecond)}/s (burst ${count(quotas.websocketStageBurst)}): ${quota.pingsThrottledAfterPush > 0 ? `${count(quota.pingsThrottledAfterPush)} answered "Too Many Requests" per wave (the client keeps its socket: any frame answers a ping)` : "fits"}`,
   );
 }
 

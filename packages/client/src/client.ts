@@ -85,7 +85,7 @@ class PushClientImpl implements PushClient {
     });
     const fetcher = new SnapshotFetcher(fetchImpl);
     const onError = (error: PushClientError) => this.emitter.emit("error", error);
-    const poller = (this.poller =
+    this.poller =
       options.polling === false
         ? undefined
         : new SnapshotPoller({
@@ -98,7 +98,7 @@ class PushClientImpl implements PushClient {
             onSnapshot: (frame) => this.apply(frame, "snapshot"),
             onRoundSucceeded: () => this.freshnessTracker.confirm(),
             onError,
-          }));
+          });
     this.ledger = new SubscriptionLedger({
       timers,
       random,
@@ -132,7 +132,7 @@ class PushClientImpl implements PushClient {
         settings: connectionSettings(options),
         tokens: this.tokens,
         nextRequestId,
-        poller,
+        poller: this.poller,
       },
       {
         opened: (transport) => this.ledger.subscribeOn(transport, this.ledger.topics()),
