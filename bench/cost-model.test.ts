@@ -144,29 +144,50 @@ describe("cost model", () => {
 
 describe("a big game's broadcast", () => {
   const plan = { ...DEFAULT_BROADCAST, fans: 100_000 };
+  const raised = { budgetPerSecond: 40_000, workers: 16 };
+  const raisedQuota = { accountRequestsPerSecond: 50_000 };
 
-  it("is bound by the push budget: 100,000 fans in 12.5 s with 8 workers at 1,000 posts/s each", () => {
+  it("is bound by the push budget: 100,000 fans in 64 tasks, 8 waves of 8 workers at 1,000 posts/s, in 13.3 s", () => {
+    expect(plan.shards).toBe(64);
     const result = broadcast(plan, DEFAULT_PRICES, DEFAULT_QUOTAS);
     expect(result.workerRate).toBe(1_000);
-    expect(result.rate).toBe(8_000);
-    expect(result.secondsToLastFan).toBeCloseTo(12.5, 9);
-    // 12,500 fans a task take 12.5 s, within one invocation's 50 usable seconds.
-    expect(result.invocations).toBe(8);
-    expect(result.gbSeconds).toBeCloseTo(100 * 0.5, 9);
+    expect(result.waves).toBe(8);
+    // 1,562.5 fans a task: 1.5625 s of posts and a 0.1 s hop, eight tasks in turn on each worker.
+    expect(result.secondsToLastFan).toBeCloseTo(8 * (1.5625 + 0.1), 9);
+    expect(result.invocations).toBe(64);
+    expect(result.gbSeconds).toBeCloseTo(64 * 1.6625 * 0.5, 9);
     expect(result.bindingLimit).toMatch(/^budget/);
   });
 
-  it("at 1,000,000 fans takes 125 s, each task continued twice past its deadline", () => {
+  it("at 1,000,000 fans takes 126 s: 64 tasks of 15,625, each within one invocation (8 shards needed 3 invocations a task)", () => {
     const result = broadcast({ ...plan, fans: 1_000_000 }, DEFAULT_PRICES, DEFAULT_QUOTAS);
-    expect(result.secondsToLastFan).toBeCloseTo(125, 9);
-    // 125,000 fans a task at 1,000/s: 125 s, three invocations of 50 usable seconds.
-    expect(result.invocations).toBe(24);
+    expect(result.secondsToLastFan).toBeCloseTo(8 * (15.625 + 0.1), 9);
+    expect(result.invocations).toBe(64);
     expect(result.messagesCost).toBeCloseTo(1.0, 9);
+    const eight = broadcast({ ...plan, fans: 1_000_000, shards: 8 }, DEFAULT_PRICES, DEFAULT_QUOTAS);
+    expect(eight.invocations).toBe(24);
+  });
+
+  it("with a raised quota, 64 shards keep 16 workers busy: 1,000,000 fans in 25.4 s, where 8 shards leave half idle and take 50.1 s", () => {
+    const wide = broadcast({ ...plan, ...raised, fans: 1_000_000 }, DEFAULT_PRICES, raisedQuota);
+    expect(wide.workerRate).toBe(2_500);
+    expect(wide.secondsToLastFan).toBeCloseTo(4 * (15.625 / 2.5 + 0.1), 9);
+    expect(wide.bindingLimit).toMatch(/^budget/);
+    const narrow = broadcast({ ...plan, ...raised, fans: 1_000_000, shards: 8 }, DEFAULT_PRICES, raisedQuota);
+    expect(narrow.secondsToLastFan).toBeCloseTo(50.1, 9);
+    expect(narrow.bindingLimit).toMatch(/^shards/);
+    expect(broadcast({ ...plan, ...raised }, DEFAULT_PRICES, raisedQuota).secondsToLastFan).toBeCloseTo(4 * (0.625 + 0.1), 9);
+  });
+
+  it("a small game pays one strongly consistent read unit per shard and publication: 64 for 100 fans, where one Query of 8 shards would be 8", () => {
+    const bill = pushBill({ ...DEFAULT_WORKLOAD, fans: 100 }, DEFAULT_PRICES, DEFAULT_ASSUMPTIONS);
+    const { updates, eventsPerMonth } = DEFAULT_WORKLOAD;
+    expect(line(bill, "DynamoDB reads (subscriber Query)").quantity).toBe((100 + updates * 64) * eventsPerMonth);
   });
 
   it("is bound by the workers when one invocation cannot post its share, and refuses a budget above the account quota", () => {
     const slow = broadcast({ ...plan, invocationPostsPerSecond: 500 }, DEFAULT_PRICES, DEFAULT_QUOTAS);
-    expect(slow.rate).toBe(4_000);
+    expect(slow.workerRate).toBe(500);
     expect(slow.bindingLimit).toMatch(/^workers/);
     expect(() => broadcast({ ...plan, budgetPerSecond: 20_000 }, DEFAULT_PRICES, DEFAULT_QUOTAS)).toThrow(/raise the quota first/);
   });

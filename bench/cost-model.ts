@@ -10,7 +10,7 @@
  */
 import { DEFAULTS as CLIENT_DEFAULTS } from "@pushgate/client";
 import { approximateWatching, watchingIntervalMs } from "@pushgate/core/occupancy";
-import { topology } from "@pushgate/core/topology";
+import { subscriptionShards, topology } from "@pushgate/core/topology";
 
 export interface Workload {
   /** Fans watching one event at once. */
@@ -227,8 +227,10 @@ function pushBillWith(workload: Workload, prices: Prices, assumptions: Assumptio
   const writeUnits = (fans * (5 + pings) + updates) * events;
   // Per fan: connection and game GetItem (eventually consistent, 0.5 each). Per update: the Query over every
   // subscription, strongly consistent (1 per 4 KB, twice the eventually consistent price) so that a
-  // subscription acknowledged before the publication is always read (issue 11).
-  const queryUnitsPerUpdate = Math.ceil((fans * assumptions.subscriptionItemBytes) / 4096) * 1;
+  // subscription acknowledged before the publication is always read (issue 11). One Query per shard of a game
+  // (topology subscriptionShards), each rounded up to 4 KB on its own: at least one unit a shard, even empty.
+  const shards = subscriptionShards.game.count;
+  const queryUnitsPerUpdate = shards * Math.ceil((fans * assumptions.subscriptionItemBytes) / shards / 4096);
   const readUnits = (fans * 1 + updates * queryUnitsPerUpdate) * events;
   const s3Puts = updates * events;
   // Per update: the HEAD that reads the snapshot's seq before its conditional PUT (snapshots never go back), at the GET price.
@@ -532,12 +534,15 @@ export function quotaArithmetic(
  * task queue's workers. Each worker paces to budget / workers (push-budget.ts)
  * unless one invocation cannot post that fast; the stage's budget must stay
  * under the account's request quota, which every API call of the account
- * shares. A paced worker is billed while it waits for its next slot, so the
- * compute is the whole broadcast's duration times the workers.
+ * shares. A big audience is one task per subscription shard (each shard's
+ * first page is full: 250 or more fans a shard, 16,000 or more for a game's
+ * 64), so the tasks run in waves of `workers`, and each invocation of a task
+ * pays the queue's hop. A paced worker is billed while it waits for its next
+ * slot, so the compute is the tasks' duration.
  */
 export interface BroadcastPlan {
   fans: number;
-  /** Subscription shards of the topic's kind: one task each. */
+  /** Subscription shards of the topic's kind (topology `subscriptionShards`): one task each. */
   shards: number;
   /** The task consumer's maxConcurrency. */
   workers: number;
@@ -549,15 +554,23 @@ export interface BroadcastPlan {
   /** PUSHGATE_FANOUT_RESERVE_MS, in seconds. */
   reserveSeconds: number;
   memoryMb: number;
+  /**
+   * From a task's enqueue (or its continuation's) to its first post: the SQS
+   * event source's receive, the invoke, the first Query. An assumption (not
+   * measured on AWS): 0.1 s.
+   */
+  taskHopSeconds: number;
 }
 
 export interface Broadcast {
   /** Posts/s each worker makes: its share of the budget, or what one invocation can do if less. */
   workerRate: number;
-  /** Posts/s of the whole broadcast. */
+  /** Posts/s of the whole broadcast, from the split to the last fan. */
   rate: number;
-  /** Seconds from the split to the last fan (the pipeline's own latency, ~1 s, is not included). */
+  /** Seconds from the split to the last fan (the stream's own latency to the split, ~1 s, is not included). */
   secondsToLastFan: number;
+  /** Rounds of tasks: shards / workers, rounded up. */
+  waves: number;
   /** Task invocations: one per shard, plus the continuations of tasks longer than one invocation's usable time. */
   invocations: number;
   gbSeconds: number;
@@ -565,7 +578,10 @@ export interface Broadcast {
   /** The pushes themselves: WebSocket messages. */
   messagesCost: number;
   /** What to raise to go faster: the binding limit. */
-  bindingLimit: "budget (PUSHGATE_FANOUT_RATE_PER_SECOND, under the account's API Gateway request quota)" | "workers (maxConcurrency)";
+  bindingLimit:
+    | "budget (PUSHGATE_FANOUT_RATE_PER_SECOND, under the account's API Gateway request quota)"
+    | "workers (maxConcurrency)"
+    | "shards (the kind's subscriptionShards: fewer tasks than workers)";
 }
 
 export function broadcast(plan: BroadcastPlan, prices: Prices, quotas: Pick<Quotas, "accountRequestsPerSecond">): Broadcast {
@@ -575,38 +591,42 @@ export function broadcast(plan: BroadcastPlan, prices: Prices, quotas: Pick<Quot
     );
   const share = plan.budgetPerSecond / plan.workers;
   const workerRate = Math.min(share, plan.invocationPostsPerSecond);
-  // Fewer shards than workers leave workers idle: the tasks are the unit of parallelism.
-  const activeWorkers = Math.min(plan.workers, plan.shards);
-  const rate = workerRate * activeWorkers;
-  const secondsToLastFan = plan.fans / rate;
+  const waves = Math.ceil(plan.shards / plan.workers);
   const usableSeconds = plan.timeoutSeconds - plan.reserveSeconds;
-  const taskSeconds = plan.fans / plan.shards / workerRate;
-  const invocations = plan.shards * Math.max(1, Math.ceil(taskSeconds / usableSeconds));
-  const gbSeconds = (plan.fans / workerRate) * (plan.memoryMb / 1024);
+  const pushSecondsPerTask = plan.fans / plan.shards / workerRate;
+  const invocationsPerTask = Math.max(1, Math.ceil(pushSecondsPerTask / usableSeconds));
+  const secondsPerTask = pushSecondsPerTask + invocationsPerTask * plan.taskHopSeconds;
+  const secondsToLastFan = waves * secondsPerTask;
+  const gbSeconds = plan.shards * secondsPerTask * (plan.memoryMb / 1024);
+  const invocations = plan.shards * invocationsPerTask;
   return {
     workerRate,
-    rate,
+    rate: plan.fans / secondsToLastFan,
     secondsToLastFan,
+    waves,
     invocations,
     gbSeconds,
     lambdaCost: gbSeconds * prices.lambdaGbSecond + million(invocations, prices.lambdaRequestsPerMillion),
     messagesCost: million(plan.fans, prices.websocketMessagesPerMillion),
     bindingLimit:
-      share <= plan.invocationPostsPerSecond && activeWorkers === plan.workers
-        ? "budget (PUSHGATE_FANOUT_RATE_PER_SECOND, under the account's API Gateway request quota)"
-        : "workers (maxConcurrency)",
+      share > plan.invocationPostsPerSecond
+        ? "workers (maxConcurrency)"
+        : plan.shards < plan.workers
+          ? "shards (the kind's subscriptionShards: fewer tasks than workers)"
+          : "budget (PUSHGATE_FANOUT_RATE_PER_SECOND, under the account's API Gateway request quota)",
   };
 }
 
 /** pushgate's defaults (topology.ts, config.ts) for a game topic, with the lean client's measured rate. */
 export const DEFAULT_BROADCAST: Omit<BroadcastPlan, "fans"> = {
-  shards: 8,
-  workers: 8,
+  shards: subscriptionShards.game.count,
+  workers: topology.queues.fanoutTasks.maxConcurrency,
   budgetPerSecond: 8_000,
   invocationPostsPerSecond: 3_400,
-  timeoutSeconds: 60,
+  timeoutSeconds: topology.queues.fanoutTasks.function.timeoutSeconds,
   reserveSeconds: 10,
-  memoryMb: 512,
+  memoryMb: topology.queues.fanoutTasks.function.memoryMB,
+  taskHopSeconds: 0.1,
 };
 
 // ---- occupancy: how many fans watch a game (usecases/occupancy.ts) ----------------------
@@ -680,7 +700,8 @@ export function occupancyBill(
   prices: Prices,
   assumptions: Assumptions,
   profile: OccupancyProfile = DEFAULT_OCCUPANCY,
-  shards = 8,
+  // The counters sit on the game kind's subscription shards.
+  shards = subscriptionShards.game.count,
 ): Bill {
   const { fans, hours, eventsPerMonth: events } = workload;
   const { messages, pushes } = occupancyPushes(workload, profile);

@@ -8,6 +8,8 @@
  * `--cloud-front` (poll through CloudFront), `--json`.
  */
 import {
+  broadcast,
+  DEFAULT_BROADCAST,
   DEFAULT_ASSUMPTIONS,
   DEFAULT_PRICES,
   DEFAULT_QUOTAS,
@@ -111,6 +113,10 @@ function main() {
   );
   console.log(
     `  one broadcast in one fan-out invocation at ${count(assumptions.fanoutPostsPerSecond)} posts/s: ${quota.broadcastSecondsPerInvocation.toFixed(1)} s against a ${quotas.fanoutTimeoutSeconds} s timeout: ${quota.fanoutFitsTimeout ? "fits" : `does NOT fit; needs ${quota.invocationsNeededForTimeout} parallel invocations (or a leaner PostToConnection)`}`,
+  );
+  const big = broadcast({ ...DEFAULT_BROADCAST, fans: workload.fans }, prices, quotas);
+  console.log(
+    `  one broadcast split into ${DEFAULT_BROADCAST.shards} tasks (a game's shards) for ${DEFAULT_BROADCAST.workers} workers at ${count(big.workerRate)} posts/s each: ${big.secondsToLastFan.toFixed(1)} s to the last fan in ${big.waves} waves, ${big.invocations} invocations, Lambda $${big.lambdaCost.toFixed(4)}; bound by the ${big.bindingLimit}`,
   );
   console.log(
     `  reconnect storm: ${count(workload.fans)} fans at ${quotas.newConnectionsPerSecond} new connections/s: ${quota.reconnectStormSeconds.toFixed(0)} s until all are back`,
