@@ -108,7 +108,7 @@ describe.skipIf(!hasChromium)("the fan's page in Chromium against the local clou
       lastPlay: "Field goal from 41 yards",
     });
     await waitForText(page, "score-g2", "21–24");
-    // (The README's scoreboard screenshots are games-layout.test.ts's, with described games of every status.)
+    // (The README's scoreboard and report screenshots are games-layout.test.ts's, with described games of every status.)
   }, 60_000);
 
   it("walks the waiting room: pre-queue countdown, a drawn place at opening, admitted with a token that verifies", async () => {
@@ -209,8 +209,6 @@ describe.skipIf(!hasChromium)("the fan's page in Chromium against the local clou
     expect(games.g2).toMatchObject({ score: { home: 21, away: 24 }, period: "Q4", leader: "away" });
     // The page shows it readable too.
     await page.waitForSelector("[data-testid=report-view] [data-testid=report-game-g2]");
-
-    await page.screenshot({ path: join(imgDir, "results.png"), fullPage: true });
 
     // A click saves a file rather than leaving the app for the raw JSON (the presigned URL sets Content-Disposition).
     const [download] = await Promise.all([page.waitForEvent("download", { timeout: DOM_WAIT_MS }), link.click()]);

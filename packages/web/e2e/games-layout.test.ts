@@ -165,7 +165,7 @@ describe.skipIf(!hasChromium)("the scoreboard on a phone", () => {
 
   // Last in the file: it lists more games, which the cases above do not expect.
   it(
-    "takes the README's screenshots: the scoreboard on a phone and on a desktop, a report on a phone",
+    "takes the README's screenshots: the scoreboard and a report, on a phone and on a desktop",
     async () => {
       mkdirSync(imgDir, { recursive: true });
       await listGame(stack, "shot-g2", ["Bayside Herons", "BAY", "#b45309"], ["Summit Bison", "SUM", "#15803d"], "halftime");
@@ -207,14 +207,19 @@ describe.skipIf(!hasChromium)("the scoreboard on a phone", () => {
         }
       }
 
-      const { page, context } = await openFan(stack, "results");
-      try {
-        await page.waitForSelector("[data-testid=connection-badge][data-state=live]", { timeout: 60_000 });
-        await page.click("[data-testid=request-report]");
-        await waitShowing(page, "[data-testid=report-view]");
-        await page.screenshot({ path: join(imgDir, "results-phone.png") });
-      } finally {
-        await context.close();
+      for (const [name, viewport] of [
+        ["results-phone", { width: 390, height: 844 }],
+        ["results-desktop", { width: 1280, height: 800 }],
+      ] as const) {
+        const { page, context } = await openFan(stack, "results", viewport);
+        try {
+          await page.waitForSelector("[data-testid=connection-badge][data-state=live]", { timeout: 60_000 });
+          await page.click("[data-testid=request-report]");
+          await waitShowing(page, "[data-testid=report-view]");
+          await page.screenshot({ path: join(imgDir, `${name}.png`) });
+        } finally {
+          await context.close();
+        }
       }
     },
     FIRST_LOAD_MS,
