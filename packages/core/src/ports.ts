@@ -263,15 +263,15 @@ export interface GameStore extends SeqSource {
   listedGames(): Promise<GameSummary[]>;
   /** Up to `limit` games, for reports (the games table is small: one item per live game). */
   list(limit: number): Promise<Game[]>;
-  /** The game's occupancy fields (see WatchingState); undefined when the game has no item. */
+  /** The game's occupancy fields (see WatchingState); undefined unless the game was described (PUT /games/{gameId}). */
   watchingOf(gameId: string): Promise<WatchingState | undefined>;
   /**
    * Pushes a count: sets `watching` and `watchingPushed`, stamps `watchingAt`
-   * and bumps seq, if the game's item exists and its `watchingAt` is still
+   * and bumps seq, if the game is described and its `watchingAt` is still
    * `previousAt` (no other invocation pushed meanwhile); false otherwise.
    */
   publishWatching(gameId: string, watching: number, atMs: number, previousAt: number | undefined): Promise<boolean>;
-  /** Carries a count: sets `watching` without a new seq (the next update carries it); false when the game has no item. */
+  /** Carries a count: sets `watching` without a new seq (the next update carries it); false unless the game is described. */
   carryWatching(gameId: string, watching: number): Promise<boolean>;
   /** The games whose `watching` differs from `watchingPushed` (a carried count not pushed yet). */
   carriedWatching(): Promise<string[]>;

@@ -229,7 +229,7 @@ describe("publishWatching: at most one push per interval, and the last change is
     expect(w.published).toEqual([]);
   });
 
-  it("does not count or publish a game that has no item (any fan may subscribe to any id)", async () => {
+  it("does not publish a game that is not described (any fan may subscribe to any id; a scored-only game's seq is its producer's)", async () => {
     const { deps, published } = world();
     const outcomes = await tallyWatchers(deps, [inserted("game/nobody", "a", 0)]);
     expect(outcomes.get("nobody")).toBe("no-game");

@@ -109,7 +109,10 @@ describe("PUT /games/{gameId}", () => {
 
       // A score keeps the description: every score-update carries what the page needs.
       await http("POST", "/games/desc-g1/score", { body: { home: 7, away: 0, period: "Q1", clock: "10:12" }, operator: true });
-      const scored = await alice.next(messageOn("game/desc-g1", 2));
+      // The score's own frame: alice's watching count may be pushed on the topic first (a seq of its own).
+      const scored = await alice.next(
+        (frame): frame is MessageFrame => messageOn("game/desc-g1", 2)(frame) && (frame.data as { home: number }).home === 7,
+      );
       expect(scored.data).toMatchObject({ home: 7, away: 0, status: "live", teams: { home: { shortName: "HAW" } } });
       expect(scored.data).not.toHaveProperty("timeline");
 

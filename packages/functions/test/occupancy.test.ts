@@ -15,8 +15,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { adminDocumentClient, callHttpApi, sourceGame } from "./clients";
 import { connectFan, type Fan } from "./fan";
 
-/** Each function cold-starts in its own sandbox; on a busy shared machine that takes a while. */
-const SLOW = 120_000;
+/** Each function cold-starts in its own sandbox; on a busy shared machine (load 20 on 2 cores) that takes minutes. */
+const SLOW = 300_000;
 let cloud: LocalCloud;
 const fans: Fan[] = [];
 const fanIds = new Map<Fan, string>();
@@ -46,6 +46,10 @@ const watching =
   (topic: string, count: number) =>
   (frame: ServerFrame): frame is MessageFrame<"score-update"> =>
     frame.type === "message" && frame.topic === topic && (frame.data as ScoreData).watching === count;
+
+/** The first frame from `mark` on (frames before it were received earlier) that matches. */
+const nextFrom = <T extends ServerFrame>(who: Fan, mark: number, match: (frame: ServerFrame) => frame is T) =>
+  who.next((frame): frame is T => who.frames.indexOf(frame) >= mark && match(frame));
 
 async function counters(gameId: string): Promise<number[]> {
   const db = adminDocumentClient(cloud);
@@ -90,9 +94,10 @@ describe("how many fans watch a game", () => {
       expect(five.data).toMatchObject({ home: 0, away: 0, status: "live", watching: 5 });
 
       // Two leave ($disconnect deletes their subscriptions): the count falls.
+      const beforeLeaving = viewer.frames.length;
       await others[0]!.close();
       await others[1]!.close();
-      await viewer.next(watching(topic, 3));
+      await nextFrom(viewer, beforeLeaving, watching(topic, 3));
 
       // One subscription deleted twice, as a $disconnect and a fan-out's 410 cleanup racing: one REMOVE, one fewer.
       const leaver = others[2]!;
@@ -103,14 +108,17 @@ describe("how many fans watch a game", () => {
       const deleteTwice = [0, 1].map(() =>
         db.send(new BatchWriteCommand({ RequestItems: { [cloud.endpoints.tables.subscriptions!]: [{ DeleteRequest: { Key: key } }] } })),
       );
+      const beforeDeletes = viewer.frames.length;
       await Promise.all(deleteTwice);
       db.destroy();
-      const two = await viewer.next(watching(topic, 2));
+      const two = await nextFrom(viewer, beforeDeletes, watching(topic, 2));
       await cloud.drained();
       const counted = await counters(gameId);
       expect(counted.reduce((sum, count) => sum + count, 0)).toBe(2);
       for (const count of counted) expect(count).toBeGreaterThanOrEqual(0);
-      expect(viewer.frames.filter((frame) => frame.type === "message" && (frame.data as ScoreData).watching === 1)).toEqual([]);
+      // The second delete took nothing more: no count below 2 followed.
+      const afterTwo = viewer.frames.slice(viewer.frames.indexOf(two) + 1);
+      expect(afterTwo.filter((frame) => frame.type === "message" && ((frame.data as ScoreData).watching ?? 2) < 2)).toEqual([]);
 
       // A fan polling the snapshot sees the count too.
       const snapshot = (await (await fetch(ack.topics[0]!.snapshotUrl)).json()) as MessageFrame<"score-update">;
@@ -124,7 +132,8 @@ describe("how many fans watch a game", () => {
       );
       expect((scored.data as ScoreData).watching).toBe(2);
 
-      // A change before the push is due (here: the last push stamped 30 s ahead, a game whose interval is long) is
+      // A change before the push is due (here: the last push stamped 5 minutes ahead, past what the tally or the
+      // minute's heartbeat waits for; a big game's interval is that long) is
       // carried on the item, not pushed; the next score update carries it, and the heartbeat pushes it once due.
       const games = adminDocumentClient(cloud);
       const stamp = (at: number) =>
@@ -136,7 +145,7 @@ describe("how many fans watch a game", () => {
             ExpressionAttributeValues: { ":at": at },
           }),
         );
-      await stamp(Date.now() + 30_000);
+      await stamp(Date.now() + 5 * 60_000);
       const seen = viewer.frames.length;
       const late = await fan();
       await subscribe(late, topic);
@@ -158,23 +167,20 @@ describe("how many fans watch a game", () => {
   );
 
   it(
-    "counts nothing for a game that has no item: subscribing to a made-up id creates no game",
+    "publishes no count for a game the operator never described: a made-up id gets no item, a scored-only game keeps its seq",
     async () => {
+      await callHttpApi(cloud, "POST", "/games/occ-scored/score", { operator: true, body: { home: 1, away: 0 } });
       const somebody = await fan();
       await subscribe(somebody, "game/occ-nobody");
+      await subscribe(somebody, "game/occ-scored");
       await cloud.drained();
-      const db = adminDocumentClient(cloud);
-      const { Items = [] } = await db.send(
-        new ScanCommand({
-          TableName: cloud.endpoints.tables.games!,
-          FilterExpression: "gameId = :id",
-          ExpressionAttributeValues: { ":id": "occ-nobody" },
-          ConsistentRead: true,
-        }),
-      );
-      db.destroy();
-      expect(Items).toEqual([]);
+      expect(await sourceGame(cloud, "occ-nobody")).toBeUndefined();
+      const scored = await sourceGame(cloud, "occ-scored");
+      expect(scored?.seq).toBe(1);
+      expect(scored).not.toHaveProperty("watching");
+      // Counted all the same: once the game is described, its next arrival or departure publishes the whole count.
       expect(await counters("occ-nobody")).toEqual([1]);
+      expect(await counters("occ-scored")).toEqual([1]);
     },
     SLOW,
   );

@@ -177,11 +177,11 @@ export class DynamoGameStore implements GameStore {
       new GetCommand({
         TableName: this.tableName(),
         Key: { gameId },
-        ProjectionExpression: "gameId, watching, watchingPushed, watchingAt",
+        ProjectionExpression: "startsAt, watching, watchingPushed, watchingAt",
         ConsistentRead: true,
       }),
     );
-    if (!Item) return undefined;
+    if (!Item || Item.startsAt === undefined) return undefined;
     const number = (name: keyof WatchingState) => (typeof Item[name] === "number" ? { [name]: Item[name] as number } : {});
     return { ...number("watching"), ...number("watchingPushed"), ...number("watchingAt") };
   }
@@ -190,7 +190,7 @@ export class DynamoGameStore implements GameStore {
     return this.updateExisting({
       Key: { gameId },
       UpdateExpression: "SET watching = :watching, watchingPushed = :watching, watchingAt = :at, updatedAt = :iso ADD seq :one",
-      ConditionExpression: `attribute_exists(gameId) AND ${previousAt === undefined ? "attribute_not_exists(watchingAt)" : "watchingAt = :previous"}`,
+      ConditionExpression: `attribute_exists(startsAt) AND ${previousAt === undefined ? "attribute_not_exists(watchingAt)" : "watchingAt = :previous"}`,
       ExpressionAttributeValues: {
         ":watching": watching,
         ":at": atMs,
@@ -206,7 +206,7 @@ export class DynamoGameStore implements GameStore {
     return this.updateExisting({
       Key: { gameId },
       UpdateExpression: "SET watching = :watching",
-      ConditionExpression: "attribute_exists(gameId)",
+      ConditionExpression: "attribute_exists(startsAt)",
       ExpressionAttributeValues: { ":watching": watching },
     });
   }
@@ -231,8 +231,11 @@ export class DynamoGameStore implements GameStore {
   }
 
   /**
-   * Only a game that exists: any fan may subscribe to any game id, and a count
-   * must not create items for made-up ones. False when the condition fails.
+   * Only a described game (PUT /games/{gameId} set its startsAt): any fan may
+   * subscribe to any game id, and a count must neither create items for
+   * made-up ones nor bump the seq of a game only ever scored (the canary's, a
+   * script's), whose producers read its seq as theirs. False when the
+   * condition fails.
    */
   private async updateExisting(update: Omit<ConstructorParameters<typeof UpdateCommand>[0], "TableName">): Promise<boolean> {
     try {

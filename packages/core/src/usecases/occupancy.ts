@@ -8,8 +8,9 @@
  * - `watchingHeartbeat`, a schedule once a minute: publishes the counts that
  *   were carried (below) once their push is due.
  *
- * A count is published through the normal publish path: a write to the game's
- * item that bumps its seq, which the games stream pushes as a `score-update`
+ * Only games an operator described (PUT /games/{gameId}) are counted: those
+ * are the games fans are shown. A count is published through the normal
+ * publish path: a write to the game's item that bumps its seq, which the games stream pushes as a `score-update`
  * (and writes to the snapshot). At most one such push per game per
  * `watchingIntervalMs`, which grows with the audience. A count that changed
  * before its push is due is *carried*: written on the item without a new seq,
@@ -48,7 +49,7 @@ export const TALLY_MAX_WAIT_MS = 10_000;
 /** The heartbeat waits for pushes due within its minute, so they go out on time rather than up to a minute late. */
 export const HEARTBEAT_MAX_WAIT_MS = 60_000;
 
-/** "carried": written on the item, pushed later (with a score update, or by the heartbeat when due). */
+/** "carried": written on the item, pushed later (with a score update, or by the heartbeat when due); "no-game": not a described game. */
 export type WatchingOutcome = "published" | "carried" | "unchanged" | "no-game";
 
 /** One batch: counts first (idempotent), then each touched game's count. Throws to have the batch retried. */
