@@ -718,8 +718,10 @@ export function occupancyBill(
     ((tallyInvocations * assumptions.shortInvocationMs) / 1000) * (tally.function.memoryMB / 1024) +
     heartbeatBusySeconds * (heartbeat.memoryMB / 1024);
   const invocations = tallyInvocations + heartbeatRuns + pushes * events;
-  // Per tally invocation: a counter write per shard and the game item (a push or a carry). Per push: none more.
-  const writeUnits = tallyInvocations * (shards + 1);
+  // Per tally invocation: a counter write per shard its records touched (no more shards than records) and the
+  // game item (a push or a carry). Per push: none more.
+  const recordsPerInvocation = (2 * fans * events) / Math.max(1, tallyInvocations);
+  const writeUnits = tallyInvocations * (Math.min(shards, Math.ceil(recordsPerInvocation)) + 1);
   // Per tally invocation: the game item (consistent, 1) and the counters (BatchGet, eventually consistent, 0.5 each).
   const readUnits = tallyInvocations * (1 + shards * 0.5) + heartbeatRuns * 1;
   return bill([

@@ -9,6 +9,8 @@ import { DescribeTimeToLiveCommand } from "@aws-sdk/client-dynamodb";
 import { GetCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { adminDocumentClient, adminDynamoClient } from "./clients";
 import type { SessionResponse } from "@pushgate/core/protocol";
+import { listedShards, topicShardKey } from "@pushgate/core/shards";
+import { subscriptionShards } from "@pushgate/core/topology";
 import { CONNECTION_TTL_SECONDS } from "@pushgate/core/usecases/connections";
 import { startLocalCloud, type LocalCloud } from "@pushgate/local";
 import { SignJWT } from "jose";
@@ -153,15 +155,15 @@ describe("secrets never reach a log", () => {
 
 const db = () => adminDocumentClient(cloud);
 
-/** The subscription items of a topic, over its 8 shards (a Query per shard, as the fan-out does). */
+/** The subscription items of a topic, over every shard the fan-out lists (a Query per shard, as it does). */
 async function subscriptionsOf(topic: string): Promise<Record<string, any>[]> {
   const items: Record<string, any>[] = [];
-  for (let shard = 0; shard < 8; shard++) {
+  for (let shard = 0; shard < listedShards(topic, subscriptionShards); shard++) {
     const page = await db().send(
       new QueryCommand({
         TableName: cloud.endpoints.tables.subscriptions!,
         KeyConditionExpression: "topicShard = :s",
-        ExpressionAttributeValues: { ":s": `${topic}#${shard}` },
+        ExpressionAttributeValues: { ":s": topicShardKey(topic, shard) },
       }),
     );
     items.push(...(page.Items ?? []));
