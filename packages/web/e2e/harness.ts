@@ -23,7 +23,7 @@ const repo = join(dirname(fileURLToPath(import.meta.url)), "../../..");
 export const imgDir = process.env.UPDATE_SCREENSHOTS ? join(repo, "docs/img") : join(repo, ".pushgate/screenshots");
 
 /** docs/aws-facts.md "Browsers and the dev server": Debian's Chromium, headless, nothing reaching out to the network on its own. */
-const CHROMIUM_ARGS = [
+export const CHROMIUM_ARGS = [
   "--headless",
   "--no-sandbox",
   "--disable-gpu",

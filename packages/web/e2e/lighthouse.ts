@@ -23,7 +23,7 @@ import { browserEndpoints } from "@pushgate/client";
 import { startLocalCloud } from "@pushgate/local";
 import lighthouse from "lighthouse";
 import { build, type Plugin, preview } from "vite";
-import { CHROMIUM, operator } from "./harness";
+import { CHROMIUM, CHROMIUM_ARGS, operator } from "./harness";
 
 const RUNS = 3;
 const webDir = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -50,19 +50,7 @@ async function gzippedBytes(folder: string, extension: string): Promise<{ raw: n
 async function startChromium(): Promise<{ port: number; process: ChildProcess }> {
   const chromium = spawn(
     chromePath,
-    [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-      "--remote-debugging-address=127.0.0.1",
-      "--remote-debugging-port=0",
-      "about:blank",
-    ],
+    [...CHROMIUM_ARGS, "--remote-debugging-address=127.0.0.1", "--remote-debugging-port=0", "about:blank"],
     { stdio: ["ignore", "ignore", "pipe"] },
   );
   const port = await new Promise<number>((resolve, reject) => {
