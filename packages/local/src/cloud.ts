@@ -332,6 +332,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
           throw new Error("a function was invoked before the local cloud finished starting; wait for startLocalCloud() to resolve");
         return roles.environmentFor(fn);
       },
+      sandboxesPerFunction: sandboxesPerFunction(topology),
       log,
     });
     cleanups.push(() => invoker.close());
@@ -553,4 +554,17 @@ function resolveSecrets(names: readonly string[], given: Record<string, string>,
 
 function fanOut(...destinations: OnFailureDestination[]): OnFailureDestination {
   return { send: async (record) => void (await Promise.all(destinations.map((destination) => destination.send(record)))) };
+}
+
+/**
+ * A sandbox per invocation a queue consumer runs at once (its maxConcurrency),
+ * as Lambda gives each concurrent invocation its own environment: the fan-out
+ * task worker paces itself at its share of the stage's push budget, so eight
+ * workers sharing one sandbox would share one share. Other functions keep one
+ * sandbox (their per-instance state is caches; sharing saves memory and cold
+ * starts), a difference docs/local-cloud.md lists.
+ */
+function sandboxesPerFunction(topology: TopologyShape): (fn: FunctionDecl) => number {
+  const sizes = new Map<FunctionDecl, number>(Object.values(topology.queues ?? {}).map((decl) => [decl.function, decl.maxConcurrency]));
+  return (fn) => sizes.get(fn) ?? 1;
 }

@@ -3,8 +3,10 @@
  * or rejecting with its error or a FunctionTimeoutError. Owns what Lambda's
  * service does around the code: the per-function concurrency bound, the
  * timeout, the sandbox lifecycle (a sandbox that timed out or crashed is
- * discarded) and one log line per failure. Where the code runs is a
- * SandboxFactory's business (sandbox.ts).
+ * discarded; a function may have several, each taking one invocation at a
+ * time as a Lambda execution environment does, up to its pool size) and one
+ * log line per failure. Where the code runs is a SandboxFactory's business
+ * (sandbox.ts).
  */
 import { randomUUID } from "node:crypto";
 import type { FunctionDecl } from "@pushgate/core";
@@ -74,10 +76,19 @@ export interface InvokerOptions {
   accountId?: string;
   /**
    * Invocations of one function running at once; more wait their turn, and
-   * their timeout starts when they run. One sandbox serves them all (Lambda
-   * would start one per invocation). Default 64.
+   * their timeout starts when they run. Default 64.
    */
   maxConcurrencyPerFunction?: number;
+  /**
+   * Sandboxes a function may have at once. Lambda starts one execution
+   * environment per concurrent invocation; here an invocation gets an idle
+   * sandbox, or a new one while the function has fewer than this, and only
+   * then shares the least busy one. A function whose instances keep state
+   * the rest of the system counts on (the fan-out task worker's share of the
+   * push budget) needs as many as it runs at once; others save the memory
+   * and cold starts. Default 1: one sandbox serves every invocation.
+   */
+  sandboxesPerFunction?: (fn: FunctionDecl) => number;
 }
 
 /** The error a timed-out invocation rejects with; the message is AWS's own. */
@@ -129,15 +140,21 @@ export function createInvoker(options: InvokerOptions): Invoker {
   const initLimitMs = options.initLimitMs ?? INIT_LIMIT_MS;
   const factory = pickFactory(options, clock, log);
   const limits = new Map<string, ConcurrencyLimit>();
-  /** The sandbox new invocations of a function go to, by FunctionDecl.handler. */
-  const current = new Map<string, SandboxEntry>();
+  /** The sandboxes new invocations of a function go to, by FunctionDecl.handler. */
+  const current = new Map<string, SandboxEntry[]>();
+  const poolSize = (fn: FunctionDecl) => Math.max(1, options.sandboxesPerFunction?.(fn) ?? 1);
+  const leave = (entry: SandboxEntry) => {
+    const pool = current.get(entry.fn.handler);
+    const at = pool?.indexOf(entry) ?? -1;
+    if (at >= 0) pool!.splice(at, 1);
+  };
   const retired = new Set<SandboxEntry>();
   let closed = false;
 
   function retire(entry: SandboxEntry, graceMs: number) {
     if (entry.retired) return endIfIdle(entry);
     entry.retired = true;
-    if (current.get(entry.fn.handler) === entry) current.delete(entry.fn.handler);
+    leave(entry);
     retired.add(entry);
     if (entry.running > 0) entry.graceTimer = timers.setTimeout(() => end(entry), graceMs);
     endIfIdle(entry);
@@ -151,7 +168,7 @@ export function createInvoker(options: InvokerOptions): Invoker {
     if (entry.ended) return;
     entry.ended = true;
     retired.delete(entry);
-    if (current.get(entry.fn.handler) === entry) current.delete(entry.fn.handler);
+    leave(entry);
     if (entry.graceTimer !== undefined) timers.clearTimeout(entry.graceTimer);
     entry.sandbox.terminate().then(
       () => factory.ended?.(entry.fn, entry.version),
@@ -161,10 +178,12 @@ export function createInvoker(options: InvokerOptions): Invoker {
   }
 
   function sandboxFor(fn: FunctionDecl, label: string, name: string, version: string, graceMs: number): SandboxEntry {
-    const existing = current.get(fn.handler);
-    if (existing && existing.version === version) return existing;
-    // A rebuild: the old sandbox finishes what it has and ends; open sockets never notice.
-    if (existing) retire(existing, graceMs);
+    const pool = current.get(fn.handler) ?? [];
+    // A rebuild: the old sandboxes finish what they have and end; open sockets never notice.
+    for (const stale of pool.filter((entry) => entry.version !== version)) retire(stale, graceMs);
+    const idle = pool.find((entry) => entry.running === 0);
+    if (idle) return idle;
+    if (pool.length >= poolSize(fn)) return pool.reduce((least, entry) => (entry.running < least.running ? entry : least));
     const entry: SandboxEntry = {
       fn,
       label,
@@ -183,7 +202,7 @@ export function createInvoker(options: InvokerOptions): Invoker {
     void entry.sandbox.initialized.then(() => {
       entry.initialized = true;
     });
-    current.set(fn.handler, entry);
+    current.set(fn.handler, [...pool, entry]);
     return entry;
   }
 
@@ -298,7 +317,7 @@ export function createInvoker(options: InvokerOptions): Invoker {
 
   invoke.close = async () => {
     closed = true;
-    for (const entry of [...current.values(), ...retired]) end(entry);
+    for (const entry of [...[...current.values()].flat(), ...retired]) end(entry);
     factory.close?.();
   };
   return invoke;

@@ -276,6 +276,72 @@ describe("createInvoker", () => {
   });
 });
 
+describe("a function's sandboxes (Lambda: one execution environment per concurrent invocation)", () => {
+  const settle = () => new Promise((resolveTick) => setImmediate(resolveTick));
+
+  /**
+   * An in-process invoker whose handler module keeps per-instance state, as the
+   * fan-out task worker keeps its share of the push budget: each load is a new
+   * instance, and each invocation answers with the instance it ran in.
+   */
+  function pooled(sandboxesPerFunction?: (fn: FunctionDecl) => number) {
+    const { log } = collectingLog();
+    let instances = 0;
+    const gates: (() => void)[] = [];
+    const invoke = createInvoker({
+      loadHandler: async () => {
+        const instance = (instances += 1);
+        return (event: { hold?: boolean }) =>
+          event.hold ? new Promise((resolveGate) => gates.push(() => resolveGate(instance))) : Promise.resolve(instance);
+      },
+      log,
+      ...(sandboxesPerFunction && { sandboxesPerFunction }),
+    });
+    const releaseAll = () => {
+      for (const release of gates.splice(0)) release();
+    };
+    return { invoke, releaseAll, instances: () => instances };
+  }
+
+  it("gives each concurrent invocation its own sandbox up to the pool size, then shares the least busy one", async () => {
+    const { invoke, releaseAll } = pooled(() => 3);
+    const first = [1, 2, 3].map(() => invoke(decl(), { hold: true }));
+    await settle();
+    // Two more while all three are busy: they go to the sandboxes with the fewest invocations, not all to one.
+    const more = [4, 5].map(() => invoke(decl(), { hold: true }));
+    await settle();
+    releaseAll();
+    const ran = await Promise.all([...first, ...more]);
+    expect(ran.slice(0, 3)).toEqual([1, 2, 3]);
+    expect(new Set(ran.slice(3)).size).toBe(2);
+    expect(ran.every((instance) => (instance as number) <= 3)).toBe(true);
+  });
+
+  it("reuses an idle sandbox rather than starting another (a warm start)", async () => {
+    const { invoke, instances } = pooled(() => 8);
+    for (let call = 0; call < 5; call += 1) await expect(invoke(decl(), {})).resolves.toBe(1);
+    expect(instances()).toBe(1);
+  });
+
+  it("sizes each function's pool on its own; by default one sandbox serves every invocation", async () => {
+    const worker = decl("packages/functions/src/queue/fanout-task.handler");
+    const route = decl("packages/functions/src/ws/default.handler");
+    const { invoke, releaseAll } = pooled((fn) => (fn === worker ? 2 : 1));
+    const onRoute = [1, 2, 3].map(() => invoke(route, { hold: true }));
+    const onWorker = [1, 2].map(() => invoke(worker, { hold: true }));
+    await settle();
+    releaseAll();
+    expect(await Promise.all(onRoute)).toEqual([1, 1, 1]);
+    expect(await Promise.all(onWorker)).toEqual([2, 3]);
+
+    const byDefault = pooled();
+    const shared = [1, 2].map(() => byDefault.invoke(worker, { hold: true }));
+    await settle();
+    byDefault.releaseAll();
+    expect(await Promise.all(shared)).toEqual([1, 1]);
+  });
+});
+
 describe("Lambda's init phase (a sandbox's module load)", () => {
   const settle = () => new Promise((resolveTick) => setImmediate(resolveTick));
 
