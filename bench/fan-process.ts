@@ -31,7 +31,8 @@ import type {
   StartClients,
 } from "./lib/fan-protocol";
 
-const SETUP_TIMEOUT_MS = 240_000;
+/** How long opening may take: 240 s, or 400 ms a socket for big shares (the local cloud subscribes ~50 fans/s on 2 cores). */
+const setupTimeoutMs = (count: number) => Math.max(240_000, count * 400);
 /** Handshakes (token, $connect, subscribe) in flight per process: more only queues inside the server and times out. */
 const SETUP_CONCURRENCY = 24;
 /** The presale's sockets subscribe after a burst, on a loaded server: fewer in flight, or their subscribe handlers time out. */
@@ -173,7 +174,8 @@ async function openSockets(command: OpenSockets): Promise<OpenedReply> {
   let nextStartAt = Date.now();
   const worker = async () => {
     while (next < command.count) {
-      if (Date.now() - started > SETUP_TIMEOUT_MS) throw new Error(`opening ${command.count} sockets took over ${SETUP_TIMEOUT_MS} ms`);
+      if (Date.now() - started > setupTimeoutMs(command.count))
+        throw new Error(`opening ${command.count} sockets took over ${setupTimeoutMs(command.count)} ms`);
       next++;
       const wait = nextStartAt - Date.now();
       nextStartAt = Math.max(nextStartAt, Date.now()) + gapMs;
@@ -312,9 +314,9 @@ async function startClients(command: StartClients): Promise<OpenedReply> {
     client.connect();
     await sleep(1000 / command.ratePerSecond);
     // Like the sockets above: no more than SETUP_CONCURRENCY clients still on their way to subscribed.
-    while (index + 1 - subscribed >= SETUP_CONCURRENCY && Date.now() - started < SETUP_TIMEOUT_MS) await sleep(10);
+    while (index + 1 - subscribed >= SETUP_CONCURRENCY && Date.now() - started < setupTimeoutMs(command.count)) await sleep(10);
   }
-  while (subscribed < command.count && Date.now() - started < SETUP_TIMEOUT_MS) await sleep(50);
+  while (subscribed < command.count && Date.now() - started < setupTimeoutMs(command.count)) await sleep(50);
   return { opened: subscribed, failed: command.count - subscribed, refused429: failures["429"] ?? 0, ms: Date.now() - started };
 }
 

@@ -143,6 +143,12 @@ async function main() {
     ? await startLocalCloud({
         // The cores are shared: at load 15-20 the JVM alone takes over 30 s to answer.
         dynamodbReadyTimeoutMs: 180_000,
+        // PUSHGATE_* settings of this run (e.g. PUSHGATE_FANOUT_CONCURRENCY, PUSHGATE_SUBSCRIPTION_SHARDS) reach the functions.
+        environment: Object.fromEntries(
+          Object.entries(process.env).filter(
+            (entry): entry is [string, string] => entry[0].startsWith("PUSHGATE_") && entry[1] !== undefined,
+          ),
+        ),
         log: (level, message) => {
           if (message.includes("with 429")) counters.refused429++;
           else if (level === "error") process.stderr.write(`[local cloud] ${message}\n`);

@@ -17,11 +17,14 @@
  * fan-out across invocations lands): it measures from the outside.
  */
 import { readFileSync } from "node:fs";
+import { fanoutSettingsFromEnv } from "@pushgate/core/config";
+import { topology } from "@pushgate/core/topology";
 import { epochMs, sleep } from "../lib/clock";
 import { rawManagementPoster } from "../lib/baselines";
 import { localCloudCredentials, serverMemory, type BenchContext } from "../lib/context";
 import { FanFleet } from "../lib/fan-fleet";
 import type { AuditReply, CollectedReply, OpenedReply } from "../lib/fan-protocol";
+import { startCpuProfile } from "../lib/cpu-profile";
 import { latencies, mergeReceipts, type LatencyResult, type SentMessage } from "../lib/latency";
 import { scoreProducer } from "../lib/producer";
 import { progress } from "../lib/progress";
@@ -77,7 +80,17 @@ const SETUP_CONCURRENCY = 12;
 const SOCKETS_PER_PROCESS = 6250;
 /** Descriptors the server process needs besides the gateway's sockets (DynamoDB/S3 fronts, pollers, keep-alive pools, files). */
 const SERVER_DESCRIPTOR_HEADROOM = 600;
-const FANOUT_CONCURRENCY = Number(process.env.PUSHGATE_FANOUT_CONCURRENCY ?? 50);
+const fanout = fanoutSettingsFromEnv(process.env);
+
+/**
+ * Posts in flight in pushgate's fan-out of `fans`: one invocation's pool, or,
+ * above the split, every task worker's at once. The raw baseline runs at the
+ * same number, so the ratio compares the path, not the parallelism.
+ */
+export function fanoutParallelism(fans: number, settings = fanout): number {
+  const workers = fans > settings.fanoutSplitAbove ? topology.queues.fanoutTasks.maxConcurrency : 1;
+  return settings.fanoutConcurrency * workers;
+}
 
 /** The soft "Max open files" of this process, which holds every gateway socket. */
 export function openFilesLimit(): number {
@@ -156,6 +169,8 @@ export async function runBigGame(context: BenchContext, options: BigGameOptions)
     const before = serverMemory();
     const shares = fleet.share(fans);
     const started = Date.now();
+    // BENCH_CPU_PROFILE=<dir>: .cpuprofiles of the server process and its handler workers over the setup and each publication.
+    const setupProfile = await startCpuProfile(`big-game-${fans}-setup`);
     const opening = fleet.all<OpenedReply>(
       (index) => ({
         type: "open-sockets",
@@ -172,6 +187,7 @@ export async function runBigGame(context: BenchContext, options: BigGameOptions)
       3_600_000,
     );
     const replies = await withOpenProgress(fleet, fans, started, opening);
+    await setupProfile?.stop();
     const setupSeconds = (Date.now() - started) / 1000;
     const opened = replies.reduce((sum, reply) => sum + reply.opened, 0);
     const setup = {
@@ -190,9 +206,11 @@ export async function runBigGame(context: BenchContext, options: BigGameOptions)
     // --- pushgate: 5 publications, one at a time (the stream would conflate them otherwise)
     const sent: SentMessage[] = [];
     for (let index = 1; index <= publishes; index++) {
+      const profile = await startCpuProfile(`big-game-${fans}-publication-${index}`);
       const publication = await producer.publish(index, index - 1, `touchdown ${index}`);
       sent.push({ key: `${topic}#${publication.seq}`, startedAt: publication.startedAt });
       await cloud.drained(600_000);
+      await profile?.stop();
       await sleep(300);
       const counts = await fleet.all<{ counts: Record<string, number> }>(() => ({ type: "receipt-counts" }), 30_000);
       const got = counts.reduce((sum, reply) => sum + (reply.counts[`${topic}#${publication.seq}`] ?? 0), 0);
@@ -223,10 +241,12 @@ export async function runBigGame(context: BenchContext, options: BigGameOptions)
       topic,
     );
     const rounds = 3;
+    const rawConcurrency = fanoutParallelism(opened);
     progress(
-      `big game: raw signed POST loop to ${ids.length.toLocaleString("en-US")} connections, ${rounds} rounds, ${FANOUT_CONCURRENCY} in flight`,
+      `big game: raw signed POST loop to ${ids.length.toLocaleString("en-US")} connections, ${rounds} rounds, ${rawConcurrency} in flight (the fan-out's own)`,
     );
-    const raw = rawManagementPoster(cloud.endpoints.managementEndpoint, FANOUT_CONCURRENCY, cloud.adminCredentials);
+    const rawProfile = await startCpuProfile(`big-game-${fans}-raw-post`);
+    const raw = rawManagementPoster(cloud.endpoints.managementEndpoint, rawConcurrency, cloud.adminCredentials);
     const rawSent: SentMessage[] = [];
     try {
       for (let seq = 1; seq <= rounds; seq++) {
@@ -247,6 +267,7 @@ export async function runBigGame(context: BenchContext, options: BigGameOptions)
       }
     } finally {
       raw.close();
+      await rawProfile?.stop();
     }
     const rawReceipts = mergeReceipts(
       (await fleet.all<CollectedReply>(() => ({ type: "collect" }), 120_000)).map((reply) => reply.receipts),
@@ -276,7 +297,7 @@ export async function runBigGame(context: BenchContext, options: BigGameOptions)
         delivered: rawPost.delivered,
         expected: rawPost.expected,
         deliveryRate: round(rawPost.fanoutRate),
-        concurrency: FANOUT_CONCURRENCY,
+        concurrency: rawConcurrency,
         rounds,
       },
       ratioToRawPost: round(measured.fanoutRate / rawPost.fanoutRate, 3),

@@ -137,6 +137,31 @@ export function shardCountsFromEnv(env: Env): ShardCounts {
   ) as Record<TopicType, ShardCountDecl>;
 }
 
+/** An integer setting: `fallback` when unset, a ConfigError naming the variable when out of range. */
+function integerSetting(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(
+      `environment variable ${name}=${JSON.stringify(raw)} must be an integer from ${min} to ${max}; unset it for the default ${fallback}`,
+    );
+  }
+  return value;
+}
+
+export type FanoutSettings = Pick<Config, "fanoutConcurrency" | "fanoutSplitAbove" | "fanoutRatePerSecond" | "fanoutReserveMs">;
+
+/** The fan-out's tuning alone: loadConfig's, and the bench's (which sizes its raw POST baselines to match). */
+export function fanoutSettingsFromEnv(env: Env): FanoutSettings {
+  return {
+    fanoutConcurrency: integerSetting(env, "PUSHGATE_FANOUT_CONCURRENCY", 50, 1, 1000),
+    fanoutSplitAbove: integerSetting(env, "PUSHGATE_FANOUT_SPLIT_ABOVE", 2_000, 1, 1_000_000),
+    fanoutRatePerSecond: integerSetting(env, "PUSHGATE_FANOUT_RATE_PER_SECOND", 8_000, 1, 1_000_000),
+    fanoutReserveMs: integerSetting(env, "PUSHGATE_FANOUT_RESERVE_MS", 10_000, 0, 900_000),
+  };
+}
+
 export class ConfigError extends Error {
   override readonly name = "ConfigError";
 }
@@ -147,17 +172,7 @@ export function loadConfig(env: Env = process.env): Config {
     if (!value) throw new ConfigError(`environment variable ${name} is not set; ${forWhat}`);
     return value;
   };
-  const integer = (name: string, fallback: number, min: number, max: number): number => {
-    const raw = env[name]?.trim();
-    if (!raw) return fallback;
-    const value = Number(raw);
-    if (!Number.isInteger(value) || value < min || value > max) {
-      throw new ConfigError(
-        `environment variable ${name}=${JSON.stringify(raw)} must be an integer from ${min} to ${max}; unset it for the default ${fallback}`,
-      );
-    }
-    return value;
-  };
+  const integer = (name: string, fallback: number, min: number, max: number) => integerSetting(env, name, fallback, min, max);
   const url = (name: string): string | undefined => {
     const raw = env[name]?.trim();
     if (!raw) return undefined;
@@ -181,10 +196,7 @@ export function loadConfig(env: Env = process.env): Config {
     dynamodbEndpoint: url("AWS_ENDPOINT_URL_DYNAMODB"),
     s3Endpoint: url("AWS_ENDPOINT_URL_S3"),
     subscriptionShards: shardCountsFromEnv(env),
-    fanoutConcurrency: integer("PUSHGATE_FANOUT_CONCURRENCY", 50, 1, 1000),
-    fanoutSplitAbove: integer("PUSHGATE_FANOUT_SPLIT_ABOVE", 2_000, 1, 1_000_000),
-    fanoutRatePerSecond: integer("PUSHGATE_FANOUT_RATE_PER_SECOND", 8_000, 1, 1_000_000),
-    fanoutReserveMs: integer("PUSHGATE_FANOUT_RESERVE_MS", 10_000, 0, 900_000),
+    ...fanoutSettingsFromEnv(env),
     maxTopicsPerConnection: integer("PUSHGATE_MAX_TOPICS_PER_CONNECTION", 50, 1, 1000),
     watchingMinIntervalMs: integer("PUSHGATE_WATCHING_INTERVAL_MS", WATCHING_MIN_INTERVAL_MS, 100, WATCHING_MAX_INTERVAL_MS),
     frameRate: {
