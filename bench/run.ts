@@ -163,7 +163,9 @@ async function main() {
     await fleet?.stop();
     await cloud?.stop();
   };
+  // Ctrl-C, or a kill/timeout (SIGTERM): either way DynamoDB Local and the fan processes go with us.
   process.once("SIGINT", () => void shutdown().then(() => process.exit(130)));
+  process.once("SIGTERM", () => void shutdown().then(() => process.exit(143)));
 
   try {
     if (cloud && fleet) {
