@@ -4,6 +4,7 @@
  * split, that the front keeps no descriptor of an accepted socket.
  */
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { createConnection } from "node:net";
 import {
   DeleteConnectionCommand,
   GetConnectionCommand,
@@ -107,6 +108,28 @@ describe.each([1, 2])("the gateway with socketProcesses %i", (socketProcesses) =
     expect((await t.recorder.waitFor("$disconnect", 2)).requestContext.disconnectStatusCode).toBe(1003);
   });
 
+  it("keeps the bytes a client sent right behind its handshake, before the 101 and during $connect", async () => {
+    let release!: () => void;
+    const connectAnswered = new Promise<void>((resolve) => (release = resolve));
+    const t = await start({ routes: { ...echoRoutes, $connect: { handler: () => connectAnswered } } });
+    const socket = createConnection({ host: "127.0.0.1", port: t.gateway.port });
+    await new Promise((resolve) => socket.once("connect", resolve));
+    const received: Buffer[] = [];
+    socket.on("data", (chunk) => received.push(chunk));
+    // In the handshake's own packet (the front's `head`), then while $connect runs (read, or not, by the front).
+    socket.write(Buffer.concat([Buffer.from(handshake(t.gateway.port)), maskedTextFrame('{"action":"echo","n":1}')]));
+    await t.recorder.waitFor("$connect");
+    socket.write(maskedTextFrame('{"action":"echo","n":2}'));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    release();
+    await t.recorder.waitFor("echo", 2);
+    const text = () => Buffer.concat(received).toString("latin1");
+    while (!text().includes('echo {"action":"echo","n":2}')) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(text()).toMatch(/^HTTP\/1\.1 101 /);
+    expect(text()).toContain('echo {"action":"echo","n":1}');
+    socket.destroy();
+  });
+
   it("refuses new connections over the rate with 429, counted across every socket process", async () => {
     // The fake clock never refills the bucket: 4 connections in all, whatever holds them.
     const t = await start({ routes: echoRoutes, limits: { connectionsPerSecond: 4 } });
@@ -172,6 +195,27 @@ describe("socket holder processes", () => {
     expect(await another.nextMessage()).toBe("still here");
   });
 });
+
+function handshake(port: number): string {
+  return [
+    "GET /local HTTP/1.1",
+    `Host: 127.0.0.1:${port}`,
+    "Upgrade: websocket",
+    "Connection: Upgrade",
+    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
+    "Sec-WebSocket-Version: 13",
+    "",
+    "",
+  ].join("\r\n");
+}
+
+/** A client's text frame (clients must mask), under 126 bytes. */
+function maskedTextFrame(text: string): Buffer {
+  const payload = Buffer.from(text);
+  const mask = Buffer.from([1, 2, 3, 4]);
+  const masked = payload.map((byte, index) => byte ^ mask[index % 4]!);
+  return Buffer.concat([Buffer.from([0x81, 0x80 | payload.length]), mask, masked]);
+}
 
 function isRunning(pid: number): boolean {
   try {
