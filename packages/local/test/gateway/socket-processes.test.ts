@@ -4,7 +4,10 @@
  * split, that the front keeps no descriptor of an accepted socket.
  */
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { spawn } from "node:child_process";
 import { createConnection } from "node:net";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
 import {
   DeleteConnectionCommand,
   GetConnectionCommand,
@@ -12,6 +15,7 @@ import {
   PostToConnectionCommand,
 } from "@aws-sdk/client-apigatewaymanagementapi";
 import { afterEach, describe, expect, it } from "vitest";
+import { WebSocket } from "ws";
 import { DELETE_CONNECTION_CLOSE } from "../../src/gateway";
 import { startTestGateway, type TestGateway } from "./harness";
 
@@ -193,6 +197,23 @@ describe("socket holder processes", () => {
     const id = t.gateway.connections().at(-1)!.connectionId;
     await t.management.send(new PostToConnectionCommand({ ConnectionId: id, Data: "still here" }));
     expect(await another.nextMessage()).toBe("still here");
+  });
+  it("exit when the front dies without stopping them (SIGKILL): their IPC channel closed", async () => {
+    const front = spawn(process.execPath, ["--import", "tsx", join(import.meta.dirname, "fixtures", "killed-front.ts")], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    const firstLine = await new Promise<string>((resolve, reject) => {
+      createInterface({ input: front.stdout! }).once("line", resolve);
+      front.once("exit", (code) => reject(new Error(`fixture exited early with ${code}`)));
+    });
+    const { url, holders } = JSON.parse(firstLine) as { url: string; holders: number[] };
+    expect(holders).toHaveLength(2);
+    // Open sockets in both holders: they would keep a holder's event loop alive.
+    const clients = [new WebSocket(url), new WebSocket(url)];
+    await Promise.all(clients.map((ws) => new Promise((resolve, reject) => (ws.once("open", resolve), ws.once("error", reject)))));
+    front.kill("SIGKILL");
+    for (const pid of holders) await expect.poll(() => isRunning(pid), { timeout: 10_000 }).toBe(false);
+    for (const ws of clients) ws.terminate();
   });
 });
 
