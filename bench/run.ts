@@ -1,5 +1,7 @@
 /**
  * `npm run bench [-- --quick] [-- --only fanout,baselines,polling,spike,reconnect,presale,footprint]`
+ * `npm run bench -- --only big-game --fans N [--gateway-processes K]`: K processes hold the gateway's
+ * sockets (default: one per 15,000 clients; 1 is this process, as in every other scenario)
  *
  * Starts the local cloud in this process (gateway, HTTP API, handlers, stream
  * pollers; DynamoDB Local and the S3 emulator as their own processes), forks
@@ -17,7 +19,7 @@ import type { OpenedReply } from "./lib/fan-protocol";
 import { scoreProducer } from "./lib/producer";
 import { progress } from "./lib/progress";
 import { writeResults, type BenchResults } from "./lib/results";
-import { checkServerCanHold, runBigGame } from "./scenarios/big-game";
+import { checkServerCanHold, gatewayProcessesFor, runBigGame } from "./scenarios/big-game";
 import { runFanout } from "./scenarios/fanout";
 import { runFootprint } from "./scenarios/footprint";
 import { runGatewayMemory } from "./scenarios/gateway-memory";
@@ -70,7 +72,12 @@ function flagValue(argv: string[], name: string): string | undefined {
   return arg?.includes("=") ? arg.split("=")[1] : arg ? argv[argv.indexOf(arg) + 1] : undefined;
 }
 
-function parseArgs(argv: string[]): { quick: boolean; only: Set<Scenario>; fans: number | undefined } {
+function parseArgs(argv: string[]): {
+  quick: boolean;
+  only: Set<Scenario>;
+  fans: number | undefined;
+  gatewayProcesses: number | undefined;
+} {
   const quick = argv.includes("--quick");
   const onlyValue = flagValue(argv, "--only");
   const only = new Set<Scenario>((onlyValue?.split(",") ?? DEFAULT_SCENARIOS) as Scenario[]);
@@ -80,7 +87,13 @@ function parseArgs(argv: string[]): { quick: boolean; only: Set<Scenario>; fans:
   const fans = fansValue === undefined ? undefined : Number(fansValue);
   if (fans !== undefined && !(Number.isInteger(fans) && fans > 0))
     throw new Error(`--fans takes a positive whole number of big-game clients (e.g. --fans 20000), not "${fansValue}"`);
-  return { quick, only, fans };
+  const processesValue = flagValue(argv, "--gateway-processes");
+  const gatewayProcesses = processesValue === undefined ? undefined : Number(processesValue);
+  if (gatewayProcesses !== undefined && !(Number.isInteger(gatewayProcesses) && gatewayProcesses > 0))
+    throw new Error(
+      `--gateway-processes takes a positive whole number of processes holding the gateway's sockets (e.g. --gateway-processes 4), not "${processesValue}"`,
+    );
+  return { quick, only, fans, gatewayProcesses };
 }
 
 /**
@@ -113,7 +126,7 @@ async function warmUp(context: BenchContext): Promise<void> {
 }
 
 async function main() {
-  const { quick, only, fans } = parseArgs(process.argv.slice(2));
+  const { quick, only, fans, gatewayProcesses: gatewayProcessesFlag } = parseArgs(process.argv.slice(2));
   const sizes = quick ? SIZES.quick : SIZES.full;
   const startedAt = new Date();
   const results: BenchResults = {
@@ -133,7 +146,10 @@ async function main() {
   };
 
   // A big game this process cannot hold is refused now, not after minutes of setup.
-  if (only.has("big-game")) checkServerCanHold(fans ?? sizes.bigGame.fans);
+  const bigGameFans = fans ?? sizes.bigGame.fans;
+  // The big game past one process's open files: the gateway's sockets in holder processes (1: this process, as for every other scenario).
+  const gatewayProcesses = gatewayProcessesFlag ?? (only.has("big-game") ? gatewayProcessesFor(bigGameFans) : 1);
+  if (only.has("big-game")) checkServerCanHold(bigGameFans, undefined, gatewayProcesses);
   const counters = { refused429: 0 };
   progress(
     `starting the local cloud (quick: ${quick}; scenarios: ${[...only].join(", ")}; load average ${results.machine.loadAverageAtStart.join(" ")})`,
@@ -149,6 +165,7 @@ async function main() {
             (entry): entry is [string, string] => entry[0].startsWith("PUSHGATE_") && entry[1] !== undefined,
           ),
         ),
+        ...(gatewayProcesses > 1 && { gatewayProcesses }),
         log: (level, message) => {
           if (message.includes("with 429")) counters.refused429++;
           else if (level === "error") process.stderr.write(`[local cloud] ${message}\n`);

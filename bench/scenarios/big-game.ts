@@ -9,9 +9,11 @@
  *
  * The clients live in several fan processes of their own, each from its own
  * loopback source address (127.0.0.x): one address has ~28,000 ephemeral
- * ports toward the gateway's port. The server process (this one) holds every
- * gateway socket, so N is bounded by its open-files limit; the scenario says
- * so before it starts rather than failing half-way.
+ * ports toward the gateway's port. The gateway's sockets are held by the
+ * server process (this one), or past 15,000 clients by socket holder
+ * processes (the local cloud's gatewayProcesses, one per 15,000), so N is
+ * bounded by each one's open-files limit; the scenario says so before it
+ * starts rather than failing half-way.
  *
  * Independent of how the fan-out is split (one invocation today, several once
  * fan-out across invocations lands): it measures from the outside.
@@ -53,6 +55,8 @@ export interface BigGameResult {
   fanProcesses: number;
   sourceAddresses: string[];
   openFilesLimit: number;
+  /** Processes holding the gateway's sockets: 1 is the server process itself, more are the local cloud's socket holders. */
+  gatewayProcesses: number;
   setup: { opened: number; failed: number; refused429: number; seconds: number; perSecond: number };
   pushgate: { latencyMs: Summary; delivered: number; expected: number; deliveryRate: number; endToEndRate: number };
   publications: BigGamePublication[];
@@ -61,10 +65,16 @@ export interface BigGameResult {
   rawPost: { latencyMs: Summary; delivered: number; expected: number; deliveryRate: number; concurrency: number; rounds: number };
   /** pushgate's delivery rate ÷ the raw POST loop's, the same sockets, the same parallelism (issue 12: at least 0.8). */
   ratioToRawPost: number;
-  /** The server process (gateway, HTTP API, handler workers, pollers) before and after the N sockets were open, after a full GC. */
+  /**
+   * The server process (gateway, HTTP API, handler workers, pollers) before
+   * and after the N sockets were open, after a full GC; RSS and per
+   * connection include the socket holder processes (holdersRss*).
+   */
   memory: {
     rssBeforeMB: number;
     rssAfterMB: number;
+    holdersRssBeforeMB: number;
+    holdersRssAfterMB: number;
     heapBeforeMB: number;
     heapAfterMB: number;
     rssPerConnectionKB: number;
@@ -80,6 +90,13 @@ const SETUP_CONCURRENCY = 12;
 const SOCKETS_PER_PROCESS = 6250;
 /** Descriptors the server process needs besides the gateway's sockets (DynamoDB/S3 fronts, pollers, keep-alive pools, files). */
 const SERVER_DESCRIPTOR_HEADROOM = 600;
+/** Descriptors a socket holder needs besides its sockets (IPC channel, stdio, node's own). */
+const HOLDER_DESCRIPTOR_HEADROOM = 100;
+/** Sockets per gateway process when the bench picks their number: well under this machine's 20,000 open files. */
+const SOCKETS_PER_GATEWAY_PROCESS = 15_000;
+
+/** Gateway processes for a big game of `fans` clients: the server process alone up to 15,000, then one holder per 15,000. */
+export const gatewayProcessesFor = (fans: number) => Math.ceil(fans / SOCKETS_PER_GATEWAY_PROCESS);
 const fanout = fanoutSettingsFromEnv(process.env);
 
 /**
@@ -101,13 +118,39 @@ export function openFilesLimit(): number {
   return soft === undefined || soft === "unlimited" ? Number.POSITIVE_INFINITY : Number(soft);
 }
 
-/** Refuses a size this process cannot hold, with what to do next. */
-export function checkServerCanHold(fans: number, limit = openFilesLimit()): void {
+/**
+ * Refuses a size the gateway's processes cannot hold, with what to do next.
+ * With holders (gatewayProcesses > 1) each holds its share and has the same
+ * soft limit (a child inherits it); the server process then holds only
+ * handshakes in flight.
+ */
+export function checkServerCanHold(fans: number, limit = openFilesLimit(), gatewayProcesses = 1): void {
+  if (gatewayProcesses > 1) {
+    const share = Math.ceil(fans / gatewayProcesses);
+    if (share + HOLDER_DESCRIPTOR_HEADROOM <= limit && SERVER_DESCRIPTOR_HEADROOM <= limit) return;
+    const enough = Math.ceil(fans / Math.max(1, limit - HOLDER_DESCRIPTOR_HEADROOM));
+    throw new Error(
+      `the big game with ${fans.toLocaleString("en-US")} clients in ${gatewayProcesses} gateway processes puts ~${(share + HOLDER_DESCRIPTOR_HEADROOM).toLocaleString("en-US")} open files in each, and their limit is ${limit.toLocaleString("en-US")}. ` +
+        `Run with --gateway-processes ${enough} or more, or raise the limit (\`ulimit -n\`) before starting the bench.`,
+    );
+  }
   if (fans + SERVER_DESCRIPTOR_HEADROOM <= limit) return;
   throw new Error(
     `the big game with ${fans.toLocaleString("en-US")} clients needs ~${(fans + SERVER_DESCRIPTOR_HEADROOM).toLocaleString("en-US")} open files in the server process (every gateway socket is one), and its limit is ${limit.toLocaleString("en-US")}. ` +
-      `Raise it before starting the bench (\`ulimit -n ${fans + 10_000} && npm run bench -- --only big-game --fans ${fans}\`; above the hard limit that needs root with CAP_SYS_RESOURCE or /etc/security/limits.conf), or run with --fans ${Math.max(0, limit - SERVER_DESCRIPTOR_HEADROOM)} or fewer.`,
+      `Raise it before starting the bench (\`ulimit -n ${fans + 10_000} && npm run bench -- --only big-game --fans ${fans}\`; above the hard limit that needs root with CAP_SYS_RESOURCE or /etc/security/limits.conf), run with --fans ${Math.max(0, limit - SERVER_DESCRIPTOR_HEADROOM)} or fewer, or spread the sockets over socket processes (--gateway-processes ${Math.ceil(fans / Math.max(1, limit - HOLDER_DESCRIPTOR_HEADROOM))}).`,
   );
+}
+
+/** The summed resident memory of processes (the socket holders), from /proc/<pid>/status. */
+function processesRssMB(pids: number[]): number {
+  let kB = 0;
+  for (const pid of pids) {
+    const line = readFileSync(`/proc/${pid}/status`, "utf8")
+      .split("\n")
+      .find((text) => text.startsWith("VmRSS:"));
+    kB += Number(line?.split(/\s+/)[1] ?? 0);
+  }
+  return kB / 1024;
 }
 
 /** `127.0.0.2`, `127.0.0.3`, ...: one source address per fan process (each holds well under the ~28,000 ephemeral ports of one). */
@@ -154,7 +197,9 @@ export async function runBigGame(context: BenchContext, options: BigGameOptions)
   const { cloud } = context;
   const { fans, publishes } = options;
   const limit = openFilesLimit();
-  checkServerCanHold(fans, limit);
+  const holders = cloud.gatewayProcessIds();
+  const gatewayProcesses = Math.max(1, holders.length);
+  checkServerCanHold(fans, limit, gatewayProcesses);
   const processes = Math.max(2, Math.ceil(fans / SOCKETS_PER_PROCESS));
   const sourceAddresses = Array.from({ length: processes }, (_, index) => sourceAddress(index));
   const gameId = `big${fans}`;
@@ -162,11 +207,12 @@ export async function runBigGame(context: BenchContext, options: BigGameOptions)
   const producer = scoreProducer(cloud.endpoints.httpApiUrl!, cloud.endpoints.operatorKey, gameId);
 
   progress(
-    `big game: ${fans.toLocaleString("en-US")} clients in ${processes} fan processes from ${sourceAddresses.join(", ")} (server open-files limit ${limit}); opening at ${SETUP_RATE}/s`,
+    `big game: ${fans.toLocaleString("en-US")} clients in ${processes} fan processes from ${sourceAddresses.join(", ")} (server open-files limit ${limit}; gateway sockets in ${holders.length > 0 ? `${holders.length} holder processes` : "the server process"}); opening at ${SETUP_RATE}/s`,
   );
   const fleet = FanFleet.start(processes);
   try {
     const before = serverMemory();
+    const holdersBeforeMB = processesRssMB(holders);
     const shares = fleet.share(fans);
     const started = Date.now();
     // BENCH_CPU_PROFILE=<dir>: .cpuprofiles of the server process and its handler workers over the setup and each publication.
@@ -199,8 +245,9 @@ export async function runBigGame(context: BenchContext, options: BigGameOptions)
     };
     await sleep(1000);
     const after = serverMemory();
+    const holdersAfterMB = processesRssMB(holders);
     progress(
-      `big game: ${opened.toLocaleString("en-US")} subscribed (${setup.failed} failed, ${setup.refused429} refused 429) in ${setup.seconds} s; server RSS ${before.rssMB.toFixed(0)} -> ${after.rssMB.toFixed(0)} MB, heap ${before.heapUsedMB.toFixed(0)} -> ${after.heapUsedMB.toFixed(0)} MB`,
+      `big game: ${opened.toLocaleString("en-US")} subscribed (${setup.failed} failed, ${setup.refused429} refused 429) in ${setup.seconds} s; server RSS ${before.rssMB.toFixed(0)} -> ${after.rssMB.toFixed(0)} MB, heap ${before.heapUsedMB.toFixed(0)} -> ${after.heapUsedMB.toFixed(0)} MB${holders.length > 0 ? `; socket holders' RSS ${holdersBeforeMB.toFixed(0)} -> ${holdersAfterMB.toFixed(0)} MB` : ""}`,
     );
 
     // --- pushgate: 5 publications, one at a time (the stream would conflate them otherwise)
@@ -282,6 +329,7 @@ export async function runBigGame(context: BenchContext, options: BigGameOptions)
       fanProcesses: processes,
       sourceAddresses,
       openFilesLimit: limit,
+      gatewayProcesses,
       setup,
       pushgate: {
         latencyMs: measured.latencyMs,
@@ -304,9 +352,11 @@ export async function runBigGame(context: BenchContext, options: BigGameOptions)
       memory: {
         rssBeforeMB: round(before.rssMB),
         rssAfterMB: round(after.rssMB),
+        holdersRssBeforeMB: round(holdersBeforeMB),
+        holdersRssAfterMB: round(holdersAfterMB),
         heapBeforeMB: round(before.heapUsedMB),
         heapAfterMB: round(after.heapUsedMB),
-        rssPerConnectionKB: round(((after.rssMB - before.rssMB) * 1024) / opened, 2),
+        rssPerConnectionKB: round(((after.rssMB + holdersAfterMB - before.rssMB - holdersBeforeMB) * 1024) / opened, 2),
         heapPerConnectionKB: round(((after.heapUsedMB - before.heapUsedMB) * 1024) / opened, 2),
       },
     };

@@ -11,6 +11,7 @@
  *   npm start -- --issuer local  also trust a local OIDC issuer (bring your own identity, offline)
  *   npm start -- --port-status N       the live status as JSON at http://127.0.0.1:N/status (default 3003; loopback only)
  *   npm start -- --canary-every S      run the canary every S seconds (default 15; 0: only its minute schedule)
+ *   npm start -- --gateway-processes N the gateway's sockets in N child processes (scale runs past one process's open files)
  *
  * Every few seconds it prints one status line: connections, publications/s,
  * deliveries/s and the last canary latency (live-status.ts).
@@ -32,7 +33,7 @@ import { systemClock } from "@pushgate/core/wire";
 const STATUS_EVERY_MS = 5_000;
 
 const usage =
-  "usage: npm start [-- --no-demo] [-- --no-web] [-- --fresh] [-- --issuer local] [-- --port-ws N] [-- --port-http N] [-- --port-web N] [-- --port-status N] [-- --canary-every S] [-- --host ADDRESS] [-- --show-operator-key]";
+  "usage: npm start [-- --no-demo] [-- --no-web] [-- --fresh] [-- --issuer local] [-- --port-ws N] [-- --port-http N] [-- --port-web N] [-- --port-status N] [-- --canary-every S] [-- --gateway-processes N] [-- --host ADDRESS] [-- --show-operator-key]";
 
 async function main() {
   const { values } = parseArgs({
@@ -46,6 +47,7 @@ async function main() {
       "port-web": { type: "string" },
       "port-status": { type: "string" },
       "canary-every": { type: "string" },
+      "gateway-processes": { type: "string" },
       host: { type: "string" },
       "show-operator-key": { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
@@ -59,6 +61,10 @@ async function main() {
     if (!Number.isInteger(value) || value < 0 || value > 65535) throw new Error(`--${name} ${raw} is not a port number; ${usage}`);
     return value;
   };
+
+  const gatewayProcesses = Number(values["gateway-processes"] ?? 1);
+  if (!Number.isInteger(gatewayProcesses) || gatewayProcesses < 1)
+    throw new Error(`--gateway-processes ${values["gateway-processes"]} is not a number of processes (1 or more); ${usage}`);
 
   const host = typeof values.host === "string" ? values.host : loopbackHost;
   if (!host.trim()) throw new Error(`--host needs an address, e.g. --host 0.0.0.0; ${usage}`);
@@ -84,6 +90,7 @@ async function main() {
     hotReload: true,
     onReload: (handler) => console.log(`  reloaded ${handler} (next invocation runs the new code; sockets stay open)`),
     ports: { websocket: port("port-ws", 3001), http: port("port-http", 3002) },
+    ...(gatewayProcesses > 1 && { gatewayProcesses }),
     host,
     log,
   });

@@ -88,6 +88,13 @@ export interface LocalCloudOptions {
   /** Fixed ports (default: free ones). The gateway keeps its port across restartGateway(). */
   ports?: { websocket?: number; http?: number; dynamodb?: number; s3?: number };
   gatewayLimits?: Partial<GatewayLimits>;
+  /**
+   * Processes that hold the WebSocket gateway's sockets. Default 1: this
+   * one. More is for scale runs past one process's open-files limit (the
+   * big-game bench): the sockets live in child processes, this one keeps the
+   * port, $connect, routes, $disconnect and @connections (docs/local-cloud.md).
+   */
+  gatewayProcesses?: number;
   /** Browser origins allowed by the bucket's CORS rules. Default `*`. */
   allowedOrigins?: string[];
   /** Secret values; missing ones are generated (and, with persist, kept in `<stateDir>/secrets.json`). */
@@ -175,6 +182,8 @@ export interface LocalCloud {
   runSchedule(name: string): Promise<unknown>;
   /** The java process of DynamoDB Local, for measurements. */
   dynamodbPid: number;
+  /** The gateway's socket holder processes (gatewayProcesses > 1), for measurements; empty otherwise. */
+  gatewayProcessIds(): number[];
   stop(): Promise<void>;
 }
 
@@ -354,6 +363,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       log,
       ...(options.host !== undefined && { host: options.host }),
       ...(options.gatewayLimits && { limits: options.gatewayLimits }),
+      ...(options.gatewayProcesses !== undefined && { socketProcesses: options.gatewayProcesses }),
     };
     gateway = await startWebSocketGateway({ ...gatewayOptions, port: options.ports?.websocket ?? 0 });
     const gatewayPort = gateway.port;
@@ -488,6 +498,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         return dynamodb.pid;
       },
       runSchedule: (name) => scheduler.run(name),
+      gatewayProcessIds: () => gateway?.socketProcessIds() ?? [],
       counters: () => ({
         connections: gateway?.connections().length ?? 0,
         publications: fanouts.reduce((total, consumer) => total + consumer.stats.recordsDelivered, 0),

@@ -6,7 +6,7 @@ export type { ConnectionInfo } from "./connection";
 export { SLOW_READER_CLOSE } from "./connection";
 export { RouteScheduler } from "./route-scheduler";
 export type { WebSocketEvent, WebSocketRequestContext } from "./events";
-export { DELETE_CONNECTION_CLOSE } from "./management-api";
+export { DELETE_CONNECTION_CLOSE } from "./management-calls";
 export { selectRouteKey } from "./route-selection";
 export { createFrameInspector } from "./frame-inspector";
 export type { FrameViolation } from "./frame-inspector";

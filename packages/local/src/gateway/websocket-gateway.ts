@@ -1,21 +1,21 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
-import { WebSocketServer, type RawData, type WebSocket } from "ws";
 import type { WebSocketRouteDecl } from "@pushgate/core";
 import { consoleLog, describeError, systemClock, systemTimers, type Clock, type Invoke, type Log, type Timers } from "../invoke";
 import { listen } from "../http-server";
 import { loopbackHost, urlHost } from "../listen-host";
 import { sendAwsError } from "./aws-error";
-import { GatewayConnection, type ConnectionInfo } from "./connection";
+import type { ConnectionInfo } from "./connection";
 import { connectEvent, disconnectEvent, messageEvent, type ConnectionFacts, type WebSocketEvent } from "./events";
-import { createFrameInspector } from "./frame-inspector";
 import { interpretConnectResult, isValidHandshake, rejectHandshake, routeResponseBody } from "./handshake";
 import { newConnectionId, newRequestId } from "./ids";
 import { resolveGatewayLimits, type GatewayLimits } from "./limits";
 import { createManagementApi, type ManagementAuthorizer } from "./management-api";
 import { RouteScheduler } from "./route-scheduler";
 import { selectRouteKey } from "./route-selection";
+import { createSocketKeeper, type SocketHost } from "./socket-keeper";
+import { startSocketHolders } from "./socket-holders";
 import { KeyedTokenBuckets, TokenBucket } from "./token-bucket";
 
 export interface WebSocketGatewayOptions {
@@ -40,6 +40,14 @@ export interface WebSocketGatewayOptions {
   authorizeManagement?: ManagementAuthorizer;
   /** Connection id generator; tests pass one to get ids with `/`, `+` and `=` every time. */
   newConnectionId?: () => string;
+  /**
+   * Processes that hold the sockets after $connect. 1 (default): this one.
+   * N > 1: N child processes (socket-holders.ts), for scale runs past this
+   * process's open-files limit; this process keeps the port, $connect,
+   * routes, $disconnect and the Management API. Their idle and lifetime
+   * timers run on real time, not `timers`.
+   */
+  socketProcesses?: number;
 }
 
 export interface WebSocketGateway {
@@ -51,16 +59,10 @@ export interface WebSocketGateway {
   connections(): ConnectionInfo[];
   /** PostToConnection calls accepted since the gateway started (pushes handed to a socket). */
   deliveries(): number;
+  /** The socket holder processes' ids (socketProcesses > 1; empty otherwise), e.g. to measure their memory. */
+  socketProcessIds(): number[];
   /** Closes every socket with 1001 (firing $disconnect), then the server. */
   stop(): Promise<void>;
-}
-
-/** Reasons API Gateway reports for closes that carry none. */
-function disconnectReasonFor(code: number, reason: string): string {
-  if (reason) return reason;
-  if (code === 1005) return "Client-side close frame status not set";
-  if (code === 1006) return "Connection closed abnormally";
-  return "";
 }
 
 const peerAddress = (socket: Duplex) => ((socket as Socket).remoteAddress ?? "unknown").replace(/^::ffff:/, "");
@@ -76,6 +78,9 @@ const peerAddress = (socket: Duplex) => ((socket as Socket).remoteAddress ?? "un
  * Messages are invoked one at a time per connection, in order, and fairly
  * across connections (route-scheduler.ts), so a flood on one connection does
  * not delay the others' routes.
+ *
+ * This is the per-API half; the sockets themselves are a SocketHost's
+ * (socket-keeper.ts): this process's, or socket holder processes'.
  */
 export async function startWebSocketGateway(options: WebSocketGatewayOptions): Promise<WebSocketGateway> {
   const { stage, apiId, routes, invoke } = options;
@@ -85,10 +90,8 @@ export async function startWebSocketGateway(options: WebSocketGatewayOptions): P
   const timers = options.timers ?? systemTimers;
   const limits = resolveGatewayLimits(options.limits);
   const routeKeys = new Set(Object.keys(routes));
-  const connections = new Map<string, GatewayConnection>();
   const pendingUpgrades = new Set<Duplex>();
   const pendingDisconnects = new Set<Promise<void>>();
-  const chosenSubprotocol = new WeakMap<IncomingMessage, string | undefined>();
   const newConnections = new TokenBucket(limits.connectionsPerSecond, limits.connectionBurst ?? limits.connectionsPerSecond, clock);
   const newConnectionsPerIp = limits.connectionsPerSecondPerIp
     ? new KeyedTokenBuckets(limits.connectionsPerSecondPerIp, limits.connectionsPerSecondPerIp, clock)
@@ -100,15 +103,20 @@ export async function startWebSocketGateway(options: WebSocketGatewayOptions): P
     onTaskError: (error) => log("error", `a route invocation failed inside the emulator: ${describeError(error)}`),
   });
 
-  const wss = new WebSocketServer({
-    noServer: true,
-    // A backstop: the frame inspector normally closes oversized messages first.
-    maxPayload: limits.maxMessageBytes,
-    // Only the subprotocol $connect chose, never a default: without the
-    // header in its answer, API Gateway selects none and browsers then fail
-    // the handshake, so the same mistake must fail here.
-    handleProtocols: (_offered, request) => chosenSubprotocol.get(request) ?? false,
-  });
+  const socketProcesses = options.socketProcesses ?? 1;
+  if (!Number.isInteger(socketProcesses) || socketProcesses < 1)
+    throw new Error(`socketProcesses must be a whole number of processes, 1 or more (got ${socketProcesses}); leave it out for one`);
+  const hostEvents = {
+    onText: (facts: ConnectionFacts, text: string) => onMessage(facts, text),
+    onClosed: (facts: ConnectionFacts, code: number, reason: string) => {
+      scheduler.drop(facts.connectionId);
+      void trackDisconnect(facts, code, reason);
+    },
+  };
+  const sockets: SocketHost =
+    socketProcesses === 1
+      ? createSocketKeeper({ limits, clock, timers, log, ...hostEvents })
+      : await startSocketHolders({ count: socketProcesses, limits, clock, log, ...hostEvents });
 
   const server: Server = createServer();
   // Longer than the SDK's idle keep-alive sockets live, so a reused socket is never closed under a request.
@@ -119,10 +127,8 @@ export async function startWebSocketGateway(options: WebSocketGatewayOptions): P
   const handleManagementRequest = createManagementApi({
     stage,
     ...(options.authorizeManagement && { authorize: options.authorizeManagement }),
-    connections,
+    apply: (call) => sockets.apply(call),
     maxPostBytes: limits.maxPostBytes,
-    maxBufferedBytes: limits.maxBufferedBytes,
-    slowReaderCloseMs: limits.slowReaderCloseMs,
     managementRatePerSecond: limits.managementRatePerSecond,
     clock,
     log,
@@ -201,46 +207,17 @@ export async function startWebSocketGateway(options: WebSocketGatewayOptions): P
       }
     }
 
-    chosenSubprotocol.set(request, subprotocol);
-    wss.handleUpgrade(request, socket, head, (ws) => onOpen(ws, facts, socket));
+    sockets.adopt(request, socket, head, facts, subprotocol);
   }
 
-  function onOpen(ws: WebSocket, facts: ConnectionFacts, socket: Duplex) {
-    const connection = new GatewayConnection(facts, ws, timers, limits);
-    connections.set(facts.connectionId, connection);
-    socket.on("drain", () => connection.drained());
-    // Before ws's own listener, so an oversized frame closes the connection before ws delivers it.
-    socket.prependListener(
-      "data",
-      createFrameInspector(limits, (violation) => connection.close(violation.code, violation.reason)),
-    );
-    connection.startLimits(limits.maxConnectionDurationMs);
-    ws.on("message", (data: RawData, isBinary: boolean) => onMessage(connection, data, isBinary));
-    ws.on("error", (error: Error & { code?: string }) => {
-      if (error.code === "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH") connection.recordClose(1009, "Message too big");
-      log("debug", `connection ${facts.connectionId}: ${error.message}`);
-    });
-    ws.on("close", (code: number, reason: Buffer) => {
-      connection.stopLimits();
-      connections.delete(facts.connectionId);
-      scheduler.drop(facts.connectionId);
-      const final = connection.closeRequest ?? { code, reason: disconnectReasonFor(code, reason.toString()) };
-      void trackDisconnect(facts, final.code, final.reason);
-    });
-  }
-
-  function onMessage(connection: GatewayConnection, data: RawData, isBinary: boolean) {
-    if (!connection.isOpen) return; // closing: API Gateway stops routing at once
-    if (isBinary) return connection.close(1003, "Binary frames are not supported");
-    connection.touch(clock.now());
-    const body = Array.isArray(data) ? Buffer.concat(data).toString("utf8") : Buffer.from(data as Buffer).toString("utf8");
+  function onMessage(facts: ConnectionFacts, body: string) {
     const routeKey = selectRouteKey(body, routeKeys);
-    const { connectionId } = connection.facts;
+    const { connectionId } = facts;
     if (routeKey === undefined) {
-      return answer(connection, JSON.stringify({ message: "Forbidden", connectionId, requestId: newRequestId() }));
+      return answer(connectionId, JSON.stringify({ message: "Forbidden", connectionId, requestId: newRequestId() }));
     }
-    const event = messageEvent(connection.facts, routeKey, body, clock.now());
-    const queued = scheduler.submit(connectionId, () => invokeRoute(connection, routeKey, event));
+    const event = messageEvent(facts, routeKey, body, clock.now());
+    const queued = scheduler.submit(connectionId, () => invokeRoute(connectionId, routeKey, event));
     if (!queued) {
       // API Gateway answers throttled messages with 429 "Too Many Requests"; over
       // WebSocket that is an error frame in the shape of its others. The message
@@ -249,34 +226,30 @@ export async function startWebSocketGateway(options: WebSocketGatewayOptions): P
         "warn",
         `dropped a message on ${connectionId}: ${limits.maxQueuedMessagesPerConnection} already wait for their route; answered "Too Many Requests"`,
       );
-      answer(connection, JSON.stringify({ message: "Too Many Requests", connectionId, requestId: event.requestContext.requestId }));
+      answer(connectionId, JSON.stringify({ message: "Too Many Requests", connectionId, requestId: event.requestContext.requestId }));
     }
   }
 
-  async function invokeRoute(connection: GatewayConnection, routeKey: string, event: WebSocketEvent) {
-    if (!connection.isOpen) return; // closed while this message waited its turn
+  async function invokeRoute(connectionId: string, routeKey: string, event: WebSocketEvent) {
+    if (!sockets.isOpen(connectionId)) return; // closed while this message waited its turn
     const route = routes[routeKey]!;
-    const { connectionId } = connection.facts;
     let result: unknown;
     try {
       result = await invoke(route.function, event);
     } catch {
       // The invoker logged the error; the client gets API Gateway's generic frame and keeps its connection.
       return answer(
-        connection,
+        connectionId,
         JSON.stringify({ message: "Internal server error", connectionId, requestId: event.requestContext.requestId }),
       );
     }
     if (!route.routeResponse) return;
     const reply = routeResponseBody(result);
-    if (reply !== undefined) answer(connection, reply);
+    if (reply !== undefined) answer(connectionId, reply);
   }
 
   /** A frame from the gateway itself; like a post, it never waits for the reader. */
-  function answer(connection: GatewayConnection, text: string) {
-    if (!connection.isOpen) return;
-    if (connection.offer(text) === "full") log("debug", `could not answer ${connection.id}: its client side buffer is full`);
-  }
+  const answer = (connectionId: string, text: string) => sockets.answer(connectionId, text);
 
   function trackDisconnect(facts: ConnectionFacts, code: number, reason: string): Promise<void> {
     const route = routes.$disconnect;
@@ -294,36 +267,32 @@ export async function startWebSocketGateway(options: WebSocketGatewayOptions): P
     return pending;
   }
 
-  const port = await listen(server, options.port ?? 0, host);
+  const port = await listen(server, options.port ?? 0, host).catch(async (error: unknown) => {
+    await sockets.close(); // no holder process outlives a gateway that could not start
+    throw error;
+  });
   server.on("error", (error) => log("error", `WebSocket gateway server error: ${describeError(error)}`));
   const base = `${urlHost(host)}:${port}/${stage}`;
 
   async function stop() {
     for (const socket of pendingUpgrades) socket.destroy();
     pendingUpgrades.clear();
-    const open = [...connections.values()];
-    const closed = open.map((connection) => new Promise<void>((resolve) => connection.socket.once("close", () => resolve())));
-    for (const connection of open) connection.close(1001, "Going away");
-    // A client that never answers the close frame must not hold stop() up.
-    const grace = setTimeout(() => {
-      for (const connection of open) connection.socket.terminate();
-    }, options.stopGraceMs ?? 1000);
-    await Promise.all(closed);
-    clearTimeout(grace);
+    await sockets.closeAll(options.stopGraceMs ?? 1000);
     while (pendingDisconnects.size > 0) await Promise.all([...pendingDisconnects]);
-    wss.close();
     await new Promise<void>((resolve, reject) => {
       server.close((error) => (error ? reject(error) : resolve()));
       // Idle keep-alive sockets from SDK clients would otherwise hold close() open.
       server.closeAllConnections();
     });
+    await sockets.close();
   }
 
   return {
     url: `ws://${base}`,
     managementEndpoint: `http://${base}`,
     port,
-    connections: () => [...connections.values()].map((connection) => connection.info()),
+    connections: () => sockets.connections(),
+    socketProcessIds: () => sockets.processIds(),
     deliveries: () => deliveries,
     stop: () => (stopping ??= stop()),
   };

@@ -141,27 +141,42 @@ async function bundleFile(
   return { bundle: { file, sourceFile }, inputs };
 }
 
+/** Builds `sourceFile` once for the life of the process (per buildDir); a failed build is tried again next time. */
+function buildOnce(sourceFile: string, rootDir: string, buildDir: string, label: string) {
+  const key = `${buildDir}\0${sourceFile}`;
+  let built = processBuilds.get(key);
+  if (!built) {
+    built = bundleFile(sourceFile, rootDir, buildDir, label);
+    processBuilds.set(key, built);
+    built.catch(() => processBuilds.get(key) === built && processBuilds.delete(key));
+  }
+  return built;
+}
+
+const defaultBuildDir = (rootDir: string) => join(rootDir, "node_modules/.cache/pushgate/handlers");
+
+/**
+ * A TypeScript entry of a child process (the gateway's socket holder) as a
+ * bundle plain Node runs: forking a `.ts` file works only under tsx, not
+ * under vitest or plain node, and this is the bundler the handlers already
+ * use. Built once per process; returns the bundle's path.
+ */
+export async function bundleProcessEntry(sourceFile: string, label: string, rootDir: string): Promise<string> {
+  const root = resolve(rootDir);
+  return (await buildOnce(sourceFile, root, defaultBuildDir(root), label)).bundle.file;
+}
+
 export function createHandlerLoader(options: HandlerLoaderOptions): HandlerBundler {
   const log = options.log ?? consoleLog;
   const timers = options.timers ?? systemTimers;
   const rootDir = resolve(options.rootDir);
-  const buildDir = resolve(options.buildDir ?? join(rootDir, "node_modules/.cache/pushgate/handlers"));
+  const buildDir = resolve(options.buildDir ?? defaultBuildDir(rootDir));
   const watcher = options.watch ? createFileWatcher({ debounceMs: options.debounceMs ?? 100, timers, log }) : undefined;
   const entries = new Map<string, WatchedEntry>();
   let buildCount = 0;
   let closed = false;
 
-  function cachedBuild(sourceFile: string, label: string) {
-    const key = `${buildDir}\0${sourceFile}`;
-    let built = processBuilds.get(key);
-    if (!built) {
-      built = bundleFile(sourceFile, rootDir, buildDir, label);
-      processBuilds.set(key, built);
-      // A failed build is tried again on the next invocation.
-      built.catch(() => processBuilds.get(key) === built && processBuilds.delete(key));
-    }
-    return built;
-  }
+  const cachedBuild = (sourceFile: string, label: string) => buildOnce(sourceFile, rootDir, buildDir, label);
 
   async function watchedBuild(entry: WatchedEntry, buildNumber: number): Promise<HandlerBundle> {
     const { bundle, inputs } = await bundleFile(entry.file, rootDir, buildDir, entry.ref.name);

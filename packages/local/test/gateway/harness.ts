@@ -41,6 +41,8 @@ export interface TestGatewayOptions {
   newConnectionId?: () => string;
   /** Called for every log line, e.g. to advance a fake clock when throttled. */
   onLog?: (level: string, message: string) => void;
+  /** Socket holder processes (default 1: the sockets stay in this process); their timers are real, not `time`. */
+  socketProcesses?: number;
 }
 
 export async function startTestGateway(options: TestGatewayOptions) {
@@ -74,6 +76,7 @@ export async function startTestGateway(options: TestGatewayOptions) {
     clock: time,
     timers: time,
     newConnectionId: options.newConnectionId,
+    socketProcesses: options.socketProcesses,
   });
   const management = new ApiGatewayManagementApiClient({
     endpoint: gateway.managementEndpoint,
