@@ -63,6 +63,8 @@ export interface BigGameResult {
   /** Per socket: sockets that missed at least one publication (must be 0), and pushes a socket got twice (at least once allows it). */
   audit: AuditReply;
   rawPost: { latencyMs: Summary; delivered: number; expected: number; deliveryRate: number; concurrency: number; rounds: number };
+  /** The same loop at one invocation's pool, when the fan-out was split (context for the ratio, not part of it). */
+  rawPostOnePool?: BigGameResult["rawPost"];
   /** pushgate's delivery rate ÷ the raw POST loop's, the same sockets, the same parallelism (issue 12: at least 0.8). */
   ratioToRawPost: number;
   /**
@@ -289,37 +291,11 @@ export async function runBigGame(context: BenchContext, options: BigGameOptions)
     );
     const rounds = 3;
     const rawConcurrency = fanoutParallelism(opened);
-    progress(
-      `big game: raw signed POST loop to ${ids.length.toLocaleString("en-US")} connections, ${rounds} rounds, ${rawConcurrency} in flight (the fan-out's own)`,
-    );
-    const rawProfile = await startCpuProfile(`big-game-${fans}-raw-post`);
-    const raw = rawManagementPoster(cloud.endpoints.managementEndpoint, rawConcurrency, cloud.adminCredentials);
-    const rawSent: SentMessage[] = [];
-    try {
-      for (let seq = 1; seq <= rounds; seq++) {
-        const body = JSON.stringify({
-          type: "message",
-          topic: "bench/raw",
-          seq,
-          kind: "score-update",
-          data: { home: 21, away: 17, period: "Q4", clock: "02:00", lastPlay: `touchdown ${seq}` },
-          ts: new Date().toISOString(),
-        });
-        const startedAt = epochMs();
-        const outcome = await raw.postAll(ids, body);
-        if (outcome.failed > 0) progress(`  raw POST round ${seq}: ${outcome.failed} of ${ids.length} posts failed`);
-        rawSent.push({ key: `bench/raw#${seq}`, startedAt });
-        await sleep(500);
-        progress(`big game: raw POST round ${seq}/${rounds} done in ${((epochMs() - startedAt) / 1000).toFixed(1)} s`);
-      }
-    } finally {
-      raw.close();
-      await rawProfile?.stop();
-    }
-    const rawReceipts = mergeReceipts(
-      (await fleet.all<CollectedReply>(() => ({ type: "collect" }), 120_000)).map((reply) => reply.receipts),
-    );
-    const rawPost: LatencyResult = latencies(rawSent, rawReceipts, ids.length);
+    const rawPost = await rawPostRounds(context, ids, rounds, rawConcurrency, "the fan-out's own", `big-game-${fans}-raw-post`);
+    // For reading the ratio: the same loop at one invocation's pool (what a fan-out that is not split runs).
+    const onePool = fanout.fanoutConcurrency;
+    const rawPostOnePool =
+      rawConcurrency === onePool ? undefined : await rawPostRounds(context, ids, rounds, onePool, "one invocation's pool", undefined);
 
     progress(`big game: closing ${opened.toLocaleString("en-US")} sockets`);
     await fleet.all(() => ({ type: "close-sockets" }), 600_000);
@@ -340,14 +316,8 @@ export async function runBigGame(context: BenchContext, options: BigGameOptions)
       },
       publications,
       audit,
-      rawPost: {
-        latencyMs: rawPost.latencyMs,
-        delivered: rawPost.delivered,
-        expected: rawPost.expected,
-        deliveryRate: round(rawPost.fanoutRate),
-        concurrency: rawConcurrency,
-        rounds,
-      },
+      rawPost: rawSummary(rawPost, rawConcurrency, rounds),
+      ...(rawPostOnePool && { rawPostOnePool: rawSummary(rawPostOnePool, onePool, rounds) }),
       ratioToRawPost: round(measured.fanoutRate / rawPost.fanoutRate, 3),
       memory: {
         rssBeforeMB: round(before.rssMB),
@@ -363,4 +333,59 @@ export async function runBigGame(context: BenchContext, options: BigGameOptions)
   } finally {
     await fleet.stop();
   }
+}
+
+type RawPostSummary = BigGameResult["rawPost"];
+
+function rawSummary(result: LatencyResult, concurrency: number, rounds: number): RawPostSummary {
+  return {
+    latencyMs: result.latencyMs,
+    delivered: result.delivered,
+    expected: result.expected,
+    deliveryRate: round(result.fanoutRate),
+    concurrency,
+    rounds,
+  };
+}
+
+/** `rounds` signed POST loops to every id, `concurrency` in flight, each round a new seq; the receipts the fan processes saw. */
+async function rawPostRounds(
+  context: BenchContext,
+  ids: readonly string[],
+  rounds: number,
+  concurrency: number,
+  why: string,
+  profileName: string | undefined,
+): Promise<LatencyResult> {
+  const { cloud, fleet } = context;
+  const topic = `bench/raw-${concurrency}`;
+  progress(
+    `big game: raw signed POST loop to ${ids.length.toLocaleString("en-US")} connections, ${rounds} rounds, ${concurrency} in flight (${why})`,
+  );
+  const profile = profileName ? await startCpuProfile(profileName) : undefined;
+  const raw = rawManagementPoster(cloud.endpoints.managementEndpoint, concurrency, cloud.adminCredentials);
+  const sent: SentMessage[] = [];
+  try {
+    for (let seq = 1; seq <= rounds; seq++) {
+      const body = JSON.stringify({
+        type: "message",
+        topic,
+        seq,
+        kind: "score-update",
+        data: { home: 21, away: 17, period: "Q4", clock: "02:00", lastPlay: `touchdown ${seq}` },
+        ts: new Date().toISOString(),
+      });
+      const startedAt = epochMs();
+      const outcome = await raw.postAll(ids, body);
+      if (outcome.failed > 0) progress(`  raw POST round ${seq}: ${outcome.failed} of ${ids.length} posts failed`);
+      sent.push({ key: `${topic}#${seq}`, startedAt });
+      await sleep(500);
+      progress(`big game: raw POST round ${seq}/${rounds} done in ${((epochMs() - startedAt) / 1000).toFixed(1)} s`);
+    }
+  } finally {
+    raw.close();
+    await profile?.stop();
+  }
+  const receipts = mergeReceipts((await fleet.all<CollectedReply>(() => ({ type: "collect" }), 120_000)).map((reply) => reply.receipts));
+  return latencies(sent, receipts, ids.length);
 }
