@@ -31,8 +31,8 @@ import type {
   StartClients,
 } from "./lib/fan-protocol";
 
-/** How long opening may take: 240 s, or 400 ms a socket for big shares (the local cloud subscribes ~50 fans/s on 2 cores). */
-const setupTimeoutMs = (count: number) => Math.max(240_000, count * 400);
+/** How long opening may take: 240 s, or 1 s a socket for big shares (the local cloud subscribes ~50 fans/s on 2 cores). */
+const setupTimeoutMs = (count: number) => Math.max(240_000, count * 1000);
 /** Handshakes (token, $connect, subscribe) in flight per process: more only queues inside the server and times out. */
 const SETUP_CONCURRENCY = 24;
 /** The presale's sockets subscribe after a burst, on a loaded server: fewer in flight, or their subscribe handlers time out. */
@@ -41,6 +41,24 @@ const sockets: WebSocket[] = [];
 let receipts = new Map<string, number[]>();
 /** Per open socket, the `${topic}#${seq}` of every push it got: "every client got every publication" is checked per socket. */
 const seenBySocket = new Map<WebSocket, string[]>();
+
+/**
+ * A hidden page's ping cadence (@pushgate/client's hiddenPingIntervalMs). The
+ * gateway closes a socket whose client sent nothing for 10 minutes (1001, as
+ * API Gateway's idle timeout does; pushes it receives do not count), and a
+ * big game's setup alone takes longer than that here.
+ */
+const KEEPALIVE_PING_MS = 5 * 60_000;
+
+/** Pings `socket` every KEEPALIVE_PING_MS while it is open, as a fan's hidden page does. */
+function keepAlive(socket: WebSocket): void {
+  let sent = 0;
+  const timer = setInterval(() => {
+    if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ action: "ping", id: `keepalive-${sent++}` }));
+  }, KEEPALIVE_PING_MS);
+  timer.unref();
+  socket.once("close", () => clearInterval(timer));
+}
 
 function record(text: string, at: number, seen?: string[]) {
   // Only pushes are timed; acks and pongs are not part of any latency.
@@ -161,6 +179,7 @@ async function openSockets(command: OpenSockets): Promise<OpenedReply> {
         }
         seenBySocket.set(socket, seen);
         sockets.push(socket);
+        keepAlive(socket);
         return;
       }
       if (outcome.status !== 429) throw new Error(`handshake refused with HTTP ${outcome.status}`);
