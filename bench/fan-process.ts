@@ -42,24 +42,6 @@ let receipts = new Map<string, number[]>();
 /** Per open socket, the `${topic}#${seq}` of every push it got: "every client got every publication" is checked per socket. */
 const seenBySocket = new Map<WebSocket, string[]>();
 
-/**
- * A hidden page's ping cadence (@pushgate/client's hiddenPingIntervalMs). The
- * gateway closes a socket whose client sent nothing for 10 minutes (1001, as
- * API Gateway's idle timeout does; pushes it receives do not count), and a
- * big game's setup alone takes longer than that here.
- */
-const KEEPALIVE_PING_MS = 5 * 60_000;
-
-/** Pings `socket` every KEEPALIVE_PING_MS while it is open, as a fan's hidden page does. */
-function keepAlive(socket: WebSocket): void {
-  let sent = 0;
-  const timer = setInterval(() => {
-    if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ action: "ping", id: `keepalive-${sent++}` }));
-  }, KEEPALIVE_PING_MS);
-  timer.unref();
-  socket.once("close", () => clearInterval(timer));
-}
-
 function record(text: string, at: number, seen?: string[]) {
   // Only pushes are timed; acks and pongs are not part of any latency.
   if (!text.startsWith('{"type":"message"')) return;
@@ -179,7 +161,6 @@ async function openSockets(command: OpenSockets): Promise<OpenedReply> {
         }
         seenBySocket.set(socket, seen);
         sockets.push(socket);
-        keepAlive(socket);
         return;
       }
       if (outcome.status !== 429) throw new Error(`handshake refused with HTTP ${outcome.status}`);

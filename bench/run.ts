@@ -19,7 +19,7 @@ import type { OpenedReply } from "./lib/fan-protocol";
 import { scoreProducer } from "./lib/producer";
 import { progress } from "./lib/progress";
 import { writeResults, type BenchResults } from "./lib/results";
-import { checkServerCanHold, gatewayProcessesFor, runBigGame } from "./scenarios/big-game";
+import { BIG_GAME_GATEWAY_LIMITS, checkServerCanHold, gatewayProcessesFor, runBigGame } from "./scenarios/big-game";
 import { runFanout } from "./scenarios/fanout";
 import { runFootprint } from "./scenarios/footprint";
 import { runGatewayMemory } from "./scenarios/gateway-memory";
@@ -166,6 +166,7 @@ async function main() {
           ),
         ),
         ...(gatewayProcesses > 1 && { gatewayProcesses }),
+        ...(only.has("big-game") && { gatewayLimits: BIG_GAME_GATEWAY_LIMITS }),
         log: (level, message) => {
           if (message.includes("with 429")) counters.refused429++;
           else if (level === "error") process.stderr.write(`[local cloud] ${message}\n`);

@@ -13,6 +13,13 @@
  * other non-TTL numbers from deleting data). Each deletion is conditional on
  * the TTL value the Scan saw, so an item renewed between the Scan and the
  * DeleteItem is kept. Scans are paged, so one big table cannot stall the rest.
+ *
+ * A sweep reads every item (a Scan's filter is applied after the read), so its
+ * cost grows with the tables: at 50,000 connections back-to-back sweeps kept
+ * DynamoDB Local's one core busy and slowed every other request. The pause
+ * after a sweep is therefore at least IDLE_PER_SWEEP_MS times its duration,
+ * bounding the sweeper's share of DynamoDB Local; an expired item's lag grows
+ * with the tables instead (AWS promises only "within a few days").
  */
 import {
   ConditionalCheckFailedException,
@@ -40,9 +47,13 @@ export interface TtlSweeperOptions {
   tables: TtlTable[];
   /** Where each deletion is noted for the stream side. */
   serviceDeletions: ServiceDeletions;
-  /** Pause between the end of one sweep and the start of the next. Default 5,000 ms: an expired item is gone within about that. */
+  /**
+   * Pause between the end of one sweep and the start of the next, at least;
+   * longer after a long sweep (pauseAfterSweep). Default 5,000 ms: an expired
+   * item of small tables is gone within about that.
+   */
   intervalMs?: number;
-  /** Items evaluated per Scan call. Default 200. */
+  /** Items evaluated per Scan call. Default 1,000 (each call is a round trip through SQLite; DynamoDB caps a page at 1 MB anyway). */
   pageSize?: number;
   clock?: StreamClock;
   log?: Log;
@@ -66,11 +77,19 @@ export interface TtlSweeper {
 /** AWS ignores TTL values older than five years. */
 const oldestHonouredSeconds = 5 * 365 * 24 * 60 * 60;
 
+/** Pause per millisecond of sweep: 4 keeps the sweeper under a fifth of DynamoDB Local's time. */
+const IDLE_PER_SWEEP_MS = 4;
+
+/** How long the loop waits after a sweep that took `sweepMs`: the interval, or four times the sweep if longer. */
+export function pauseAfterSweep(intervalMs: number, sweepMs: number): number {
+  return Math.max(intervalMs, sweepMs * IDLE_PER_SWEEP_MS);
+}
+
 export function startTtlSweeper(options: TtlSweeperOptions): TtlSweeper {
   const log = options.log ?? quietLog;
   const clock = options.clock ?? systemStreamClock;
   const intervalMs = options.intervalMs ?? 5_000;
-  const pageSize = options.pageSize ?? 200;
+  const pageSize = options.pageSize ?? 1_000;
   const client = new DynamoDBClient(options.clientConfig);
   const stopper = new AbortController();
   const sleeper = new WakeableSleep(clock, stopper.signal);
@@ -153,6 +172,7 @@ export function startTtlSweeper(options: TtlSweeperOptions): TtlSweeper {
 
   const loop = (async () => {
     while (!stopper.signal.aborted) {
+      const startedAt = clock.now();
       try {
         await sweepOnce();
         if (failing) log("info", "TTL sweeper: DynamoDB Local answers again; expired items are being deleted.");
@@ -166,7 +186,7 @@ export function startTtlSweeper(options: TtlSweeperOptions): TtlSweeper {
           );
         failing = true;
       }
-      await sleeper.sleep(intervalMs);
+      await sleeper.sleep(pauseAfterSweep(intervalMs, clock.now() - startedAt));
     }
   })();
 

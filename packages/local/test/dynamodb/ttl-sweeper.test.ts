@@ -16,6 +16,8 @@ import {
   type DynamoDbLocal,
   type TtlSweeper,
 } from "../../src/dynamodb/index";
+import { pauseAfterSweep } from "../../src/dynamodb/ttl-sweeper";
+import type { StreamClock } from "../../src/streams/clock";
 import { startStreamConsumer, type StreamConsumer } from "../../src/streams/index";
 import { consumerDecl, dynamo, eventually, Recorder } from "../streams/helpers";
 
@@ -48,7 +50,9 @@ interface Setup {
   serviceDeletions: ServiceDeletions;
 }
 
-async function setUp(options: { intervalMs?: number; pageSize?: number; afterScanPage?: () => Promise<void> } = {}): Promise<Setup> {
+async function setUp(
+  options: { intervalMs?: number; pageSize?: number; afterScanPage?: () => Promise<void>; clock?: StreamClock } = {},
+): Promise<Setup> {
   const logical = `ttl${++tableCounter}`;
   const { tableNames, streamArns } = await createTables({
     endpoint: db.endpoint,
@@ -75,6 +79,7 @@ async function setUp(options: { intervalMs?: number; pageSize?: number; afterSca
     intervalMs: options.intervalMs ?? 3_600_000,
     ...(options.pageSize !== undefined && { pageSize: options.pageSize }),
     ...(options.afterScanPage && { afterScanPage: options.afterScanPage }),
+    ...(options.clock && { clock: options.clock }),
   });
   running.push(sweeper);
   // Sweeps run one at a time, so this waits for the one the loop runs at start too.
@@ -164,3 +169,37 @@ it("pages through a big table and gives every deletion the service identity", as
   expect(removes(recorder).every((record) => record.userIdentity?.principalId === "dynamodb.amazonaws.com")).toBe(true);
   expect(await exists(tableName, "kept")).toBe(true);
 }, 60_000);
+
+it("pauses after a sweep at least four times as long as the sweep took: big tables cannot keep DynamoDB Local busy", async () => {
+  expect(pauseAfterSweep(5_000, 100)).toBe(5_000);
+  expect(pauseAfterSweep(5_000, 10_000)).toBe(40_000);
+
+  // A clock on which each Scan page takes 10 s, and whose sleeps only end at stop().
+  let now = Date.now();
+  const pauses: number[] = [];
+  const clock: StreamClock = {
+    now: () => now,
+    sleep: (ms, signal) => {
+      pauses.push(ms);
+      return new Promise((resolve) => {
+        if (signal.aborted) resolve();
+        else signal.addEventListener("abort", () => resolve(), { once: true });
+      });
+    },
+  };
+  const pages: number[] = [];
+  await setUp({
+    intervalMs: 5_000,
+    pageSize: 1,
+    clock,
+    afterScanPage: async () => {
+      pages.push(now);
+      now += 10_000;
+    },
+  });
+  await eventually(() => pauses.length >= 1, 10_000, "the sweeper's first pause");
+  // An empty table is one page: a 10 s sweep, then (at least) 40 s of rest rather than the 5 s interval.
+  expect(pages.length).toBeGreaterThanOrEqual(1);
+  expect(pauses[0]).toBeGreaterThanOrEqual(40_000);
+  expect(pauses[0]! % 40_000).toBe(0);
+});
