@@ -17,7 +17,7 @@
  * A sweep reads every item (a Scan's filter is applied after the read), so its
  * cost grows with the tables: at 50,000 connections back-to-back sweeps kept
  * DynamoDB Local's one core busy and slowed every other request. The pause
- * after a sweep is therefore at least IDLE_PER_SWEEP_MS times its duration,
+ * after a sweep is therefore at least four times its duration (restAfter),
  * bounding the sweeper's share of DynamoDB Local; an expired item's lag grows
  * with the tables instead (AWS promises only "within a few days").
  */
@@ -31,7 +31,7 @@ import {
   type DynamoDBClientConfig,
 } from "@aws-sdk/client-dynamodb";
 import { quietLog, type Log } from "../log";
-import { systemStreamClock, WakeableSleep, type StreamClock } from "../streams/clock";
+import { restAfter, systemStreamClock, WakeableSleep, type StreamClock } from "../streams/clock";
 import type { ServiceDeletions } from "./service-deletions";
 
 export interface TtlTable {
@@ -49,7 +49,7 @@ export interface TtlSweeperOptions {
   serviceDeletions: ServiceDeletions;
   /**
    * Pause between the end of one sweep and the start of the next, at least;
-   * longer after a long sweep (pauseAfterSweep). Default 5,000 ms: an expired
+   * longer after a long sweep (restAfter). Default 5,000 ms: an expired
    * item of small tables is gone within about that.
    */
   intervalMs?: number;
@@ -76,14 +76,6 @@ export interface TtlSweeper {
 
 /** AWS ignores TTL values older than five years. */
 const oldestHonouredSeconds = 5 * 365 * 24 * 60 * 60;
-
-/** Pause per millisecond of sweep: 4 keeps the sweeper under a fifth of DynamoDB Local's time. */
-const IDLE_PER_SWEEP_MS = 4;
-
-/** How long the loop waits after a sweep that took `sweepMs`: the interval, or four times the sweep if longer. */
-export function pauseAfterSweep(intervalMs: number, sweepMs: number): number {
-  return Math.max(intervalMs, sweepMs * IDLE_PER_SWEEP_MS);
-}
 
 export function startTtlSweeper(options: TtlSweeperOptions): TtlSweeper {
   const log = options.log ?? quietLog;
@@ -186,7 +178,7 @@ export function startTtlSweeper(options: TtlSweeperOptions): TtlSweeper {
           );
         failing = true;
       }
-      await sleeper.sleep(pauseAfterSweep(intervalMs, clock.now() - startedAt));
+      await sleeper.sleep(restAfter(intervalMs, clock.now() - startedAt));
     }
   })();
 

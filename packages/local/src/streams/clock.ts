@@ -47,3 +47,18 @@ export class WakeableSleep {
     this.current?.abort();
   }
 }
+
+/** Rest per millisecond of work: 4 keeps a background loop under a fifth of DynamoDB Local's time. */
+const REST_PER_WORK_MS = 4;
+
+/**
+ * How long a background loop over DynamoDB Local (TTL sweeps, shard
+ * discovery) waits after a pass that took `workMs`: its interval, or four
+ * times the pass if that is longer. Such passes cost DynamoDB Local in
+ * proportion to the data (a Scan reads every item; DescribeStream walks the
+ * stream's records), and its one SQLite thread serves every other request
+ * too: run back to back at 50,000 connections they starved the handlers.
+ */
+export function restAfter(intervalMs: number, workMs: number): number {
+  return Math.max(intervalMs, workMs * REST_PER_WORK_MS);
+}

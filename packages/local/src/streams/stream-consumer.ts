@@ -3,7 +3,7 @@ import type { ServiceDeletions } from "../dynamodb/service-deletions";
 import type { StreamConsumerDecl } from "@pushgate/core/topology";
 import { join } from "node:path";
 import { BatchProcessor, type StreamInvoke } from "./batch-processor";
-import { systemStreamClock, WakeableSleep, type StreamClock } from "./clock";
+import { restAfter, systemStreamClock, WakeableSleep, type StreamClock } from "./clock";
 import { validateFilterPatterns } from "./event-filter";
 import { quietLog, type Log } from "../log";
 import { FileOnFailureDestination, type OnFailureDestination } from "./on-failure";
@@ -28,7 +28,7 @@ export interface StartStreamConsumerOptions {
   onFailure?: OnFailureDestination;
   /** Default 50 ms (Lambda polls 4 times a second; faster keeps local tests quick). */
   pollIntervalMs?: number;
-  /** Default 1 s; drained() and a finished shard also trigger discovery. */
+  /** Default 1 s, or four times the last discovery's duration if longer (restAfter); drained() and a finished shard also trigger discovery. */
   shardDiscoveryIntervalMs?: number;
   /** Back-off before retry `attempt` (1-based). Default 100 ms doubling to 5 s. */
   retryDelayMs?: (attempt: number) => number;
@@ -225,11 +225,15 @@ export async function startStreamConsumer(options: StartStreamConsumerOptions): 
   log("info", `[${name}] polling ${options.tableName} (${shards.size} shard(s), from ${options.consumer.startingPosition}).`);
 
   const discoveryLoop = (async () => {
+    let lastDiscoveryMs = 0;
     while (!stopped()) {
-      await discoverySleep.sleep(options.shardDiscoveryIntervalMs ?? 1_000);
+      // DescribeStream walks the stream's records in DynamoDB Local: a big stream is discovered less often.
+      await discoverySleep.sleep(restAfter(options.shardDiscoveryIntervalMs ?? 1_000, lastDiscoveryMs));
       if (stopped()) break;
+      const startedAt = clock.now();
       try {
         await discover();
+        lastDiscoveryMs = clock.now() - startedAt;
       } catch (error) {
         stats.readErrors += 1;
         log("warn", `[${name}] DescribeStream failed (${(error as Error).message}); retrying. Is DynamoDB Local still running?`);

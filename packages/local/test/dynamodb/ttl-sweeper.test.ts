@@ -16,8 +16,7 @@ import {
   type DynamoDbLocal,
   type TtlSweeper,
 } from "../../src/dynamodb/index";
-import { pauseAfterSweep } from "../../src/dynamodb/ttl-sweeper";
-import type { StreamClock } from "../../src/streams/clock";
+import { restAfter, type StreamClock } from "../../src/streams/clock";
 import { startStreamConsumer, type StreamConsumer } from "../../src/streams/index";
 import { consumerDecl, dynamo, eventually, Recorder } from "../streams/helpers";
 
@@ -171,8 +170,8 @@ it("pages through a big table and gives every deletion the service identity", as
 }, 60_000);
 
 it("pauses after a sweep at least four times as long as the sweep took: big tables cannot keep DynamoDB Local busy", async () => {
-  expect(pauseAfterSweep(5_000, 100)).toBe(5_000);
-  expect(pauseAfterSweep(5_000, 10_000)).toBe(40_000);
+  expect(restAfter(5_000, 100)).toBe(5_000);
+  expect(restAfter(5_000, 10_000)).toBe(40_000);
 
   // A clock on which each Scan page takes 10 s, and whose sleeps only end at stop().
   let now = Date.now();

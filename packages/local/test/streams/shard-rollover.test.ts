@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { MemoryOnFailureDestination, startStreamConsumer, type StreamConsumer } from "../../src/streams/index";
+import { systemStreamClock, type StreamClock } from "../../src/streams/clock";
 import { FakeStreams } from "./fake-streams";
-import { consumerDecl, Recorder } from "./helpers";
+import { consumerDecl, eventually, Recorder } from "./helpers";
 
 const streamArn = "arn:aws:dynamodb:us-east-1:000000000000:table/fake/stream/2026-01-01T00:00:00.000";
 const running: StreamConsumer[] = [];
@@ -96,5 +97,43 @@ describe("shard rollover (fake streams client)", () => {
     expect(delivered.filter((id) => id.startsWith("left"))).toEqual(expected.left);
     expect(delivered.filter((id) => id.startsWith("right"))).toEqual(expected.right);
     expect(Math.max(...recorder.batchSizes)).toBeLessThanOrEqual(4);
+  });
+});
+
+describe("shard discovery over a big stream", () => {
+  it("waits at least four times as long as DescribeStream took before the next discovery (DynamoDB Local walks the records)", async () => {
+    let now = Date.now();
+    const discoveryPauses: number[] = [];
+    const clock: StreamClock = {
+      now: () => now,
+      sleep: (ms, signal) => {
+        if (ms >= 1_000) discoveryPauses.push(ms);
+        // Short real sleeps, so the loops turn without the test waiting for the pauses it checks.
+        return systemStreamClock.sleep(Math.min(ms, 5), signal);
+      },
+    };
+    class SlowDescribe extends FakeStreams {
+      override async describeStream() {
+        now += 3_000;
+        return super.describeStream();
+      }
+    }
+    const fake = new SlowDescribe(streamArn);
+    fake.addShard("only");
+    const consumer = await startStreamConsumer({
+      streamArn,
+      tableName: "fake",
+      streamsClient: fake,
+      consumer: consumerDecl(),
+      onFailure: new MemoryOnFailureDestination(),
+      shardDiscoveryIntervalMs: 1_000,
+      pollIntervalMs: 5,
+      clock,
+      invoke: async () => undefined,
+    });
+    running.push(consumer);
+    await eventually(() => discoveryPauses.length >= 3, 5_000, "three discovery pauses");
+    // The first pause follows the start's discovery, which is not timed; each later one follows a 3 s DescribeStream.
+    expect(discoveryPauses.slice(0, 3)).toEqual([1_000, 12_000, 12_000]);
   });
 });
