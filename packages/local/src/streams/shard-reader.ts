@@ -2,7 +2,7 @@ import type { _Record as StreamRecord, Shard, ShardIteratorType } from "@aws-sdk
 import type { StreamConsumerDecl } from "@pushgate/core/topology";
 import type { DynamoDBRecord } from "aws-lambda";
 import type { BatchProcessor } from "./batch-processor";
-import type { StreamClock } from "./clock";
+import { restAfter, type StreamClock } from "./clock";
 import { matchesAnyPattern } from "./event-filter";
 import { toLambdaRecord } from "./lambda-event";
 import type { Log } from "../log";
@@ -101,6 +101,7 @@ export class ShardReader {
     const mark = options.nextMark();
     const wanted = Math.min(maxRecordsPerCall, Math.max(1, options.consumer.batchSize - this.buffer.length));
     let output;
+    const askedAt = options.clock.now();
     try {
       output = await options.api.getRecords({ ShardIterator: this.iterator, Limit: wanted });
     } catch (error) {
@@ -118,6 +119,7 @@ export class ShardReader {
       }
       throw error;
     }
+    const readMs = options.clock.now() - askedAt;
     const records = output.Records ?? [];
     options.stats.recordsRead += records.length;
     for (const record of records) {
@@ -144,8 +146,9 @@ export class ShardReader {
       this.finished = true;
       return;
     }
-    // A full page means more is waiting: read on at once, as Lambda does.
-    if (records.length < wanted) await options.sleep(options.pollIntervalMs);
+    // A full page means more is waiting: read on at once, as Lambda does. A slow GetRecords means DynamoDB
+    // Local is busy (its one SQLite thread serves every handler too): poll less often then (restAfter).
+    if (records.length < wanted) await options.sleep(restAfter(options.pollIntervalMs, readMs));
   }
 
   /** Invokes when the batch is full, the batching window has passed, or (window 0) whenever records wait. */

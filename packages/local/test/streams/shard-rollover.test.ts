@@ -137,3 +137,39 @@ describe("shard discovery over a big stream", () => {
     expect(discoveryPauses.slice(0, 3)).toEqual([1_000, 12_000, 12_000]);
   });
 });
+
+describe("polling a big stream", () => {
+  it("after an empty read, waits at least four times as long as GetRecords took (a busy DynamoDB Local is polled less)", async () => {
+    let now = Date.now();
+    const pollPauses: number[] = [];
+    const clock: StreamClock = {
+      now: () => now,
+      sleep: (ms, signal) => {
+        if (ms < 1_000) pollPauses.push(ms);
+        return systemStreamClock.sleep(Math.min(ms, 5), signal);
+      },
+    };
+    class SlowRecords extends FakeStreams {
+      override async getRecords(input: Parameters<FakeStreams["getRecords"]>[0]) {
+        now += 100;
+        return super.getRecords(input);
+      }
+    }
+    const fake = new SlowRecords(streamArn);
+    fake.addShard("only");
+    const consumer = await startStreamConsumer({
+      streamArn,
+      tableName: "fake",
+      streamsClient: fake,
+      consumer: consumerDecl(),
+      onFailure: new MemoryOnFailureDestination(),
+      shardDiscoveryIntervalMs: 60_000,
+      pollIntervalMs: 50,
+      clock,
+      invoke: async () => undefined,
+    });
+    running.push(consumer);
+    await eventually(() => pollPauses.length >= 2, 5_000, "two poll pauses");
+    expect(pollPauses.slice(0, 2)).toEqual([400, 400]);
+  });
+});
