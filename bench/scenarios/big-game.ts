@@ -301,11 +301,11 @@ export async function runBigGame(context: BenchContext, options: BigGameOptions)
     );
     const rounds = 3;
     const rawConcurrency = fanoutParallelism(opened);
-    const rawPost = await rawPostRounds(context, ids, rounds, rawConcurrency, "the fan-out's own", `big-game-${fans}-raw-post`);
+    const rawPost = await rawPostRounds(cloud, fleet, ids, rounds, rawConcurrency, "the fan-out's own", `big-game-${fans}-raw-post`);
     // For reading the ratio: the same loop at one invocation's pool (what a fan-out that is not split runs).
     const onePool = fanout.fanoutConcurrency;
     const rawPostOnePool =
-      rawConcurrency === onePool ? undefined : await rawPostRounds(context, ids, rounds, onePool, "one invocation's pool", undefined);
+      rawConcurrency === onePool ? undefined : await rawPostRounds(cloud, fleet, ids, rounds, onePool, "one invocation's pool", undefined);
 
     progress(`big game: closing ${opened.toLocaleString("en-US")} sockets`);
     await fleet.all(() => ({ type: "close-sockets" }), 600_000);
@@ -360,14 +360,15 @@ function rawSummary(result: LatencyResult, concurrency: number, rounds: number):
 
 /** `rounds` signed POST loops to every id, `concurrency` in flight, each round a new seq; the receipts the fan processes saw. */
 async function rawPostRounds(
-  context: BenchContext,
+  cloud: BenchContext["cloud"],
+  /** The big game's own fan processes (not the bench's shared fleet): they hold the sockets. */
+  fleet: FanFleet,
   ids: readonly string[],
   rounds: number,
   concurrency: number,
   why: string,
   profileName: string | undefined,
 ): Promise<LatencyResult> {
-  const { cloud, fleet } = context;
   const topic = `bench/raw-${concurrency}`;
   progress(
     `big game: raw signed POST loop to ${ids.length.toLocaleString("en-US")} connections, ${rounds} rounds, ${concurrency} in flight (${why})`,
