@@ -100,76 +100,67 @@ describe("shard rollover (fake streams client)", () => {
   });
 });
 
-describe("shard discovery over a big stream", () => {
-  it("waits at least four times as long as DescribeStream took before the next discovery (DynamoDB Local walks the records)", async () => {
-    let now = Date.now();
-    const discoveryPauses: number[] = [];
-    const clock: StreamClock = {
-      now: () => now,
-      sleep: (ms, signal) => {
-        if (ms >= 1_000) discoveryPauses.push(ms);
-        // Short real sleeps, so the loops turn without the test waiting for the pauses it checks.
-        return systemStreamClock.sleep(Math.min(ms, 5), signal);
-      },
-    };
-    class SlowDescribe extends FakeStreams {
-      override async describeStream() {
-        now += 3_000;
-        return super.describeStream();
-      }
-    }
-    const fake = new SlowDescribe(streamArn);
-    fake.addShard("only");
-    const consumer = await startStreamConsumer({
-      streamArn,
-      tableName: "fake",
-      streamsClient: fake,
-      consumer: consumerDecl(),
-      onFailure: new MemoryOnFailureDestination(),
-      shardDiscoveryIntervalMs: 1_000,
-      pollIntervalMs: 5,
-      clock,
-      invoke: async () => undefined,
-    });
-    running.push(consumer);
-    await eventually(() => discoveryPauses.length >= 3, 5_000, "three discovery pauses");
-    // The first pause follows the start's discovery, which is not timed; each later one follows a 3 s DescribeStream.
-    expect(discoveryPauses.slice(0, 3)).toEqual([1_000, 12_000, 12_000]);
-  });
-});
+/**
+ * A clock whose time moves only when a slow call of the fake says so, and
+ * whose sleeps are recorded and kept short, so the loops turn without the
+ * test waiting for the pauses it checks.
+ */
+class SlowStreams extends FakeStreams {
+  now = Date.now();
+  readonly pauses: number[] = [];
+  readonly clock: StreamClock = {
+    now: () => this.now,
+    sleep: (ms, signal) => {
+      this.pauses.push(ms);
+      return systemStreamClock.sleep(Math.min(ms, 5), signal);
+    },
+  };
 
-describe("polling a big stream", () => {
-  it("after an empty read, waits at least four times as long as GetRecords took (a busy DynamoDB Local is polled less)", async () => {
-    let now = Date.now();
-    const pollPauses: number[] = [];
-    const clock: StreamClock = {
-      now: () => now,
-      sleep: (ms, signal) => {
-        if (ms < 1_000) pollPauses.push(ms);
-        return systemStreamClock.sleep(Math.min(ms, 5), signal);
-      },
-    };
-    class SlowRecords extends FakeStreams {
-      override async getRecords(input: Parameters<FakeStreams["getRecords"]>[0]) {
-        now += 100;
-        return super.getRecords(input);
-      }
-    }
-    const fake = new SlowRecords(streamArn);
-    fake.addShard("only");
+  constructor(private readonly slow: { describeMs?: number; recordsMs?: number }) {
+    super(streamArn);
+    this.addShard("only");
+  }
+
+  override async describeStream() {
+    this.now += this.slow.describeMs ?? 0;
+    return super.describeStream();
+  }
+
+  override async getRecords(input: Parameters<FakeStreams["getRecords"]>[0]) {
+    this.now += this.slow.recordsMs ?? 0;
+    return super.getRecords(input);
+  }
+
+  async consume(intervals: { shardDiscoveryIntervalMs: number; pollIntervalMs: number }) {
     const consumer = await startStreamConsumer({
       streamArn,
       tableName: "fake",
-      streamsClient: fake,
+      streamsClient: this,
       consumer: consumerDecl(),
       onFailure: new MemoryOnFailureDestination(),
-      shardDiscoveryIntervalMs: 60_000,
-      pollIntervalMs: 50,
-      clock,
+      ...intervals,
+      clock: this.clock,
       invoke: async () => undefined,
     });
     running.push(consumer);
-    await eventually(() => pollPauses.length >= 2, 5_000, "two poll pauses");
-    expect(pollPauses.slice(0, 2)).toEqual([400, 400]);
+  }
+}
+
+describe("a busy DynamoDB Local is asked less often", () => {
+  it("waits at least four times as long as DescribeStream took before the next discovery (DynamoDB Local walks the records)", async () => {
+    const fake = new SlowStreams({ describeMs: 3_000 });
+    await fake.consume({ shardDiscoveryIntervalMs: 1_000, pollIntervalMs: 5 });
+    const discoveryPauses = () => fake.pauses.filter((ms) => ms >= 1_000);
+    await eventually(() => discoveryPauses().length >= 3, 5_000, "three discovery pauses");
+    // The first pause follows the start's discovery, which is not timed; each later one follows a 3 s DescribeStream.
+    expect(discoveryPauses().slice(0, 3)).toEqual([1_000, 12_000, 12_000]);
+  });
+
+  it("after an empty read, waits at least four times as long as GetRecords took", async () => {
+    const fake = new SlowStreams({ recordsMs: 100 });
+    await fake.consume({ shardDiscoveryIntervalMs: 60_000, pollIntervalMs: 50 });
+    const pollPauses = () => fake.pauses.filter((ms) => ms < 1_000);
+    await eventually(() => pollPauses().length >= 2, 5_000, "two poll pauses");
+    expect(pollPauses().slice(0, 2)).toEqual([400, 400]);
   });
 });
