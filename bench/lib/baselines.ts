@@ -18,6 +18,11 @@ import { executeApiSigner } from "@pushgate/core/adapters/execute-api-signer";
 import { LeanManagementApiGateway } from "@pushgate/core/adapters/lean-management-api-gateway";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { WebSocketServer } from "ws";
+import { epochMs, sleep } from "./clock";
+import type { FanFleet } from "./fan-fleet";
+import type { CollectedReply } from "./fan-protocol";
+import { latencies, mergeReceipts, type LatencyResult, type SentMessage } from "./latency";
+import { progress } from "./progress";
 
 export interface BareBroadcastServer {
   url: string;
@@ -151,4 +156,52 @@ export function sdkManagementPoster(managementEndpoint: string, concurrency: num
     },
     close: () => client.destroy(),
   };
+}
+
+/** A message frame shaped like a score push (with a `lastPlay`, the size of a touchdown's), keyed by `topic` and `seq`. */
+export function benchFrame(topic: string, seq: number, lastPlay?: string): string {
+  return JSON.stringify({
+    type: "message",
+    topic,
+    seq,
+    kind: "score-update",
+    data: { home: 21, away: 17, period: "Q4", clock: "02:00", ...(lastPlay && { lastPlay }) },
+    ts: new Date().toISOString(),
+  });
+}
+
+export interface PostRoundsOptions {
+  topic: string;
+  rounds: number;
+  /** Sockets expected to receive each round. */
+  audience: number;
+  /** Pause after each round, so its last frames reach the clients. */
+  settleMs: number;
+  collectTimeoutMs: number;
+  /** A `lastPlay` per round, for frames the size of the scenario's own publications. */
+  lastPlay?: (seq: number) => string;
+  /** Called after each round with its time from start to the end of the pause. */
+  onRound?: (seq: number, ms: number) => void;
+}
+
+/** `rounds` posts of a bench frame to every id through `poster`, then the receipts `fleet`'s processes saw, as latencies. */
+export async function postRounds(
+  fleet: FanFleet,
+  poster: ManagementPoster,
+  ids: readonly string[],
+  options: PostRoundsOptions,
+): Promise<LatencyResult> {
+  const { topic } = options;
+  const sent: SentMessage[] = [];
+  for (let seq = 1; seq <= options.rounds; seq++) {
+    const body = benchFrame(topic, seq, options.lastPlay?.(seq));
+    const startedAt = epochMs();
+    const outcome = await poster.postAll(ids, body);
+    if (outcome.failed > 0) progress(`  ${topic} round ${seq}: ${outcome.failed} posts of ${ids.length} failed`);
+    sent.push({ key: `${topic}#${seq}`, startedAt });
+    await sleep(options.settleMs);
+    options.onRound?.(seq, epochMs() - startedAt);
+  }
+  const parts = await fleet.all<CollectedReply>(() => ({ type: "collect" }), options.collectTimeoutMs);
+  return latencies(sent, mergeReceipts(parts.map((part) => part.receipts)), options.audience);
 }

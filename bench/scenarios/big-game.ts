@@ -22,7 +22,7 @@ import { readFileSync } from "node:fs";
 import { fanoutSettingsFromEnv } from "@pushgate/core/config";
 import { topology } from "@pushgate/core/topology";
 import { epochMs, sleep } from "../lib/clock";
-import { rawManagementPoster } from "../lib/baselines";
+import { postRounds, rawManagementPoster } from "../lib/baselines";
 import { localCloudCredentials, serverMemory, type BenchContext } from "../lib/context";
 import { FanFleet } from "../lib/fan-fleet";
 import type { AuditReply, CollectedReply, OpenedReply } from "../lib/fan-protocol";
@@ -369,34 +369,23 @@ async function rawPostRounds(
   why: string,
   profileName: string | undefined,
 ): Promise<LatencyResult> {
-  const topic = `bench/raw-${concurrency}`;
   progress(
     `big game: raw signed POST loop to ${ids.length.toLocaleString("en-US")} connections, ${rounds} rounds, ${concurrency} in flight (${why})`,
   );
   const profile = profileName ? await startCpuProfile(profileName) : undefined;
   const raw = rawManagementPoster(cloud.endpoints.managementEndpoint, concurrency, cloud.adminCredentials);
-  const sent: SentMessage[] = [];
   try {
-    for (let seq = 1; seq <= rounds; seq++) {
-      const body = JSON.stringify({
-        type: "message",
-        topic,
-        seq,
-        kind: "score-update",
-        data: { home: 21, away: 17, period: "Q4", clock: "02:00", lastPlay: `touchdown ${seq}` },
-        ts: new Date().toISOString(),
-      });
-      const startedAt = epochMs();
-      const outcome = await raw.postAll(ids, body);
-      if (outcome.failed > 0) progress(`  raw POST round ${seq}: ${outcome.failed} of ${ids.length} posts failed`);
-      sent.push({ key: `${topic}#${seq}`, startedAt });
-      await sleep(500);
-      progress(`big game: raw POST round ${seq}/${rounds} done in ${((epochMs() - startedAt) / 1000).toFixed(1)} s`);
-    }
+    return await postRounds(fleet, raw, ids, {
+      topic: `bench/raw-${concurrency}`,
+      rounds,
+      audience: ids.length,
+      settleMs: 500,
+      collectTimeoutMs: 120_000,
+      lastPlay: (seq) => `touchdown ${seq}`,
+      onRound: (seq, ms) => progress(`big game: raw POST round ${seq}/${rounds} done in ${(ms / 1000).toFixed(1)} s`),
+    });
   } finally {
     raw.close();
     await profile?.stop();
   }
-  const receipts = mergeReceipts((await fleet.all<CollectedReply>(() => ({ type: "collect" }), 120_000)).map((reply) => reply.receipts));
-  return latencies(sent, receipts, ids.length);
 }

@@ -8,6 +8,8 @@
  */
 import { epochMs, sleep } from "../lib/clock";
 import {
+  benchFrame,
+  postRounds,
   rawManagementPoster,
   sdkManagementPoster,
   signedManagementPoster,
@@ -83,28 +85,8 @@ async function openSockets(context: BenchContext, n: number, url: string, authen
 }
 
 /** A frame the size and shape of a score-update push, on its own topic so receipts cannot mix. */
-function benchFrame(topic: string, seq: number): string {
-  return JSON.stringify({
-    type: "message",
-    topic,
-    seq,
-    kind: "score-update",
-    data: { home: 21, away: 17, period: "Q4", clock: "02:00" },
-    ts: new Date().toISOString(),
-  });
-}
-
-async function postLoopRounds(context: BenchContext, poster: ManagementPoster, ids: string[], topic: string, rounds: number, n: number) {
-  const sent: SentMessage[] = [];
-  for (let seq = 1; seq <= rounds; seq++) {
-    const body = benchFrame(topic, seq);
-    const startedAt = epochMs();
-    const outcome = await poster.postAll(ids, body);
-    if (outcome.failed > 0) progress(`  ${topic}: ${outcome.failed} posts of ${ids.length} failed`);
-    sent.push({ key: `${topic}#${seq}`, startedAt });
-    await sleep(200); // the last frames reach the clients
-  }
-  return latencies(sent, await collect(context), n);
+function postLoopRounds(context: BenchContext, poster: ManagementPoster, ids: string[], topic: string, rounds: number, n: number) {
+  return postRounds(context.fleet, poster, ids, { topic, rounds, audience: n, settleMs: 200, collectTimeoutMs: 60_000 });
 }
 
 /**
